@@ -1,0 +1,29 @@
+// Builds what runs outside `tsx`: the guest agent as ONE CommonJS file for Node >= 18
+// (Debian bookworm's nodejs) with no node_modules, and the CLI for the `agentiso` bin.
+import { build } from "esbuild";
+import { existsSync } from "node:fs";
+
+const bundles = [
+  {
+    entryPoints: ["src/guest-agent/main.ts"],
+    outfile: "dist/agentiso-guest.cjs",
+    format: "cjs",
+    target: "node18",
+    banner: { js: "#!/usr/bin/env node" },
+    // The agent must not depend on anything installed in the workspace.
+    packages: "bundle",
+  },
+  {
+    entryPoints: ["src/cli/main.ts"],
+    outfile: "dist/cli.mjs",
+    format: "esm",
+    target: "node20",
+    // Dependencies stay in node_modules (better-sqlite3 is a native addon).
+    packages: "external",
+  },
+];
+
+for (const options of bundles) {
+  if (!existsSync(options.entryPoints[0])) continue;
+  await build({ bundle: true, platform: "node", sourcemap: "linked", logLevel: "warning", ...options });
+}

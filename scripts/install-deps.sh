@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything agentiso and its tests need on a fresh Debian 12 machine (as root),
+# then the npm dependencies and the build. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  runc tini bubblewrap uidmap            # container runtime, init for PID 1, unprivileged helpers
+  btrfs-progs zfs-fuse                   # copy-on-write storage backends
+  mmdebstrap zstd xz-utils               # image builds and rootfs tarball import
+  slirp4netns nftables iproute2          # workspace networking
+  qemu-system-x86 qemu-utils busybox-static  # microVM runtime
+  git ca-certificates curl
+  prometheus                             # promtool and a real scrape in the metrics tests
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: apt-get install ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent

@@ -1,0 +1,77 @@
+// The contract every runtime fulfils: `container` (runc, user namespace, cgroups) and `vm`
+// (QEMU microvm). Both run the same guest agent and expose it the same way: a unix socket
+// on the host that carries the agent protocol (docs/protocol.md). The engine sees only this.
+import type { RootfsHandle } from "../storage/storage-driver.js";
+
+export type RuntimeKind = "container" | "vm";
+export type NetworkMode = "none" | "egress";
+
+export interface WorkspaceResources {
+  memoryMiB: number;
+  cpus: number;
+  pidsLimit: number;
+}
+
+/** Where the host reaches the agent. */
+export interface GuestEndpoint {
+  kind: "unix";
+  path: string;
+  /**
+   * True when the transport is ONE byte stream (virtio-serial): the host keeps a single
+   * connection and multiplexes every request over it. False: connect as often as needed.
+   */
+  singleStream: boolean;
+}
+
+export interface RuntimeStartSpec {
+  /** Stable workspace id; host resource names derive from it and the engine's ResourceTag. */
+  workspaceId: string;
+  hostname: string;
+  rootfs: RootfsHandle;
+  resources: WorkspaceResources;
+  network: NetworkMode;
+  /** Host directory owned by the runtime for this workspace (sockets, logs, pid files). */
+  runDir: string;
+  signal?: AbortSignal;
+}
+
+export interface RuntimeInstance {
+  workspaceId: string;
+  runtime: RuntimeKind;
+  /** Host pid of the workspace's init (container) or QEMU process. */
+  pid: number;
+  endpoint: GuestEndpoint;
+}
+
+export interface PrerequisiteCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** What to run when it is missing. */
+  fix?: string;
+}
+
+export interface WorkspaceRuntime {
+  readonly kind: RuntimeKind;
+
+  /** What this machine has and lacks for this runtime, with fixes. */
+  check(): Promise<PrerequisiteCheck[]>;
+
+  /** Boots the workspace and resolves once the guest agent answered its hello. */
+  start(spec: RuntimeStartSpec): Promise<RuntimeInstance>;
+
+  /** Graceful shutdown, then a hard kill after timeoutMs. Frees every host resource but the rootfs. */
+  stop(workspaceId: string, options?: { timeoutMs?: number }): Promise<void>;
+
+  /** After a daemon restart: the instance if it is still running (re-attached), else undefined. */
+  adopt(workspaceId: string, runDir: string): Promise<RuntimeInstance | undefined>;
+
+  /** Switch a running workspace between loopback-only and NATed egress. */
+  setNetwork(workspaceId: string, mode: NetworkMode): Promise<void>;
+
+  /** Console/agent log tail for `workspace logs`. */
+  logs(workspaceId: string, options?: { maxBytes?: number }): Promise<string>;
+
+  /** Ids of every instance under this engine's tag, running or left behind (for orphan reaping). */
+  listInstances(): Promise<string[]>;
+}

@@ -1,0 +1,79 @@
+// The layer rules of docs/architecture.md as a failing check: each folder of src/ may import
+// only the folders listed for it, and the pure layers may import no npm package but zod.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, dirname, resolve } from "node:path";
+
+const SRC = resolve(import.meta.dirname, "../../src");
+
+const ALLOWED: Record<string, string[]> = {
+  core: [],
+  protocol: [],
+  "guest-agent": ["protocol"],
+  guest: ["protocol", "core"],
+  config: ["core"],
+  storage: ["core"],
+  net: ["core"],
+  images: ["core"],
+  runtimes: ["core", "protocol", "guest", "storage", "net", "images"],
+  engine: ["core", "protocol", "guest", "storage", "runtimes", "net", "images", "config"],
+  orchestrator: ["core", "protocol", "guest", "engine", "config"],
+  operations: ["core", "protocol", "engine", "orchestrator", "config", "images"],
+  api: ["core", "operations", "config"],
+  mcp: ["core", "operations", "api", "config"],
+  // The composition root and the front door may see everything.
+  compose: ["*"],
+  cli: ["*"],
+};
+
+// npm packages a layer may use; undefined = any. Node builtins are always fine.
+const PACKAGES: Record<string, string[] | undefined> = {
+  protocol: ["zod"],
+  "guest-agent": [],
+  core: [],
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return entry.name.endsWith(".ts") ? [full] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specs: string[] = [];
+  for (const match of text.matchAll(/(?:import|export)\s[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)) {
+    specs.push((match[1] ?? match[2])!);
+  }
+  return specs;
+}
+
+test("every import in src/ follows the layer rules", () => {
+  const violations: string[] = [];
+  for (const file of sourceFiles(SRC)) {
+    const layer = relative(SRC, file).split("/")[0]!;
+    const allowed = ALLOWED[layer];
+    if (!allowed) {
+      violations.push(`${relative(SRC, file)}: folder src/${layer} has no layer rule (add it to this test and docs/architecture.md)`);
+      continue;
+    }
+    for (const spec of importsOf(file)) {
+      if (spec.startsWith(".")) {
+        const target = relative(SRC, resolve(dirname(file), spec)).split("/")[0]!;
+        if (target !== layer && !allowed.includes("*") && !allowed.includes(target)) {
+          violations.push(`${relative(SRC, file)} imports ${spec}: ${layer}/ may not import ${target}/`);
+        }
+      } else if (!spec.startsWith("node:")) {
+        const pkg = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!;
+        const allowedPackages = PACKAGES[layer];
+        if (allowedPackages && !allowedPackages.includes(pkg)) {
+          violations.push(`${relative(SRC, file)} imports package ${spec}: ${layer}/ may use only ${allowedPackages.join(", ") || "node builtins"}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
