@@ -57,7 +57,11 @@ export interface WorkspaceRuntime {
   /** What this machine has and lacks for this runtime, with fixes. */
   check(): Promise<PrerequisiteCheck[]>;
 
-  /** Boots the workspace and resolves once the guest agent answered its hello. */
+  /**
+   * Boots the workspace and resolves once the guest agent is ready: for a socket transport,
+   * when the endpoint accepts connections; for a single-stream transport, after the agent's
+   * hello. The engine's guest client then performs the version handshake itself.
+   */
   start(spec: RuntimeStartSpec): Promise<RuntimeInstance>;
 
   /** Graceful shutdown, then a hard kill after timeoutMs. Frees every host resource but the rootfs. */
