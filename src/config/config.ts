@@ -1,0 +1,128 @@
+// The one configuration schema. Precedence: defaults < $AGENTISO_HOME/config.toml < AGENTISO_*
+// environment < command-line flags. Parsed once at start, frozen, passed down; nothing below
+// the composition root reads process.env.
+import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+import { AgentisoError } from "../core/errors.js";
+import { parseSizeBytes } from "./size.js";
+
+const Size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseSizeBytes(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const ConfigSchema = z
+  .object({
+    home: z.string().describe("State dir: database, pool, images, sockets. Env AGENTISO_HOME."),
+    logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    storage: z
+      .object({
+        driver: z.enum(["btrfs", "zfs", "overlay"]).default("btrfs"),
+        poolSize: Size.default(20 * 1024 ** 3).describe("Size of the loop-file pool agentiso init creates"),
+        poolDir: z.string().optional().describe("An existing mounted btrfs filesystem to use instead of a loop file"),
+        zfsDataset: z.string().optional().describe("ZFS parent dataset, e.g. tank/agentiso"),
+      })
+      .strict()
+      .default({ driver: "btrfs", poolSize: 20 * 1024 ** 3 }),
+    runtime: z
+      .object({
+        default: z.enum(["container", "vm"]).default("container"),
+        uidShiftBase: z.number().int().min(65536).default(100000),
+        uidShiftSize: z.number().int().min(65536).default(65536),
+      })
+      .strict()
+      .default({ default: "container", uidShiftBase: 100000, uidShiftSize: 65536 }),
+    images: z
+      .object({ cacheDir: z.string().optional().describe("Where built images are cached (default HOME/images)") })
+      .strict()
+      .default({}),
+    defaults: z
+      .object({
+        image: z.string().default("base"),
+        memory: Size.default(512 * 1024 ** 2),
+        cpus: z.number().positive().max(64).default(1),
+        disk: Size.default(4 * 1024 ** 3),
+        pidsLimit: z.number().int().min(16).default(1024),
+        network: z.enum(["none", "egress"]).default("none"),
+      })
+      .strict()
+      .default({ image: "base", memory: 512 * 1024 ** 2, cpus: 1, disk: 4 * 1024 ** 3, pidsLimit: 1024, network: "none" }),
+    daemon: z
+      .object({
+        metricsListen: z.string().optional().describe("host:port for Prometheus /metrics, e.g. 127.0.0.1:9464"),
+        idleExitMs: z.number().int().min(0).default(0).describe("Exit after this long with no workspaces and no clients; 0 = never"),
+      })
+      .strict()
+      .default({ idleExitMs: 0 }),
+  })
+  .strict();
+
+export type Config = Readonly<z.output<typeof ConfigSchema>>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export const DEFAULT_HOME = "/var/lib/agentiso";
+
+export interface LoadConfigOptions {
+  env: NodeJS.ProcessEnv;
+  /** Flag values, already in schema shape (e.g. { storage: { driver: "overlay" } }). */
+  flags?: Record<string, unknown>;
+}
+
+// Builds the frozen config from defaults, the home's config.toml, the environment and flags.
+export function loadConfig(options: LoadConfigOptions): Config {
+  const home = (options.flags?.home as string | undefined) ?? options.env.AGENTISO_HOME ?? DEFAULT_HOME;
+  const file = join(home, "config.toml");
+  const fromFile = existsSync(file) ? readToml(file) : {};
+  const fromEnv = envOverrides(options.env);
+  const merged = deepMerge(deepMerge(deepMerge({}, fromFile), fromEnv), { ...(options.flags ?? {}), home });
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
+    throw new AgentisoError("INVALID_INPUT", `invalid configuration (${file}, AGENTISO_* or flags): ${issues}`);
+  }
+  return deepFreeze(parsed.data);
+}
+
+function readToml(file: string): Record<string, unknown> {
+  try {
+    return parseToml(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch (err) {
+    throw new AgentisoError("INVALID_INPUT", `cannot parse ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, Record<string, unknown>> = {};
+  const set = (section: string, key: string, value: unknown) => ((out[section] ??= {})[key] = value);
+  if (env.AGENTISO_STORAGE) set("storage", "driver", env.AGENTISO_STORAGE);
+  if (env.AGENTISO_POOL_SIZE) set("storage", "poolSize", env.AGENTISO_POOL_SIZE);
+  if (env.AGENTISO_RUNTIME) set("runtime", "default", env.AGENTISO_RUNTIME);
+  if (env.AGENTISO_IMAGE_CACHE) set("images", "cacheDir", env.AGENTISO_IMAGE_CACHE);
+  if (env.AGENTISO_METRICS_LISTEN) set("daemon", "metricsListen", env.AGENTISO_METRICS_LISTEN);
+  const result: Record<string, unknown> = { ...out };
+  if (env.AGENTISO_LOG_LEVEL) result.logLevel = env.AGENTISO_LOG_LEVEL;
+  return result;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    target[key] = isPlainObject(value) && isPlainObject(target[key]) ? deepMerge({ ...(target[key] as Record<string, unknown>) }, value) : value;
+  }
+  return target;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (isPlainObject(value)) for (const child of Object.values(value)) deepFreeze(child);
+  return Object.freeze(value);
+}

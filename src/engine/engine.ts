@@ -1,0 +1,51 @@
+// The engine: one per state dir. Opens the database, takes the lock, reconciles the host with
+// the database, and hands out the workspace and snapshot services.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import { reconcile, type ReconcileReport } from "./reconcile.js";
+import { SnapshotService } from "./snapshot-service.js";
+import { acquireStateLock, type StateLock } from "./state-lock.js";
+import { StateDb } from "./state-db.js";
+import { WorkspaceService, type WorkspaceDefaults } from "./workspace-service.js";
+
+export class Engine<G extends GuestLink = GuestLink> {
+  readonly workspaces: WorkspaceService<G>;
+  readonly snapshots: SnapshotService<G>;
+
+  private constructor(
+    readonly deps: EngineDeps<G>,
+    private readonly db: StateDb,
+    private readonly lock: StateLock,
+    defaults: WorkspaceDefaults,
+  ) {
+    this.workspaces = new WorkspaceService(deps, db, defaults);
+    this.snapshots = new SnapshotService(this.workspaces, db, deps);
+  }
+
+  // Opens the engine of deps.stateDir (exclusive) and reconciles it with the host.
+  static async open<G extends GuestLink>(deps: EngineDeps<G>, defaults: WorkspaceDefaults): Promise<{ engine: Engine<G>; report: ReconcileReport }> {
+    mkdirSync(deps.stateDir, { recursive: true, mode: 0o700 });
+    const lock = acquireStateLock(deps.stateDir);
+    let db: StateDb | undefined;
+    try {
+      db = new StateDb(join(deps.stateDir, "state.db"));
+      await deps.storage.setup();
+      const engine = new Engine(deps, db, lock, defaults);
+      const report = await reconcile(engine.workspaces, db, deps);
+      return { engine, report };
+    } catch (err) {
+      db?.close();
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** Closes connections and the database; workspaces keep running (the next open adopts them). */
+  async close(): Promise<void> {
+    await this.workspaces.close();
+    await this.deps.storage.close();
+    this.db.close();
+    this.lock.release();
+  }
+}

@@ -1,0 +1,37 @@
+// Schema migrations, applied in order inside one transaction each; user_version records
+// how far a database has come. Append only: never edit a migration that has shipped.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: workspaces and their snapshots
+  `CREATE TABLE workspaces (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     state TEXT NOT NULL,
+     image TEXT NOT NULL,
+     runtime TEXT NOT NULL,
+     network TEXT NOT NULL,
+     memory_mib INTEGER NOT NULL,
+     cpus REAL NOT NULL,
+     pids_limit INTEGER NOT NULL,
+     disk_bytes INTEGER NOT NULL,
+     forked_from_id TEXT,
+     forked_from_name TEXT,
+     forked_from_snapshot TEXT,
+     owner TEXT,
+     pid INTEGER,
+     error TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE snapshots (
+     workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (workspace_id, name)
+   );
+   CREATE TABLE bases (
+     name TEXT PRIMARY KEY,
+     image_hash TEXT NOT NULL,
+     imported_at TEXT NOT NULL
+   );`,
+];

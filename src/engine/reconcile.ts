@@ -1,0 +1,79 @@
+// After a crash or restart the database and the host may disagree. Reconcile makes them
+// agree again: running workspaces are adopted, dead ones marked stopped, operations cut off
+// half-way are finished or undone, and tagged host resources nobody owns are reaped.
+import type { Logger } from "../core/logger.js";
+import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import type { StateDb } from "./state-db.js";
+import type { WorkspaceRecord } from "./workspace-record.js";
+import type { WorkspaceService } from "./workspace-service.js";
+
+export interface ReconcileReport {
+  adopted: string[];
+  markedStopped: string[];
+  discarded: string[];
+  reapedInstances: string[];
+  reapedVolumes: string[];
+}
+
+export async function reconcile<G extends GuestLink>(svc: WorkspaceService<G>, db: StateDb, deps: EngineDeps<G>): Promise<ReconcileReport> {
+  const report: ReconcileReport = { adopted: [], markedStopped: [], discarded: [], reapedInstances: [], reapedVolumes: [] };
+  for (const record of db.listWorkspaces()) {
+    await reconcileOne(svc, db, record, report, deps.logger);
+  }
+  const known = new Set(db.listWorkspaces().map((r) => r.id));
+  const running = new Set(db.listWorkspaces({ states: ["running"] }).map((r) => r.id));
+  for (const [kind, runtime] of Object.entries(deps.runtimes)) {
+    if (!runtime) continue;
+    for (const id of await runtime.listInstances()) {
+      const record = db.getWorkspace(id);
+      if (running.has(id) && record?.runtime === kind) continue;
+      deps.logger.warn("reconcile: reaping orphan instance", { workspace: id, runtime: kind });
+      await runtime.stop(id, { timeoutMs: 1000 }).catch((err: unknown) => deps.logger.error("reconcile: reap failed", { workspace: id, err }));
+      report.reapedInstances.push(id);
+    }
+  }
+  for (const volume of await deps.storage.listWorkspaces()) {
+    if (known.has(volume.name)) continue;
+    deps.logger.warn("reconcile: reaping orphan volume", { volume: volume.name });
+    await deps.storage.destroyWorkspace(volume.name).catch((err: unknown) => deps.logger.error("reconcile: volume reap failed", { volume: volume.name, err }));
+    report.reapedVolumes.push(volume.name);
+  }
+  return report;
+}
+
+async function reconcileOne<G extends GuestLink>(
+  svc: WorkspaceService<G>,
+  db: StateDb,
+  record: WorkspaceRecord,
+  report: ReconcileReport,
+  logger: Logger,
+): Promise<void> {
+  switch (record.state) {
+    case "creating":
+    case "destroying":
+      // Cut off half-way: a create or fork never finished, or a destroy did not. Undo/finish.
+      logger.warn("reconcile: discarding unfinished workspace", { workspace: record.id, state: record.state });
+      await svc.discard(record);
+      report.discarded.push(record.name);
+      return;
+    case "running":
+    case "starting":
+    case "stopping": {
+      const instance = await svc
+        .runtimeOf(record)
+        .adopt(record.id, svc.runDir(record.id))
+        .catch(() => undefined);
+      if (instance && record.state !== "stopping") {
+        db.updateWorkspace(record.id, { state: "running", pid: instance.pid });
+        report.adopted.push(record.name);
+      } else {
+        await svc.runtimeOf(record).stop(record.id, { timeoutMs: 1000 }).catch(() => {});
+        db.updateWorkspace(record.id, { state: "stopped", pid: undefined });
+        report.markedStopped.push(record.name);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}

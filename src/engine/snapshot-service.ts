@@ -1,0 +1,137 @@
+// Snapshots and forks: the golden-snapshot pattern. A fork is a new workspace whose volume is
+// a copy-on-write clone of another workspace's snapshot; lineage is kept in SQLite and by the
+// storage driver.
+import { AgentisoError } from "../core/errors.js";
+import { assertValidName } from "../core/names.js";
+import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import type { StateDb } from "./state-db.js";
+import type { SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
+import type { CreateWorkspaceOptions, WorkspaceService } from "./workspace-service.js";
+
+export interface SnapshotView extends SnapshotRecord {
+  workspace: string;
+  exclusiveBytes?: number;
+  /** Names of the workspaces forked from this snapshot. */
+  dependents: string[];
+}
+
+export interface ForkOptions extends Omit<CreateWorkspaceOptions, "image" | "runtime"> {
+  snapshot: string;
+  count?: number;
+  namePrefix?: string;
+}
+
+export const MAX_FORK_COUNT = 64;
+
+export class SnapshotService<G extends GuestLink> {
+  constructor(
+    private readonly workspaces: WorkspaceService<G>,
+    private readonly db: StateDb,
+    private readonly deps: EngineDeps<G>,
+  ) {}
+
+  async create(idOrName: string, snapshot: string): Promise<SnapshotView> {
+    assertValidName(snapshot, "snapshot name");
+    const record = this.workspaces.get(idOrName);
+    if (record.state !== "running" && record.state !== "stopped") {
+      throw new AgentisoError("INVALID_STATE", `workspace ${record.name} is ${record.state}: snapshots need a running or stopped workspace`);
+    }
+    if (this.db.listSnapshots(record.id).some((s) => s.name === snapshot)) {
+      throw new AgentisoError("CONFLICT", `workspace ${record.name} already has a snapshot ${snapshot}: choose another name or delete it first`);
+    }
+    const info = await this.deps.storage.snapshot(record.id, snapshot);
+    const row = { workspaceId: record.id, name: snapshot, createdAt: info.createdAt };
+    this.db.insertSnapshot(row);
+    return { ...row, workspace: record.name, dependents: [] };
+  }
+
+  list(idOrName: string): SnapshotView[] {
+    const record = this.workspaces.get(idOrName);
+    return this.db.listSnapshots(record.id).map((s) => ({
+      ...s,
+      workspace: record.name,
+      dependents: this.db.forksOf(record.id, s.name).map((f) => f.name),
+    }));
+  }
+
+  // Rolls the workspace back; a running workspace is stopped and started around the restore.
+  async restore(idOrName: string, snapshot: string): Promise<WorkspaceRecord> {
+    const record = this.workspaces.get(idOrName);
+    this.requireSnapshot(record, snapshot);
+    const wasRunning = record.state === "running";
+    if (wasRunning) await this.workspaces.stop(record.id);
+    await this.deps.storage.restore(record.id, snapshot);
+    if (!this.deps.storage.capabilities.restoreKeepsLaterSnapshots) await this.forgetVanishedSnapshots(record.id);
+    return wasRunning ? this.workspaces.start(record.id) : this.workspaces.get(record.id);
+  }
+
+  async delete(idOrName: string, snapshot: string): Promise<void> {
+    const record = this.workspaces.get(idOrName);
+    this.requireSnapshot(record, snapshot);
+    const forks = this.db.forksOf(record.id, snapshot);
+    if (forks.length > 0) {
+      throw new AgentisoError("CONFLICT", `snapshot ${snapshot} of ${record.name} has forks (${forks.map((f) => f.name).join(", ")}): destroy them first`, {
+        details: { forks: forks.map((f) => f.name) },
+      });
+    }
+    await this.deps.storage.deleteSnapshot(record.id, snapshot);
+    this.db.deleteSnapshot(record.id, snapshot);
+  }
+
+  // Forks `count` workspaces from a snapshot in parallel. All-or-nothing: if one fails, the
+  // others are destroyed and the first error is thrown.
+  async fork(idOrName: string, options: ForkOptions): Promise<WorkspaceRecord[]> {
+    const origin = this.workspaces.get(idOrName);
+    this.requireSnapshot(origin, options.snapshot);
+    const count = options.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_FORK_COUNT) {
+      throw new AgentisoError("INVALID_INPUT", `count must be a whole number from 1 to ${MAX_FORK_COUNT}, got ${count}`);
+    }
+    if (options.namePrefix !== undefined) assertValidName(options.namePrefix, "name prefix");
+    const names = Array.from({ length: count }, (_, i) => forkName(options, i, count));
+    const results = await Promise.allSettled(names.map((name) => this.forkOne(origin, options, name)));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    const created = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    if (failure) {
+      await Promise.allSettled(created.map((w) => this.workspaces.destroy(w.id)));
+      throw failure.reason;
+    }
+    return created;
+  }
+
+  private async forkOne(origin: WorkspaceRecord, options: ForkOptions, name: string | undefined): Promise<WorkspaceRecord> {
+    const started = performance.now();
+    const lineage = { workspace: origin.name, workspaceId: origin.id, snapshot: options.snapshot };
+    const record = this.workspaces.newRecord({ ...options, name }, lineage, origin);
+    this.db.insertWorkspace(record);
+    try {
+      await this.deps.storage.forkWorkspace(record.id, { from: origin.id, snapshot: options.snapshot, quotaBytes: record.diskBytes, signal: options.signal });
+      const running = await this.workspaces.boot(record);
+      this.deps.events?.workspaceForked?.({ durationMs: performance.now() - started });
+      return running;
+    } catch (err) {
+      await this.workspaces.discard(record);
+      throw err;
+    }
+  }
+
+  // zfs rollback destroys the snapshots taken after the one restored: drop their rows too.
+  private async forgetVanishedSnapshots(workspaceId: string): Promise<void> {
+    const present = new Set((await this.deps.storage.listSnapshots(workspaceId)).map((s) => s.name));
+    for (const row of this.db.listSnapshots(workspaceId)) {
+      if (!present.has(row.name)) this.db.deleteSnapshot(workspaceId, row.name);
+    }
+  }
+
+  private requireSnapshot(record: WorkspaceRecord, snapshot: string): void {
+    if (!this.db.listSnapshots(record.id).some((s) => s.name === snapshot)) {
+      throw new AgentisoError("NOT_FOUND", `workspace ${record.name} has no snapshot ${JSON.stringify(snapshot)} (see \`agentiso workspace snapshots ${record.name}\`)`);
+    }
+  }
+}
+
+function forkName(options: ForkOptions, index: number, count: number): string | undefined {
+  if (options.name !== undefined && count === 1) return options.name;
+  const prefix = options.namePrefix ?? options.name;
+  return prefix === undefined ? undefined : `${prefix}-${index + 1}`;
+}

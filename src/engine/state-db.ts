@@ -1,0 +1,183 @@
+// SQLite state of one engine (better-sqlite3 12: 13 crashes on Node 20). WAL mode so readers
+// never block the writer; every multi-row change in a transaction.
+import Database from "better-sqlite3";
+import { AgentisoError } from "../core/errors.js";
+import { MIGRATIONS } from "./migrations.js";
+import type { SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
+import type { WorkspaceState } from "./workspace-state.js";
+
+interface WorkspaceRow {
+  id: string;
+  name: string;
+  state: string;
+  image: string;
+  runtime: string;
+  network: string;
+  memory_mib: number;
+  cpus: number;
+  pids_limit: number;
+  disk_bytes: number;
+  forked_from_id: string | null;
+  forked_from_name: string | null;
+  forked_from_snapshot: string | null;
+  owner: string | null;
+  pid: number | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export class StateDb {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    this.migrate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma("user_version", { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new AgentisoError("INVALID_STATE", `state database schema ${current} is newer than this agentiso (${MIGRATIONS.length}): upgrade agentiso`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  insertWorkspace(record: WorkspaceRecord): void {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO workspaces (id, name, state, image, runtime, network, memory_mib, cpus, pids_limit, disk_bytes,
+             forked_from_id, forked_from_name, forked_from_snapshot, owner, pid, error, created_at, updated_at)
+           VALUES (@id, @name, @state, @image, @runtime, @network, @memoryMiB, @cpus, @pidsLimit, @diskBytes,
+             @forkedFromId, @forkedFromName, @forkedFromSnapshot, @owner, @pid, @error, @createdAt, @updatedAt)`,
+        )
+        .run({
+          ...record,
+          forkedFromId: record.forkedFrom?.workspaceId ?? null,
+          forkedFromName: record.forkedFrom?.workspace ?? null,
+          forkedFromSnapshot: record.forkedFrom?.snapshot ?? null,
+          owner: record.owner ?? null,
+          pid: record.pid ?? null,
+          error: record.error ?? null,
+        });
+    } catch (err) {
+      if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+        throw new AgentisoError("CONFLICT", `a workspace named ${record.name} already exists: choose another name`);
+      }
+      throw err;
+    }
+  }
+
+  updateWorkspace(id: string, changes: Partial<Pick<WorkspaceRecord, "state" | "network" | "pid" | "error" | "owner">>): void {
+    const columns: string[] = ["updated_at = @updatedAt"];
+    const values: Record<string, unknown> = { id, updatedAt: new Date().toISOString() };
+    for (const [key, value] of Object.entries(changes)) {
+      const column = key === "pid" || key === "error" || key === "owner" || key === "state" || key === "network" ? key : undefined;
+      if (!column) continue;
+      columns.push(`${column} = @${key}`);
+      values[key] = value ?? null;
+    }
+    this.db.prepare(`UPDATE workspaces SET ${columns.join(", ")} WHERE id = @id`).run(values);
+  }
+
+  deleteWorkspace(id: string): void {
+    this.db.prepare("DELETE FROM workspaces WHERE id = ?").run(id);
+  }
+
+  getWorkspace(idOrName: string): WorkspaceRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM workspaces WHERE id = ? OR name = ?").get(idOrName, idOrName) as WorkspaceRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  listWorkspaces(filter: { owner?: string; states?: WorkspaceState[] } = {}): WorkspaceRecord[] {
+    const rows = this.db.prepare("SELECT * FROM workspaces ORDER BY created_at, name").all() as WorkspaceRow[];
+    return rows
+      .map(toRecord)
+      .filter((r) => filter.owner === undefined || r.owner === filter.owner)
+      .filter((r) => !filter.states || filter.states.includes(r.state));
+  }
+
+  /** Workspaces forked from one of this workspace's snapshots (optionally one snapshot). */
+  forksOf(workspaceId: string, snapshot?: string): WorkspaceRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM workspaces WHERE forked_from_id = ? AND (? IS NULL OR forked_from_snapshot = ?)")
+      .all(workspaceId, snapshot ?? null, snapshot ?? null) as WorkspaceRow[];
+    return rows.map(toRecord);
+  }
+
+  insertSnapshot(snapshot: SnapshotRecord): void {
+    try {
+      this.db.prepare("INSERT INTO snapshots (workspace_id, name, created_at) VALUES (?, ?, ?)").run(snapshot.workspaceId, snapshot.name, snapshot.createdAt);
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT")) {
+        throw new AgentisoError("CONFLICT", `snapshot ${snapshot.name} already exists: choose another name or delete it first`);
+      }
+      throw err;
+    }
+  }
+
+  listSnapshots(workspaceId: string): SnapshotRecord[] {
+    const rows = this.db.prepare("SELECT workspace_id, name, created_at FROM snapshots WHERE workspace_id = ? ORDER BY created_at, name").all(workspaceId) as Array<{
+      workspace_id: string;
+      name: string;
+      created_at: string;
+    }>;
+    return rows.map((row) => ({ workspaceId: row.workspace_id, name: row.name, createdAt: row.created_at }));
+  }
+
+  deleteSnapshot(workspaceId: string, name: string): void {
+    this.db.prepare("DELETE FROM snapshots WHERE workspace_id = ? AND name = ?").run(workspaceId, name);
+  }
+
+  getBase(name: string): { name: string; imageHash: string } | undefined {
+    const row = this.db.prepare("SELECT name, image_hash FROM bases WHERE name = ?").get(name) as { name: string; image_hash: string } | undefined;
+    return row ? { name: row.name, imageHash: row.image_hash } : undefined;
+  }
+
+  putBase(name: string, imageHash: string): void {
+    this.db
+      .prepare("INSERT INTO bases (name, image_hash, imported_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET image_hash = excluded.image_hash, imported_at = excluded.imported_at")
+      .run(name, imageHash, new Date().toISOString());
+  }
+
+  deleteBase(name: string): void {
+    this.db.prepare("DELETE FROM bases WHERE name = ?").run(name);
+  }
+}
+
+function toRecord(row: WorkspaceRow): WorkspaceRecord {
+  const record: WorkspaceRecord = {
+    id: row.id,
+    name: row.name,
+    state: row.state as WorkspaceState,
+    image: row.image,
+    runtime: row.runtime as WorkspaceRecord["runtime"],
+    network: row.network as WorkspaceRecord["network"],
+    memoryMiB: row.memory_mib,
+    cpus: row.cpus,
+    pidsLimit: row.pids_limit,
+    diskBytes: row.disk_bytes,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.forked_from_id && row.forked_from_snapshot) {
+    record.forkedFrom = { workspace: row.forked_from_name ?? row.forked_from_id, workspaceId: row.forked_from_id, snapshot: row.forked_from_snapshot };
+  }
+  if (row.owner) record.owner = row.owner;
+  if (row.pid) record.pid = row.pid;
+  if (row.error) record.error = row.error;
+  return record;
+}

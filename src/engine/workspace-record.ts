@@ -1,0 +1,33 @@
+// What the engine knows about a workspace: the row in SQLite and the object every front door
+// returns (CLI --json, MCP, control API).
+import type { NetworkMode, RuntimeKind } from "../runtimes/workspace-runtime.js";
+import type { WorkspaceState } from "./workspace-state.js";
+
+export interface WorkspaceRecord {
+  id: string;
+  name: string;
+  state: WorkspaceState;
+  image: string;
+  runtime: RuntimeKind;
+  network: NetworkMode;
+  memoryMiB: number;
+  cpus: number;
+  pidsLimit: number;
+  diskBytes: number;
+  /** Set for forks: origin workspace NAME at fork time and its snapshot. */
+  forkedFrom?: { workspace: string; workspaceId: string; snapshot: string };
+  /** MCP session that created or adopted it; undefined = unowned (CLI-created). */
+  owner?: string;
+  /** Host pid of the workspace's init or QEMU process while running. */
+  pid?: number;
+  /** Why it is in state failed. */
+  error?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SnapshotRecord {
+  workspaceId: string;
+  name: string;
+  createdAt: string;
+}

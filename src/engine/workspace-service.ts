@@ -1,0 +1,256 @@
+// WorkspaceService: the one owner of workspace lifecycle. Every front door (CLI, MCP, control
+// API, orchestrator) goes through it. State lives in SQLite; host resources belong to the
+// storage driver and the runtimes; this class keeps the two consistent.
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { AgentisoError } from "../core/errors.js";
+import { assertValidName } from "../core/names.js";
+import type { NetworkMode, RuntimeInstance, RuntimeKind, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import { KeyedMutex } from "./keyed-mutex.js";
+import type { StateDb } from "./state-db.js";
+import type { WorkspaceRecord } from "./workspace-record.js";
+import { assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
+
+export interface WorkspaceDefaults {
+  image: string;
+  runtime: RuntimeKind;
+  memoryMiB: number;
+  cpus: number;
+  diskBytes: number;
+  pidsLimit: number;
+  network: NetworkMode;
+}
+
+export interface CreateWorkspaceOptions {
+  name?: string;
+  image?: string;
+  runtime?: RuntimeKind;
+  memoryMiB?: number;
+  cpus?: number;
+  diskBytes?: number;
+  pidsLimit?: number;
+  network?: NetworkMode;
+  owner?: string;
+  signal?: AbortSignal;
+}
+
+export class WorkspaceService<G extends GuestLink = GuestLink> {
+  protected readonly mutex = new KeyedMutex();
+  protected readonly guests = new Map<string, Promise<G>>();
+
+  constructor(
+    protected readonly deps: EngineDeps<G>,
+    protected readonly db: StateDb,
+    protected readonly defaults: WorkspaceDefaults,
+  ) {}
+
+  // Looks a workspace up by id or name; NOT_FOUND says how to list them.
+  get(idOrName: string): WorkspaceRecord {
+    const record = this.db.getWorkspace(idOrName);
+    if (!record) throw new AgentisoError("NOT_FOUND", `no workspace ${JSON.stringify(idOrName)} (see \`agentiso workspace ls\`)`);
+    return record;
+  }
+
+  list(filter: { owner?: string; states?: WorkspaceState[] } = {}): WorkspaceRecord[] {
+    return this.db.listWorkspaces(filter);
+  }
+
+  // Creates a workspace from an image and starts it; on failure nothing is left behind.
+  async create(options: CreateWorkspaceOptions = {}): Promise<WorkspaceRecord> {
+    const record = this.newRecord(options);
+    this.db.insertWorkspace(record);
+    this.deps.events?.stateChanged?.();
+    try {
+      const base = await this.deps.images.ensureBase(record.image, { runtime: record.runtime, signal: options.signal });
+      await this.deps.storage.createWorkspace(record.id, { base, quotaBytes: record.diskBytes, signal: options.signal });
+      return await this.boot(record);
+    } catch (err) {
+      await this.discard(record);
+      throw err;
+    }
+  }
+
+  async start(idOrName: string): Promise<WorkspaceRecord> {
+    const record = this.get(idOrName);
+    return this.mutex.run(record.id, async () => {
+      const current = this.get(record.id);
+      if (current.state === "running") return current;
+      return this.boot(current);
+    });
+  }
+
+  async stop(idOrName: string, options: { timeoutMs?: number } = {}): Promise<WorkspaceRecord> {
+    const record = this.get(idOrName);
+    return this.mutex.run(record.id, async () => {
+      const current = this.get(record.id);
+      if (current.state === "stopped") return current;
+      this.setState(current, "stopping");
+      await this.dropGuest(current.id);
+      await this.runtimeOf(current).stop(current.id, options);
+      this.db.updateWorkspace(current.id, { state: "stopped", pid: undefined });
+      this.deps.events?.stateChanged?.();
+      return this.get(current.id);
+    });
+  }
+
+  // Stops (if needed) and deletes a workspace with its volume and snapshots.
+  async destroy(idOrName: string): Promise<void> {
+    const record = this.get(idOrName);
+    await this.mutex.run(record.id, async () => {
+      const current = this.get(record.id);
+      const forks = this.db.forksOf(current.id);
+      if (forks.length > 0) {
+        throw new AgentisoError("CONFLICT", `workspace ${current.name} has forks (${forks.map((f) => f.name).join(", ")}): destroy them first`, {
+          details: { forks: forks.map((f) => f.name) },
+        });
+      }
+      this.setState(current, "destroying");
+      try {
+        await this.dropGuest(current.id);
+        await this.runtimeOf(current).stop(current.id, { timeoutMs: 2000 });
+        await this.deps.storage.destroyWorkspace(current.id);
+        await rm(this.runDir(current.id), { recursive: true, force: true });
+      } catch (err) {
+        this.db.updateWorkspace(current.id, { state: "failed", error: `destroy failed: ${(err as Error).message}` });
+        throw err;
+      }
+      this.db.deleteWorkspace(current.id);
+      this.deps.events?.stateChanged?.();
+    });
+  }
+
+  async logs(idOrName: string, options: { maxBytes?: number } = {}): Promise<string> {
+    const record = this.get(idOrName);
+    return this.runtimeOf(record).logs(record.id, options);
+  }
+
+  async setNetwork(idOrName: string, mode: NetworkMode): Promise<WorkspaceRecord> {
+    const record = this.get(idOrName);
+    return this.mutex.run(record.id, async () => {
+      const current = this.get(record.id);
+      if (current.state === "running") await this.runtimeOf(current).setNetwork(current.id, mode);
+      this.db.updateWorkspace(current.id, { network: mode });
+      return this.get(current.id);
+    });
+  }
+
+  setOwner(idOrName: string, owner: string | undefined): WorkspaceRecord {
+    const record = this.get(idOrName);
+    this.db.updateWorkspace(record.id, { owner });
+    return this.get(record.id);
+  }
+
+  // The connected agent of a running workspace (connects on first use, then reuses).
+  async guest(idOrName: string, signal?: AbortSignal): Promise<G> {
+    const record = this.get(idOrName);
+    assertRunning(record.name, record.state);
+    let link = this.guests.get(record.id);
+    if (!link) {
+      const instance = await this.runtimeOf(record).adopt(record.id, this.runDir(record.id));
+      if (!instance) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${record.name} is not running any more (see \`agentiso workspace logs ${record.name}\`)`);
+      link = this.deps.guests.connect(instance.endpoint, { workspace: record.name, signal });
+      this.guests.set(record.id, link);
+      link.catch(() => this.guests.delete(record.id));
+    }
+    return link;
+  }
+
+  /** Forget a broken connection so the next call reconnects. */
+  async dropGuest(id: string): Promise<void> {
+    const link = this.guests.get(id);
+    this.guests.delete(id);
+    if (link) await link.then((g) => g.close()).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.guests.keys()].map((id) => this.dropGuest(id)));
+  }
+
+  // ---- internals shared with the snapshot/fork/reconcile modules ----
+
+  runDir(id: string): string {
+    return join(this.deps.stateDir, "run", id);
+  }
+
+  runtimeOf(record: Pick<WorkspaceRecord, "runtime">): WorkspaceRuntime {
+    const runtime = this.deps.runtimes[record.runtime];
+    if (!runtime) throw new AgentisoError("UNSUPPORTED", `runtime ${record.runtime} is not available on this machine (see \`agentiso check\`)`);
+    return runtime;
+  }
+
+  setState(record: WorkspaceRecord, to: WorkspaceState): void {
+    assertTransition(record.name, record.state, to);
+    this.db.updateWorkspace(record.id, { state: to });
+    record.state = to;
+    this.deps.events?.stateChanged?.();
+  }
+
+  newRecord(options: CreateWorkspaceOptions, forkedFrom?: WorkspaceRecord["forkedFrom"], template?: WorkspaceRecord): WorkspaceRecord {
+    const id = randomBytes(4).toString("hex");
+    const name = options.name === undefined ? `ws-${id}` : assertValidName(options.name, "workspace name");
+    const runtime = options.runtime ?? template?.runtime ?? this.defaults.runtime;
+    this.runtimeOf({ runtime });
+    const now = new Date().toISOString();
+    const record: WorkspaceRecord = {
+      id,
+      name,
+      state: "creating",
+      image: options.image ?? template?.image ?? this.defaults.image,
+      runtime,
+      network: options.network ?? template?.network ?? this.defaults.network,
+      memoryMiB: options.memoryMiB ?? template?.memoryMiB ?? this.defaults.memoryMiB,
+      cpus: options.cpus ?? template?.cpus ?? this.defaults.cpus,
+      pidsLimit: options.pidsLimit ?? template?.pidsLimit ?? this.defaults.pidsLimit,
+      diskBytes: options.diskBytes ?? template?.diskBytes ?? this.defaults.diskBytes,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (forkedFrom) record.forkedFrom = forkedFrom;
+    if (options.owner) record.owner = options.owner;
+    return record;
+  }
+
+  // Starts the runtime for a record whose volume exists; marks it failed if that fails.
+  async boot(record: WorkspaceRecord): Promise<WorkspaceRecord> {
+    this.setState(record, "starting");
+    const started = performance.now();
+    let instance: RuntimeInstance;
+    try {
+      await mkdir(this.runDir(record.id), { recursive: true });
+      instance = await this.runtimeOf(record).start({
+        workspaceId: record.id,
+        hostname: record.name,
+        rootfs: await this.deps.storage.rootfs(record.id),
+        resources: { memoryMiB: record.memoryMiB, cpus: record.cpus, pidsLimit: record.pidsLimit },
+        network: record.network,
+        runDir: this.runDir(record.id),
+      });
+    } catch (err) {
+      this.db.updateWorkspace(record.id, { state: "failed", error: (err as Error).message });
+      this.deps.events?.stateChanged?.();
+      throw err;
+    }
+    this.db.updateWorkspace(record.id, { state: "running", pid: instance.pid, error: undefined });
+    this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
+    this.deps.events?.stateChanged?.();
+    return this.get(record.id);
+  }
+
+  // Removes every trace of a workspace that never became usable.
+  async discard(record: WorkspaceRecord): Promise<void> {
+    const log = this.deps.logger;
+    await this.dropGuest(record.id);
+    await this.runtimeOf(record)
+      .stop(record.id, { timeoutMs: 1000 })
+      .catch((err: unknown) => log.warn("discard: runtime stop failed", { workspace: record.id, err }));
+    const volumes = await this.deps.storage.listWorkspaces().catch(() => []);
+    if (volumes.some((v) => v.name === record.id)) {
+      await this.deps.storage.destroyWorkspace(record.id).catch((err: unknown) => log.warn("discard: volume destroy failed", { workspace: record.id, err }));
+    }
+    await rm(this.runDir(record.id), { recursive: true, force: true });
+    this.db.deleteWorkspace(record.id);
+    this.deps.events?.stateChanged?.();
+  }
+}
