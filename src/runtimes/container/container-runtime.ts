@@ -1,0 +1,196 @@
+// The `container` WorkspaceRuntime: runc does the isolation (user namespace, cgroups, seccomp,
+// namespaces; see oci-spec.ts), tini is PID 1, the guest agent listens on a unix socket in a
+// directory bind-mounted from the run dir, and src/net switches the network mode live.
+// Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace.
+import { open, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { AgentisoError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import { assertValidName } from "../../core/names.js";
+import type { ResourceTag } from "../../core/resource-tag.js";
+import { withDeadline } from "../../core/deadline.js";
+import { attachNetns, deleteNetns, listNetns, netnsPath } from "../../net/netns.js";
+import { WorkspaceNetwork } from "../../net/workspace-network.js";
+import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
+import { listCgroups, removeCgroup } from "./cgroups.js";
+import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
+import { checkContainerPrerequisites } from "./prerequisites.js";
+import { isRunning, waitForExit } from "./process-state.js";
+import { Runc } from "./runc.js";
+import { prepareRunDir, runDirPaths } from "./run-dir.js";
+import { buildSeccompProfile } from "./seccomp-profile.js";
+import { waitForSocket } from "./wait-for-socket.js";
+
+export interface ContainerRuntimeOptions {
+  stateDir: string;
+  tag: ResourceTag;
+  /** dist/agentiso-guest.cjs: bind-mounted read-only and started by tini. */
+  agentBundlePath: string;
+  nodePathInGuest?: string;
+  /** Root inside maps to base..base+size-1 on the host; the rootfs must be chowned to match. */
+  uidShift?: IdMapping;
+  tiniPath?: string;
+  runcPath?: string;
+  logger: Logger;
+  /** Readiness deadline of start(); default 30 s (Node takes 0.1-0.5 s to start inside). */
+  startTimeoutMs?: number;
+  network?: WorkspaceNetwork;
+}
+
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+export class ContainerRuntime implements WorkspaceRuntime {
+  readonly kind = "container" as const;
+  private readonly runc: Runc;
+  private readonly network: WorkspaceNetwork;
+  private readonly idMapping: IdMapping;
+  private readonly runDirs = new Map<string, string>();
+
+  constructor(private readonly options: ContainerRuntimeOptions) {
+    this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
+    this.network = options.network ?? new WorkspaceNetwork({ logger: options.logger });
+    this.idMapping = options.uidShift ?? { hostId: 100_000, size: 65_536 };
+  }
+
+  // runc id, cgroup name and network namespace name of a workspace (one tagged name for all three).
+  resourceName(workspaceId: string): string {
+    return this.options.tag.name("ws", assertValidName(workspaceId, "workspace id"));
+  }
+
+  check(): Promise<PrerequisiteCheck[]> {
+    return checkContainerPrerequisites({ runcPath: this.options.runcPath ?? "runc", tiniPath: this.tiniPath, agentBundlePath: this.options.agentBundlePath });
+  }
+
+  // Boots the container and resolves once the agent's socket accepts connections; on any failure everything it created is removed.
+  async start(spec: RuntimeStartSpec): Promise<RuntimeInstance> {
+    const name = this.resourceName(spec.workspaceId);
+    await this.assertStartable(spec, name);
+    const paths = await prepareRunDir(spec.runDir, spec.hostname, this.idMapping.hostId);
+    const config = buildWorkspaceSpec(
+      {
+        rootfsPath: spec.rootfs.path,
+        hostname: spec.hostname,
+        resources: spec.resources,
+        cgroupsPath: `/${name}`,
+        idMapping: this.idMapping,
+        tiniPath: this.tiniPath,
+        agentBundlePath: this.options.agentBundlePath,
+        agentRunDir: paths.agentDir,
+        nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
+        hostsFile: paths.hosts,
+        resolvConfFile: paths.resolvConf,
+        annotations: { "dev.agentiso.workspace": spec.workspaceId },
+      },
+      buildSeccompProfile(),
+    );
+    await writeFile(paths.config, JSON.stringify(config, null, 1));
+    const signal = withDeadline(this.options.startTimeoutMs ?? 30_000, spec.signal);
+    try {
+      await this.runc.runDetached(name, paths.bundle, paths.consoleLog, signal);
+      const state = await this.runc.state(name);
+      if (!state || state.status !== "running") throw new AgentisoError("BACKEND_FAILED", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
+      await attachNetns(name, state.pid);
+      if (spec.network !== "none") await this.network.setMode(name, spec.network, paths.slirpLog);
+      await waitForSocket(paths.socket, () => isRunning(state.pid), signal);
+      this.runDirs.set(spec.workspaceId, spec.runDir);
+      this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid: state.pid, network: spec.network });
+      return this.instance(spec.workspaceId, state.pid, spec.runDir);
+    } catch (err) {
+      this.runDirs.set(spec.workspaceId, spec.runDir);
+      await this.stop(spec.workspaceId, { timeoutMs: 0 }).catch((cleanupErr: unknown) =>
+        this.options.logger.error("cleanup after failed start failed", { workspace: spec.workspaceId, err: cleanupErr }),
+      );
+      throw err;
+    }
+  }
+
+  // SIGTERM to init (tini forwards it to the agent), then KILL after timeoutMs; then frees runc state, slirp, netns and cgroups.
+  async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    const name = this.resourceName(workspaceId);
+    const state = await this.runc.state(name);
+    if (state && (await isRunning(state.pid))) {
+      const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+      const graceful = timeoutMs > 0 && (await this.runc.kill(name, "TERM")) && (await waitForExit(state.pid, timeoutMs));
+      if (!graceful) await this.runc.kill(name, "KILL", { all: true });
+    }
+    if (state) await this.runc.delete(name);
+    await this.network.teardown(name);
+    await deleteNetns(name);
+    const left = await removeCgroup(name);
+    if (left.length > 0) throw new AgentisoError("BACKEND_FAILED", `cgroups of workspace ${workspaceId} could not be removed: ${left.join(", ")}`);
+    this.options.logger.info("workspace container stopped", { workspace: workspaceId });
+  }
+
+  // Finds a container this engine started before a restart; names its network namespace again if the name was lost.
+  async adopt(workspaceId: string, runDir: string): Promise<RuntimeInstance | undefined> {
+    const name = this.resourceName(workspaceId);
+    const state = await this.runc.state(name);
+    if (!state || state.status !== "running" || !(await isRunning(state.pid))) return undefined;
+    const named = await stat(netnsPath(name)).then(() => true, () => false);
+    if (!named) await attachNetns(name, state.pid);
+    this.runDirs.set(workspaceId, runDir);
+    return this.instance(workspaceId, state.pid, runDir);
+  }
+
+  // Switches a running workspace between loopback-only and filtered NAT egress.
+  async setNetwork(workspaceId: string, mode: NetworkMode): Promise<void> {
+    const name = this.resourceName(workspaceId);
+    const state = await this.runc.state(name);
+    if (!state || state.status !== "running") throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} is not running: start it first`);
+    await this.network.setMode(name, mode, runDirPaths(state.bundle).slirpLog);
+  }
+
+  // The tail of the agent's stdout/stderr (tini's console), kept in the run dir across restarts.
+  async logs(workspaceId: string, options: { maxBytes?: number } = {}): Promise<string> {
+    const runDir = this.runDirs.get(workspaceId) ?? (await this.runc.state(this.resourceName(workspaceId)))?.bundle;
+    if (!runDir) throw new AgentisoError("NOT_FOUND", `no logs for workspace ${workspaceId}: it was not started by this engine`);
+    return readTail(runDirPaths(runDir).consoleLog, options.maxBytes ?? 64 * 1024);
+  }
+
+  // Workspace ids with any resource under this engine's tag: runc containers, network namespaces, cgroups.
+  async listInstances(): Promise<string[]> {
+    const prefix = this.options.tag.name("ws", "");
+    const owns = (n: string) => n.startsWith(prefix) && n.length > prefix.length;
+    const names = [...(await this.runc.list()).filter(owns), ...(await listNetns(owns)), ...(await listCgroups(owns))];
+    return [...new Set(names.map((n) => n.slice(prefix.length)))].sort();
+  }
+
+  // Runs a command as root inside via `runc exec` (diagnostics and tests; the engine talks to the agent).
+  exec(workspaceId: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
+    return this.runc.exec(this.resourceName(workspaceId), argv, options);
+  }
+
+  private get tiniPath(): string {
+    return this.options.tiniPath ?? "/usr/bin/tini-static";
+  }
+
+  private instance(workspaceId: string, pid: number, runDir: string): RuntimeInstance {
+    return { workspaceId, runtime: "container", pid, endpoint: { kind: "unix", path: runDirPaths(runDir).socket, singleStream: false } };
+  }
+
+  private async assertStartable(spec: RuntimeStartSpec, name: string): Promise<void> {
+    if (spec.rootfs.kind !== "directory") throw new AgentisoError("UNSUPPORTED", "the container runtime needs a directory rootfs, not a block image");
+    const root = await stat(spec.rootfs.path).catch(() => undefined);
+    if (!root?.isDirectory()) throw new AgentisoError("NOT_FOUND", `rootfs ${spec.rootfs.path} is not a directory`);
+    if (root.uid !== this.idMapping.hostId) {
+      throw new AgentisoError("INVALID_INPUT", `rootfs ${spec.rootfs.path} is owned by uid ${root.uid}, not the shifted root ${this.idMapping.hostId}: import the image through agentiso so it is uid-shifted`);
+    }
+    const existing = await this.runc.state(name);
+    if (existing?.status === "running") throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
+    if (existing) await this.stop(spec.workspaceId, { timeoutMs: 0 });
+  }
+}
+
+async function readTail(path: string, maxBytes: number): Promise<string> {
+  const file = await open(path, "r").catch(() => undefined);
+  if (!file) return "";
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    await file.read(buffer, 0, length, size - length);
+    return buffer.toString("utf8");
+  } finally {
+    await file.close();
+  }
+}

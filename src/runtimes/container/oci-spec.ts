@@ -1,0 +1,151 @@
+// Builds the OCI runtime spec (config.json) of one workspace: pure, so unit tests can check
+// every isolation property without starting anything. What isolates what is documented in
+// docs/runtime-container.md; the short version: a user namespace maps root inside to an
+// unprivileged host uid range, own pid/mount/ipc/uts/net/cgroup namespaces, a Docker-like
+// capability set without NET_ADMIN/SYS_ADMIN, a seccomp denylist, no_new_privs,
+// Docker's masked and read-only paths, cgroup limits, and tini as PID 1 to reap zombies.
+import { AgentisoError } from "../../core/errors.js";
+import type { WorkspaceResources } from "../workspace-runtime.js";
+import type { SeccompProfile } from "./seccomp-profile.js";
+
+/** Paths inside the workspace where the runtime puts its own files. */
+export const GUEST_PATHS = {
+  dir: "/.agentiso",
+  tini: "/.agentiso/tini",
+  agent: "/.agentiso/agent.cjs",
+  runDir: "/.agentiso/run",
+  socket: "/.agentiso/run/agent.sock",
+} as const;
+
+/**
+ * Docker's default set minus MKNOD (no device nodes: there is nothing a workspace may reach
+ * through one) and NET_RAW (no packet forging in the shared egress path). Never NET_ADMIN
+ * (it could undo the egress filter) nor SYS_ADMIN (mounts). All relative to the workspace's
+ * own user namespace: none of them is a capability on the host.
+ */
+export const WORKSPACE_CAPABILITIES: readonly string[] = [
+  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+  "CAP_SETFCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+];
+
+/** Docker's masked paths: host information and kernel knobs a workspace has no business reading. */
+export const MASKED_PATHS: readonly string[] = [
+  "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+  "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+];
+
+export const READONLY_PATHS: readonly string[] = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+export interface IdMapping {
+  /** First host uid/gid that root inside maps to. */
+  hostId: number;
+  size: number;
+}
+
+export interface WorkspaceSpecInput {
+  rootfsPath: string;
+  hostname: string;
+  resources: WorkspaceResources;
+  /** Absolute cgroup path, e.g. "/ais3f9a2c-ws-w1" (flat: runc leaves nested parents behind). */
+  cgroupsPath: string;
+  idMapping: IdMapping;
+  /** Host files bind-mounted read-only into GUEST_PATHS. */
+  tiniPath: string;
+  agentBundlePath: string;
+  /** Host directory (owned by the shifted root) that holds the agent's socket. */
+  agentRunDir: string;
+  nodePathInGuest: string;
+  /** Host files bind-mounted read-only over /etc/hosts and /etc/resolv.conf. */
+  hostsFile: string;
+  resolvConfFile: string;
+  annotations?: Record<string, string>;
+}
+
+interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options?: string[];
+}
+
+const HOSTNAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+const CPU_PERIOD_US = 100_000;
+
+// Returns the config.json object for `runc run`; throws INVALID_INPUT on an unusable spec.
+export function buildWorkspaceSpec(input: WorkspaceSpecInput, seccomp: SeccompProfile): Record<string, unknown> {
+  validate(input);
+  const caps = [...WORKSPACE_CAPABILITIES];
+  return {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      // tini reaps zombies (with `sleep` as PID 1 they filled the pids limit) and forwards SIGTERM
+      args: [GUEST_PATHS.tini, "-s", "--", input.nodePathInGuest, GUEST_PATHS.agent, "--listen", `unix:${GUEST_PATHS.socket}`],
+      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=xterm"],
+      cwd: "/",
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      rlimits: [{ type: "RLIMIT_NOFILE", hard: 65536, soft: 65536 }],
+      noNewPrivileges: true,
+    },
+    root: { path: input.rootfsPath, readonly: false },
+    hostname: input.hostname,
+    mounts: mounts(input),
+    annotations: input.annotations ?? {},
+    linux: {
+      uidMappings: [{ containerID: 0, hostID: input.idMapping.hostId, size: input.idMapping.size }],
+      gidMappings: [{ containerID: 0, hostID: input.idMapping.hostId, size: input.idMapping.size }],
+      // runc creates the network namespace (owned by the workspace's user namespace, so sysfs
+      // can be mounted); the runtime then names it with `ip netns attach` for slirp and nft.
+      namespaces: ["pid", "network", "ipc", "uts", "mount", "user", "cgroup"].map((type) => ({ type })),
+      cgroupsPath: input.cgroupsPath,
+      resources: resources(input.resources),
+      seccomp,
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+    },
+  };
+}
+
+function resources(r: WorkspaceResources): Record<string, unknown> {
+  const memoryBytes = r.memoryMiB * 1024 * 1024;
+  return {
+    devices: [{ allow: false, access: "rwm" }],
+    // swap equal to memory: no swap, so a hog is OOM-killed instead of thrashing the host
+    memory: { limit: memoryBytes, swap: memoryBytes },
+    pids: { limit: r.pidsLimit },
+    cpu: { quota: Math.round(r.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US },
+  };
+}
+
+function mounts(input: WorkspaceSpecInput): OciMount[] {
+  const ro = (source: string, destination: string): OciMount => ({ destination, type: "bind", source, options: ["rbind", "ro", "nosuid", "nodev"] });
+  return [
+    { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+    { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
+    { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+    { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
+    { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+    { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"] },
+    ro(input.tiniPath, GUEST_PATHS.tini),
+    ro(input.agentBundlePath, GUEST_PATHS.agent),
+    { destination: GUEST_PATHS.runDir, type: "bind", source: input.agentRunDir, options: ["rbind", "rw", "nosuid", "nodev", "noexec"] },
+    ro(input.hostsFile, "/etc/hosts"),
+    ro(input.resolvConfFile, "/etc/resolv.conf"),
+  ];
+}
+
+function validate(input: WorkspaceSpecInput): void {
+  const bad = (what: string) => new AgentisoError("INVALID_INPUT", `invalid workspace spec: ${what}`);
+  if (!HOSTNAME_PATTERN.test(input.hostname)) throw bad(`hostname ${JSON.stringify(input.hostname)} (use letters, digits and inner dashes)`);
+  const { memoryMiB, cpus, pidsLimit } = input.resources;
+  if (!(Number.isInteger(memoryMiB) && memoryMiB >= 16)) throw bad(`memoryMiB ${memoryMiB} (an integer >= 16)`);
+  if (!(cpus > 0 && cpus <= 1024)) throw bad(`cpus ${cpus} (more than 0)`);
+  if (!(Number.isInteger(pidsLimit) && pidsLimit >= 8)) throw bad(`pidsLimit ${pidsLimit} (an integer >= 8)`);
+  if (!input.cgroupsPath.startsWith("/")) throw bad(`cgroupsPath ${input.cgroupsPath} must be absolute`);
+  if (input.idMapping.hostId <= 0 || input.idMapping.size < 65536) throw bad("uid shift must map 65536 ids to an unprivileged host range");
+  for (const path of [input.rootfsPath, input.tiniPath, input.agentBundlePath, input.agentRunDir, input.hostsFile, input.resolvConfFile]) {
+    if (!path.startsWith("/")) throw bad(`path ${path} must be absolute`);
+  }
+}

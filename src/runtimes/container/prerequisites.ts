@@ -1,0 +1,57 @@
+// What the container runtime needs from the host, each with the fix when it is missing.
+import { access, readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { runCommand } from "../../core/run-command.js";
+import type { PrerequisiteCheck } from "../workspace-runtime.js";
+import { cgroupHierarchies } from "./cgroups.js";
+
+export interface PrerequisiteInput {
+  runcPath: string;
+  tiniPath: string;
+  agentBundlePath: string;
+}
+
+// Runs every check; never throws (a failing probe is a failed check).
+export async function checkContainerPrerequisites(input: PrerequisiteInput): Promise<PrerequisiteCheck[]> {
+  const apt = (pkg: string) => `apt-get install ${pkg}`;
+  return Promise.all([
+    commandCheck("runc", [input.runcPath, "--version"], apt("runc")),
+    fileCheck("tini-static", input.tiniPath, apt("tini")),
+    fileCheck("guest agent bundle", input.agentBundlePath, "npm run build"),
+    commandCheck("slirp4netns", ["slirp4netns", "--version"], apt("slirp4netns")),
+    commandCheck("nftables", ["nft", "--version"], apt("nftables")),
+    commandCheck("iproute2", ["ip", "-V"], apt("iproute2")),
+    commandCheck("nsenter", ["nsenter", "--version"], apt("util-linux")),
+    userNamespaces(),
+    cgroupControllers(),
+    { name: "root", ok: process.getuid?.() === 0, detail: "runc, cgroups and netns need root", fix: "run the agentiso daemon as root" },
+  ]);
+}
+
+async function commandCheck(name: string, argv: string[], fix: string): Promise<PrerequisiteCheck> {
+  try {
+    const result = await runCommand(argv, { timeoutMs: 10_000 });
+    return { name, ok: true, detail: (result.stdout || result.stderr).split("\n")[0]!.trim() };
+  } catch (err) {
+    return { name, ok: false, detail: err instanceof Error ? err.message : String(err), fix };
+  }
+}
+
+async function fileCheck(name: string, path: string, fix: string): Promise<PrerequisiteCheck> {
+  const ok = await access(path, constants.R_OK).then(() => true, () => false);
+  return { name, ok, detail: ok ? path : `${path} is missing`, ...(ok ? {} : { fix }) };
+}
+
+async function userNamespaces(): Promise<PrerequisiteCheck> {
+  const max = Number((await readFile("/proc/sys/user/max_user_namespaces", "utf8").catch(() => "0")).trim());
+  const ok = max > 0;
+  return { name: "user namespaces", ok, detail: `max_user_namespaces=${max}`, ...(ok ? {} : { fix: "sysctl -w user.max_user_namespaces=15000" }) };
+}
+
+async function cgroupControllers(): Promise<PrerequisiteCheck> {
+  const hierarchies = await cgroupHierarchies().catch(() => []);
+  const controllers = new Set(hierarchies.map((h) => h.split("/").pop()!));
+  const v2 = hierarchies.some((h) => h === "/sys/fs/cgroup" || h.endsWith("/unified"));
+  const ok = ["memory", "pids", "cpu"].every((c) => controllers.has(c)) || (v2 && !controllers.has("memory") && hierarchies.length === 1);
+  return { name: "cgroups", ok, detail: hierarchies.join(" ") || "no cgroup mounts", ...(ok ? {} : { fix: "mount the memory, pids and cpu cgroup controllers" }) };
+}

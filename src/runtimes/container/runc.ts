@@ -1,0 +1,78 @@
+// A thin wrapper over the runc CLI with its state under the engine's state dir
+// (`runc --root <stateDir>/runc`), so `list` shows this engine's containers and no one else's.
+import { readFile } from "node:fs/promises";
+import { AgentisoError } from "../../core/errors.js";
+import { runCommand } from "../../core/run-command.js";
+
+export type RuncStatus = "creating" | "created" | "running" | "paused" | "stopped";
+
+export interface RuncState {
+  id: string;
+  pid: number;
+  status: RuncStatus;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+const NOT_FOUND = /does not exist|not found|container .* is not exist/i;
+
+export class Runc {
+  constructor(
+    private readonly root: string,
+    private readonly binary = "runc",
+  ) {}
+
+  // Starts the container detached; init's stdout/stderr go to logPath (runc hands its own stdio to init).
+  async runDetached(id: string, bundle: string, logPath: string, signal?: AbortSignal): Promise<void> {
+    // Through sh so init inherits a file, not runCommand's pipes (which would stay open until the workspace stops).
+    const script = 'log="$1"; shift; exec "$@" </dev/null >>"$log" 2>&1';
+    const argv = [this.binary, "--root", this.root, "run", "--detach", "--bundle", bundle, id];
+    const result = await runCommand(["sh", "-c", script, "sh", logPath, ...argv], { signal, timeoutMs: 30_000, check: false });
+    if (result.exitCode !== 0) {
+      const tail = await readTail(logPath);
+      throw new AgentisoError("BACKEND_FAILED", `runc could not start workspace container ${id}: ${tail}`, { details: { id, exitCode: result.exitCode } });
+    }
+  }
+
+  // The container's state, or undefined when runc does not know it.
+  async state(id: string): Promise<RuncState | undefined> {
+    const result = await runCommand([this.binary, "--root", this.root, "state", id], { check: false, timeoutMs: 10_000 });
+    if (result.exitCode !== 0) {
+      if (NOT_FOUND.test(result.stderr)) return undefined;
+      throw new AgentisoError("BACKEND_FAILED", `runc state ${id} failed: ${result.stderr.trim()}`);
+    }
+    return JSON.parse(result.stdout) as RuncState;
+  }
+
+  // Sends a signal to init (all: every process of the container). Returns false when nothing was running.
+  async kill(id: string, signal: "TERM" | "KILL", options: { all?: boolean } = {}): Promise<boolean> {
+    const argv = [this.binary, "--root", this.root, "kill", ...(options.all ? ["--all"] : []), id, signal];
+    const result = await runCommand(argv, { check: false, timeoutMs: 10_000 });
+    return result.exitCode === 0;
+  }
+
+  // Removes the container (killing it if needed); a container runc does not know is already gone.
+  async delete(id: string): Promise<void> {
+    const result = await runCommand([this.binary, "--root", this.root, "delete", "--force", id], { check: false, timeoutMs: 30_000 });
+    if (result.exitCode !== 0 && !NOT_FOUND.test(result.stderr)) {
+      throw new AgentisoError("BACKEND_FAILED", `runc delete ${id} failed: ${result.stderr.trim()}`, { details: { id } });
+    }
+  }
+
+  // Ids of every container under this root, in any status.
+  async list(): Promise<string[]> {
+    const result = await runCommand([this.binary, "--root", this.root, "list", "--format", "json"], { timeoutMs: 10_000 });
+    const parsed = JSON.parse(result.stdout || "null") as Array<{ id: string }> | null;
+    return (parsed ?? []).map((c) => c.id);
+  }
+
+  // Runs a command in the running container (tests and diagnostics; the engine uses the agent).
+  exec(id: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
+    return runCommand([this.binary, "--root", this.root, "exec", id, ...argv], { check: false, timeoutMs: options.timeoutMs ?? 60_000, input: options.input });
+  }
+}
+
+async function readTail(path: string, maxBytes = 2000): Promise<string> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  return text.slice(-maxBytes).trim();
+}
