@@ -62,6 +62,11 @@ export interface StorageCapabilities {
   quotas: boolean;
   /** Snapshot and fork cost is independent of the workspace's size. */
   constantTimeFork: boolean;
+  /**
+   * restore() keeps the snapshots taken after the one restored. False on zfs, whose
+   * `rollback -r` destroys them (restore is refused with CONFLICT if any of them has forks).
+   */
+  restoreKeepsLaterSnapshots: boolean;
 }
 
 export interface StorageDriver {
@@ -95,7 +100,10 @@ export interface StorageDriver {
   deleteSnapshot(workspace: string, snapshot: string): Promise<void>;
 
   usage(workspace: string): Promise<DiskUsage>;
-  /** Writes past the quota fail with ENOSPC/EDQUOT inside; the workspace stays usable. */
+  /**
+   * Writes past the quota fail with ENOSPC/EDQUOT inside; the workspace stays usable.
+   * UNSUPPORTED when capabilities.quotas is false (overlay).
+   */
   setQuota(workspace: string, quotaBytes: number | undefined): Promise<void>;
 
   /** What the runtime mounts or boots. Stable until destroyWorkspace. */

@@ -1,0 +1,175 @@
+// btrfs driver: bases are read-only subvolumes, workspaces are writable snapshots of them,
+// snapshots are read-only snapshots of workspaces and forks are writable snapshots of those —
+// every clone is one constant-time `btrfs subvolume snapshot`. Quotas are exclusive qgroup
+// limits. VM workspaces are a raw disk image inside the subvolume (CoW through the snapshot).
+//
+// On disk, under <pool>/<tag prefix>/:  bases/<b>  workspaces/<w>  snapshots/<w>/<s>  catalog/
+import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
+import { join } from "node:path";
+import { AgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { ResourceTag } from "../core/resource-tag.js";
+import { buildDiskImage, directorySizeBytes, populateDirectory } from "./base-import.js";
+import {
+  createSubvolume,
+  deleteSubvolumes,
+  limitExclusive,
+  qgroupUsageByPath,
+  setReadOnly,
+  snapshotSubvolume,
+  syncFilesystem,
+} from "./btrfs-cli.js";
+import { CatalogStorage } from "./catalog-storage.js";
+import { BtrfsLoopPool } from "./pool.js";
+import type { BaseSource, DiskUsage, RootfsHandle, StorageCapabilities, VolumeLayout } from "./storage-driver.js";
+import type { BaseRecord, WorkspaceRecord } from "./volume-catalog.js";
+
+export interface BtrfsStorageOptions {
+  stateDir: string;
+  tag: ResourceTag;
+  logger: Logger;
+  /** A mounted btrfs filesystem to use. Unset: a loop-file pool under stateDir (see pool.ts). */
+  poolDir?: string;
+  /** Apparent size of the loop file when one is created. */
+  loopPoolSizeBytes?: number;
+}
+
+const BTRFS_SUPER_MAGIC = 0x9123683e;
+const DISK_IMAGE = "disk.raw";
+
+export class BtrfsStorage extends CatalogStorage {
+  readonly kind = "btrfs" as const;
+  readonly capabilities: StorageCapabilities = { blockVolumes: true, quotas: true, constantTimeFork: true, restoreKeepsLaterSnapshots: true };
+  readonly loopPool: BtrfsLoopPool | undefined;
+  private root = "";
+
+  constructor(private readonly options: BtrfsStorageOptions) {
+    super(options.logger.child({ storage: "btrfs" }));
+    this.loopPool = options.poolDir
+      ? undefined
+      : new BtrfsLoopPool({ stateDir: options.stateDir, tag: options.tag, logger: options.logger, sizeBytes: options.loopPoolSizeBytes });
+  }
+
+  protected async prepare(signal?: AbortSignal): Promise<string> {
+    const poolDir = this.loopPool ? (await this.loopPool.setup(signal)).mountPoint : await checkBtrfs(this.options.poolDir!);
+    this.root = join(poolDir, this.options.tag.prefix);
+    for (const dir of ["bases", "workspaces", "snapshots", "scratch"]) await mkdir(join(this.root, dir), { recursive: true });
+    return join(this.root, "catalog");
+  }
+
+  protected async release(): Promise<void> {
+    await this.loopPool?.detach();
+  }
+
+  protected async createBase(name: string, source: BaseSource, layout: VolumeLayout, signal?: AbortSignal): Promise<number> {
+    const path = this.basePath(name);
+    await createSubvolume(path, signal);
+    try {
+      if (layout === "directory") await populateDirectory(source, path, signal);
+      else await buildDiskImage(source, join(path, DISK_IMAGE), join(this.root, "scratch"), signal);
+      await setReadOnly(path);
+      return layout === "directory" ? await directorySizeBytes(path) : (await stat(join(path, DISK_IMAGE))).size;
+    } catch (err) {
+      await deleteSubvolumes([path]).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  protected async removeBase(base: BaseRecord): Promise<void> {
+    await deleteSubvolumes([this.basePath(base.name)]);
+  }
+
+  protected async cloneBase(ws: WorkspaceRecord, base: BaseRecord, signal?: AbortSignal): Promise<void> {
+    await snapshotSubvolume(this.basePath(base.name), this.workspacePath(ws.name), { readOnly: false, signal });
+  }
+
+  protected async cloneSnapshot(ws: WorkspaceRecord, origin: WorkspaceRecord, snapshot: string, signal?: AbortSignal): Promise<void> {
+    await snapshotSubvolume(this.snapshotPath(origin.name, snapshot), this.workspacePath(ws.name), { readOnly: false, signal });
+  }
+
+  protected async takeSnapshot(ws: WorkspaceRecord, snapshot: string): Promise<void> {
+    await mkdir(join(this.root, "snapshots", ws.name), { recursive: true });
+    await snapshotSubvolume(this.workspacePath(ws.name), this.snapshotPath(ws.name, snapshot), { readOnly: true });
+  }
+
+  protected async removeSnapshot(ws: WorkspaceRecord, snapshot: string): Promise<void> {
+    await deleteSubvolumes([this.snapshotPath(ws.name, snapshot)]);
+  }
+
+  // Snapshot the snapshot beside the live volume, then swap: a crash never loses both.
+  protected async rollback(ws: WorkspaceRecord, snapshot: string): Promise<void> {
+    const live = this.workspacePath(ws.name);
+    const incoming = `${live}.restoring`;
+    const outgoing = `${live}.discarded`;
+    await snapshotSubvolume(this.snapshotPath(ws.name, snapshot), incoming, { readOnly: false });
+    await rename(live, outgoing);
+    await rename(incoming, live);
+    await deleteSubvolumes([outgoing]);
+    if (ws.quotaBytes !== undefined) await limitExclusive(live, ws.quotaBytes);
+  }
+
+  protected async removeWorkspace(ws: WorkspaceRecord): Promise<void> {
+    const snapshots = ws.snapshots.map((s) => this.snapshotPath(ws.name, s.name));
+    const existing = await filterExisting([...snapshots, this.workspacePath(ws.name)]);
+    await deleteSubvolumes(existing);
+    await rm(join(this.root, "snapshots", ws.name), { recursive: true, force: true });
+  }
+
+  protected async applyQuota(ws: WorkspaceRecord, quotaBytes: number | undefined): Promise<void> {
+    await limitExclusive(this.workspacePath(ws.name), quotaBytes);
+  }
+
+  // Exclusive bytes (what the quota limits), after committing recent writes.
+  protected async measure(ws: WorkspaceRecord): Promise<DiskUsage> {
+    await syncFilesystem(this.root);
+    const usage = findUsage(await qgroupUsageByPath(this.root), join(this.options.tag.prefix, "workspaces", ws.name));
+    if (!usage) throw new AgentisoError("BACKEND_FAILED", `no qgroup for workspace ${ws.name}: are quotas enabled on the pool? (btrfs quota enable)`);
+    return { usedBytes: usage.exclusiveBytes, ...(ws.quotaBytes !== undefined ? { quotaBytes: ws.quotaBytes } : {}) };
+  }
+
+  protected async snapshotSizes(ws: WorkspaceRecord): Promise<Map<string, number>> {
+    const all = await qgroupUsageByPath(this.root).catch(() => new Map<string, never>());
+    const sizes = new Map<string, number>();
+    for (const s of ws.snapshots) {
+      const usage = findUsage(all, join(this.options.tag.prefix, "snapshots", ws.name, s.name));
+      if (usage) sizes.set(s.name, usage.exclusiveBytes);
+    }
+    return sizes;
+  }
+
+  protected handle(ws: WorkspaceRecord): Promise<RootfsHandle> {
+    const path = this.workspacePath(ws.name);
+    return Promise.resolve(ws.layout === "block" ? { kind: "block", path: join(path, DISK_IMAGE), format: "raw" } : { kind: "directory", path });
+  }
+
+  private basePath(name: string): string {
+    return join(this.root, "bases", name);
+  }
+
+  private workspacePath(name: string): string {
+    return join(this.root, "workspaces", name);
+  }
+
+  private snapshotPath(workspace: string, snapshot: string): string {
+    return join(this.root, "snapshots", workspace, snapshot);
+  }
+}
+
+async function checkBtrfs(poolDir: string): Promise<string> {
+  const info = await statfs(poolDir).catch(() => undefined);
+  if (!info || info.type !== BTRFS_SUPER_MAGIC) {
+    throw new AgentisoError("INVALID_STATE", `btrfs pool not mounted at ${poolDir}: mount it, or leave poolDir unset so \`agentiso init\` creates a loop-file pool`);
+  }
+  return poolDir;
+}
+
+// qgroup paths are relative to the filesystem's top level; ours end with the tag-relative path.
+function findUsage<T>(byPath: Map<string, T>, relative: string): T | undefined {
+  for (const [path, usage] of byPath) if (path === relative || path.endsWith(`/${relative}`)) return usage;
+  return undefined;
+}
+
+async function filterExisting(paths: readonly string[]): Promise<string[]> {
+  const present = await Promise.all(paths.map((p) => stat(p).then(() => true, () => false)));
+  return paths.filter((_, i) => present[i]);
+}

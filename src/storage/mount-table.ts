@@ -1,0 +1,32 @@
+// Reading the kernel's mount table, so setup is idempotent (mount only what is not mounted)
+// and cleanup can be checked (nothing of ours left in /proc/mounts).
+import { readFile } from "node:fs/promises";
+
+export interface MountEntry {
+  source: string;
+  target: string;
+  fstype: string;
+  options: string;
+}
+
+// The current mounts of this mount namespace, with octal escapes (\040 = space) decoded.
+export async function readMounts(): Promise<MountEntry[]> {
+  const text = await readFile("/proc/self/mounts", "utf8");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [source = "", target = "", fstype = "", options = ""] = line.split(" ").map(unescapeMountField);
+      return { source, target, fstype, options };
+    });
+}
+
+// The topmost mount at exactly this path, if any.
+export async function mountAt(path: string): Promise<MountEntry | undefined> {
+  const mounts = await readMounts();
+  return mounts.filter((m) => m.target === path).at(-1);
+}
+
+function unescapeMountField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}

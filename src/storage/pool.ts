@@ -1,0 +1,106 @@
+// The btrfs pool of a machine that has no btrfs or ZFS pool configured: a sparse loop file
+// under the state dir, formatted once, mounted with quotas on. setup() is idempotent — run
+// twice it finds the mount and does nothing; after a reboot (file present, nothing mounted)
+// it re-attaches the same file, reusing a loop device still bound to it.
+import { mkdir, open, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { AgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { ResourceTag } from "../core/resource-tag.js";
+import { runCommand } from "../core/run-command.js";
+import { withDeadline } from "../core/deadline.js";
+import { mountAt } from "./mount-table.js";
+
+export interface LoopPoolOptions {
+  stateDir: string;
+  tag: ResourceTag;
+  logger: Logger;
+  /** Apparent size of the sparse file; only blocks written use disk. Default 64 GiB. */
+  sizeBytes?: number;
+}
+
+export interface LoopPoolState {
+  mountPoint: string;
+  imagePath: string;
+  loopDevice: string;
+  /** What this setup() call had to do. */
+  action: "created" | "reattached" | "already-mounted";
+}
+
+const SETUP_TIMEOUT_MS = 120_000;
+
+export class BtrfsLoopPool {
+  readonly imagePath: string;
+  readonly mountPoint: string;
+  private inflight: Promise<LoopPoolState> | undefined;
+
+  constructor(private readonly options: LoopPoolOptions) {
+    const dir = join(options.stateDir, "pool");
+    this.imagePath = join(dir, `${options.tag.name("pool")}.btrfs.img`);
+    this.mountPoint = join(dir, "mnt");
+  }
+
+  // Creates, re-attaches or finds the pool; concurrent callers share one attempt.
+  setup(signal?: AbortSignal): Promise<LoopPoolState> {
+    this.inflight ??= this.attach(withDeadline(SETUP_TIMEOUT_MS, signal)).finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  // Unmounts the pool and frees its loop devices; the file (the data) stays.
+  async detach(): Promise<void> {
+    if (await mountAt(this.mountPoint)) await runCommand(["umount", "--", this.mountPoint]);
+    for (const device of await this.loopDevices()) await runCommand(["losetup", "-d", device], { check: false });
+  }
+
+  // Loop devices currently bound to the pool file (normally at most one).
+  async loopDevices(): Promise<string[]> {
+    const { stdout } = await runCommand(["losetup", "-j", this.imagePath, "-O", "NAME", "-n"], { check: false });
+    return stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  }
+
+  private async attach(signal: AbortSignal): Promise<LoopPoolState> {
+    const mounted = await mountAt(this.mountPoint);
+    if (mounted) return { ...this.paths(), loopDevice: await this.checkMountedSource(mounted.source), action: "already-mounted" };
+    await mkdir(this.mountPoint, { recursive: true });
+    const created = await this.createImageIfMissing(signal);
+    const [existing] = await this.loopDevices();
+    const loopDevice = existing ?? (await runCommand(["losetup", "--find", "--show", "--", this.imagePath], { signal })).stdout.trim();
+    await runCommand(["mount", "-t", "btrfs", "--", loopDevice, this.mountPoint], { signal });
+    await this.ensureQuotas(signal);
+    const action = created ? "created" : "reattached";
+    this.options.logger.info("btrfs loop pool attached", { action, loopDevice, mountPoint: this.mountPoint });
+    return { ...this.paths(), loopDevice, action };
+  }
+
+  private paths(): { mountPoint: string; imagePath: string } {
+    return { mountPoint: this.mountPoint, imagePath: this.imagePath };
+  }
+
+  private async checkMountedSource(source: string): Promise<string> {
+    const devices = await this.loopDevices();
+    if (!devices.includes(source)) {
+      throw new AgentisoError("CONFLICT", `${this.mountPoint} is mounted from ${source}, not from the pool file ${this.imagePath}: unmount it`);
+    }
+    return source;
+  }
+
+  private async createImageIfMissing(signal: AbortSignal): Promise<boolean> {
+    if (await stat(this.imagePath).catch(() => undefined)) return false;
+    const file = await open(this.imagePath, "wx");
+    try {
+      await file.truncate(this.options.sizeBytes ?? 64 * 1024 ** 3);
+    } finally {
+      await file.close();
+    }
+    await runCommand(["mkfs.btrfs", "-q", "-L", this.options.tag.name("pool"), "--", this.imagePath], { signal });
+    return true;
+  }
+
+  // Quotas are enabled while the pool is empty, so no rescan is ever needed.
+  private async ensureQuotas(signal: AbortSignal): Promise<void> {
+    const probe = await runCommand(["btrfs", "qgroup", "show", this.mountPoint], { check: false, signal });
+    if (probe.exitCode !== 0) await runCommand(["btrfs", "quota", "enable", this.mountPoint], { signal });
+  }
+}
