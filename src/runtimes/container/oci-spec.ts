@@ -85,7 +85,7 @@ export function buildWorkspaceSpec(input: WorkspaceSpecInput, seccomp: SeccompPr
       env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=xterm"],
       cwd: "/",
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: 65536, soft: 65536 }],
+      // no rlimits: raising one above the daemon's own hard limit needs a host capability; they are inherited
       noNewPrivileges: true,
     },
     root: { path: input.rootfsPath, readonly: false },
