@@ -108,7 +108,7 @@ export abstract class CatalogStorage implements StorageDriver {
   async createWorkspace(name: string, options: { base: string; quotaBytes?: number; signal?: AbortSignal }): Promise<WorkspaceVolumeInfo> {
     assertValidName(name, "workspace name");
     assertValidName(options.base, "base name");
-    checkQuotaBytes(options.quotaBytes);
+    this.checkQuotaBytes(options.quotaBytes);
     return this.lock.run([`ws:${name}`], async () => {
       await this.assertWorkspaceFree(name);
       const base = await this.catalog.requireBase(options.base);
@@ -123,7 +123,7 @@ export abstract class CatalogStorage implements StorageDriver {
     assertValidName(name, "workspace name");
     assertValidName(options.from, "workspace name");
     assertValidName(options.snapshot, "snapshot name");
-    checkQuotaBytes(options.quotaBytes);
+    this.checkQuotaBytes(options.quotaBytes);
     return this.lock.run([`ws:${name}`], async () => {
       await this.assertWorkspaceFree(name);
       const origin = await this.catalog.requireWorkspace(options.from);
@@ -229,7 +229,7 @@ export abstract class CatalogStorage implements StorageDriver {
   // Sets or clears (undefined) the workspace's limit; UNSUPPORTED where the backend has none.
   async setQuota(workspace: string, quotaBytes: number | undefined): Promise<void> {
     assertValidName(workspace, "workspace name");
-    checkQuotaBytes(quotaBytes);
+    this.checkQuotaBytes(quotaBytes);
     if (!this.capabilities.quotas) throw new AgentisoError("UNSUPPORTED", `${this.kind} storage cannot enforce disk quotas`);
     await this.lock.run([`ws:${workspace}`], async () => {
       const record = await this.catalog.requireWorkspace(workspace);
@@ -245,6 +245,14 @@ export abstract class CatalogStorage implements StorageDriver {
     return this.handle(await this.catalog.requireWorkspace(workspace));
   }
 
+  private checkQuotaBytes(quotaBytes: number | undefined): void {
+    if (quotaBytes === undefined) return;
+    if (!Number.isSafeInteger(quotaBytes) || quotaBytes <= 0) {
+      throw new AgentisoError("INVALID_INPUT", `quotaBytes must be a positive whole number of bytes, got ${quotaBytes}`);
+    }
+    if (!this.capabilities.quotas) throw new AgentisoError("UNSUPPORTED", `${this.kind} storage cannot enforce disk quotas`);
+  }
+
   private async assertWorkspaceFree(name: string): Promise<void> {
     if (await this.catalog.getWorkspace(name)) throw new AgentisoError("CONFLICT", `workspace volume ${JSON.stringify(name)} already exists`);
   }
@@ -252,7 +260,6 @@ export abstract class CatalogStorage implements StorageDriver {
   private async finishNewWorkspace(record: WorkspaceRecord, quotaBytes: number | undefined): Promise<WorkspaceVolumeInfo> {
     try {
       if (quotaBytes !== undefined) {
-        if (!this.capabilities.quotas) throw new AgentisoError("UNSUPPORTED", `${this.kind} storage cannot enforce disk quotas`);
         await this.applyQuota(record, quotaBytes);
         record.quotaBytes = quotaBytes;
       }
@@ -278,12 +285,6 @@ function requireSnapshot(record: WorkspaceRecord, snapshot: string): string {
 
 function dependentsOf(all: readonly WorkspaceRecord[], workspace: string, snapshot: string): string[] {
   return all.filter((w) => w.forkedFrom?.workspace === workspace && w.forkedFrom.snapshot === snapshot).map((w) => w.name);
-}
-
-function checkQuotaBytes(quotaBytes: number | undefined): void {
-  if (quotaBytes !== undefined && (!Number.isSafeInteger(quotaBytes) || quotaBytes <= 0)) {
-    throw new AgentisoError("INVALID_INPUT", `quotaBytes must be a positive whole number of bytes, got ${quotaBytes}`);
-  }
 }
 
 function toVolumeInfo(record: WorkspaceRecord): WorkspaceVolumeInfo {

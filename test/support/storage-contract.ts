@@ -112,6 +112,24 @@ export function describeStorageDriver(name: string, make: () => Promise<StorageF
       await destroyAllWorkspaces(driver);
     });
 
+    test("a fork of a fork sees its whole lineage, deletions included", async () => {
+      await driver.createWorkspace("gen0", { base: "base" });
+      await writeWorkspaceFile(driver, "gen0", "gen0.txt", "0");
+      await driver.snapshot("gen0", "s");
+      await driver.forkWorkspace("gen1", { from: "gen0", snapshot: "s" });
+      const gen1 = await directoryOf(driver, "gen1");
+      await rm(join(gen1, "etc/hostname"));
+      await rm(join(gen1, "bin"), { recursive: true });
+      await mkdir(join(gen1, "bin"));
+      await writeFile(join(gen1, "bin/new"), "1");
+      await driver.snapshot("gen1", "s");
+      await driver.forkWorkspace("gen2", { from: "gen1", snapshot: "s" });
+      const tree = await readTree(await directoryOf(driver, "gen2"));
+      assert.deepEqual(Object.keys(tree).sort(), ["bin", "bin/new", "etc", "gen0.txt"]);
+      assert.equal((await driver.listWorkspaces()).find((w) => w.name === "gen2")?.base, "base");
+      await destroyAllWorkspaces(driver);
+    });
+
     test("restore brings back exactly the snapshot's content", async () => {
       await driver.createWorkspace("restorable", { base: "base" });
       const dir = await directoryOf(driver, "restorable");
