@@ -1,0 +1,82 @@
+// The agent's state shared by all connections: the set_env overlay (memory only — API keys
+// pass through here and are never written anywhere), background jobs, and the hooks that
+// touch the machine (hostname, shutdown) so unit tests can run the agent in-process.
+import type { Duplex } from "node:stream";
+import { AgentConnection } from "./agent-connection.js";
+import { silentAgentLog, type AgentLog } from "./agent-log.js";
+import { JobRegistry } from "./job-registry.js";
+import { WireError } from "./wire-error.js";
+
+export interface GuestAgentOptions {
+  log?: AgentLog;
+  /** Environment every command starts from; default the agent's own. */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** Applies `configure {hostname}`; default writes /proc/sys/kernel/hostname. */
+  setHostname?: (hostname: string) => Promise<void>;
+  /** Called once the `shutdown` reply is flushed; main.ts exits the process. */
+  onShutdown?: () => void;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export class GuestAgent {
+  readonly jobs = new JobRegistry();
+  readonly log: AgentLog;
+  private readonly envOverlay = new Map<string, string>();
+  private readonly connections = new Set<AgentConnection>();
+  private readonly baseEnv: NodeJS.ProcessEnv;
+
+  constructor(private readonly options: GuestAgentOptions = {}) {
+    this.log = options.log ?? silentAgentLog;
+    this.baseEnv = { ...(options.baseEnv ?? process.env) };
+  }
+
+  // Serves one byte stream (socket, virtio port, in-memory pair) until it closes.
+  serve(transport: Duplex): AgentConnection {
+    const connection = new AgentConnection(transport, this, this.log);
+    this.connections.add(connection);
+    void connection.done.then(() => this.connections.delete(connection));
+    return connection;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Environment for a new command: base env + set_env values + the request's own env. */
+  envFor(requestEnv?: Record<string, string>): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv };
+    for (const [name, value] of this.envOverlay) env[name] = value;
+    return requestEnv ? Object.assign(env, requestEnv) : env;
+  }
+
+  // Stores variables in memory for later commands; names must be valid shell names.
+  setEnv(vars: Record<string, string>): void {
+    for (const name of Object.keys(vars)) {
+      if (!ENV_NAME.test(name)) throw new WireError("INVALID_REQUEST", `invalid environment variable name ${JSON.stringify(name)}`);
+    }
+    for (const [name, value] of Object.entries(vars)) this.envOverlay.set(name, value);
+  }
+
+  unsetEnv(names: readonly string[]): void {
+    for (const name of names) this.envOverlay.delete(name);
+  }
+
+  async setHostname(hostname: string): Promise<void> {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(hostname)) {
+      throw new WireError("INVALID_REQUEST", `invalid hostname ${JSON.stringify(hostname)}: use letters, digits and inner hyphens`);
+    }
+    if (!this.options.setHostname) throw new WireError("UNSUPPORTED", "this agent was started without hostname support");
+    await this.options.setHostname(hostname);
+  }
+
+  requestShutdown(): void {
+    setImmediate(() => this.options.onShutdown?.());
+  }
+
+  /** Kills every job's process group and closes every connection. */
+  close(): void {
+    this.jobs.killAll();
+    for (const connection of this.connections) connection.close("agent closing");
+  }
+}

@@ -1,0 +1,56 @@
+// agentiso-guest: the agent inside every workspace. Bundled to dist/agentiso-guest.cjs (one
+// file, no node_modules, Node >= 18). Usage:
+//   agentiso-guest --listen unix:/run/agentiso.sock | --device /dev/vport0p1 | --vsock 5000
+// Extra: --quiet (no info logs). Exits 0 after a `shutdown` request or SIGTERM.
+import { writeFile } from "node:fs/promises";
+import { createAgentLog } from "./agent-log.js";
+import { GuestAgent } from "./guest-agent.js";
+import { listenDevice, listenUnix, listenVsock, type Listener } from "./listeners.js";
+import { WireError } from "./wire-error.js";
+
+const USAGE = "usage: agentiso-guest --listen unix:/path.sock | --device /dev/vportNpM | --vsock PORT [--quiet]";
+
+// Writes the UTS hostname; needs CAP_SYS_ADMIN in the workspace's own UTS namespace.
+async function setHostname(hostname: string): Promise<void> {
+  try {
+    await writeFile("/proc/sys/kernel/hostname", hostname);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new WireError("PERMISSION_DENIED", `cannot set hostname (${code ?? "error"}): the agent needs CAP_SYS_ADMIN in its own UTS namespace`);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const flag = (name: string) => {
+    const at = argv.indexOf(name);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const log = createAgentLog(argv.includes("--quiet"));
+  const listeners: Listener[] = [];
+  const stop = async (reason: string) => {
+    log.info("agent stopping", { reason });
+    agent.close();
+    await Promise.all(listeners.map((l) => l.close()));
+    process.exit(0);
+  };
+  const agent = new GuestAgent({ log, setHostname, onShutdown: () => void stop("shutdown request") });
+  const unix = flag("--listen");
+  const device = flag("--device");
+  const vsock = flag("--vsock");
+  if (unix !== undefined && !unix.startsWith("unix:")) throw new Error(`--listen takes unix:/path.sock\n${USAGE}`);
+  if (unix) listeners.push(await listenUnix(agent, unix.slice("unix:".length)));
+  if (device) listeners.push(await listenDevice(agent, device));
+  if (vsock) listeners.push(await listenVsock(agent, Number(vsock), `/run/agentiso-guest-vsock-${vsock}.sock`));
+  if (listeners.length === 0) throw new Error(USAGE);
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  // A bug in one handler must not take down every workspace connection.
+  process.on("uncaughtException", (err) => log.warn("uncaught exception", { error: err.message, stack: err.stack }));
+  process.on("unhandledRejection", (err) => log.warn("unhandled rejection", { error: String(err) }));
+  log.info("agent ready", { pid: process.pid, unix, device, vsock });
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  process.stderr.write(`agentiso-guest: ${err.message}\n`);
+  process.exit(2);
+});

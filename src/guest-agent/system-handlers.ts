@@ -1,0 +1,28 @@
+// ping, set_env / unset_env (memory only), configure (hostname), shutdown.
+import type { AgentMessage, RequestOf } from "../protocol/index.js";
+import type { RequestContext } from "./request-context.js";
+
+export async function handlePing(_request: RequestOf<"ping">, ctx: RequestContext): Promise<AgentMessage> {
+  return { id: ctx.id, type: "pong" };
+}
+
+export async function handleSetEnv(request: RequestOf<"set_env">, ctx: RequestContext): Promise<undefined> {
+  ctx.agent.setEnv(request.vars);
+  return undefined;
+}
+
+export async function handleUnsetEnv(request: RequestOf<"unset_env">, ctx: RequestContext): Promise<undefined> {
+  ctx.agent.unsetEnv(request.names);
+  return undefined;
+}
+
+export async function handleConfigure(request: RequestOf<"configure">, ctx: RequestContext): Promise<undefined> {
+  if (request.hostname !== undefined) await ctx.agent.setHostname(request.hostname);
+  return undefined;
+}
+
+// Answers done first; the agent then exits (ending the workspace when it is PID 1).
+export async function handleShutdown(_request: RequestOf<"shutdown">, ctx: RequestContext): Promise<undefined> {
+  ctx.agent.requestShutdown();
+  return undefined;
+}

@@ -1,0 +1,51 @@
+// Argument and result types of the GuestClient API.
+import type { Duplex } from "node:stream";
+import type { ExecResult as WireExecResult } from "../protocol/index.js";
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Client-side deadline for this call; defaults depend on the operation. */
+  timeoutMs?: number;
+}
+
+export interface Command {
+  /** Program and arguments, run without a shell. Give this or `shell`. */
+  argv?: string[];
+  /** Command line for /bin/sh -c. */
+  shell?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+export interface ExecOptions extends Command {
+  stdin?: string | Buffer;
+  /** The agent kills the process group after this long (timedOut: true in the result). */
+  commandTimeoutMs?: number;
+  maxOutputBytes?: number;
+}
+
+export type ExecResult = Omit<WireExecResult, "id" | "type">;
+
+export interface OutputChunk {
+  fd: 1 | 2;
+  data: Buffer;
+}
+
+/** Streamed exec: iterate the output chunks, then await `result`. */
+export interface ExecStream extends AsyncIterable<OutputChunk> {
+  readonly result: Promise<ExecResult>;
+}
+
+export interface ReadResult {
+  data: Buffer;
+  sizeBytes: number;
+  eof: boolean;
+}
+
+export interface GuestPortForward extends AsyncDisposable {
+  /** The guest loopback port actually listened on (useful with port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export type ConnectionHandler = (socket: Duplex) => void;

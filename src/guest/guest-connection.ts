@@ -1,0 +1,102 @@
+// One live transport to the agent: frames out, frames in, and routing of every incoming
+// message to the receiver registered for its id (tunnel_accept goes to its listenId).
+// When the transport closes, every receiver fails with GUEST_UNREACHABLE.
+import type { Duplex } from "node:stream";
+import type { Logger } from "../core/logger.js";
+import type { AgentisoError } from "../core/errors.js";
+import { AgentMessageSchema, encodeFrame, FrameDecoder, parsePayload, type AgentMessage, type ClientMessage } from "../protocol/index.js";
+import { guestUnreachable } from "./wire-errors.js";
+
+export interface Receiver {
+  onMessage(message: AgentMessage): void;
+  onClose(error: AgentisoError): void;
+}
+
+export class GuestConnection {
+  private readonly decoder = new FrameDecoder();
+  private readonly receivers = new Map<number, Receiver>();
+  private lastId = 0;
+  private closeError: AgentisoError | undefined;
+  readonly closed: Promise<void>;
+
+  constructor(
+    private readonly transport: Duplex,
+    private readonly logger: Logger,
+  ) {
+    this.closed = new Promise((resolve) => transport.once("close", () => resolve()));
+    transport.on("data", (chunk: Buffer) => this.receive(chunk));
+    transport.on("error", (err) => this.fail(guestUnreachable(err.message, err)));
+    transport.on("end", () => this.fail(guestUnreachable("the agent closed the connection")));
+    transport.on("close", () => this.fail(guestUnreachable("the connection closed")));
+  }
+
+  get isOpen(): boolean {
+    return this.closeError === undefined;
+  }
+
+  /** A fresh request id; ids are never reused on a connection. */
+  nextId(): number {
+    return ++this.lastId;
+  }
+
+  // Routes messages for id to receiver until unregister; fails at once when closed.
+  register(id: number, receiver: Receiver): void {
+    if (this.closeError) return receiver.onClose(this.closeError);
+    this.receivers.set(id, receiver);
+  }
+
+  unregister(id: number): void {
+    this.receivers.delete(id);
+  }
+
+  // Frames and writes a message; quietly dropped once the transport is gone.
+  send(message: ClientMessage): void {
+    if (this.closeError) return;
+    this.transport.write(encodeFrame(message));
+  }
+
+  close(): void {
+    this.fail(guestUnreachable("the client closed the connection"));
+  }
+
+  private receive(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      return this.fail(guestUnreachable(`bad frame from agent: ${(err as Error).message}`));
+    }
+    for (const payload of frames) {
+      const parsed = AgentMessageSchema.safeParse(safeJson(payload));
+      if (!parsed.success) {
+        this.logger.warn("agent sent an invalid message", { issue: parsed.error.issues[0]?.message });
+        continue;
+      }
+      this.route(parsed.data);
+    }
+  }
+
+  private route(message: AgentMessage): void {
+    const target = message.type === "tunnel_accept" ? message.listenId : message.id;
+    const receiver = this.receivers.get(target);
+    if (receiver) return receiver.onMessage(message);
+    if (message.type === "error") this.logger.warn("agent error for no request", { id: message.id, code: message.code, message: message.message });
+  }
+
+  private fail(error: AgentisoError): void {
+    if (this.closeError) return;
+    this.closeError = error;
+    const receivers = [...this.receivers.values()];
+    this.receivers.clear();
+    for (const receiver of receivers) receiver.onClose(error);
+    this.transport.destroy();
+  }
+}
+
+function safeJson(payload: Buffer): unknown {
+  try {
+    return parsePayload(payload);
+  } catch {
+    return undefined;
+  }
+}

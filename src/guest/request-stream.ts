@@ -1,0 +1,96 @@
+// The life of one request on a connection: non-final messages (data chunks, tunnel events)
+// as an async iterable with acks sent as the consumer takes each chunk (flow control), the
+// final reply as a promise, and cancel-on-abort (the agent then stops the work).
+import type { AgentisoError } from "../core/errors.js";
+import { FINAL_TYPES, type AgentMessage, type ClientRequest } from "../protocol/index.js";
+import type { GuestConnection, Receiver } from "./guest-connection.js";
+import { abortedError, fromWireError } from "./wire-errors.js";
+
+export type RequestBody = ClientRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+
+export class RequestStream implements Receiver {
+  readonly id: number;
+  /** The final reply; rejects with a typed AgentisoError. */
+  readonly result: Promise<AgentMessage>;
+  private settleResult!: { resolve: (m: AgentMessage) => void; reject: (e: AgentisoError) => void };
+  private readonly queue: AgentMessage[] = [];
+  private wake: (() => void) | undefined;
+  private finished = false;
+  private failure: AgentisoError | undefined;
+  private readonly onAbort = () => this.abort();
+
+  constructor(
+    private readonly connection: GuestConnection,
+    body: RequestBody,
+    private readonly what: string,
+    private readonly signal: AbortSignal,
+  ) {
+    this.id = connection.nextId();
+    this.result = new Promise((resolve, reject) => (this.settleResult = { resolve, reject }));
+    this.result.catch(() => {}); // callers that only iterate see the failure there
+    connection.register(this.id, this);
+    if (signal.aborted) {
+      this.abort();
+      return;
+    }
+    signal.addEventListener("abort", this.onAbort, { once: true });
+    connection.send({ ...body, id: this.id } as ClientRequest);
+  }
+
+  onMessage(message: AgentMessage): void {
+    if (!FINAL_TYPES.has(message.type)) {
+      this.queue.push(message);
+      return this.notify();
+    }
+    if (message.type === "error") return this.settle(fromWireError(message, this.what));
+    this.settle(undefined, message);
+  }
+
+  onClose(error: AgentisoError): void {
+    this.settle(error);
+  }
+
+  /** Sends a stream message (data/end/ack) on this request's id. */
+  send(message: { type: "data"; data: string } | { type: "end" } | { type: "ack"; bytes: number }): void {
+    if (!this.finished) this.connection.send({ ...message, id: this.id });
+  }
+
+  // Yields non-final messages until the final reply; throws the request's error.
+  async *events(): AsyncGenerator<AgentMessage> {
+    while (true) {
+      const next = this.queue.shift();
+      if (next) {
+        yield next;
+        if (next.type === "data") this.send({ type: "ack", bytes: Buffer.byteLength(next.data, "base64") });
+        continue;
+      }
+      if (this.failure) throw this.failure;
+      if (this.finished) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Tells the agent to stop and fails the request with CANCELLED (or TIMEOUT). */
+  abort(): void {
+    if (this.finished) return;
+    this.connection.send({ id: this.id, type: "cancel" });
+    this.settle(abortedError(this.signal, this.what));
+  }
+
+  private settle(error?: AgentisoError, message?: AgentMessage): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.failure = error;
+    this.connection.unregister(this.id);
+    this.signal.removeEventListener("abort", this.onAbort);
+    if (error) this.settleResult.reject(error);
+    else this.settleResult.resolve(message!);
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}

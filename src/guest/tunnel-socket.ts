@@ -1,0 +1,71 @@
+// A tunnel stream as a Node Duplex, so host code can pipe it like a TCP socket. Writes wait
+// for the agent's acks (bounded in-flight bytes); incoming data is acked only once the
+// consumer reads it; destroying the socket sends `cancel`, which closes the guest socket.
+import { Duplex } from "node:stream";
+import type { AgentisoError } from "../core/errors.js";
+import { FlowWindow, STREAM_WINDOW_BYTES, type AgentMessage } from "../protocol/index.js";
+import type { GuestConnection, Receiver } from "./guest-connection.js";
+import { fromWireError } from "./wire-errors.js";
+
+// Creates the Duplex for stream `id` and registers it to receive that stream's messages.
+// It emits "tunnel_ready" (port) when the agent has connected a tunnel_open.
+export function createTunnelSocket(connection: GuestConnection, id: number): Duplex {
+  const window = new FlowWindow(STREAM_WINDOW_BYTES);
+  let unacked = 0;
+  let remoteClosed = false;
+  const socket = new Duplex({
+    allowHalfOpen: true,
+    read() {
+      if (unacked > 0) connection.send({ id, type: "ack", bytes: unacked });
+      unacked = 0;
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      void window.room().then(() => {
+        if (remoteClosed) return callback(new Error("tunnel closed by the guest"));
+        connection.send({ id, type: "data", data: chunk.toString("base64") });
+        window.sent(chunk.length);
+        callback();
+      });
+    },
+    final(callback) {
+      if (!remoteClosed) connection.send({ id, type: "end" });
+      callback();
+    },
+    destroy(err, callback) {
+      connection.unregister(id);
+      window.release();
+      if (!remoteClosed) connection.send({ id, type: "cancel" });
+      remoteClosed = true;
+      callback(err);
+    },
+  });
+  const receiver: Receiver = {
+    onMessage: (message: AgentMessage) => {
+      if (message.type === "data") {
+        const data = Buffer.from(message.data, "base64");
+        if (socket.push(data)) connection.send({ id, type: "ack", bytes: data.length });
+        else unacked += data.length;
+      } else if (message.type === "tunnel_ready") {
+        socket.emit("tunnel_ready", message.port);
+      } else if (message.type === "ack") {
+        window.acked(message.bytes);
+      } else if (message.type === "end") {
+        socket.push(null);
+      } else if (message.type === "done") {
+        remoteClosed = true;
+        window.release();
+        socket.push(null);
+        if (!socket.writableEnded) socket.end();
+      } else if (message.type === "error") {
+        remoteClosed = true;
+        socket.destroy(fromWireError(message, "tunnel"));
+      }
+    },
+    onClose: (error: AgentisoError) => {
+      remoteClosed = true;
+      socket.destroy(error);
+    },
+  };
+  connection.register(id, receiver);
+  return socket;
+}

@@ -1,0 +1,106 @@
+// Messages the host client sends to the agent. Inbound to the agent, so every object is
+// strict: an unknown field is an INVALID_REQUEST, never silently ignored.
+import { z } from "zod";
+import { Base64Schema, CommandFields, EnvSchema, IdSchema, PathSchema, PortSchema, RequestIdSchema, SignalSchema } from "./common-schemas.js";
+
+const request = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ id: RequestIdSchema, type: z.literal(type), ...shape }).strict();
+
+export const HelloRequestSchema = request("hello", {
+  version: z.number().int().describe("protocol version the client speaks"),
+  client: z.string().optional().describe("free-form client name for the agent's log"),
+});
+export const PingRequestSchema = request("ping", {});
+export const ExecRequestSchema = request("exec", {
+  ...CommandFields,
+  stdin: Base64Schema.optional().describe("bytes written to stdin, which is then closed"),
+  timeoutMs: z.number().int().positive().optional().describe("kill the process group after this long"),
+  maxOutputBytes: z.number().int().positive().optional().describe("cap per stream; the rest is dropped and truncated=true"),
+  stream: z.boolean().optional().describe("send output as data chunks (fd 1/2) instead of in the result"),
+});
+export const JobStartRequestSchema = request("job_start", {
+  ...CommandFields,
+  maxOutputBytes: z.number().int().positive().optional().describe("ring buffer size per stream"),
+});
+export const JobPollRequestSchema = request("job_poll", { jobId: z.string() });
+export const JobKillRequestSchema = request("job_kill", { jobId: z.string(), signal: SignalSchema.optional() });
+export const JobListRequestSchema = request("job_list", {});
+export const FileReadRequestSchema = request("file_read", {
+  path: PathSchema,
+  offset: z.number().int().nonnegative().optional(),
+  limit: z.number().int().positive().optional().describe("bytes to read; at most MAX_INLINE_BYTES"),
+});
+export const FileWriteRequestSchema = request("file_write", {
+  path: PathSchema,
+  data: Base64Schema,
+  mode: z.number().int().min(0).max(0o7777).optional(),
+  append: z.boolean().optional(),
+  createDirs: z.boolean().optional().describe("create missing parent directories"),
+});
+export const FileEditRequestSchema = request("file_edit", {
+  path: PathSchema,
+  oldText: z.string().min(1).describe("exact text to replace; must occur exactly once"),
+  newText: z.string(),
+});
+export const FileListRequestSchema = request("file_list", { path: PathSchema });
+export const FileStatRequestSchema = request("file_stat", { path: PathSchema });
+export const FileMkdirRequestSchema = request("file_mkdir", {
+  path: PathSchema,
+  mode: z.number().int().min(0).max(0o7777).optional(),
+  recursive: z.boolean().optional().describe("default true"),
+});
+export const FileRemoveRequestSchema = request("file_remove", { path: PathSchema, recursive: z.boolean().optional() });
+export const FileUploadRequestSchema = request("file_upload", {
+  path: PathSchema,
+  mode: z.number().int().min(0).max(0o7777).optional(),
+  maxBytes: z.number().int().positive().optional().describe("fail with TOO_LARGE past this many bytes"),
+});
+export const FileDownloadRequestSchema = request("file_download", {
+  path: PathSchema,
+  offset: z.number().int().nonnegative().optional(),
+  limit: z.number().int().positive().optional(),
+});
+export const SetEnvRequestSchema = request("set_env", { vars: EnvSchema });
+export const UnsetEnvRequestSchema = request("unset_env", { names: z.array(z.string()) });
+export const ConfigureRequestSchema = request("configure", { hostname: z.string().min(1).max(64).optional() });
+export const TunnelOpenRequestSchema = request("tunnel_open", {
+  port: PortSchema.min(1),
+  host: z.string().optional().describe("guest address to connect to; default 127.0.0.1"),
+});
+export const TunnelListenRequestSchema = request("tunnel_listen", {
+  port: PortSchema.describe("guest loopback port to listen on; 0 picks a free one"),
+});
+export const ShutdownRequestSchema = request("shutdown", {});
+
+/** Stream messages; the client sends them for uploads and tunnels. */
+export const DataMessageSchema = z.object({ id: IdSchema, type: z.literal("data"), data: Base64Schema, fd: z.union([z.literal(1), z.literal(2)]).optional() }).strict();
+export const EndMessageSchema = z.object({ id: IdSchema, type: z.literal("end") }).strict();
+export const AckMessageSchema = z.object({ id: IdSchema, type: z.literal("ack"), bytes: z.number().int().positive() }).strict();
+export const CancelMessageSchema = z.object({ id: IdSchema, type: z.literal("cancel") }).strict();
+
+export const REQUEST_SCHEMAS = [
+  HelloRequestSchema, PingRequestSchema, ExecRequestSchema, JobStartRequestSchema, JobPollRequestSchema,
+  JobKillRequestSchema, JobListRequestSchema, FileReadRequestSchema, FileWriteRequestSchema, FileEditRequestSchema,
+  FileListRequestSchema, FileStatRequestSchema, FileMkdirRequestSchema, FileRemoveRequestSchema, FileUploadRequestSchema,
+  FileDownloadRequestSchema, SetEnvRequestSchema, UnsetEnvRequestSchema, ConfigureRequestSchema, TunnelOpenRequestSchema,
+  TunnelListenRequestSchema, ShutdownRequestSchema,
+] as const;
+
+export const ClientMessageSchema = z.discriminatedUnion("type", [
+  ...REQUEST_SCHEMAS, DataMessageSchema, EndMessageSchema, AckMessageSchema, CancelMessageSchema,
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+export type ClientRequest = z.infer<(typeof REQUEST_SCHEMAS)[number]>;
+export type RequestType = ClientRequest["type"];
+export const REQUEST_TYPES: ReadonlySet<string> = new Set(REQUEST_SCHEMAS.map((s) => s.shape.type.value));
+
+export type HelloRequest = z.infer<typeof HelloRequestSchema>;
+export type ExecRequest = z.infer<typeof ExecRequestSchema>;
+export type JobStartRequest = z.infer<typeof JobStartRequestSchema>;
+export type FileReadRequest = z.infer<typeof FileReadRequestSchema>;
+export type FileWriteRequest = z.infer<typeof FileWriteRequestSchema>;
+export type FileUploadRequest = z.infer<typeof FileUploadRequestSchema>;
+export type FileDownloadRequest = z.infer<typeof FileDownloadRequestSchema>;
+export type DataMessage = z.infer<typeof DataMessageSchema>;
+/** A request of one type, for handlers. */
+export type RequestOf<T extends RequestType> = Extract<ClientRequest, { type: T }>;
