@@ -1,7 +1,7 @@
 // A ContainerRuntime over a fresh state dir for one test file, with helpers to start
 // workspaces on overlay rootfs and a leak check that names whatever was left behind:
 // runc containers, cgroups, network namespaces, slirp4netns processes, mounts.
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
@@ -40,6 +40,8 @@ export class RuntimeHarness {
   // A harness with its own short state dir (unix socket paths must stay under 108 bytes).
   static async create(options: { agent?: "test" | "real" } = {}): Promise<RuntimeHarness> {
     const stateDir = await mkdtemp("/tmp/aisrt-");
+    // the workspace's root (uid 100000 on the host) must be able to traverse to its rootfs
+    await chmod(stateDir, 0o755);
     return new RuntimeHarness(stateDir, options.agent === "real" ? REAL_AGENT : TEST_AGENT);
   }
 
@@ -67,6 +69,16 @@ export class RuntimeHarness {
       runDir,
     });
     return { id, runDir, instance };
+  }
+
+  // Starts a workspace for fn and stops it afterwards whatever happens (stop is idempotent).
+  async with<T>(options: Parameters<RuntimeHarness["start"]>[0], fn: (ws: StartedWorkspace) => Promise<T>): Promise<T> {
+    const ws = await this.start(options);
+    try {
+      return await fn(ws);
+    } finally {
+      await this.runtime.stop(ws.id, { timeoutMs: 0 });
+    }
   }
 
   // Runs a shell snippet as root inside the workspace.

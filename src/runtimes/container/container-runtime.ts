@@ -3,7 +3,7 @@
 // directory bind-mounted from the run dir, and src/net switches the network mode live.
 // Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace.
 import { open, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
@@ -175,9 +175,22 @@ export class ContainerRuntime implements WorkspaceRuntime {
     if (root.uid !== this.idMapping.hostId) {
       throw new AgentisoError("INVALID_INPUT", `rootfs ${spec.rootfs.path} is owned by uid ${root.uid}, not the shifted root ${this.idMapping.hostId}: import the image through agentiso so it is uid-shifted`);
     }
+    await assertTraversable(spec.rootfs.path, this.idMapping.hostId);
     const existing = await this.runc.state(name);
     if (existing?.status === "running") throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
     if (existing) await this.stop(spec.workspaceId, { timeoutMs: 0 });
+  }
+}
+
+// runc mounts the rootfs from inside the user namespace: every ancestor must be searchable by the shifted root.
+async function assertTraversable(path: string, shiftedRoot: number): Promise<void> {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const st = await stat(dir);
+    const searchable = (st.mode & 0o001) !== 0 || (st.uid === shiftedRoot && (st.mode & 0o100) !== 0);
+    if (!searchable) {
+      throw new AgentisoError("INVALID_INPUT", `rootfs ${path} is unreachable for the workspace's root (uid ${shiftedRoot}): ${dir} has mode ${(st.mode & 0o777).toString(8)}; run \`chmod o+x ${dir}\``);
+    }
+    if (dir === "/") return;
   }
 }
 

@@ -1,0 +1,142 @@
+// The container runtime with real runc, tini, cgroups and the base image: lifecycle,
+// readiness, adopt after a restart, limits, and that stop leaves nothing behind.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { isAgentisoError } from "../../src/core/errors.js";
+import { cgroupHierarchies } from "../../src/runtimes/container/cgroups.js";
+import { hasCommand, isRoot, requires } from "../support/prereq.js";
+import { RuntimeHarness } from "../support/runtime-harness.js";
+
+const skip = requires(hasCommand("runc"), hasCommand("slirp4netns"), hasCommand("nft"), hasCommand("mmdebstrap"), isRoot());
+
+// Sends one line to the agent socket and resolves with the first reply.
+function ask(path: string, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path, () => socket.write(line));
+    socket.setEncoding("utf8");
+    socket.once("data", (data: string) => {
+      socket.destroy();
+      resolve(data);
+    });
+    socket.once("error", reject);
+  });
+}
+
+async function cgroupFile(controller: string, name: string, file: string): Promise<string> {
+  const hierarchy = (await cgroupHierarchies()).find((h) => h.endsWith(`/${controller}`) || h.includes(`,${controller}`) || h.includes(`${controller},`));
+  return (await readFile(`${hierarchy}/${name}/${file}`, "utf8")).trim();
+}
+
+describe("container runtime", { skip }, () => {
+  let harness: RuntimeHarness;
+  before(async () => {
+    harness = await RuntimeHarness.create();
+  });
+  after(async () => {
+    assert.deepEqual(await harness.close(), []);
+  });
+
+  test("a started workspace is ready, runs commands as root in its own pid namespace, and stop leaves nothing behind", async () => {
+    await harness.with({}, async (ws) => {
+      assert.equal(await ask(ws.instance.endpoint.path, "hi"), "pong hi");
+      const ps = await harness.sh(ws.id, "id -u; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /proc | grep -c '^[0-9]'");
+      const [uid, init, count] = ps.stdout.trim().split("\n");
+      assert.equal(uid, "0");
+      assert.match(init!, /^\/\.agentiso\/tini -s -- \/usr\/bin\/node \/\.agentiso\/agent\.cjs/);
+      assert.ok(Number(count) < 10, `saw ${count} processes`);
+      const name = harness.runtime.resourceName(ws.id);
+      assert.ok(existsSync(`/run/netns/${name}`));
+      await harness.runtime.stop(ws.id);
+      assert.deepEqual(await harness.leftovers(), []);
+      for (const hierarchy of await cgroupHierarchies()) assert.ok(!existsSync(`${hierarchy}/${name}`), `${hierarchy}/${name} left`);
+      assert.match(await harness.runtime.logs(ws.id), /got SIGTERM/, "stop is graceful: the agent saw SIGTERM");
+    });
+  });
+
+  test("files written inside land on the host under the shifted uid", async () => {
+    await harness.with({}, async (ws) => {
+      await harness.sh(ws.id, "echo x > /root/owned && chown 1000:1000 /root/owned && echo y > /root/rootfile");
+      const { stat } = await import("node:fs/promises");
+      const merged = `${harness.stateDir}/rootfs/${ws.id}/merged`;
+      assert.equal((await stat(`${merged}/root/owned`)).uid, 101000);
+      assert.equal((await stat(`${merged}/root/rootfile`)).uid, 100000);
+      await harness.runtime.stop(ws.id);
+    });
+  });
+
+  test("after a daemon restart a new runtime object adopts the running workspace and can stop it", async () => {
+    await harness.with({}, async (ws) => {
+      const restarted = harness.restarted();
+      assert.deepEqual(await restarted.listInstances(), [ws.id]);
+      const adopted = await restarted.adopt(ws.id, ws.runDir);
+      assert.deepEqual(adopted, ws.instance);
+      assert.equal(await ask(adopted!.endpoint.path, "again"), "pong again");
+      assert.match(await restarted.logs(ws.id), /listening/);
+      await restarted.stop(ws.id);
+      assert.equal(await restarted.adopt(ws.id, ws.runDir), undefined);
+      assert.deepEqual(await harness.leftovers(), []);
+    });
+  });
+
+  test("stopping a workspace that is not running is a no-op and adopt finds nothing", async () => {
+    await harness.runtime.stop("never-started");
+    assert.equal(await harness.runtime.adopt("never-started", harness.runDir("never-started")), undefined);
+  });
+
+  test("a rootfs that is not uid-shifted is refused with INVALID_INPUT and leaves nothing behind", async () => {
+    const dir = await mkdtemp("/tmp/aisrt-unshifted-");
+    try {
+      const start = harness.runtime.start({
+        workspaceId: "unshifted",
+        hostname: "unshifted",
+        rootfs: { kind: "directory", path: dir },
+        resources: { memoryMiB: 128, cpus: 1, pidsLimit: 64 },
+        network: "none",
+        runDir: harness.runDir("unshifted"),
+      });
+      await assert.rejects(start, (err: unknown) => isAgentisoError(err, "INVALID_INPUT"));
+      assert.deepEqual(await harness.leftovers(), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a memory hog is killed by the memory limit (exit 137) and the workspace stays usable", async () => {
+    await harness.with({ resources: { memoryMiB: 128, cpus: 1, pidsLimit: 128 } }, async (ws) => {
+      const hog = await harness.sh(ws.id, `exec node -e 'const a = []; for (;;) a.push(Buffer.alloc(16 << 20, 1))'`);
+      assert.equal(hog.exitCode, 137, hog.stderr);
+      assert.equal((await harness.sh(ws.id, "echo alive")).stdout, "alive\n");
+      assert.equal(await cgroupFile("memory", harness.runtime.resourceName(ws.id), "memory.limit_in_bytes"), String(128 * 1024 * 1024));
+      await harness.runtime.stop(ws.id);
+    });
+  });
+
+  test("a fork bomb hits the pids limit, the host keeps spawning processes, and stop still cleans up", async () => {
+    await harness.with({ resources: { memoryMiB: 256, cpus: 1, pidsLimit: 64 } }, async (ws) => {
+      const name = harness.runtime.resourceName(ws.id);
+      await harness.sh(ws.id, "(b() { b | b & }; b) >/dev/null 2>&1 </dev/null &");
+      // wait on the cgroup's own counter, not a sleep: the bomb saturates the limit quickly
+      while (Number(await cgroupFile("pids", name, "pids.current")) < 64) await new Promise((r) => setImmediate(r));
+      assert.equal(await cgroupFile("pids", name, "pids.max"), "64");
+      assert.ok(Number(await cgroupFile("pids", name, "pids.current")) <= 64);
+      const host = await harness.sh(ws.id, "true").then(() => "spawned");
+      assert.equal(host, "spawned", "runc exec from the host still works (it may fail inside; the host is fine)");
+      await harness.runtime.stop(ws.id, { timeoutMs: 0 });
+      assert.deepEqual(await harness.leftovers(), []);
+    });
+  });
+
+  test("the cpu quota is set from cpus and visible inside through the read-only cgroup tree", async () => {
+    await harness.with({ resources: { memoryMiB: 256, cpus: 0.5, pidsLimit: 128 } }, async (ws) => {
+      const name = harness.runtime.resourceName(ws.id);
+      assert.equal(await cgroupFile("cpu", name, "cpu.cfs_quota_us"), "50000");
+      assert.equal(await cgroupFile("cpu", name, "cpu.cfs_period_us"), "100000");
+      const inside = await harness.sh(ws.id, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us 2>/dev/null | head -1");
+      assert.equal(inside.stdout.trim(), "50000");
+      await harness.runtime.stop(ws.id);
+    });
+  });
+});
