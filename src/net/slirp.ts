@@ -18,7 +18,10 @@ export async function startSlirp(netnsName: string, logPath: string): Promise<nu
   ];
   const log = openSync(logPath, "a");
   try {
-    const child = spawn("slirp4netns", args, { detached: true, stdio: ["ignore", log, log, "pipe"] });
+    // In a private mount namespace: slirp's --enable-sandbox unmounts things, and through the
+    // shared /run/netns propagation that removed the namespace's name from the host.
+    const argv = ["--mount", "--propagation", "private", "--", "slirp4netns", ...args];
+    const child = spawn("unshare", argv, { detached: true, stdio: ["ignore", log, log, "pipe"] });
     const ready = child.stdio[3] as NodeJS.ReadableStream;
     await new Promise<void>((resolve, reject) => {
       const fail = (why: string) => {

@@ -1,0 +1,75 @@
+// A "fake internet" for egress tests: a network namespace joined to the host by a veth pair,
+// on a random /24 of the benchmark range 198.18.0.0/15 (never a real outside address), with
+// an HTTP server inside on .1:8080. The host side gets .254, so the host routes the /24 through
+// the veth and slirp4netns (which uses the host's routing table) can reach it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomInt } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { runCommand } from "../../src/core/run-command.js";
+
+const SERVER_SOURCE = `
+const http = require("node:http");
+const server = http.createServer((req, res) => res.end("hello from the fake internet\\n"));
+server.listen(8080, process.argv[1], () => process.stdout.write("ready\\n"));
+process.on("SIGTERM", () => process.exit(0));
+`;
+
+export interface FakeInternet {
+  /** The server's address, e.g. 198.18.37.1 */
+  address: string;
+  url: string;
+  /** The host's own address on the veth (a host address: egress must NOT reach it). */
+  hostAddress: string;
+  close(): Promise<void>;
+}
+
+// Creates the namespace, veth pair, addresses and server; close() removes all of it.
+export async function startFakeInternet(): Promise<FakeInternet> {
+  const suffix = randomBytes(3).toString("hex");
+  const netns = `aisfi-${suffix}`;
+  const [hostIf, nsIf] = [`fih${suffix}`, `fin${suffix}`];
+  const subnet = `198.${randomInt(18, 20)}.${randomInt(0, 256)}`;
+  const [address, hostAddress] = [`${subnet}.1`, `${subnet}.254`];
+  let server: ChildProcess | undefined;
+  const close = async () => {
+    if (server?.pid && server.exitCode === null) {
+      server.kill("SIGKILL");
+      await new Promise((resolve) => server!.once("exit", resolve));
+    }
+    await runCommand(["ip", "link", "del", hostIf], { check: false });
+    await runCommand(["ip", "netns", "del", netns], { check: false });
+  };
+  try {
+    await runCommand(["ip", "netns", "add", netns]);
+    const hostBatch = [`link add ${hostIf} type veth peer name ${nsIf} netns ${netns}`, `addr add ${hostAddress}/24 dev ${hostIf}`, `link set ${hostIf} up`];
+    const nsBatch = [`addr add ${address}/24 dev ${nsIf}`, `link set ${nsIf} up`, "link set lo up"];
+    await runCommand(["ip", "-batch", "-"], { input: hostBatch.join("\n") + "\n" });
+    await runCommand(["ip", "-n", netns, "-batch", "-"], { input: nsBatch.join("\n") + "\n" });
+    server = spawn("ip", ["netns", "exec", netns, process.execPath, "-e", SERVER_SOURCE, address], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+      server!.stdout!.once("data", () => resolve());
+      server!.once("exit", (code) => reject(new Error(`fake internet server exited with ${code}`)));
+    });
+    server.removeAllListeners("exit");
+    return { address, url: `http://${address}:8080/`, hostAddress, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export interface HostServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+// An HTTP server on the host itself (127.0.0.1 or 0.0.0.0): what a workspace must never reach.
+export async function startHostServer(host: string): Promise<HostServer> {
+  const server: Server = createServer((_req, res) => res.end("host secret\n"));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
