@@ -23,7 +23,7 @@ export async function materializeRootfs(sourceDir: string, targetDir: string, op
     throw new AgentisoError("CONFLICT", `cannot materialise a rootfs into ${targetDir}: the directory is not empty`);
   }
   // cp -a keeps hardlinks, xattrs, modes and owners; reflink makes it O(metadata) on btrfs.
-  await runCommand(["cp", "-a", "--reflink=auto", "--", join(sourceDir, "."), targetDir], {
+  await runCommand(["cp", "-a", "--reflink=auto", "--", `${sourceDir}/.`, targetDir], {
     timeoutMs: options.timeoutMs ?? 600_000,
     signal: options.signal,
   });

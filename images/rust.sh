@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# rust: base's packages + rustc cargo, bootstrapped in one mmdebstrap run (no parent: apt inside a
+# copied rootfs would need /proc, /dev and DNS set up by hand; mmdebstrap does it cleanly).
+# Builder contract: $ROOTFS is an empty directory to fill; $AGENTISO_IMAGES_DIR is images/.
+set -euo pipefail
+source "$AGENTISO_IMAGES_DIR/lib/debian.sh"
+debian_bootstrap rustc cargo
