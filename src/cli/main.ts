@@ -1,34 +1,109 @@
-// agentiso command-line entry point. Thin: parse argv, call an operation, print the result.
+// agentiso command-line entry point. Thin: parse argv, call an operation (through the daemon)
+// or a local command, print the result, exit with a documented code.
 import { readFileSync } from "node:fs";
-
-const HELP = `agentiso — isolated, forkable Linux workspaces for AI coding agents
-
-Usage: agentiso <command> [options]
-
-Commands:
-  version            print the version
-  help               this text
-
-Exit codes: 0 success, 1 failure, 2 invalid usage.
-`;
+import { loadConfig, type Config } from "../config/config.js";
+import { createLogger } from "../core/logger.js";
+import { toAgentisoError } from "../core/errors.js";
+import type { ApiClient } from "../api/api-client.js";
+import type { CliContext } from "./cli-context.js";
+import { helpFor, parseCommandArgs, type CliCommand } from "./command.js";
+import { ensureDaemon } from "./daemon-control.js";
+import { EXIT_CODES, EXIT_CODES_HELP } from "./exit-codes.js";
+import { WORKSPACE_COMMANDS } from "./commands/workspace.js";
+import { TOP_LEVEL_COMMANDS } from "./commands/top-level.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
 }
 
-function main(argv: string[]): number {
-  const [command] = argv;
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
-    process.stdout.write(HELP);
+function helpText(): string {
+  return `agentiso ${version()} — isolated, forkable Linux workspaces for AI coding agents
+
+Usage: agentiso [--home DIR] <command> [options]
+
+Commands:
+${helpFor("", TOP_LEVEL_COMMANDS)}
+
+Workspaces (agentiso workspace … or agentiso ws …):
+${helpFor("workspace", WORKSPACE_COMMANDS)}
+
+Global options:
+  --home DIR   state dir (default $AGENTISO_HOME or /var/lib/agentiso)
+  --json       print one JSON document on stdout (where supported)
+
+${EXIT_CODES_HELP}
+`;
+}
+
+function findCommand(commands: readonly CliCommand[], name: string | undefined): CliCommand | undefined {
+  return commands.find((c) => c.name === name || c.aliases?.includes(name ?? ""));
+}
+
+function makeContext(config: Config): CliContext {
+  let client: Promise<ApiClient> | undefined;
+  return {
+    config,
+    logger: createLogger({ level: config.logLevel }),
+    daemon: () => (client ??= ensureDaemon(config)),
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    json: (value) => process.stdout.write(JSON.stringify(value, null, 2) + "\n"),
+  };
+}
+
+// Splits off the global --home flag, which may come before the command.
+function globalFlags(argv: string[]): { home?: string; rest: string[] } {
+  const rest = [...argv];
+  const index = rest.findIndex((a) => a === "--home" || a.startsWith("--home="));
+  if (index < 0) return { rest };
+  const arg = rest[index]!;
+  const home = arg.includes("=") ? arg.slice("--home=".length) : rest[index + 1];
+  rest.splice(index, arg.includes("=") ? 1 : 2);
+  return home === undefined ? { rest } : { home, rest };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { home, rest } = globalFlags(argv);
+  const [first, ...others] = rest;
+  if (first === undefined || first === "help" || first === "--help" || first === "-h") {
+    process.stdout.write(helpText());
     return 0;
   }
-  if (command === "version" || command === "--version") {
+  if (first === "version" || first === "--version") {
     process.stdout.write(version() + "\n");
     return 0;
   }
-  process.stderr.write(`agentiso: unknown command ${JSON.stringify(command)} (see agentiso --help)\n`);
-  return 2;
+  let command = findCommand(TOP_LEVEL_COMMANDS, first);
+  let args = others;
+  if (first === "workspace" || first === "ws") {
+    command = findCommand(WORKSPACE_COMMANDS, others[0]);
+    args = others.slice(1);
+    if (!command) {
+      process.stderr.write(`agentiso: unknown workspace command ${JSON.stringify(others[0] ?? "")}\n\n${helpFor("workspace", WORKSPACE_COMMANDS)}\n`);
+      return 2;
+    }
+  }
+  if (!command) {
+    process.stderr.write(`agentiso: unknown command ${JSON.stringify(first)} (see agentiso --help)\n`);
+    return 2;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`usage: agentiso ${first === "workspace" || first === "ws" ? "workspace " : ""}${command.usage}\n  ${command.summary}\n`);
+    return 0;
+  }
+  const config = loadConfig({ env: process.env, flags: home === undefined ? {} : { home } });
+  const { values, positionals } = parseCommandArgs(command, args);
+  return command.run(makeContext(config), values, positionals);
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const error = toAgentisoError(err);
+    process.stderr.write(`agentiso: ${error.message}\n`);
+    process.exitCode = EXIT_CODES[error.code];
+  },
+);

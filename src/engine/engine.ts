@@ -41,10 +41,12 @@ export class Engine<G extends GuestLink = GuestLink> {
     }
   }
 
-  /** Closes connections and the database; workspaces keep running (the next open adopts them). */
+  /**
+   * Closes connections and the database. Workspaces keep running and the pool stays attached
+   * (their root filesystems live on it); the next open adopts them.
+   */
   async close(): Promise<void> {
     await this.workspaces.close();
-    await this.deps.storage.close();
     this.db.close();
     this.lock.release();
   }

@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   runtimes: ["core", "protocol", "guest", "storage", "net", "images"],
   engine: ["core", "protocol", "guest", "storage", "runtimes", "net", "images", "config"],
   orchestrator: ["core", "protocol", "guest", "engine", "config", "llm"],
-  operations: ["core", "protocol", "engine", "orchestrator", "config", "images"],
+  operations: ["core", "protocol", "guest", "engine", "orchestrator", "config", "images", "storage", "runtimes"],
   api: ["core", "operations", "config"],
   mcp: ["core", "operations", "api", "config"],
   // The composition root and the front door may see everything.

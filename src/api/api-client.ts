@@ -1,0 +1,63 @@
+// Client of the daemon's control API (used by the CLI, `agentiso serve` and tests).
+import { request } from "node:http";
+import { AgentisoError, ERROR_CODES, type ErrorCode } from "../core/errors.js";
+
+export interface ApiClientOptions {
+  socketPath: string;
+  /** MCP session on whose behalf calls are made. */
+  session?: string;
+}
+
+export class ApiClient {
+  constructor(private readonly options: ApiClientOptions) {}
+
+  // Runs an operation in the daemon; throws the daemon's error as an AgentisoError.
+  async call<T = unknown>(operation: string, input: unknown, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+    const body = JSON.stringify({ input, ...(this.options.session !== undefined && { session: this.options.session }) });
+    const response = await this.send("POST", `/v1/operations/${operation}`, body, options);
+    return response as T;
+  }
+
+  async health(options: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
+    return (await this.send("GET", "/v1/health", undefined, options)) as Record<string, unknown>;
+  }
+
+  private send(method: string, path: string, body: string | undefined, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.options.socketPath,
+          method,
+          path,
+          headers: body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          ...(options.signal && { signal: options.signal }),
+          ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            try {
+              resolve(unwrap(JSON.parse(Buffer.concat(chunks).toString("utf8"))));
+            } catch (err) {
+              reject(err instanceof AgentisoError ? err : new AgentisoError("INTERNAL", `bad response from the daemon: ${(err as Error).message}`));
+            }
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new AgentisoError("TIMEOUT", `the daemon did not answer ${path} in time`)));
+      req.on("error", (err) => reject(err instanceof AgentisoError ? err : unreachable(this.options.socketPath, err)));
+      req.end(body);
+    });
+  }
+}
+
+function unwrap(body: { ok?: boolean; result?: unknown; error?: { code?: string; message?: string; details?: Record<string, unknown> } }): unknown {
+  if (body.ok) return body.result;
+  const code = (ERROR_CODES as readonly string[]).includes(body.error?.code ?? "") ? (body.error!.code as ErrorCode) : "INTERNAL";
+  throw new AgentisoError(code, body.error?.message ?? "unknown daemon error", body.error?.details ? { details: body.error.details } : {});
+}
+
+function unreachable(socketPath: string, err: Error): AgentisoError {
+  return new AgentisoError("BACKEND_FAILED", `cannot reach the agentiso daemon at ${socketPath}: ${err.message} (start it with \`agentiso daemon\`)`, { cause: err });
+}

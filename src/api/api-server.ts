@@ -1,0 +1,102 @@
+// The daemon's control API: JSON over HTTP on a unix socket in the state dir (mode 0600, so
+// only root and the owner reach it). Every operation of the registry is one endpoint:
+//   POST /v1/operations/<name>   body {"input": {...}, "session"?: "..."}
+//   → 200 {"ok": true, "result": ...} | 4xx/5xx {"ok": false, "error": {"code", "message", "details"?}}
+// Other routes (MCP, metrics) are mounted by the daemon through `extraRoutes`.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { chmod, rm } from "node:fs/promises";
+import { AgentisoError, toAgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { parseInput, type Operation, type OperationServices } from "../operations/operation.js";
+import { HTTP_STATUS } from "./error-status.js";
+
+export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export interface ApiServerOptions {
+  socketPath: string;
+  operations: readonly Operation[];
+  services: OperationServices;
+  logger: Logger;
+  health: () => Record<string, unknown>;
+  /** Tried in order before the built-in routes; return true when handled. */
+  extraRoutes?: RouteHandler[];
+  /** Called around every operation (metrics, rate limits). */
+  observe?: (name: string, outcome: { durationMs: number; error?: AgentisoError }) => void;
+}
+
+// Starts listening; resolves with the server once the socket accepts connections.
+export async function startApiServer(options: ApiServerOptions): Promise<Server> {
+  const byName = new Map(options.operations.map((op) => [op.name, op]));
+  const server = createServer((req, res) => {
+    handle(req, res, byName, options).catch((err: unknown) => sendError(res, toAgentisoError(err)));
+  });
+  await rm(options.socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.socketPath, () => resolve());
+  });
+  await chmod(options.socketPath, 0o600);
+  return server;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, byName: Map<string, Operation>, options: ApiServerOptions): Promise<void> {
+  for (const route of options.extraRoutes ?? []) if (await route(req, res)) return;
+  const url = new URL(req.url ?? "/", "http://agentiso");
+  if (req.method === "GET" && url.pathname === "/v1/health") return sendJson(res, 200, { ok: true, result: options.health() });
+  if (req.method === "GET" && url.pathname === "/v1/operations") {
+    return sendJson(res, 200, { ok: true, result: [...byName.values()].map((op) => ({ name: op.name, description: op.description })) });
+  }
+  const match = /^\/v1\/operations\/([a-z_]+)$/.exec(url.pathname);
+  if (req.method !== "POST" || !match) throw new AgentisoError("NOT_FOUND", `no route ${req.method} ${url.pathname}`);
+  const operation = byName.get(match[1]!);
+  if (!operation) throw new AgentisoError("NOT_FOUND", `no operation ${match[1]} (GET /v1/operations lists them)`);
+  const body = await readJsonBody(req);
+  const controller = new AbortController();
+  res.on("close", () => controller.abort(new AgentisoError("CANCELLED", "client went away")));
+  const started = performance.now();
+  try {
+    const input = parseInput(operation, body.input);
+    const result = await operation.run(
+      { services: options.services, signal: controller.signal, logger: options.logger, ...(typeof body.session === "string" && { session: body.session }) },
+      input,
+    );
+    options.observe?.(operation.name, { durationMs: performance.now() - started });
+    sendJson(res, 200, { ok: true, result: result ?? null });
+  } catch (err) {
+    const error = toAgentisoError(err);
+    options.observe?.(operation.name, { durationMs: performance.now() - started, error });
+    if (error.code === "INTERNAL") options.logger.error("operation failed", { operation: operation.name, err });
+    sendError(res, error);
+  }
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<{ input?: unknown; session?: unknown }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_REQUEST_BYTES) throw new AgentisoError("INVALID_INPUT", `request body over ${MAX_REQUEST_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return {};
+  try {
+    const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+    return parsed as { input?: unknown; session?: unknown };
+  } catch (err) {
+    throw new AgentisoError("INVALID_INPUT", `request body is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: AgentisoError): void {
+  sendJson(res, HTTP_STATUS[error.code], { ok: false, error: error.toJSON() });
+}

@@ -1,0 +1,7 @@
+// Commands outside `workspace`: init, check, daemon, image.
+import type { CliCommand } from "../command.js";
+import { initCommand, checkCommand } from "./setup.js";
+import { daemonCommand } from "./daemon.js";
+import { imageCommand } from "./image.js";
+
+export const TOP_LEVEL_COMMANDS: readonly CliCommand[] = [initCommand, checkCommand, daemonCommand, imageCommand];

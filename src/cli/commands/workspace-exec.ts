@@ -1,0 +1,122 @@
+// `agentiso workspace exec|env|cp`: run commands, set persistent env, copy files in and out.
+import { open, stat } from "node:fs/promises";
+import { AgentisoError } from "../../core/errors.js";
+import type { CliCommand } from "../command.js";
+import { numberValue, requirePositionals, stringValue } from "../command.js";
+import { EXEC_OWN_FAILURE_EXIT } from "../exit-codes.js";
+
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+interface ExecResultLike {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stdout?: string;
+  stderr?: string;
+}
+
+export const execCommand: CliCommand = {
+  name: "exec",
+  usage: "exec WS [--workdir D] [--env K=V]... [--timeout SECONDS] -- CMD [ARGS...]",
+  summary: "run a command; its stdout/stderr pass through and its exit code is agentiso's",
+  options: { workdir: { type: "string" }, env: { type: "string", multiple: true }, timeout: { type: "string" } },
+  async run(ctx, values, positionals) {
+    const [workspace, ...argv] = requirePositionals(this, positionals, 2);
+    const timeoutSeconds = numberValue(values, "timeout");
+    let result: ExecResultLike;
+    try {
+      result = await (await ctx.daemon()).call<ExecResultLike>("exec", {
+        workspace,
+        argv,
+        workdir: stringValue(values, "workdir"),
+        env: parseEnvPairs((values.env as string[] | undefined) ?? []),
+        ...(timeoutSeconds !== undefined && { timeoutMs: Math.round(timeoutSeconds * 1000) }),
+        maxOutputBytes: 8 * 1024 * 1024,
+      });
+    } catch (err) {
+      ctx.err(`agentiso: ${(err as Error).message}\n`);
+      return EXEC_OWN_FAILURE_EXIT;
+    }
+    if (result.stdout) ctx.out(result.stdout);
+    if (result.stderr) ctx.err(result.stderr);
+    if (result.timedOut) ctx.err(`agentiso: command timed out after ${timeoutSeconds} s\n`);
+    return result.exitCode ?? 128 + signalNumber(result.signal);
+  },
+};
+
+export const envCommand: CliCommand = {
+  name: "env",
+  usage: "env WS K=V...",
+  summary: "set environment variables for later execs (kept in memory, never on disk)",
+  async run(ctx, _values, positionals) {
+    const [workspace, ...pairs] = requirePositionals(this, positionals, 2);
+    const result = await (await ctx.daemon()).call<{ set: string[] }>("set_env", { workspace, vars: parseEnvPairs(pairs) });
+    ctx.out(`set ${result.set.join(" ")}\n`);
+    return 0;
+  },
+};
+
+export const cpCommand: CliCommand = {
+  name: "cp",
+  usage: "cp SRC DST   (one side is WS:PATH)",
+  summary: "copy a file between the host and a workspace",
+  async run(ctx, _values, positionals) {
+    const [src, dst] = requirePositionals(this, positionals, 2);
+    const from = splitRemote(src!);
+    const to = splitRemote(dst!);
+    if ((from === undefined) === (to === undefined)) throw new AgentisoError("INVALID_INPUT", "exactly one side of cp must be WS:PATH");
+    const client = await ctx.daemon();
+    if (to) {
+      const file = await open(src!, "r");
+      try {
+        const size = (await stat(src!)).size;
+        let offset = 0;
+        do {
+          const buffer = Buffer.alloc(Math.min(CHUNK_BYTES, size - offset));
+          await file.read(buffer, 0, buffer.length, offset);
+          await client.call("file_write", { workspace: to.workspace, path: to.path, content: buffer.toString("base64"), encoding: "base64", append: offset > 0 });
+          offset += buffer.length;
+        } while (offset < size);
+        ctx.out(`${size} bytes copied to ${dst}\n`);
+      } finally {
+        await file.close();
+      }
+      return 0;
+    }
+    const file = await open(dst!, "w");
+    try {
+      let offset = 0;
+      for (;;) {
+        const chunk = await client.call<{ content: string; eof: boolean }>("file_read", { workspace: from!.workspace, path: from!.path, offset, limit: CHUNK_BYTES, encoding: "base64" });
+        const data = Buffer.from(chunk.content, "base64");
+        await file.write(data);
+        offset += data.length;
+        if (chunk.eof || data.length === 0) break;
+      }
+      ctx.out(`${offset} bytes copied to ${dst}\n`);
+    } finally {
+      await file.close();
+    }
+    return 0;
+  },
+};
+
+function splitRemote(spec: string): { workspace: string; path: string } | undefined {
+  const match = /^([a-z0-9][a-z0-9_.-]{0,62}):(\/.*)$/.exec(spec);
+  return match ? { workspace: match[1]!, path: match[2]! } : undefined;
+}
+
+function parseEnvPairs(pairs: string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new AgentisoError("INVALID_INPUT", `expected K=V, got ${JSON.stringify(pair)}`);
+    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return vars;
+}
+
+function signalNumber(signal: string | null): number {
+  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+  return signal ? (numbers[signal] ?? 0) : 0;
+}

@@ -1,0 +1,82 @@
+// `agentiso workspace snapshot|snapshots|restore|snapshot-rm|fork`.
+import type { CliCommand } from "../command.js";
+import { numberValue, requirePositionals, stringValue } from "../command.js";
+import { table, workspaceTable, type WorkspaceLike } from "../format.js";
+
+interface SnapshotLike {
+  name: string;
+  createdAt: string;
+  dependents: string[];
+}
+
+export const snapshotCommand: CliCommand = {
+  name: "snapshot",
+  usage: "snapshot WS NAME [--json]",
+  summary: "snapshot a workspace",
+  async run(ctx, values, positionals) {
+    const [workspace, name] = requirePositionals(this, positionals, 2);
+    const snap = await (await ctx.daemon()).call<SnapshotLike>("snapshot", { workspace, action: "create", name });
+    if (values.json) ctx.json(snap);
+    else ctx.out(`${workspace}@${snap.name} created\n`);
+    return 0;
+  },
+};
+
+export const snapshotsCommand: CliCommand = {
+  name: "snapshots",
+  usage: "snapshots WS [--json]",
+  summary: "list a workspace's snapshots",
+  async run(ctx, values, positionals) {
+    const [workspace] = requirePositionals(this, positionals, 1);
+    const list = await (await ctx.daemon()).call<SnapshotLike[]>("snapshot", { workspace, action: "list" });
+    if (values.json) ctx.json(list);
+    else ctx.out(table(list.map((s) => [s.name, s.createdAt, s.dependents.join(",")]), ["NAME", "CREATED", "FORKS"]));
+    return 0;
+  },
+};
+
+export const restoreCommand: CliCommand = {
+  name: "restore",
+  usage: "restore WS NAME [--json]",
+  summary: "roll a workspace back to a snapshot",
+  async run(ctx, values, positionals) {
+    const [workspace, name] = requirePositionals(this, positionals, 2);
+    const ws = await (await ctx.daemon()).call<WorkspaceLike>("snapshot", { workspace, action: "restore", name });
+    if (values.json) ctx.json(ws);
+    else ctx.out(`${ws.name} restored to ${name}\n`);
+    return 0;
+  },
+};
+
+export const snapshotRmCommand: CliCommand = {
+  name: "snapshot-rm",
+  usage: "snapshot-rm WS NAME [--json]",
+  summary: "delete a snapshot (refused while forks of it exist)",
+  async run(ctx, values, positionals) {
+    const [workspace, name] = requirePositionals(this, positionals, 2);
+    const result = await (await ctx.daemon()).call("snapshot", { workspace, action: "delete", name });
+    if (values.json) ctx.json(result);
+    else ctx.out(`${workspace}@${name} deleted\n`);
+    return 0;
+  },
+};
+
+export const forkCommand: CliCommand = {
+  name: "fork",
+  usage: "fork WS --snapshot NAME [--count N] [--name-prefix P] [--json]",
+  summary: "fork workspaces from a snapshot (copy-on-write)",
+  options: { snapshot: { type: "string" }, count: { type: "string" }, "name-prefix": { type: "string" }, name: { type: "string" } },
+  async run(ctx, values, positionals) {
+    const [workspace] = requirePositionals(this, positionals, 1);
+    const forks = await (await ctx.daemon()).call<WorkspaceLike[]>("workspace_fork", {
+      workspace,
+      snapshot: stringValue(values, "snapshot"),
+      count: numberValue(values, "count"),
+      namePrefix: stringValue(values, "name-prefix"),
+      name: stringValue(values, "name"),
+    });
+    if (values.json) ctx.json(forks);
+    else ctx.out(workspaceTable(forks));
+    return 0;
+  },
+};

@@ -1,0 +1,68 @@
+// Finds the daemon of a state dir or starts it in the background. The child signals readiness
+// on fd 3 (a pipe) once its control socket listens, so nothing here polls or sleeps.
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ApiClient } from "../api/api-client.js";
+import type { Config } from "../config/config.js";
+import { AgentisoError } from "../core/errors.js";
+
+export function controlSocketPath(config: Config): string {
+  return join(config.home, "agentiso.sock");
+}
+
+export function daemonLogPath(config: Config): string {
+  return join(config.home, "daemon.log");
+}
+
+export async function isDaemonRunning(config: Config): Promise<boolean> {
+  try {
+    await new ApiClient({ socketPath: controlSocketPath(config) }).health({ timeoutMs: 2000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Returns a client of the running daemon, starting one when none answers.
+export async function ensureDaemon(config: Config, options: { session?: string; startTimeoutMs?: number } = {}): Promise<ApiClient> {
+  const client = new ApiClient({ socketPath: controlSocketPath(config), ...(options.session !== undefined && { session: options.session }) });
+  if (await isDaemonRunning(config)) return client;
+  await startDaemonInBackground(config, options.startTimeoutMs ?? 120_000);
+  return client;
+}
+
+async function startDaemonInBackground(config: Config, timeoutMs: number): Promise<void> {
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  const log = openSync(daemonLogPath(config), "a", 0o600);
+  // The running CLI entry (bin/agentiso.js or dist/cli.mjs) starts the daemon as itself.
+  const cli = process.argv[1] ?? fileURLToPath(new URL(import.meta.url));
+  const child = spawn(process.execPath, [cli, "daemon", "--foreground", "--ready-fd", "3"], {
+    detached: true,
+    stdio: ["ignore", log, log, "pipe"],
+    env: { ...process.env, AGENTISO_HOME: config.home },
+  });
+  closeSync(log);
+  const ready = child.stdio[3] as NodeJS.ReadableStream;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new AgentisoError("TIMEOUT", `the daemon did not start within ${timeoutMs} ms (see ${daemonLogPath(config)})`)), timeoutMs);
+      let text = "";
+      ready.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes("ready")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new AgentisoError("BACKEND_FAILED", `the daemon exited during start (code ${code}): see ${daemonLogPath(config)}`));
+      });
+    });
+  } finally {
+    (ready as unknown as { destroy(): void }).destroy();
+    child.unref();
+  }
+}

@@ -1,0 +1,62 @@
+// Turns an image name into a storage base the engine can clone: builds the image if a recipe
+// exists and it is not cached, materialises it shifted for the user namespace, imports it into
+// the pool once. The base is named after the image's content hash, so a rebuilt image becomes
+// a new base while workspaces of the old one keep theirs.
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { AgentisoError, isAgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { BaseImages } from "../engine/engine-deps.js";
+import { KeyedMutex } from "../engine/keyed-mutex.js";
+import type { ImageInfo, ImageLibrary } from "../images/image-library.js";
+import type { StorageDriver } from "../storage/storage-driver.js";
+import type { RuntimeKind } from "../runtimes/workspace-runtime.js";
+
+export interface BaseImagesOptions {
+  library: ImageLibrary;
+  storage: StorageDriver;
+  /** Host uid/gid that root inside a container maps to. */
+  idShift: number;
+  scratchDir: string;
+  logger: Logger;
+  /** Build missing images from their recipe (default true). */
+  autoBuild?: boolean;
+}
+
+export class LibraryBaseImages implements BaseImages {
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly options: BaseImagesOptions) {}
+
+  // Returns the storage base for an image, importing (and building) it on first use.
+  async ensureBase(image: string, options: { runtime: RuntimeKind; signal?: AbortSignal }): Promise<string> {
+    if (options.runtime !== "container") throw new AgentisoError("UNSUPPORTED", `runtime ${options.runtime} is not available yet`);
+    const info = await this.image(image, options.signal);
+    const baseName = `${info.name}-${info.manifest.hash.slice(0, 12)}`;
+    return this.mutex.run(baseName, async () => {
+      const bases = await this.options.storage.listBases();
+      if (bases.some((b) => b.name === baseName)) return baseName;
+      const started = performance.now();
+      const scratch = await mkdtemp(join(this.options.scratchDir, `import-${info.name}-`));
+      try {
+        const rootfs = join(scratch, "rootfs");
+        await this.options.library.materialize(info.name, rootfs, { idShift: this.options.idShift, ...(options.signal && { signal: options.signal }) });
+        await this.options.storage.importBase(baseName, { kind: "rootfs-dir", path: rootfs }, { ...(options.signal && { signal: options.signal }) });
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+      this.options.logger.info("image imported into the pool", { image: info.name, base: baseName, durationMs: Math.round(performance.now() - started) });
+      return baseName;
+    });
+  }
+
+  private async image(name: string, signal?: AbortSignal): Promise<ImageInfo> {
+    try {
+      return await this.options.library.get(name);
+    } catch (err) {
+      if (!isAgentisoError(err, "NOT_FOUND") || this.options.autoBuild === false) throw err;
+      this.options.logger.info("building image on first use", { image: name });
+      return this.options.library.build(name, signal ? { signal } : {});
+    }
+  }
+}

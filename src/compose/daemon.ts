@@ -1,0 +1,64 @@
+// `agentiso daemon --foreground`: owns the engine of one state dir and serves the control API
+// on $AGENTISO_HOME/agentiso.sock. Workspaces keep running when it stops; the next daemon
+// adopts them (reconcile).
+import { closeSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { Server } from "node:http";
+import type { Config } from "../config/config.js";
+import type { Logger } from "../core/logger.js";
+import { startApiServer, type RouteHandler } from "../api/api-server.js";
+import { OPERATIONS } from "../operations/registry.js";
+import type { OperationServices } from "../operations/operation.js";
+import { openEngine } from "./engine-factory.js";
+
+export interface DaemonOptions {
+  /** File descriptor to write "ready\n" to once the socket listens (set by the CLI's auto-start). */
+  readyFd?: number;
+}
+
+export function controlSocketOf(config: Config): string {
+  return join(config.home, "agentiso.sock");
+}
+
+// Runs until SIGTERM/SIGINT or a shutdown request; resolves with the exit code.
+export async function runDaemon(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<number> {
+  const { engine, report } = await openEngine(config, logger);
+  logger.info("engine opened", { home: config.home, ...report });
+  const services: OperationServices = { engine, transferDir: join(config.home, "transfer") };
+  let stopping: Promise<void> | undefined;
+  let server: Server | undefined;
+  const stop = (reason: string) =>
+    (stopping ??= (async () => {
+      logger.info("daemon stopping", { reason });
+      const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      // Keep-alive clients must not hold a stopping daemon open.
+      server?.closeIdleConnections();
+      await closed;
+      await engine.close();
+    })());
+  const shutdownRoute: RouteHandler = (req, res) => {
+    if (req.method !== "POST" || req.url !== "/v1/shutdown") return false;
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, result: { pid: process.pid } }));
+    void stop("shutdown request");
+    return true;
+  };
+  server = await startApiServer({
+    socketPath: controlSocketOf(config),
+    operations: OPERATIONS,
+    services,
+    logger,
+    extraRoutes: [shutdownRoute],
+    health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()) }),
+  });
+  logger.info("daemon ready", { socket: controlSocketOf(config), pid: process.pid });
+  if (options.readyFd !== undefined) {
+    writeSync(options.readyFd, "ready\n");
+    closeSync(options.readyFd);
+  }
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+  await new Promise<void>((resolve) => server.once("close", () => resolve()));
+  await stopping;
+  logger.info("daemon stopped");
+  return 0;
+}

@@ -1,0 +1,127 @@
+// The composition root: the ONE place that picks concrete drivers (storage, runtimes, image
+// library, guest transport) from the config and builds the engine from them.
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../config/config.js";
+import { AgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { resourceTagFor, type ResourceTag } from "../core/resource-tag.js";
+import { Engine } from "../engine/engine.js";
+import type { EngineDeps, EngineEvents, GuestConnector } from "../engine/engine-deps.js";
+import type { ReconcileReport } from "../engine/reconcile.js";
+import { GuestClient, connectUnix } from "../guest/index.js";
+import { ImageLibrary } from "../images/image-library.js";
+import { ContainerRuntime } from "../runtimes/container/container-runtime.js";
+import { BtrfsStorage } from "../storage/btrfs-storage.js";
+import { OverlayStorage } from "../storage/overlay-storage.js";
+import type { StorageDriver } from "../storage/storage-driver.js";
+import { LibraryBaseImages } from "./base-images.js";
+
+/** The installed package's root (where images/ and dist/ live). */
+export const PACKAGE_ROOT = findPackageRoot(fileURLToPath(new URL(".", import.meta.url)));
+
+function findPackageRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = resolve(dir, "..");
+    if (parent === dir) throw new AgentisoError("INTERNAL", `cannot find agentiso's package.json above ${start}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export function imageCacheDir(config: Config): string {
+  return config.images.cacheDir ?? join(config.home, "images");
+}
+
+// The image library of this install (recipes from the package, cache per config).
+export function createImageLibrary(config: Config, logger: Logger): ImageLibrary {
+  const opencodeBin = join(PACKAGE_ROOT, "node_modules", "opencode-linux-x64", "bin", "opencode");
+  return new ImageLibrary({
+    cacheDir: imageCacheDir(config),
+    recipesDir: join(PACKAGE_ROOT, "images"),
+    recipeEnv: { OPENCODE_BIN: opencodeBin },
+    logger: logger.child({ component: "images" }),
+  });
+}
+
+// The storage driver the config names (not yet set up: call setup()).
+export function createStorage(config: Config, tag: ResourceTag, logger: Logger): StorageDriver {
+  const log = logger.child({ component: "storage" });
+  switch (config.storage.driver) {
+    case "btrfs":
+      return new BtrfsStorage({
+        stateDir: config.home,
+        tag,
+        logger: log,
+        loopPoolSizeBytes: config.storage.poolSize,
+        ...(config.storage.poolDir !== undefined && { poolDir: config.storage.poolDir }),
+      });
+    case "overlay":
+      return new OverlayStorage({ rootDir: join(config.home, "overlay"), tag, logger: log });
+    case "zfs":
+      throw new AgentisoError("UNSUPPORTED", "the zfs storage driver is not wired into the daemon yet: use btrfs or overlay");
+  }
+}
+
+export function agentBundlePath(): string {
+  const path = join(PACKAGE_ROOT, "dist", "agentiso-guest.cjs");
+  if (!existsSync(path)) throw new AgentisoError("INVALID_STATE", `the guest agent bundle ${path} is missing: run \`npm run build\``);
+  return path;
+}
+
+const guestConnector = (logger: Logger): GuestConnector<GuestClient> => ({
+  async connect(endpoint, options) {
+    const client = new GuestClient({ connect: connectUnix(endpoint.path), logger: logger.child({ workspace: options.workspace }) });
+    try {
+      await client.connect(options.signal ? { signal: options.signal } : {});
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+    return client;
+  },
+});
+
+export interface OpenEngineOptions {
+  events?: EngineEvents;
+}
+
+// Builds every driver from the config and opens (and reconciles) the engine of config.home.
+export async function openEngine(config: Config, logger: Logger, options: OpenEngineOptions = {}): Promise<{ engine: Engine<GuestClient>; report: ReconcileReport }> {
+  const tag = resourceTagFor(config.home);
+  await mkdir(config.home, { recursive: true, mode: 0o700 });
+  const storage = createStorage(config, tag, logger);
+  const idShift = config.runtime.uidShiftBase;
+  const container = new ContainerRuntime({
+    stateDir: config.home,
+    tag,
+    agentBundlePath: agentBundlePath(),
+    uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
+    logger: logger.child({ component: "container-runtime" }),
+  });
+  const scratchDir = join(config.home, "tmp");
+  await mkdir(scratchDir, { recursive: true });
+  const deps: EngineDeps<GuestClient> = {
+    stateDir: config.home,
+    tag,
+    logger,
+    storage,
+    runtimes: { container },
+    images: new LibraryBaseImages({ library: createImageLibrary(config, logger), storage, idShift, scratchDir, logger }),
+    guests: guestConnector(logger),
+    ...(options.events && { events: options.events }),
+  };
+  const defaults = {
+    image: config.defaults.image,
+    runtime: config.runtime.default,
+    memoryMiB: Math.ceil(config.defaults.memory / (1024 * 1024)),
+    cpus: config.defaults.cpus,
+    diskBytes: config.defaults.disk,
+    pidsLimit: config.defaults.pidsLimit,
+    network: config.defaults.network,
+  };
+  return Engine.open(deps, defaults);
+}

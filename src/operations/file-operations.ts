@@ -1,0 +1,149 @@
+// Files in a workspace: read, write, edit (exact replace), list, and transfer between the
+// workspace and the host. The host side of a transfer is confined to the configured transfer
+// directory: `..` and symlinks cannot leave it.
+import { createReadStream, createWriteStream } from "node:fs";
+import { lstat, mkdir, realpath } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import { z } from "zod";
+import { AgentisoError } from "../core/errors.js";
+import { MAX_INLINE_BYTES } from "../protocol/version.js";
+import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
+import { WorkspaceRef } from "./common-schemas.js";
+
+const GuestPath = z.string().min(1).max(4096).describe("Absolute path inside the workspace, e.g. /workspace/src/main.ts");
+const Encoding = z.enum(["utf8", "base64"]).default("utf8").describe("utf8 for text, base64 for binary");
+
+async function guestOf(ctx: OperationContext, ref: string) {
+  const record = workspaceFor(ctx, ref);
+  return ctx.services.engine.workspaces.guest(record.id, ctx.signal);
+}
+
+export const fileRead = defineOperation({
+  name: "file_read",
+  description: `Read a file (or a byte range of it) from a workspace; at most ${MAX_INLINE_BYTES} bytes per call.`,
+  category: "other",
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      path: GuestPath,
+      offset: z.number().int().min(0).optional().describe("First byte to read"),
+      limit: z.number().int().min(1).max(MAX_INLINE_BYTES).optional().describe("Bytes to read"),
+      encoding: Encoding,
+    })
+    .strict(),
+  run: async (ctx, input) => {
+    const guest = await guestOf(ctx, input.workspace);
+    const range = { ...(input.offset !== undefined && { offset: input.offset }), limit: input.limit ?? MAX_INLINE_BYTES };
+    const read = await guest.readFile(input.path, range, { signal: ctx.signal });
+    return { path: input.path, content: read.data.toString(input.encoding), encoding: input.encoding, sizeBytes: read.sizeBytes, eof: read.eof };
+  },
+});
+
+export const fileWrite = defineOperation({
+  name: "file_write",
+  description: `Write (or append to) a file in a workspace, creating parent directories; content at most ${MAX_INLINE_BYTES} bytes.`,
+  category: "other",
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      path: GuestPath,
+      content: z.string().max(Math.ceil((MAX_INLINE_BYTES * 4) / 3) + 4, `content is too large: at most ${MAX_INLINE_BYTES} bytes per call (use file_transfer)`),
+      encoding: Encoding,
+      mode: z.number().int().min(0).max(0o7777).optional().describe("File mode, e.g. 420 (0644) or 493 (0755)"),
+      append: z.boolean().optional().describe("Append instead of replacing"),
+    })
+    .strict(),
+  run: async (ctx, input) => {
+    const data = Buffer.from(input.content, input.encoding);
+    if (data.length > MAX_INLINE_BYTES) throw new AgentisoError("INVALID_INPUT", `content is ${data.length} bytes: at most ${MAX_INLINE_BYTES} per call (use file_transfer)`);
+    const guest = await guestOf(ctx, input.workspace);
+    const how = { createDirs: true, ...(input.mode !== undefined && { mode: input.mode }), ...(input.append !== undefined && { append: input.append }) };
+    const bytes = await guest.writeFile(input.path, data, how, { signal: ctx.signal });
+    return { path: input.path, bytesWritten: bytes };
+  },
+});
+
+export const fileEdit = defineOperation({
+  name: "file_edit",
+  description: "Replace one exact occurrence of oldText with newText in a file. Fails if oldText is missing or occurs more than once (add context to make it unique).",
+  category: "other",
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      path: GuestPath,
+      oldText: z.string().min(1).max(MAX_INLINE_BYTES).describe("Exact text to replace (must occur exactly once)"),
+      newText: z.string().max(MAX_INLINE_BYTES).describe("Replacement text"),
+    })
+    .strict(),
+  run: async (ctx, input) => {
+    const guest = await guestOf(ctx, input.workspace);
+    await guest.editFile(input.path, input.oldText, input.newText, { signal: ctx.signal });
+    return { path: input.path, edited: true };
+  },
+});
+
+export const fileList = defineOperation({
+  name: "file_list",
+  description: "List a directory in a workspace (name, type, size, mode).",
+  category: "other",
+  input: z.object({ workspace: WorkspaceRef, path: GuestPath }).strict(),
+  run: async (ctx, input) => {
+    const guest = await guestOf(ctx, input.workspace);
+    return { path: input.path, entries: await guest.listDir(input.path, { signal: ctx.signal }) };
+  },
+});
+
+export const fileTransfer = defineOperation({
+  name: "file_transfer",
+  description: "Copy a file between the host's transfer directory and a workspace (streamed, any size). hostPath is relative to the transfer directory.",
+  category: "other",
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      direction: z.enum(["upload", "download"]).describe("upload: host → workspace; download: workspace → host"),
+      hostPath: z.string().min(1).max(4096).describe("Path relative to the host transfer directory"),
+      workspacePath: GuestPath,
+    })
+    .strict(),
+  run: async (ctx, input) => {
+    const hostPath = await confinedHostPath(ctx.services.transferDir, input.hostPath, input.direction === "download");
+    const guest = await guestOf(ctx, input.workspace);
+    if (input.direction === "upload") {
+      const bytes = await guest.upload(input.workspacePath, createReadStream(hostPath), {}, { signal: ctx.signal });
+      return { direction: "upload", bytes, hostPath: input.hostPath, workspacePath: input.workspacePath };
+    }
+    await mkdir(dirname(hostPath), { recursive: true });
+    await pipeline(Readable.from(guest.download(input.workspacePath, {}, { signal: ctx.signal })), createWriteStream(hostPath, { flags: "w", mode: 0o600 }));
+    return { direction: "download", bytes: (await lstat(hostPath)).size, hostPath: input.hostPath, workspacePath: input.workspacePath };
+  },
+});
+
+// Resolves a path under root, refusing `..`, absolute paths and symlinks that lead outside.
+export async function confinedHostPath(root: string, path: string, forWriting: boolean): Promise<string> {
+  if (isAbsolute(path) || path.split(/[\\/]/).includes("..")) {
+    throw new AgentisoError("PERMISSION_DENIED", `hostPath ${JSON.stringify(path)} must be relative to the transfer directory, without ..`);
+  }
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const realRoot = await realpath(root);
+  const target = resolve(realRoot, path);
+  // Resolve symlinks in whatever part of the path exists already.
+  let existing = target;
+  while (!(await exists(existing))) existing = dirname(existing);
+  const real = join(await realpath(existing), relative(existing, target));
+  if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+    throw new AgentisoError("PERMISSION_DENIED", `hostPath ${JSON.stringify(path)} leaves the transfer directory`);
+  }
+  if (!forWriting && !(await exists(real))) throw new AgentisoError("NOT_FOUND", `no file ${JSON.stringify(path)} in the transfer directory`);
+  return real;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,59 @@
+// An operation is defined ONCE — name, zod input, run — and exposed three times: as an MCP
+// tool, as a control-API endpoint and as a CLI command. The zod schema is the single place a
+// parameter is described and validated.
+import type { z } from "zod";
+import { AgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { Engine } from "../engine/engine.js";
+import type { WorkspaceRecord } from "../engine/workspace-record.js";
+import type { GuestClient } from "../guest/guest-client.js";
+
+/** Rate-limit bucket an operation counts against. */
+export type OperationCategory = "create" | "exec" | "other";
+
+export interface OperationServices {
+  engine: Engine<GuestClient>;
+  /** Host directory file_transfer may read and write (nothing outside it). */
+  transferDir: string;
+}
+
+export interface OperationContext {
+  services: OperationServices;
+  /** MCP session id; undefined for the CLI and the control API (they see every workspace). */
+  session?: string;
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export interface Operation<I extends z.ZodType = z.ZodType, O = unknown> {
+  /** Also the MCP tool name, e.g. "workspace_create". */
+  name: string;
+  description: string;
+  category: OperationCategory;
+  input: I;
+  run(ctx: OperationContext, input: z.output<I>): Promise<O>;
+}
+
+// Identity function that keeps the input type attached to run().
+export function defineOperation<I extends z.ZodType, O>(operation: Operation<I, O>): Operation<I, O> {
+  return operation;
+}
+
+// Validates raw arguments; the error names each bad field and what it expected.
+export function parseInput<I extends z.ZodType>(operation: Operation<I, unknown>, raw: unknown): z.output<I> {
+  const parsed = operation.input.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(arguments)"}: ${issue.message}`);
+  throw new AgentisoError("INVALID_INPUT", `invalid arguments for ${operation.name}: ${problems.join("; ")}`, {
+    details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+  });
+}
+
+// Finds a workspace the caller may use: a session sees only the workspaces it owns.
+export function workspaceFor(ctx: OperationContext, ref: string): WorkspaceRecord {
+  const record = ctx.services.engine.workspaces.get(ref);
+  if (ctx.session !== undefined && record.owner !== ctx.session) {
+    throw new AgentisoError("NOT_FOUND", `no workspace ${JSON.stringify(ref)} in this session (see workspace_list; workspace_adopt takes over unowned ones)`);
+  }
+  return record;
+}

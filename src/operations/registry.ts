@@ -1,0 +1,41 @@
+// Every operation, in the order front doors list them. MCP tools, control-API endpoints and CLI
+// commands are all generated from (or mapped onto) this list.
+import type { Operation } from "./operation.js";
+import { exec, execBackground, execParallel, setEnv } from "./exec-operations.js";
+import { fileEdit, fileList, fileRead, fileTransfer, fileWrite } from "./file-operations.js";
+import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-operations.js";
+import {
+  workspaceAdopt,
+  workspaceCreate,
+  workspaceDestroy,
+  workspaceInfo,
+  workspaceList,
+  workspaceLogs,
+  workspaceNetwork,
+  workspaceStart,
+  workspaceStop,
+} from "./workspace-operations.js";
+
+export const OPERATIONS: readonly Operation[] = [
+  workspaceCreate,
+  workspaceDestroy,
+  workspaceStart,
+  workspaceStop,
+  workspaceList,
+  workspaceInfo,
+  workspaceLogs,
+  workspaceNetwork,
+  workspaceAdopt,
+  exec,
+  execBackground,
+  execParallel,
+  setEnv,
+  fileRead,
+  fileWrite,
+  fileEdit,
+  fileList,
+  fileTransfer,
+  snapshot,
+  workspaceFork,
+  workspaceBatchFork,
+] as readonly Operation[];
