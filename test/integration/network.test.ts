@@ -78,7 +78,7 @@ describe("workspace network modes", { skip }, () => {
     const ws = await harness.start({ network: "egress" });
     const name = harness.runtime.resourceName(ws.id);
     assert.equal((await findSlirp(name)).length, 1);
-    await harness.runtime.stop(ws.id);
+    await harness.stop(ws.id);
     assert.deepEqual(await findSlirp(name), []);
     assert.deepEqual(await harness.leftovers(), []);
   });

@@ -5,7 +5,9 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
+import { constants } from "node:os";
 import { createLogger } from "../../src/core/logger.js";
+import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { resourceTagFor, type ResourceTag } from "../../src/core/resource-tag.js";
 import { findSlirp } from "../../src/net/slirp.js";
 import { ContainerRuntime } from "../../src/runtimes/container/container-runtime.js";
@@ -13,8 +15,8 @@ import type { NetworkMode, RuntimeInstance, WorkspaceResources } from "../../src
 import { mountsUnder, overlayRootfs, type TestRootfs } from "./runtime-rootfs.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
-export const REAL_AGENT = join(REPO, "dist/agentiso-guest.cjs");
-export const TEST_AGENT = join(REPO, "test/support/runtime-test-agent.cjs");
+/** The real guest agent bundle (`npm run build`; scripts/test.mjs builds it first). */
+export const AGENT_BUNDLE = join(REPO, "dist/agentiso-guest.cjs");
 
 export const SMALL: WorkspaceResources = { memoryMiB: 256, cpus: 1, pidsLimit: 128 };
 
@@ -28,26 +30,41 @@ export class RuntimeHarness {
   readonly runtime: ContainerRuntime;
   readonly tag: ResourceTag;
   private readonly rootfs = new Map<string, TestRootfs>();
+  private readonly clients = new Map<string, GuestClient>();
 
-  private constructor(
-    readonly stateDir: string,
-    agentBundlePath: string,
-  ) {
+  private constructor(readonly stateDir: string) {
     this.tag = resourceTagFor(stateDir);
-    this.runtime = new ContainerRuntime({ stateDir, tag: this.tag, agentBundlePath, logger: createLogger({ level: "warn" }) });
+    this.runtime = this.restarted();
   }
 
   // A harness with its own short state dir (unix socket paths must stay under 108 bytes).
-  static async create(options: { agent?: "test" | "real" } = {}): Promise<RuntimeHarness> {
+  static async create(): Promise<RuntimeHarness> {
     const stateDir = await mkdtemp("/tmp/aisrt-");
     // the workspace's root (uid 100000 on the host) must be able to traverse to its rootfs
     await chmod(stateDir, 0o755);
-    return new RuntimeHarness(stateDir, options.agent === "real" ? REAL_AGENT : TEST_AGENT);
+    return new RuntimeHarness(stateDir);
   }
 
   // A runtime object over the same state dir, as after a daemon restart.
   restarted(): ContainerRuntime {
-    return new ContainerRuntime({ stateDir: this.stateDir, tag: this.tag, agentBundlePath: TEST_AGENT, logger: createLogger({ level: "warn" }) });
+    return new ContainerRuntime({ stateDir: this.stateDir, tag: this.tag, agentBundlePath: AGENT_BUNDLE, logger: createLogger({ level: "warn" }) });
+  }
+
+  // The agent client of a started workspace (one per workspace, closed when it stops).
+  client(id: string): GuestClient {
+    let client = this.clients.get(id);
+    if (!client) {
+      client = new GuestClient({ connect: connectUnix(join(this.runDir(id), "agent", "agent.sock")) });
+      this.clients.set(id, client);
+    }
+    return client;
+  }
+
+  // Stops the workspace through the runtime and drops its client.
+  async stop(id: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.clients.get(id)?.close();
+    this.clients.delete(id);
+    await this.runtime.stop(id, options);
   }
 
   runDir(id: string): string {
@@ -77,13 +94,20 @@ export class RuntimeHarness {
     try {
       return await fn(ws);
     } finally {
-      await this.runtime.stop(ws.id, { timeoutMs: 0 });
+      await this.stop(ws.id, { timeoutMs: 0 });
     }
   }
 
-  // Runs a shell snippet as root inside the workspace.
-  sh(id: string, script: string, timeoutMs = 60_000) {
-    return this.runtime.exec(id, ["sh", "-c", script], { timeoutMs });
+  // Runs a shell snippet as root inside the workspace through the real agent; a signal death reads as 128+N like a shell.
+  async sh(id: string, script: string, commandTimeoutMs = 60_000): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const result = await this.client(id).exec({ shell: script, commandTimeoutMs });
+    const signalled = result.signal ? 128 + (constants.signals[result.signal as NodeJS.Signals] ?? 0) : -1;
+    return { exitCode: result.exitCode ?? signalled, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+  }
+
+  // The same through `runc exec`, for when the agent itself cannot fork (fork bomb).
+  runcSh(id: string, script: string) {
+    return this.runtime.exec(id, ["sh", "-c", script]);
   }
 
   // Everything of this harness that still exists on the host.
@@ -99,6 +123,7 @@ export class RuntimeHarness {
 
   // Stops every workspace, removes rootfs mounts and the state dir; returns what leaked.
   async close(): Promise<string[]> {
+    for (const client of this.clients.values()) await client.close();
     for (const id of await this.runtime.listInstances()) await this.runtime.stop(id, { timeoutMs: 2_000 });
     const left = await this.leftovers();
     for (const rootfs of this.rootfs.values()) await rootfs.dispose();
