@@ -211,7 +211,8 @@ export class GuestClient implements AsyncDisposable {
 
   private async start(body: RequestBody, what: string, options: CallOptions, defaultMs: number | null | undefined): Promise<RequestStream> {
     const timeoutMs = options.timeoutMs ?? defaultMs ?? undefined;
-    const signal = timeoutMs === undefined ? (options.signal ?? NEVER) : withDeadline(timeoutMs, options.signal);
+    // a fresh never-aborting signal per call: a shared one would collect a listener per request
+    const signal = timeoutMs === undefined ? (options.signal ?? new AbortController().signal) : withDeadline(timeoutMs, options.signal);
     const connection = await this.connection(signal);
     return new RequestStream(connection, body, what, signal);
   }
@@ -246,7 +247,6 @@ export class GuestClient implements AsyncDisposable {
   }
 }
 
-const NEVER = new AbortController().signal;
 const CONNECT_MARGIN_MS = 10_000;
 
 function expect<T extends AgentMessage["type"]>(message: AgentMessage, type: T): Reply<T> {
