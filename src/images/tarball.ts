@@ -17,7 +17,7 @@ export async function sha256File(path: string): Promise<string> {
 // Device nodes are skipped: runtimes provide /dev, and an imported image stays device-less.
 export async function extractTarball(file: string, targetDir: string, signal?: AbortSignal): Promise<void> {
   await mkdir(targetDir, { recursive: true });
-  const argv = ["tar", "-x", "-f", file, "-C", targetDir, "--numeric-owner", "--same-owner", "-p", "--xattrs", "--exclude=./dev/*", "--exclude=dev/*"];
+  const argv = ["tar", "-x", "-f", file, "-C", targetDir, "--numeric-owner", "--same-owner", "-p", "--xattrs", "--anchored", "--exclude=./dev/*", "--exclude=dev/*"];
   try {
     await runCommand(argv, { signal, timeoutMs: 600_000 });
   } catch (err) {
