@@ -2,7 +2,7 @@
 // readiness, adopt after a restart, limits, and that stop leaves nothing behind.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { connectUnix, GuestClient } from "../../src/guest/index.js";
@@ -73,6 +73,33 @@ describe("container runtime", { skip }, () => {
       assert.equal(await restarted.adopt(ws.id, ws.runDir), undefined);
       assert.deepEqual(await harness.leftovers(), []);
     });
+  });
+
+  test("a workspace whose init died is not adopted, is still listed, and stop reaps what it left", async () => {
+    const ws = await harness.start({ network: "egress" });
+    try {
+      process.kill(ws.instance.pid, "SIGKILL");
+      assert.equal(await harness.restarted().adopt(ws.id, ws.runDir), undefined);
+      assert.ok((await harness.runtime.listInstances()).includes(ws.id), "the dead workspace is listed for reaping");
+    } finally {
+      await harness.stop(ws.id);
+    }
+    assert.deepEqual(await harness.leftovers(), []);
+  });
+
+  test("orphaned tagged cgroups and network namespaces are listed and removed by stop", async () => {
+    const id = `orphan-${process.pid}`;
+    const name = harness.runtime.resourceName(id);
+    const pids = (await cgroupHierarchies()).find((h) => h.endsWith("/pids"))!;
+    await mkdir(`${pids}/${name}`);
+    await runCommand(["ip", "netns", "add", name]);
+    try {
+      assert.ok((await harness.runtime.listInstances()).includes(id));
+    } finally {
+      await harness.stop(id);
+    }
+    assert.ok(!existsSync(`${pids}/${name}`));
+    assert.ok(!existsSync(`/run/netns/${name}`));
   });
 
   test("stopping a workspace that is not running is a no-op and adopt finds nothing", async () => {
