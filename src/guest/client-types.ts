@@ -24,7 +24,10 @@ export interface ExecOptions extends Command {
   maxOutputBytes?: number;
 }
 
-export type ExecResult = Omit<WireExecResult, "id" | "type">;
+/** Result of a streamed exec: no output fields (the output came as chunks). */
+export type ExecStreamResult = Omit<WireExecResult, "id" | "type" | "stdout" | "stderr">;
+/** Result of a buffered exec: the captured output as UTF-8 text. */
+export type ExecResult = ExecStreamResult & { stdout: string; stderr: string };
 
 export interface OutputChunk {
   fd: 1 | 2;
@@ -33,7 +36,7 @@ export interface OutputChunk {
 
 /** Streamed exec: iterate the output chunks, then await `result`. */
 export interface ExecStream extends AsyncIterable<OutputChunk> {
-  readonly result: Promise<ExecResult>;
+  readonly result: Promise<ExecStreamResult>;
 }
 
 export interface ReadResult {

@@ -57,15 +57,15 @@ export class GuestClient implements AsyncDisposable {
 
   // Runs a command to completion; a non-zero exit is a result, not an error.
   async exec(command: ExecOptions, options: CallOptions = {}): Promise<ExecResult> {
-    const { id: _id, type: _type, ...result } = await this.request(execBody(command, false), "exec_result", "exec", options, execDeadline(command));
-    return result;
+    const { id: _id, type: _type, stdout, stderr, ...result } = await this.request(execBody(command, false), "exec_result", "exec", options, execDeadline(command));
+    return { ...result, stdout: stdout ?? "", stderr: stderr ?? "" };
   }
 
   // Runs a command and streams its output chunks as they come (bounded by flow control).
   execStream(command: ExecOptions, options: CallOptions = {}): ExecStream {
     const started = this.start(execBody(command, true), "exec", options, execDeadline(command));
     const result = started.then(async (stream) => {
-      const { id: _id, type: _type, ...rest } = expect(await stream.result, "exec_result");
+      const { id: _id, type: _type, stdout: _stdout, stderr: _stderr, ...rest } = expect(await stream.result, "exec_result");
       return rest;
     });
     result.catch(() => {});
