@@ -30,8 +30,8 @@ describeStorageDriver(
         try {
           await driver.close();
           await pool.destroy();
-          await daemon?.stop();
         } finally {
+          await daemon?.stop();
           await rm(stateDir, { recursive: true, force: true });
         }
       },

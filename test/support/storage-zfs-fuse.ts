@@ -50,10 +50,20 @@ export async function createTestPool(dir: string, sizeBytes = 1024 ** 3): Promis
     name,
     mountPoint,
     destroy: async () => {
-      await runCommand(["zpool", "destroy", "-f", name]);
+      await destroyPool(name);
       await rm(file, { force: true });
     },
   };
+}
+
+// zfs-fuse answers "pool is busy" for a while after datasets were destroyed: retry, bounded.
+async function destroyPool(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await runCommand(["zpool", "destroy", "-f", name], { check: false });
+    if (result.exitCode === 0) return;
+    if (!/busy/i.test(result.stderr) || attempt >= 20) throw new Error(`zpool destroy ${name} failed: ${result.stderr.trim()}`);
+    await delay(100 * attempt);
+  }
 }
 
 async function stopDaemon(pid: number): Promise<void> {
