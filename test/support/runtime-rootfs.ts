@@ -7,8 +7,7 @@ import { chown, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { runCommand } from "../../src/core/run-command.js";
 import type { RootfsHandle } from "../../src/storage/storage-driver.js";
-import { shiftOwnership } from "../../src/images/rootfs-shift.js";
-import { ensureBaseImage } from "./base-image.js";
+import { ensureBaseImage, testImageLibrary } from "./base-image.js";
 
 export const SHIFT_BASE = 100_000;
 const SHIFTED_CACHE = "/var/cache/agentiso-test/runtime-shifted";
@@ -18,14 +17,11 @@ let shifted: Promise<string> | undefined;
 // The base image chowned by SHIFT_BASE, shared read-only by every test (built atomically once).
 export function shiftedBaseRootfs(): Promise<string> {
   shifted ??= (async () => {
-    const { manifest, rootfsDir } = await ensureBaseImage();
+    const { manifest } = await ensureBaseImage();
     const dir = join(SHIFTED_CACHE, `base-${SHIFT_BASE}-${manifest.hash.slice(0, 16)}`);
     if (existsSync(join(dir, "usr/bin/node"))) return dir;
     const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-    // (not ImageLibrary.materialize: its `join(dir, ".")` copies the rootfs as a subdirectory)
-    await mkdir(tmp, { recursive: true });
-    await runCommand(["cp", "-a", "--reflink=auto", "--", `${rootfsDir}/.`, tmp], { timeoutMs: 600_000 });
-    await shiftOwnership(tmp, SHIFT_BASE);
+    await testImageLibrary().materialize("base", tmp, { idShift: SHIFT_BASE });
     // another test process may have finished first: keep theirs
     await rename(tmp, dir).catch(() => rm(tmp, { recursive: true, force: true }));
     return dir;
