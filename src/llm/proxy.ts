@@ -67,9 +67,12 @@ export class LlmProxy {
 
 function makeTask(taskId: string, server: Server, spend: TaskSpend, basePath: string, forget: () => void): ProxyTask {
   let closed: Promise<void> | undefined;
+  // http.Server tracks only connections it accepted itself (and only once listening)
+  const handedOver = new Set<Duplex>();
   const close = () =>
     (closed ??= new Promise<void>((resolve) => {
       forget();
+      for (const socket of handedOver) socket.destroy();
       server.closeAllConnections();
       if (!server.listening) return resolve();
       server.close(() => resolve());
@@ -79,6 +82,8 @@ function makeTask(taskId: string, server: Server, spend: TaskSpend, basePath: st
     basePath,
     handleConnection: (socket) => {
       if (closed) return void socket.destroy();
+      handedOver.add(socket);
+      socket.once("close", () => handedOver.delete(socket));
       server.emit("connection", socket);
     },
     listen: () =>

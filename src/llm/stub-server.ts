@@ -152,7 +152,8 @@ async function answer(res: ServerResponse, chosen: ChosenReply, record: StubRequ
       res.destroy();
       return;
     }
-    res.write(sseLine(chunk));
+    // waiting for each write lets a cut land after real bytes reached the client
+    await new Promise<void>((resolve) => res.write(sseLine(chunk), () => resolve()));
   }
   record.usage = { ...tokens };
   res.end(sseLine("[DONE]"));

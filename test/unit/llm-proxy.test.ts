@@ -1,0 +1,208 @@
+// The keyless proxy: real key in, client keys out, one provider only, tokens metered, caps enforced.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
+import { createLogger } from "../../src/core/logger.js";
+import { LlmProxy } from "../../src/llm/proxy.js";
+import { startStubServer } from "../../src/llm/stub-server.js";
+
+const KEY = "sk-real-4f1c0d2e9b8a7766";
+
+function capturedLogger() {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ level: "debug", write: (line) => lines.push(line) }) };
+}
+
+function chatBody(extra: object = {}) {
+  return JSON.stringify({ model: "stub-model", messages: [{ role: "user", content: "hi" }], ...extra });
+}
+
+// An upstream that always answers the same bytes, to check relaying and metering exactly.
+async function fixedUpstream(contentType: string, body: string): Promise<{ url: string; hits: () => number; server: Server }> {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    hits += 1;
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": contentType }).end(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, hits: () => hits, server };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+// Sends bytes as they are (fetch would normalise the request target).
+function rawRequest(url: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(head));
+    let text = "";
+    socket.on("data", (chunk) => (text += chunk.toString()));
+    socket.on("end", () => resolve(text));
+    socket.on("error", reject);
+  });
+}
+
+describe("llm proxy", () => {
+  test("the real key replaces whatever key the client sent", async () => {
+    await using stub = await startStubServer();
+    const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
+    await using task = proxy.forTask("t1");
+    const url = await task.listen();
+    const res = await fetch(`${url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer sk-client", "x-api-key": "sk-other", "api-key": "sk-azure" },
+      body: chatBody(),
+    });
+    assert.equal(res.status, 200);
+    const headers = stub.requests[0]!.headers;
+    assert.equal(headers.authorization, `Bearer ${KEY}`);
+    assert.equal(headers["x-api-key"], undefined);
+    assert.equal(headers["api-key"], undefined);
+    assert.equal(new URL(url).pathname, "/v1");
+  });
+
+  test("an anthropic provider gets its key as x-api-key and no bearer token", async () => {
+    await using stub = await startStubServer();
+    const proxy = new LlmProxy({ provider: { kind: "anthropic", baseUrl: stub.url, apiKey: KEY } });
+    await using task = proxy.forTask("t1");
+    await fetch(`${await task.listen()}/messages`, { method: "POST", headers: { authorization: "Bearer sk-client" }, body: "{}" });
+    assert.equal(stub.requests[0]!.headers["x-api-key"], KEY);
+    assert.equal(stub.requests[0]!.headers.authorization, undefined);
+    assert.equal(stub.requests[0]!.headers["anthropic-version"], "2023-06-01");
+  });
+
+  test("requests aimed anywhere but under the provider's base URL are refused and never sent", async () => {
+    const upstream = await fixedUpstream("application/json", "{}");
+    const decoy = await fixedUpstream("application/json", "{}");
+    try {
+      const proxy = new LlmProxy({ provider: { kind: "openai", baseUrl: upstream.url, apiKey: KEY } });
+      await using task = proxy.forTask("t1");
+      const url = await task.listen();
+      const decoyOrigin = new URL(decoy.url).origin;
+      const targets = [`${decoyOrigin}/v1/chat/completions`, "/admin", "/v1/../admin", "/v1/%2e%2e/admin", "//evil.example/v1/x", "/v1x/chat"];
+      for (const target of targets) {
+        const answer = await rawRequest(url, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        assert.match(answer, /^HTTP\/1\.1 403/, target);
+        assert.match(answer, /agentiso_proxy_refused/);
+      }
+      assert.equal(upstream.hits() + decoy.hits(), 0);
+      const ok = await rawRequest(url, `GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.match(ok, /^HTTP\/1\.1 200/);
+      assert.equal(upstream.hits(), 1);
+    } finally {
+      await closeServer(upstream.server);
+      await closeServer(decoy.server);
+    }
+  });
+
+  test("a streamed answer reaches the client byte for byte and its usage is counted once", async () => {
+    await using stub = await startStubServer({ script: { usage: { promptTokens: 100, completionTokens: 20 } } });
+    const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
+    await using task = proxy.forTask("t1");
+    const url = await task.listen();
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${url}/chat/completions`, { method: "POST", body: chatBody({ stream: true, stream_options: { include_usage: true } }) });
+      assert.match(await res.text(), /data: \[DONE\]\n\n$/);
+    }
+    assert.deepEqual(task.usage(), { tokens: { input: 200, output: 40, reasoning: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 2, refused: 0 });
+  });
+
+  test("OpenAI cached and reasoning tokens and Anthropic SSE usage are counted in the right fields", async () => {
+    const openAiJson = JSON.stringify({ usage: { prompt_tokens: 50, completion_tokens: 30, prompt_tokens_details: { cached_tokens: 20 }, completion_tokens_details: { reasoning_tokens: 10 } } });
+    const anthropicSse = [
+      `event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":12,"cache_creation_input_tokens":5,"cache_read_input_tokens":7,"output_tokens":1}}}\n\n`,
+      `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"hi"}}\n\n`,
+      `event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n`,
+    ].join("");
+    for (const [kind, type, body, tokens] of [
+      ["openai", "application/json", openAiJson, { input: 30, output: 30, reasoning: 10, cacheRead: 20, cacheWrite: 0 }],
+      ["anthropic", "text/event-stream", anthropicSse, { input: 12, output: 9, reasoning: 0, cacheRead: 7, cacheWrite: 5 }],
+    ] as const) {
+      const upstream = await fixedUpstream(type, body);
+      try {
+        const proxy = new LlmProxy({ provider: { kind, baseUrl: upstream.url, apiKey: KEY } });
+        await using task = proxy.forTask("t1");
+        const res = await fetch(`${await task.listen()}/x`, { method: "POST", body: "{}" });
+        assert.equal(await res.text(), body);
+        assert.deepEqual(task.usage().tokens, tokens, kind);
+      } finally {
+        await closeServer(upstream.server);
+      }
+    }
+  });
+
+  test("a task over its token cap gets HTTP 429 with a JSON message and the provider is not called", async () => {
+    await using stub = await startStubServer();
+    const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
+    await using capped = proxy.forTask("capped", { maxTokens: 200 });
+    await using other = proxy.forTask("other", { maxTokens: 200 });
+    const url = await capped.listen();
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/chat/completions`, { method: "POST", body: chatBody() })).status);
+    assert.deepEqual(statuses, [200, 200, 429]);
+    const refused = await fetch(`${url}/chat/completions`, { method: "POST", body: chatBody() });
+    const body = (await refused.json()) as { error: { message: string; type: string } };
+    assert.equal(body.error.type, "agentiso_budget_exceeded");
+    assert.match(body.error.message, /task capped reached its token budget: 240 of 200 tokens/);
+    assert.equal(stub.requests.length, 2);
+    assert.deepEqual({ requests: capped.usage().requests, refused: capped.usage().refused }, { requests: 2, refused: 2 });
+    assert.equal((await fetch(`${await other.listen()}/chat/completions`, { method: "POST", body: chatBody() })).status, 200);
+  });
+
+  test("a cost cap uses the configured prices", async () => {
+    await using stub = await startStubServer({ script: { usage: { promptTokens: 1000, completionTokens: 1000 } } });
+    const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY }, prices: { input: 1, output: 4 } });
+    await using task = proxy.forTask("t1", { maxCostUsd: 0.01 });
+    const url = await task.listen();
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/chat/completions`, { method: "POST", body: chatBody() })).status);
+    assert.deepEqual(statuses, [200, 200, 429]);
+    assert.equal(task.usage().costUsd.toFixed(3), "0.010");
+  });
+
+  test("connections handed over as sockets are served like listened ones", async () => {
+    await using stub = await startStubServer();
+    const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
+    await using task = proxy.forTask("tunnelled");
+    const sockets: Socket[] = [];
+    const tunnel = createNetServer((socket) => {
+      sockets.push(socket);
+      task.handleConnection(socket);
+    });
+    await new Promise<void>((resolve) => tunnel.listen(0, "127.0.0.1", resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(tunnel.address() as AddressInfo).port}/v1/chat/completions`, { method: "POST", body: chatBody({ stream: true }) });
+      assert.match(await res.text(), /\[DONE\]/);
+      assert.equal(task.usage().tokens.input, 100);
+      await task.close();
+      assert.ok(sockets.length > 0 && sockets.every((socket) => socket.destroyed), "closing the task drops its handed-over connections");
+    } finally {
+      await task.close();
+      await new Promise((resolve) => tunnel.close(resolve));
+    }
+  });
+
+  test("the key appears in no log line, not even when the provider is unreachable", async () => {
+    const { lines, logger } = capturedLogger();
+    const dead = await fixedUpstream("application/json", "{}");
+    const deadUrl = dead.url;
+    await closeServer(dead.server);
+    await using stub = await startStubServer();
+    for (const baseUrl of [stub.url, deadUrl]) {
+      const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl, apiKey: KEY }, logger });
+      await using task = proxy.forTask("t1", { maxTokens: 1 });
+      const url = await task.listen();
+      const statuses = [];
+      for (let i = 0; i < 2; i++) statuses.push((await fetch(`${url}/chat/completions?key=${KEY}`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: chatBody() })).status);
+      assert.deepEqual(statuses, baseUrl === deadUrl ? [502, 502] : [200, 429]);
+      await rawRequest(url, "GET /elsewhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    }
+    assert.ok(lines.length >= 4, "the proxy logged its requests");
+    assert.deepEqual(lines.filter((line) => line.includes(KEY)), []);
+  });
+});
