@@ -46,6 +46,11 @@ export async function syncFilesystem(path: string): Promise<void> {
 // Qgroup numbers of every subvolume under mountPoint, keyed by path relative to the fs top level.
 export async function qgroupUsageByPath(mountPoint: string): Promise<Map<string, QgroupUsage>> {
   const { stdout } = await btrfs(["qgroup", "show", "--raw", "-re", absolute(mountPoint)]);
+  return parseQgroupShow(stdout);
+}
+
+// Parses `btrfs qgroup show --raw -re` (btrfs-progs 6.x: id, rfer, excl, max rfer, max excl, path).
+export function parseQgroupShow(stdout: string): Map<string, QgroupUsage> {
   const usage = new Map<string, QgroupUsage>();
   for (const line of stdout.split("\n")) {
     const fields = line.trim().split(/\s+/);

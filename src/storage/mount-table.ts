@@ -11,7 +11,11 @@ export interface MountEntry {
 
 // The current mounts of this mount namespace, with octal escapes (\040 = space) decoded.
 export async function readMounts(): Promise<MountEntry[]> {
-  const text = await readFile("/proc/self/mounts", "utf8");
+  return parseMounts(await readFile("/proc/self/mounts", "utf8"));
+}
+
+// Parses the /proc/mounts format: "source target fstype options dump pass" per line.
+export function parseMounts(text: string): MountEntry[] {
   return text
     .split("\n")
     .filter(Boolean)

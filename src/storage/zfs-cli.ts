@@ -1,6 +1,7 @@
 // Thin wrappers over the zfs CLI. Dataset names are built from validated names under a
 // configured pool, so none starts with "-". `zfs destroy` is retried a bounded number of times
 // on "dataset is busy": zfs-fuse fails the first destroy of a fresh clone about half the time.
+import { stat } from "node:fs/promises";
 import { AgentisoError, isAgentisoError } from "../core/errors.js";
 import { delay } from "../core/deadline.js";
 import { runCommand, type RunResult } from "../core/run-command.js";
@@ -49,6 +50,15 @@ export async function zfsSnapshotUsed(dataset: string): Promise<Map<string, numb
     if (owner === dataset && snapshot) sizes.set(snapshot, Number(value));
   }
   return sizes;
+}
+
+// A zvol's /dev/zvol/... node appears asynchronously (udev) after create or clone.
+export async function waitForDevice(path: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await stat(path).then(() => true, () => false))) {
+    if (Date.now() > deadline) throw new AgentisoError("TIMEOUT", `zvol device ${path} did not appear within ${timeoutMs} ms`);
+    await delay(50);
+  }
 }
 
 function isBusy(err: unknown): boolean {

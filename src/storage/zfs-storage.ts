@@ -15,7 +15,7 @@ import { buildDiskImage, populateDirectory } from "./base-import.js";
 import { CatalogStorage } from "./catalog-storage.js";
 import type { BaseSource, DiskUsage, RootfsHandle, StorageCapabilities, VolumeLayout } from "./storage-driver.js";
 import type { BaseRecord, WorkspaceRecord } from "./volume-catalog.js";
-import { assertPoolSpace, zfs, zfsBytes, zfsDestroy, zfsExists, zfsSnapshotUsed } from "./zfs-cli.js";
+import { assertPoolSpace, waitForDevice, zfs, zfsBytes, zfsDestroy, zfsExists, zfsSnapshotUsed } from "./zfs-cli.js";
 
 export interface ZfsStorageOptions {
   /** An imported zpool (or a dataset inside one) to hold the parent dataset. */
@@ -124,9 +124,11 @@ export class ZfsStorage extends CatalogStorage {
     return zfsSnapshotUsed(this.dataset(ws.name));
   }
 
-  protected handle(ws: WorkspaceRecord): Promise<RootfsHandle> {
-    if (ws.layout === "block") return Promise.resolve({ kind: "block", path: `/dev/zvol/${this.dataset(ws.name)}`, format: "device" });
-    return Promise.resolve({ kind: "directory", path: join(this.mountRoot, `ws-${ws.name}`) });
+  protected async handle(ws: WorkspaceRecord): Promise<RootfsHandle> {
+    if (ws.layout === "directory") return { kind: "directory", path: join(this.mountRoot, `ws-${ws.name}`) };
+    const device = `/dev/zvol/${this.dataset(ws.name)}`;
+    await waitForDevice(device);
+    return { kind: "block", path: device, format: "device" };
   }
 
   private async createZvolBase(dataset: string, source: BaseSource, signal?: AbortSignal): Promise<void> {
@@ -137,6 +139,7 @@ export class ZfsStorage extends CatalogStorage {
       await buildDiskImage(source, image, scratch, signal);
       const { size } = await stat(image);
       await zfs(["create", "-V", String(Math.ceil(size / 8192) * 8192), dataset], signal);
+      await waitForDevice(`/dev/zvol/${dataset}`);
       await runCommand(["dd", `if=${image}`, `of=/dev/zvol/${dataset}`, "bs=1M", "conv=sparse,fsync", "status=none"], { signal, timeoutMs: 30 * 60_000 });
     } finally {
       await rm(image, { force: true });

@@ -1,0 +1,24 @@
+// Parsers of host tool output the storage drivers rely on: btrfs qgroup tables, /proc/mounts.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseQgroupShow } from "../../src/storage/btrfs-cli.js";
+import { parseMounts } from "../../src/storage/mount-table.js";
+
+const QGROUP_SHOW = `Qgroupid    Referenced    Exclusive  Max referenced  Max exclusive   Path 
+--------    ----------    ---------  --------------  -------------   ---- 
+0/5              16384        16384            none           none   <toplevel>
+0/256          5259264      5259264            none       16777216   ais1/workspaces/a
+0/257            16384        16384            none           none   ais1/snapshots/a/my snap
+`;
+
+test("qgroup rows are keyed by path, with the exclusive limit only where one is set", () => {
+  const usage = parseQgroupShow(QGROUP_SHOW);
+  assert.deepEqual(usage.get("ais1/workspaces/a"), { referencedBytes: 5259264, exclusiveBytes: 5259264, maxExclusiveBytes: 16777216 });
+  assert.deepEqual(usage.get("ais1/snapshots/a/my snap"), { referencedBytes: 16384, exclusiveBytes: 16384 });
+  assert.equal(usage.size, 3);
+});
+
+test("mount entries decode octal escapes so paths with spaces match", () => {
+  const [entry] = parseMounts("ais1-ws-a /tmp/with\\040space/merged overlay rw,lowerdir=/x 0 0\n");
+  assert.deepEqual(entry, { source: "ais1-ws-a", target: "/tmp/with space/merged", fstype: "overlay", options: "rw,lowerdir=/x" });
+});
