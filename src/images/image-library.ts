@@ -13,7 +13,7 @@ import { acquireFileLock, type FileLock } from "./file-lock.js";
 import { IMAGE_FORMAT_VERSION, listRecipes, loadRecipe, type Recipe } from "./recipe.js";
 import { readManifest, writeManifest, type ImageManifest } from "./image-manifest.js";
 import { inspectRootfs } from "./rootfs-inspect.js";
-import { extractTarball, sha256File } from "./tarball.js";
+import { extractTarball, packTarball, sha256File } from "./tarball.js";
 import { materializeRootfs, type MaterializeOptions } from "./rootfs-shift.js";
 
 export interface ImageLibraryOptions {
@@ -123,6 +123,12 @@ export class ImageLibrary {
     await using _lock = await this.lock(name, signal);
     await this.discard(this.imageDir(name));
     this.logger.info("image removed", { image: name });
+  }
+
+  // Writes image `name`'s rootfs as a zstd tarball that `import` (here or elsewhere) accepts.
+  async export(name: string, file: string, signal?: AbortSignal): Promise<void> {
+    const image = await this.get(name);
+    await packTarball(image.rootfsDir, file, signal);
   }
 
   // Copies image `name` into targetDir as a rootfs, shifting uids/gids when asked.

@@ -71,6 +71,17 @@ describe("image import", () => {
     assert.deepEqual(await readdir(join(dir, "cache", ".tmp")), []);
   });
 
+  test("an exported image imports again with the same files", { skip: requires(hasCommand("zstd")) }, async () => {
+    const tarball = join(dir, "a.tar");
+    await runCommand(["tar", "-c", "-f", tarball, "-C", tree, "."]);
+    await lib.import(tarball, "original");
+    const exported = join(dir, "exported.tar.zst");
+    await lib.export("original", exported);
+    const copy = await lib.import(exported, "copy");
+    assert.equal(await readFile(join(copy.rootfsDir, "bin/busybox"), "utf8"), "#!/bin/sh\necho fake\n");
+    assert.equal(copy.manifest.osRelease, "Alpine Linux v3.20");
+  });
+
   test("a missing tarball is NOT_FOUND", async () => {
     await assert.rejects(lib.import(join(dir, "absent.tar"), "x"), (err) => isAgentisoError(err, "NOT_FOUND"));
   });
