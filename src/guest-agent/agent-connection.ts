@@ -3,7 +3,7 @@
 // (execs' process groups, tunnels, transfers). Bad input earns an error, never a crash.
 import type { Duplex } from "node:stream";
 import {
-  ClientMessageSchema, CONNECTION_ERROR_ID, encodeFrame, FrameDecoder, FrameError, parsePayload, PROTOCOL_VERSION,
+  ClientMessageSchema, CONNECTION_ERROR_ID, encodeFrame, FrameDecoder, parsePayload, PROTOCOL_VERSION,
   REQUEST_TYPES, type AgentMessage, type ClientMessage, type ClientRequest, type HelloRequest, type WireErrorCode,
 } from "../protocol/index.js";
 import type { AgentLog } from "./agent-log.js";
@@ -64,16 +64,12 @@ export class AgentConnection {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
-    let frames: Buffer[];
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (err) {
+    for (const payload of this.decoder.push(chunk)) this.handleFrame(payload);
+    if (this.decoder.error && !this.closed) {
       // The next frame boundary is unknown: answer once, then close this connection only.
-      this.sendError(CONNECTION_ERROR_ID, "FRAME_ERROR", (err as FrameError).message);
+      this.sendError(CONNECTION_ERROR_ID, "FRAME_ERROR", this.decoder.error.message);
       this.close("frame error");
-      return;
     }
-    for (const payload of frames) this.handleFrame(payload);
   }
 
   private handleFrame(payload: Buffer): void {
@@ -148,6 +144,8 @@ export class AgentConnection {
     try {
       const handler = HANDLERS[request.type] as (r: typeof request, c: RequestContext) => Promise<AgentMessage | undefined>;
       reply = (await handler(request, ctx)) ?? { id: request.id, type: "done" };
+      // a cancelled request always ends in CANCELLED, even when the handler wound up normally
+      if (op.controller.signal.aborted) throw abortError();
     } catch (err) {
       const wire = toWireError(op.controller.signal.aborted ? abortError() : err);
       reply = { id: request.id, type: "error", code: wire.code, message: wire.message };

@@ -60,13 +60,7 @@ export class GuestConnection {
   }
 
   private receive(chunk: Buffer): void {
-    let frames: Buffer[];
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (err) {
-      return this.fail(guestUnreachable(`bad frame from agent: ${(err as Error).message}`));
-    }
-    for (const payload of frames) {
+    for (const payload of this.decoder.push(chunk)) {
       const parsed = AgentMessageSchema.safeParse(safeJson(payload));
       if (!parsed.success) {
         this.logger.warn("agent sent an invalid message", { issue: parsed.error.issues[0]?.message });
@@ -74,6 +68,7 @@ export class GuestConnection {
       }
       this.route(parsed.data);
     }
+    if (this.decoder.error) this.fail(guestUnreachable(`bad frame from agent: ${this.decoder.error.message}`));
   }
 
   private route(message: AgentMessage): void {

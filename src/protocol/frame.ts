@@ -28,12 +28,16 @@ export function encodeFrame(message: unknown): Buffer {
 }
 
 // Splits a byte stream into frame payloads; bounded: it never buffers more than one frame.
+// After a bad length prefix the stream cannot resync: `error` is set and stays set.
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private size = 0;
+  /** Set once a length prefix exceeded MAX_FRAME_BYTES; nothing more is decoded after it. */
+  error: FrameError | undefined;
 
-  /** Adds bytes and returns every payload now complete. Throws FrameError on a bad length. */
+  /** Adds bytes and returns every payload now complete (those before a bad prefix too). */
   push(chunk: Buffer): Buffer[] {
+    if (this.error) return [];
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.size += chunk.length;
@@ -42,7 +46,10 @@ export class FrameDecoder {
     while (this.size >= HEADER_BYTES) {
       const length = this.peekLength();
       if (length > MAX_FRAME_BYTES) {
-        throw new FrameError(`frame length ${length} exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+        this.error = new FrameError(`frame length ${length} exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+        this.chunks = [];
+        this.size = 0;
+        break;
       }
       if (this.size < HEADER_BYTES + length) break;
       frames.push(this.take(HEADER_BYTES + length).subarray(HEADER_BYTES));

@@ -30,11 +30,11 @@ export async function waitForNoProcess(marker: string, timeoutMs = 10_000): Prom
   return alive;
 }
 
-// Waits until some live process carries marker (the command really started).
-export async function waitForProcess(marker: string, timeoutMs = 10_000): Promise<number[]> {
+// Waits until at least `count` live processes carry marker (the command really started).
+export async function waitForProcess(marker: string, count = 1, timeoutMs = 10_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   let alive = pidsWithMarker(marker);
-  while (alive.length === 0 && Date.now() < deadline) {
+  while (alive.length < count && Date.now() < deadline) {
     await delay(10);
     alive = pidsWithMarker(marker);
   }

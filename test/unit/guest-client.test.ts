@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isAgentisoError } from "../../src/core/errors.js";
+import { delay } from "../../src/core/deadline.js";
 import { startInProcessAgent, type InProcessAgent } from "../support/in-process-agent.js";
 import { uniqueSleepSeconds, waitForNoProcess, waitForProcess } from "../support/processes.js";
 
@@ -90,6 +91,7 @@ describe("guest client over an in-memory pair", () => {
     const job = await harness.client.startJob({ shell: "echo started; exec sleep 60" });
     assert.equal(job.running, true);
     assert.ok((await harness.client.listJobs()).some((j) => j.jobId === job.jobId));
+    while ((await harness.client.pollJob(job.jobId)).stdout === "") await delay(10);
     const killed = await harness.client.killJob(job.jobId, "SIGKILL");
     assert.equal(killed.jobId, job.jobId);
     let polled = await harness.client.pollJob(job.jobId);
