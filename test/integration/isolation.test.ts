@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { hostAddresses } from "../../src/net/host-addresses.js";
 import { cgroupHierarchies } from "../../src/runtimes/container/cgroups.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
@@ -128,6 +130,25 @@ for (const mode of ["none", "egress"] as const) {
       await fails("echo -1 > /sys/fs/cgroup/cpu/cpu.cfs_quota_us || echo -1 > /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us");
       await fails("mkdir /sys/fs/cgroup/pids/escape");
       assert.equal(await readFile(`${pidsDir}/${name}/pids.max`, "utf8"), beforeMax);
+    });
+
+    test("swapping the agent socket for a symlink to a host socket does not redirect the host's connections", async () => {
+      const hostSocket = `${harness.stateDir}/host-${randomBytes(3).toString("hex")}.sock`;
+      let hostConnections = 0;
+      const server = createServer((socket) => {
+        hostConnections += 1;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => server.listen(hostSocket, resolve));
+      try {
+        const swap = await harness.sh(a.id, `rm -f /.agentiso/run/agent.sock && ln -s ${hostSocket} /.agentiso/run/agent.sock`);
+        assert.equal(swap.exitCode, 0, swap.stderr);
+        await using client = new GuestClient({ connect: connectUnix(a.instance.endpoint.path) });
+        assert.equal((await client.connect()).type, "hello");
+        assert.equal(hostConnections, 0);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     test("another running workspace is unreachable and invisible", async () => {

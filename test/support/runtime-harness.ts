@@ -54,7 +54,7 @@ export class RuntimeHarness {
   client(id: string): GuestClient {
     let client = this.clients.get(id);
     if (!client) {
-      client = new GuestClient({ connect: connectUnix(join(this.runDir(id), "agent", "agent.sock")) });
+      client = new GuestClient({ connect: connectUnix(join(this.runDir(id), "agent.sock")) });
       this.clients.set(id, client);
     }
     return client;

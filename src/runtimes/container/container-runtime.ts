@@ -17,7 +17,7 @@ import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
 import { isRunning, waitForExit } from "./process-state.js";
 import { Runc } from "./runc.js";
-import { prepareRunDir, runDirPaths } from "./run-dir.js";
+import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths } from "./run-dir.js";
 import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
 
@@ -92,6 +92,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
       await attachNetns(name, state.pid);
       if (spec.network !== "none") await this.network.setMode(name, spec.network, paths.slirpLog);
       await waitForSocket(paths.socket, () => isRunning(state.pid), signal);
+      await linkEndpoint(paths, this.idMapping.hostId);
       this.runDirs.set(spec.workspaceId, spec.runDir);
       this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid: state.pid, network: spec.network });
       return this.instance(spec.workspaceId, state.pid, spec.runDir);
@@ -126,6 +127,12 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const name = this.resourceName(workspaceId);
     const state = await this.runc.state(name);
     if (!state || state.status !== "running" || !(await isRunning(state.pid))) return undefined;
+    // without the host-side link made at start there is no trustworthy endpoint: let reconcile stop it
+    const endpointOk = await assertEndpoint(runDirPaths(runDir).endpoint, this.idMapping.hostId).then(() => true, () => false);
+    if (!endpointOk) {
+      this.options.logger.warn("running workspace has no agent endpoint; not adopted", { workspace: workspaceId });
+      return undefined;
+    }
     const named = await stat(netnsPath(name)).then(() => true, () => false);
     if (!named) await attachNetns(name, state.pid);
     this.runDirs.set(workspaceId, runDir);
@@ -165,7 +172,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   private instance(workspaceId: string, pid: number, runDir: string): RuntimeInstance {
-    return { workspaceId, runtime: "container", pid, endpoint: { kind: "unix", path: runDirPaths(runDir).socket, singleStream: false } };
+    return { workspaceId, runtime: "container", pid, endpoint: { kind: "unix", path: runDirPaths(runDir).endpoint, singleStream: false } };
   }
 
   private async assertStartable(spec: RuntimeStartSpec, name: string): Promise<void> {

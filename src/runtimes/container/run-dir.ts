@@ -1,6 +1,6 @@
 // The layout of a workspace's run directory (given by the engine, owned by the runtime):
 // the OCI bundle, the agent's socket directory, logs, and the small /etc files bind-mounted in.
-import { chown, chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { chown, chmod, link, lstat, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { SLIRP } from "../../net/egress-rules.js";
@@ -12,7 +12,10 @@ export interface RunDirPaths {
   bundle: string;
   config: string;
   agentDir: string;
+  /** Where the agent binds (in the directory the workspace can write). */
   socket: string;
+  /** The host's hard link to the agent's socket, in the root-only run dir: the endpoint. */
+  endpoint: string;
   consoleLog: string;
   slirpLog: string;
   hosts: string;
@@ -25,6 +28,7 @@ export function runDirPaths(runDir: string): RunDirPaths {
     config: join(runDir, "config.json"),
     agentDir: join(runDir, "agent"),
     socket: join(runDir, "agent", "agent.sock"),
+    endpoint: join(runDir, "agent.sock"),
     consoleLog: join(runDir, "console.log"),
     slirpLog: join(runDir, "slirp.log"),
     hosts: join(runDir, "etc-hosts"),
@@ -40,6 +44,7 @@ export async function prepareRunDir(runDir: string, hostname: string, shiftedRoo
   }
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await rm(paths.agentDir, { recursive: true, force: true });
+  await rm(paths.endpoint, { force: true });
   await mkdir(paths.agentDir, { mode: 0o700 });
   await chown(paths.agentDir, shiftedRoot, shiftedRoot);
   await chmod(paths.agentDir, 0o700);
@@ -47,4 +52,22 @@ export async function prepareRunDir(runDir: string, hostname: string, shiftedRoo
   // slirp's DNS forwarder; unreachable (and harmless) in `none` mode
   await writeFile(paths.resolvConf, `nameserver ${SLIRP.dns}\n`, { mode: 0o644 });
   return paths;
+}
+
+// The agent's socket dir is writable from inside, so the workspace could swap agent.sock for a
+// symlink to any host socket. The host therefore connects through a hard link in the root-only
+// run dir, made once right after the agent bound (before any workspace code runs) and checked
+// to be a socket owned by the shifted root: link() does not follow symlinks, lstat() sees the result.
+export async function linkEndpoint(paths: RunDirPaths, shiftedRoot: number): Promise<void> {
+  await rm(paths.endpoint, { force: true });
+  await link(paths.socket, paths.endpoint);
+  await assertEndpoint(paths.endpoint, shiftedRoot);
+}
+
+// Throws unless path is a unix socket owned by the workspace's root.
+export async function assertEndpoint(path: string, shiftedRoot: number): Promise<void> {
+  const st = await lstat(path);
+  if (!st.isSocket() || st.uid !== shiftedRoot) {
+    throw new AgentisoError("GUEST_UNREACHABLE", `agent endpoint ${path} is not a socket of the workspace (uid ${st.uid}, mode ${st.mode.toString(8)})`);
+  }
 }
