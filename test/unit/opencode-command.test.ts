@@ -35,7 +35,7 @@ describe("opencode config and command", () => {
   test("each run gets its own HOME and XDG dirs under its run dir, and the plugin install is pre-empted", () => {
     const config = buildOpencodeConfig({ provider: { kind: "openai", model: "gpt" }, key: { mode: "keyless" } });
     const command = buildOpencodeCommand({ prompt: "fix it", config, runDir: "/run/r1", baseEnv: { PATH: "/usr/bin" } });
-    assert.deepEqual(command.argv, ["opencode", "run", "--format", "json", "fix it"]);
+    assert.deepEqual(command.argv, ["opencode", "run", "--format", "json", "--", "fix it"]);
     assert.equal(command.env.HOME, "/run/r1/home");
     assert.equal(command.env.XDG_CONFIG_HOME, "/run/r1/config");
     assert.equal(command.env.XDG_DATA_HOME, "/run/r1/data");

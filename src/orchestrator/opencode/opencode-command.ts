@@ -46,7 +46,8 @@ export function buildOpencodeCommand(input: OpencodeCommandInput): OpencodeComma
   if (input.keyEnv) env[input.keyEnv.name] = input.keyEnv.value;
   const pluginDir = posix.join(configHome, "opencode");
   return {
-    argv: [input.binary ?? "opencode", "run", "--format", "json", input.prompt],
+    // "--": a prompt starting with "-" must not be read as a flag
+    argv: [input.binary ?? "opencode", "run", "--format", "json", "--", input.prompt],
     env,
     dirs: [dir("home"), dir("data"), dir("cache"), dir("state"), posix.join(pluginDir, "node_modules")],
     files: [{ path: posix.join(pluginDir, "package-lock.json"), content: pluginLockfile() }],
