@@ -12,8 +12,10 @@ export type WorkspaceNetworkMode = "none" | "egress";
 
 export interface WorkspaceNetworkOptions {
   logger: Logger;
-  /** Defaults to the live host addresses; tests may add more. */
+  /** Defaults to the live host addresses. */
   addresses?: () => HostAddresses;
+  /** More destinations egress must not reach (e.g. the LAN: "10.0.0.0/8", "192.168.0.0/16"). */
+  deniedCidrs?: readonly string[];
 }
 
 export class WorkspaceNetwork {
@@ -22,8 +24,10 @@ export class WorkspaceNetwork {
   // Puts the named namespace in `mode`; idempotent. The filter is loaded before slirp starts, so egress is never unfiltered.
   async setMode(netnsName: string, mode: WorkspaceNetworkMode, slirpLogPath: string): Promise<void> {
     if (mode === "egress") {
-      const addresses = (this.options.addresses ?? hostAddresses)();
-      await runInNetns(netnsName, ["nft", "-f", "-"], { input: egressRuleset(addresses) });
+      const host = (this.options.addresses ?? hostAddresses)();
+      const extra = this.options.deniedCidrs ?? [];
+      const denied = { v4: [...host.v4, ...extra.filter((c) => !c.includes(":"))], v6: [...host.v6, ...extra.filter((c) => c.includes(":"))] };
+      await runInNetns(netnsName, ["nft", "-f", "-"], { input: egressRuleset(denied) });
       if ((await findSlirp(netnsName)).length === 0) await startSlirp(netnsName, slirpLogPath);
     } else if (mode === "none") {
       await stopSlirp(netnsName);

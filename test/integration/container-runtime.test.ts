@@ -33,6 +33,12 @@ describe("container runtime", { skip }, () => {
     assert.deepEqual(await harness.close(), []);
   });
 
+  test("check() finds everything the runtime needs on this machine", async () => {
+    const checks = await harness.runtime.check();
+    assert.deepEqual(checks.filter((c) => !c.ok), []);
+    assert.ok(checks.some((c) => c.name === "runc" && /runc version/.test(c.detail)));
+  });
+
   test("a started workspace is ready, runs commands as root in its own pid namespace, and stop leaves nothing behind", async () => {
     await harness.with({}, async (ws) => {
       assert.equal(await hello(ws.instance.endpoint.path), "hello");

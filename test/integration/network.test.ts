@@ -6,6 +6,8 @@ import { hostAddresses } from "../../src/net/host-addresses.js";
 import { findSlirp } from "../../src/net/slirp.js";
 import { runInNetns } from "../../src/net/netns.js";
 import { runCommand } from "../../src/core/run-command.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { WorkspaceNetwork } from "../../src/net/workspace-network.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { RuntimeHarness } from "../support/runtime-harness.js";
 import { startFakeInternet, startHostServer, type FakeInternet, type HostServer } from "../support/runtime-fake-internet.js";
@@ -71,6 +73,17 @@ describe("workspace network modes", { skip }, () => {
       assert.deepEqual(await findSlirp(name), []);
       const table = await runInNetns(name, ["nft", "list", "tables"]);
       assert.equal(table.stdout.trim(), "", "the egress table is removed in none mode");
+    });
+  });
+
+  test("extra denied CIDRs (e.g. the LAN) are rejected like host addresses", async () => {
+    await harness.with({ network: "egress" }, async (ws) => {
+      const name = harness.runtime.resourceName(ws.id);
+      const strict = new WorkspaceNetwork({ logger: silentLogger, deniedCidrs: [`${internet.address}/32`] });
+      await strict.setMode(name, "egress", `${ws.runDir}/slirp.log`);
+      assert.notEqual((await curl(ws.id, internet.url)).exitCode, 0);
+      await harness.runtime.setNetwork(ws.id, "egress");
+      assert.equal((await curl(ws.id, internet.url)).exitCode, 0, "the default filter lets it through again");
     });
   });
 

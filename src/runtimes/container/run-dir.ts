@@ -1,6 +1,6 @@
 // The layout of a workspace's run directory (given by the engine, owned by the runtime):
 // the OCI bundle, the agent's socket directory, logs, and the small /etc files bind-mounted in.
-import { chown, chmod, link, lstat, mkdir, rm, writeFile } from "node:fs/promises";
+import { chown, chmod, link, lstat, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { SLIRP } from "../../net/egress-rules.js";
@@ -43,6 +43,7 @@ export async function prepareRunDir(runDir: string, hostname: string, shiftedRoo
     throw new AgentisoError("INVALID_INPUT", `run dir ${runDir} is too long for a unix socket path (${paths.socket}): use a shorter state dir`);
   }
   await mkdir(runDir, { recursive: true, mode: 0o700 });
+  await rotateLog(paths.consoleLog);
   await rm(paths.agentDir, { recursive: true, force: true });
   await rm(paths.endpoint, { force: true });
   await mkdir(paths.agentDir, { mode: 0o700 });
@@ -52,6 +53,14 @@ export async function prepareRunDir(runDir: string, hostname: string, shiftedRoo
   // slirp's DNS forwarder; unreachable (and harmless) in `none` mode
   await writeFile(paths.resolvConf, `nameserver ${SLIRP.dns}\n`, { mode: 0o644 });
   return paths;
+}
+
+/** console.log is appended to across restarts; past this size the previous one is kept as console.log.1. */
+const MAX_LOG_BYTES = 8 * 1024 * 1024;
+
+async function rotateLog(path: string): Promise<void> {
+  const size = await stat(path).then((st) => st.size, () => 0);
+  if (size > MAX_LOG_BYTES) await rename(path, `${path}.1`);
 }
 
 // The agent's socket dir is writable from inside, so the workspace could swap agent.sock for a
