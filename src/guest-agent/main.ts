@@ -10,13 +10,14 @@ import { WireError } from "./wire-error.js";
 
 const USAGE = "usage: agentiso-guest --listen unix:/path.sock | --device /dev/vportNpM | --vsock PORT [--quiet]";
 
-// Writes the UTS hostname; needs CAP_SYS_ADMIN in the workspace's own UTS namespace.
+// Writes the UTS hostname: needs root (or CAP_SYS_ADMIN) and a writable /proc/sys in the
+// workspace's own UTS namespace.
 async function setHostname(hostname: string): Promise<void> {
   try {
     await writeFile("/proc/sys/kernel/hostname", hostname);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new WireError("PERMISSION_DENIED", `cannot set hostname (${code ?? "error"}): the agent needs CAP_SYS_ADMIN in its own UTS namespace`);
+    throw new WireError("PERMISSION_DENIED", `cannot set hostname (${code ?? "error"}): the agent must run as root in its own UTS namespace with /proc/sys/kernel/hostname writable`);
   }
 }
 

@@ -1,7 +1,7 @@
 // Starts the real bundled agent (dist/agentiso-guest.cjs) on a unix socket in a fresh temp
 // dir, waits for its "agent ready" line, and stops it (by pid) and removes the dir on dispose.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connectUnix } from "../../src/guest/connect-unix.js";
@@ -25,12 +25,15 @@ export interface AgentProcessOptions {
   /** argv prefix that runs node (default: this node). */
   node?: string[];
   env?: NodeJS.ProcessEnv;
+  /** uid/gid that will own the temp dir (for an agent run as another user). */
+  owner?: number;
 }
 
 // Spawns the agent and resolves once it listens.
 export async function startAgentProcess(options: AgentProcessOptions = {}): Promise<AgentProcess> {
   const dir = await mkdtemp(join(tmpdir(), "agentiso-agent-test-"));
   const socketPath = join(dir, "agent.sock");
+  if (options.owner !== undefined) await chown(dir, options.owner, options.owner);
   const [node, ...nodeArgs] = options.node ?? [process.execPath];
   const child = spawn(node!, [...nodeArgs, AGENT_BUNDLE, "--listen", `unix:${socketPath}`], {
     cwd: dir,
