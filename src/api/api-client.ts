@@ -1,5 +1,6 @@
 // Client of the daemon's control API (used by the CLI, `agentiso serve` and tests).
 import { request } from "node:http";
+import { withDeadline } from "../core/deadline.js";
 import { AgentisoError, ERROR_CODES, type ErrorCode } from "../core/errors.js";
 
 export interface ApiClientOptions {
@@ -23,6 +24,7 @@ export class ApiClient {
   }
 
   private send(method: string, path: string, body: string | undefined, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<unknown> {
+    const signal = options.timeoutMs !== undefined ? withDeadline(options.timeoutMs, options.signal) : options.signal;
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -30,8 +32,10 @@ export class ApiClient {
           method,
           path,
           headers: body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-          ...(options.signal && { signal: options.signal }),
-          ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
+          // A fresh connection per call: a unix socket costs nothing to open, and a pooled
+          // socket would carry one call's timeout into the next.
+          agent: false,
+          ...(signal && { signal }),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -45,8 +49,10 @@ export class ApiClient {
           });
         },
       );
-      req.on("timeout", () => req.destroy(new AgentisoError("TIMEOUT", `the daemon did not answer ${path} in time`)));
-      req.on("error", (err) => reject(err instanceof AgentisoError ? err : unreachable(this.options.socketPath, err)));
+      req.on("error", (err) => {
+        if (signal?.aborted) reject(new AgentisoError(options.signal?.aborted ? "CANCELLED" : "TIMEOUT", `the daemon did not answer ${path} in time`));
+        else reject(err instanceof AgentisoError ? err : unreachable(this.options.socketPath, err));
+      });
       req.end(body);
     });
   }

@@ -1,7 +1,8 @@
 // Finds the daemon of a state dir or starts it in the background. The child signals readiness
 // on fd 3 (a pipe) once its control socket listens, so nothing here polls or sleeps.
 import { spawn } from "node:child_process";
-import { mkdirSync, openSync, closeSync } from "node:fs";
+import { openSync, closeSync } from "node:fs";
+import { ensureStateDir } from "../core/state-dir.js";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../api/api-client.js";
@@ -34,7 +35,7 @@ export async function ensureDaemon(config: Config, options: { session?: string; 
 }
 
 async function startDaemonInBackground(config: Config, timeoutMs: number): Promise<void> {
-  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  ensureStateDir(config.home);
   const log = openSync(daemonLogPath(config), "a", 0o600);
   // The running CLI entry (bin/agentiso.js or dist/cli.mjs) starts the daemon as itself.
   const cli = process.argv[1] ?? fileURLToPath(new URL(import.meta.url));

@@ -26,10 +26,11 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
   logger.info("engine opened", { home: config.home, ...report });
   const services: OperationServices = { engine, transferDir: join(config.home, "transfer") };
   let stopping: Promise<void> | undefined;
-  let server: Server | undefined;
+  const ref: { server?: Server } = {};
   const stop = (reason: string) =>
     (stopping ??= (async () => {
       logger.info("daemon stopping", { reason });
+      const server = ref.server;
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       // Keep-alive clients must not hold a stopping daemon open.
       server?.closeIdleConnections();
@@ -42,7 +43,7 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
     void stop("shutdown request");
     return true;
   };
-  server = await startApiServer({
+  const server = await startApiServer({
     socketPath: controlSocketOf(config),
     operations: OPERATIONS,
     services,
@@ -50,6 +51,7 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
     extraRoutes: [shutdownRoute],
     health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()) }),
   });
+  ref.server = server;
   logger.info("daemon ready", { socket: controlSocketOf(config), pid: process.pid });
   if (options.readyFd !== undefined) {
     writeSync(options.readyFd, "ready\n");

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/config.js";
 import { AgentisoError } from "../core/errors.js";
+import { ensureStateDir } from "../core/state-dir.js";
 import type { Logger } from "../core/logger.js";
 import { resourceTagFor, type ResourceTag } from "../core/resource-tag.js";
 import { Engine } from "../engine/engine.js";
@@ -92,7 +93,7 @@ export interface OpenEngineOptions {
 // Builds every driver from the config and opens (and reconciles) the engine of config.home.
 export async function openEngine(config: Config, logger: Logger, options: OpenEngineOptions = {}): Promise<{ engine: Engine<GuestClient>; report: ReconcileReport }> {
   const tag = resourceTagFor(config.home);
-  await mkdir(config.home, { recursive: true, mode: 0o700 });
+  ensureStateDir(config.home);
   const storage = createStorage(config, tag, logger);
   const idShift = config.runtime.uidShiftBase;
   const container = new ContainerRuntime({

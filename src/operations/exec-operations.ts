@@ -2,10 +2,11 @@
 // outlive the call), exec_parallel (the same or different commands across workspaces), set_env.
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
+import { MAX_EXEC_INLINE_BYTES } from "../protocol/version.js";
 import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
 import { WorkspaceRef } from "./common-schemas.js";
 
-const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+const MAX_OUTPUT_BYTES = MAX_EXEC_INLINE_BYTES;
 const EnvVars = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "environment variable names are letters, digits and _"), z.string().max(65536));
 
 const CommandArgs = {
@@ -21,7 +22,7 @@ const ExecInput = z
     ...CommandArgs,
     stdin: z.string().max(16 * 1024 * 1024).optional().describe("Text written to the command's stdin"),
     timeoutMs: z.number().int().min(1).max(24 * 3600 * 1000).optional().describe("Kill the command (and its children) after this many ms; default 10 minutes"),
-    maxOutputBytes: z.number().int().min(1).max(MAX_OUTPUT_BYTES).optional().describe("Cap per stream (stdout, stderr); default 1 MiB; truncated=true past it"),
+    maxOutputBytes: z.number().int().min(1).max(MAX_OUTPUT_BYTES).optional().describe(`Cap per stream (stdout, stderr); default and maximum ${MAX_OUTPUT_BYTES} bytes; truncated=true past it`),
   })
   .strict();
 
@@ -47,7 +48,7 @@ async function runExec(ctx: OperationContext, input: z.output<typeof ExecInput>)
       ...toCommand(input),
       ...(input.stdin !== undefined && { stdin: input.stdin }),
       commandTimeoutMs: input.timeoutMs ?? 600_000,
-      maxOutputBytes: input.maxOutputBytes ?? 1024 * 1024,
+      maxOutputBytes: input.maxOutputBytes ?? MAX_OUTPUT_BYTES,
     },
     { signal: ctx.signal },
   );

@@ -1,6 +1,7 @@
 // `agentiso init` (idempotent: config file + storage pool) and `agentiso check` (every
 // prerequisite: ok / missing + how to fix).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { ensureStateDir } from "../../core/state-dir.js";
 import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify as toToml, parse as parseToml } from "smol-toml";
@@ -22,7 +23,7 @@ export const initCommand: CliCommand = {
   summary: "prepare the state dir and storage pool (idempotent)",
   options: { storage: { type: "string" }, "pool-size": { type: "string" } },
   async run(ctx, values) {
-    mkdirSync(ctx.config.home, { recursive: true, mode: 0o700 });
+    ensureStateDir(ctx.config.home);
     const changed = writeConfigFile(ctx.config.home, stringValue(values, "storage"), stringValue(values, "pool-size"));
     const config = loadConfig({ env: process.env, flags: { home: ctx.config.home } });
     const storage = createStorage(config, resourceTagFor(config.home), ctx.logger);

@@ -3,5 +3,6 @@ import type { CliCommand } from "../command.js";
 import { initCommand, checkCommand } from "./setup.js";
 import { daemonCommand } from "./daemon.js";
 import { imageCommand } from "./image.js";
+import { teardownCommand } from "./teardown.js";
 
-export const TOP_LEVEL_COMMANDS: readonly CliCommand[] = [initCommand, checkCommand, daemonCommand, imageCommand];
+export const TOP_LEVEL_COMMANDS: readonly CliCommand[] = [initCommand, checkCommand, daemonCommand, imageCommand, teardownCommand];

@@ -31,7 +31,6 @@ export const execCommand: CliCommand = {
         workdir: stringValue(values, "workdir"),
         env: parseEnvPairs((values.env as string[] | undefined) ?? []),
         ...(timeoutSeconds !== undefined && { timeoutMs: Math.round(timeoutSeconds * 1000) }),
-        maxOutputBytes: 8 * 1024 * 1024,
       });
     } catch (err) {
       ctx.err(`agentiso: ${(err as Error).message}\n`);

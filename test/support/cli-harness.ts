@@ -1,0 +1,92 @@
+// Drives the real `agentiso` CLI (bin/agentiso.js, built by scripts/test.mjs) against its own
+// state dir, with the shared image cache. Disposal tears everything down and reports anything
+// left behind (mounts, loop devices, runc containers, processes) by name.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { TEST_IMAGE_CACHE, REPO_DIR } from "./base-image.js";
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const CLI = join(REPO_DIR, "bin", "agentiso.js");
+
+export class CliHarness implements AsyncDisposable {
+  readonly home: string;
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(extraEnv: NodeJS.ProcessEnv = {}) {
+    this.home = mkdtempSync("/tmp/ais-cli-");
+    this.env = { ...process.env, AGENTISO_HOME: this.home, AGENTISO_IMAGE_CACHE: TEST_IMAGE_CACHE, ...extraEnv };
+  }
+
+  // Runs `agentiso ARGS`; never throws on a non-zero exit (the test asserts the code).
+  run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: this.env, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
+      child.stdin.end(options.input ?? "");
+    });
+  }
+
+  // Runs and expects exit 0; returns stdout.
+  async ok(args: string[]): Promise<string> {
+    const result = await this.run(args);
+    if (result.code !== 0) throw new Error(`agentiso ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
+    return result.stdout;
+  }
+
+  async json<T = unknown>(args: string[]): Promise<T> {
+    return JSON.parse(await this.ok([...args, "--json"])) as T;
+  }
+
+  daemonPid(): number | undefined {
+    const lock = join(this.home, "engine.lock");
+    return existsSync(lock) ? Number(readFileSync(lock, "utf8").trim()) : undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    const result = await this.run(["teardown", "--purge"]);
+    const leaks = leftoversOf(this.home);
+    if (result.code !== 0 || leaks.length > 0) {
+      throw new Error(`teardown of ${this.home} left: ${[result.code !== 0 ? `exit ${result.code}: ${result.stderr}` : "", ...leaks].filter(Boolean).join("; ")}`);
+    }
+  }
+}
+
+// Host resources that still reference a state dir: mounts, loop devices, processes.
+export function leftoversOf(home: string): string[] {
+  const leaks: string[] = [];
+  for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+    if (line.includes(home)) leaks.push(`mount ${line.split(" ")[1]}`);
+  }
+  for (const device of readdirSync("/sys/block").filter((d) => d.startsWith("loop"))) {
+    const backing = readIfExists(`/sys/block/${device}/loop/backing_file`);
+    if (backing?.includes(home)) leaks.push(`loop device /dev/${device} on ${backing.trim()}`);
+  }
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    const cmdline = readIfExists(`/proc/${pid}/cmdline`)?.replaceAll("\0", " ");
+    if (cmdline?.includes(home)) leaks.push(`process ${pid}: ${cmdline.slice(0, 120)}`);
+  }
+  return leaks;
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
