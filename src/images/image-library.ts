@@ -3,18 +3,19 @@
 // <cacheDir>/.tmp/ and rename into place at the end, under a per-name lock, so a reader never
 // sees a half-built image and two builders of one name never corrupt each other.
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import { assertValidName } from "../core/names.js";
-import { runCommand } from "../core/run-command.js";
+import { commandFailed, runCommand } from "../core/run-command.js";
 import { acquireFileLock, type FileLock } from "./file-lock.js";
 import { IMAGE_FORMAT_VERSION, listRecipes, loadRecipe, type Recipe } from "./recipe.js";
 import { readManifest, writeManifest, type ImageManifest } from "./image-manifest.js";
 import { inspectRootfs } from "./rootfs-inspect.js";
 import { extractTarball, packTarball, sha256File } from "./tarball.js";
 import { materializeRootfs, type MaterializeOptions } from "./rootfs-shift.js";
+import { removeTree } from "./remove-tree.js";
 
 export interface ImageLibraryOptions {
   /** Where images live, e.g. $AGENTISO_HOME/images. Created on first use. */
@@ -67,6 +68,7 @@ export class ImageLibrary {
       const cached = await this.current(recipe);
       if (cached) return cached;
     }
+    await this.sweepLeftovers(name);
     const parent = recipe.parent === null ? null : await this.build(recipe.parent, { signal: options.signal });
     // `return await`: the lock must be held until the build settles, not just until it starts.
     return await this.runRecipe(recipe, parent, options.signal);
@@ -82,6 +84,7 @@ export class ImageLibrary {
     if (!options.replace && (await readManifest(this.imageDir(name)))) {
       throw new AgentisoError("CONFLICT", `image ${name} already exists: remove it first or import with replace`);
     }
+    await this.sweepLeftovers(name);
     const started = Date.now();
     const work = await this.workDir(name);
     try {
@@ -90,7 +93,7 @@ export class ImageLibrary {
       const source = { kind: "import" as const, file: file.split("/").pop() ?? file };
       await this.finish(work, name, source, hash, started, options.signal);
     } catch (err) {
-      await rm(work, { recursive: true, force: true });
+      await removeTree(work);
       throw err;
     }
     this.logger.info("image imported", { image: name, ms: Date.now() - started });
@@ -151,18 +154,37 @@ export class ImageLibrary {
     try {
       if (parent) await materializeRootfs(parent.rootfsDir, rootfs, { signal });
       else await mkdir(rootfs);
-      const vars = { ...this.options.recipeEnv, ROOTFS: rootfs, AGENTISO_IMAGES_DIR: this.options.recipesDir, AGENTISO_IMAGE_NAME: recipe.name };
-      // `env` adds the recipe's variables to the inherited environment (PATH, proxies).
-      const argv = ["env", ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), "bash", recipe.path];
-      await runCommand(argv, { cwd: work, signal, timeoutMs: this.options.buildTimeoutMs ?? 30 * 60_000 });
+      await this.runScript(recipe, rootfs, work, signal);
       const source = { kind: "recipe" as const, recipe: recipe.name, parent: recipe.parent };
       await this.finish(work, recipe.name, source, recipe.key, started, signal);
     } catch (err) {
-      await rm(work, { recursive: true, force: true });
+      await removeTree(work);
       throw err;
     }
     this.logger.info("image built", { image: recipe.name, ms: Date.now() - started });
     return this.get(recipe.name);
+  }
+
+  private async runScript(recipe: Recipe, rootfs: string, work: string, signal?: AbortSignal): Promise<void> {
+    const vars = { ...this.options.recipeEnv, ROOTFS: rootfs, AGENTISO_IMAGES_DIR: this.options.recipesDir, AGENTISO_IMAGE_NAME: recipe.name };
+    const timeoutSeconds = Math.ceil((this.options.buildTimeoutMs ?? 30 * 60_000) / 1000);
+    // `timeout` signals the recipe's whole process group (mmdebstrap and its apt/dpkg children,
+    // which then unmount what they mounted); `env` adds the recipe's variables to the inherited
+    // environment (PATH, proxies).
+    const argv = ["timeout", "--kill-after=30", String(timeoutSeconds), "env", ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), "bash", recipe.path];
+    const result = await runCommand(argv, { cwd: work, signal, timeoutMs: (timeoutSeconds + 60) * 1000, check: false });
+    if (result.exitCode === 124 || result.exitCode === 137) {
+      throw new AgentisoError("TIMEOUT", `image recipe ${recipe.name} did not finish within ${timeoutSeconds} s`, { details: { recipe: recipe.path } });
+    }
+    if (result.exitCode !== 0) throw commandFailed(["bash", recipe.path], result);
+  }
+
+  // Deletes what a killed build of `name` left in .tmp (only safe while holding name's lock).
+  private async sweepLeftovers(name: string): Promise<void> {
+    const tmp = join(this.options.cacheDir, ".tmp");
+    const pattern = new RegExp(`^${name.replace(/[.]/g, "\\.")}-[0-9a-f]{12}$`);
+    const entries = await readdir(tmp).catch(() => []);
+    for (const entry of entries.filter((e) => pattern.test(e))) await removeTree(join(tmp, entry));
   }
 
   // Writes the manifest into the work dir and renames it over the cached image, if any.
@@ -183,7 +205,7 @@ export class ImageLibrary {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
       throw err;
     }
-    await rm(trash, { recursive: true, force: true });
+    await removeTree(trash);
   }
 
   private async workDir(name: string): Promise<string> {

@@ -102,6 +102,27 @@ describe("image library", () => {
     assert.equal((await readdir(a.rootfsDir)).length, 50);
   });
 
+  test("a recipe that outlives its deadline is TIMEOUT and leaves no process behind", async () => {
+    const pidFile = join(dir, "sleeper.pid");
+    await writeFile(join(recipesDir, "hang.sh"), `#!/usr/bin/env bash\nset -euo pipefail\nsleep 300 &\necho $! > "${pidFile}"\nwait\n`);
+    const lib = new ImageLibrary({ cacheDir, recipesDir, buildTimeoutMs: 1000 });
+    await assert.rejects(lib.build("hang"), (err) => isAgentisoError(err, "TIMEOUT"));
+    const pid = Number.parseInt(await readFile(pidFile, "utf8"), 10);
+    // gone, or a zombie waiting for an init that reaps slowly: either way it no longer runs
+    const state = await readFile(`/proc/${pid}/stat`, "utf8").then((text) => text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3), () => "gone");
+    assert.ok(state === "gone" || state === "Z", `the recipe's background child was ended with it (state ${state})`);
+    assert.deepEqual(await readdir(join(cacheDir, ".tmp")), []);
+  });
+
+  test("what a killed build left in the work area is swept by the next build of that image", async () => {
+    const leftover = join(cacheDir, ".tmp", "root-0123456789ab");
+    const otherImage = join(cacheDir, ".tmp", "root2-0123456789ab");
+    await mkdir(join(leftover, "rootfs"), { recursive: true });
+    await mkdir(otherImage, { recursive: true });
+    await library().build("root");
+    assert.deepEqual(await readdir(join(cacheDir, ".tmp")), ["root2-0123456789ab"]);
+  });
+
   test("ls lists built images by name and rm removes one", async () => {
     await library().build("child");
     assert.deepEqual((await library().list()).map((i) => i.name), ["child", "root"]);
