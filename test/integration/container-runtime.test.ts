@@ -8,6 +8,7 @@ import { isAgentisoError } from "../../src/core/errors.js";
 import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { runCommand } from "../../src/core/run-command.js";
 import { cgroupHierarchies } from "../../src/runtimes/container/cgroups.js";
+import { waitForExit } from "../../src/runtimes/container/process-state.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { RuntimeHarness } from "../support/runtime-harness.js";
 
@@ -85,6 +86,7 @@ describe("container runtime", { skip }, () => {
     const ws = await harness.start({ network: "egress" });
     try {
       process.kill(ws.instance.pid, "SIGKILL");
+      assert.ok(await waitForExit(ws.instance.pid, 10_000), "init exited after SIGKILL");
       assert.equal(await harness.restarted().adopt(ws.id, ws.runDir), undefined);
       assert.ok((await harness.runtime.listInstances()).includes(ws.id), "the dead workspace is listed for reaping");
     } finally {
