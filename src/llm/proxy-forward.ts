@@ -55,11 +55,18 @@ function relayResponse(answer: IncomingMessage, res: ServerResponse, ctx: Forwar
   const meter = new ResponseUsageMeter(header(answer.headers["content-type"]));
   res.writeHead(answer.statusCode ?? 502, downstreamHeaders(answer.headers));
   answer.on("data", (chunk: Buffer) => meter.push(chunk));
-  answer.on("end", () => {
+  let recorded = false;
+  const record = () => {
+    if (recorded) return;
+    recorded = true;
     const usage = finishUsage(meter.finish());
     ctx.spend.record(usage);
-    log.info("llm proxy request done", { status: answer.statusCode, usage });
-  });
+    log.info("llm proxy request done", { status: answer.statusCode, complete: answer.complete, usage });
+  };
+  // "end" is registered before pipe(), so usage is counted before the client sees the last byte;
+  // "close" covers a stream the client dropped halfway: it still counts what it used
+  answer.once("end", record);
+  answer.once("close", record);
   answer.on("error", () => res.destroy());
   answer.pipe(res);
 }

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { withDeadline } from "../../core/deadline.js";
 import { AgentisoError } from "../../core/errors.js";
 import { runCommand } from "../../core/run-command.js";
 import { buildOpencodeCommand, type OpencodeCommandInput } from "./opencode-command.js";
@@ -97,19 +98,22 @@ function runChild(argv: string[], env: Record<string, string>, options: HostRunO
       killGroup("SIGTERM");
       setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS).unref();
     };
-    const timer = setTimeout(() => ((timedOut = true), stop()), options.timeoutMs);
-    options.signal?.addEventListener("abort", stop, { once: true });
+    const deadline = withDeadline(options.timeoutMs, options.signal);
+    const onDeadline = () => {
+      timedOut = !options.signal?.aborted; // the caller's abort is a cancel, not a timeout
+      stop();
+    };
+    deadline.addEventListener("abort", onDeadline, { once: true });
     child.stdout.on("data", (chunk: Buffer) => parser.push(chunk).forEach((event) => options.onEvent?.(event)));
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_KEEP_CHARS)));
     child.on("error", (err) => {
-      clearTimeout(timer);
+      deadline.removeEventListener("abort", onDeadline);
       reject(new AgentisoError("BACKEND_FAILED", `cannot start ${file}: ${err.message}`, { cause: err }));
     });
     // leftovers opencode started and did not wait for would hold stdout open: end them too
     child.on("exit", () => killGroup("SIGKILL"));
     child.on("close", (code) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", stop);
+      deadline.removeEventListener("abort", onDeadline);
       resolve({ parser, exitCode: code, timedOut, stderr });
     });
   });
