@@ -22,6 +22,7 @@ const SIZES = [
   { label: "1 GiB", bytes: 1024 * MiB, copies: 3 },
 ];
 const FORKS_PER_SIZE = 15;
+const WARMUP = 2;
 
 interface Rig {
   driver: StorageDriver;
@@ -84,26 +85,47 @@ async function benchDriver(name: string, rig: Rig, report: (line: string) => voi
   const emptyDir = await mkdtemp(join(tmpdir(), "ais-bench-base-"));
   await driver.importBase("empty", { kind: "rootfs-dir", path: emptyDir });
   await rm(emptyDir, { recursive: true });
-  const p50 = new Map<string, { fork: number; copy: number }>();
   try {
-    for (const size of SIZES) {
-      const ws = `golden-${size.bytes}`;
-      await driver.createWorkspace(ws, { base: "empty" });
-      const dir = await directory(driver, ws);
-      await writeBytes(join(dir, "data.bin"), size.bytes);
-      const snapshotMs = await timed(() => driver.snapshot(ws, "golden"));
-      const forks = await timeEach(FORKS_PER_SIZE, (i) => driver.forkWorkspace(`${ws}-fork-${i}`, { from: ws, snapshot: "golden" }));
-      const copies = await timeEach(size.copies, (i) => copyTree(dir, join(rig.copyDir, `copy-${size.bytes}-${i}`)), (i) => rm(join(rig.copyDir, `copy-${size.bytes}-${i}`), { recursive: true }));
-      p50.set(size.label, { fork: percentile(forks, 50), copy: percentile(copies, 50) });
-      report(`${name} ${size.label}: snapshot ${ms(snapshotMs)}, fork p50 ${ms(percentile(forks, 50))} (p90 ${ms(percentile(forks, 90))}), cp -a p50 ${ms(percentile(copies, 50))}`);
-      await Promise.all(Array.from({ length: FORKS_PER_SIZE + 2 }, (_, i) => driver.destroyWorkspace(`${ws}-fork-${i}`)));
-      await driver.destroyWorkspace(ws);
+    const goldens = [];
+    for (const size of SIZES) goldens.push({ size, ...(await prepareGolden(driver, size.bytes)) });
+    // Flush writeback now, so it does not land inside the fork timings.
+    await runCommand(["sync"]);
+    // Forks of both sizes alternate, so both see the same background load on a shared machine.
+    const forks = SIZES.map(() => [] as number[]);
+    for (let i = 0; i < FORKS_PER_SIZE + WARMUP; i++) {
+      for (const [k, golden] of goldens.entries()) {
+        const elapsed = await timed(() => driver.forkWorkspace(`${golden.ws}-fork-${i}`, { from: golden.ws, snapshot: "golden" }));
+        if (i >= WARMUP) forks[k]!.push(elapsed);
+      }
+    }
+    const p50 = new Map<string, { fork: number; copy: number }>();
+    for (const [k, { size, ws, dir, snapshotMs }] of goldens.entries()) {
+      const copy = (i: number) => join(rig.copyDir, `copy-${size.bytes}-${i}`);
+      const copies = await timeEach(size.copies, (i) => copyTree(dir, copy(i)), (i) => rm(copy(i), { recursive: true }));
+      p50.set(size.label, { fork: percentile(forks[k]!, 50), copy: percentile(copies, 50) });
+      report(`${name} ${size.label}: snapshot ${ms(snapshotMs)}, fork p50 ${ms(percentile(forks[k]!, 50))} (p90 ${ms(percentile(forks[k]!, 90))}), cp -a p50 ${ms(percentile(copies, 50))}`);
+      for (let i = 0; i < FORKS_PER_SIZE + WARMUP; i++) await driver.destroyWorkspace(`${ws}-fork-${i}`);
     }
     summarize(name, p50, report);
   } finally {
-    for (const w of await driver.listWorkspaces()) await driver.destroyWorkspace(w.name).catch(() => undefined);
-    await driver.deleteBase("empty").catch(() => undefined);
+    await destroyAll(driver);
   }
+}
+
+// A workspace holding sizeBytes of data, snapshotted as "golden" (the snapshot is timed).
+async function prepareGolden(driver: StorageDriver, sizeBytes: number): Promise<{ ws: string; dir: string; snapshotMs: number }> {
+  const ws = `golden-${sizeBytes}`;
+  await driver.createWorkspace(ws, { base: "empty" });
+  const dir = await directory(driver, ws);
+  await writeBytes(join(dir, "data.bin"), sizeBytes);
+  const snapshotMs = await timed(() => driver.snapshot(ws, "golden"));
+  return { ws, dir, snapshotMs };
+}
+
+async function destroyAll(driver: StorageDriver): Promise<void> {
+  const all = await driver.listWorkspaces();
+  for (const w of [...all.filter((w) => w.forkedFrom), ...all.filter((w) => !w.forkedFrom)]) await driver.destroyWorkspace(w.name).catch(() => undefined);
+  await driver.deleteBase("empty").catch(() => undefined);
 }
 
 function summarize(name: string, p50: Map<string, { fork: number; copy: number }>, report: (line: string) => void): void {
@@ -118,7 +140,7 @@ function summarize(name: string, p50: Map<string, { fork: number; copy: number }
 }
 
 // Times each of count runs of fn (i counts warmup runs too); cleanup runs untimed after each.
-async function timeEach(count: number, fn: (i: number) => Promise<unknown>, cleanup?: (i: number) => Promise<unknown>, warmup = 2): Promise<number[]> {
+async function timeEach(count: number, fn: (i: number) => Promise<unknown>, cleanup?: (i: number) => Promise<unknown>, warmup = WARMUP): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count + warmup; i++) {
     const elapsed = await timed(() => fn(i));

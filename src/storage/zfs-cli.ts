@@ -6,8 +6,10 @@ import { AgentisoError, isAgentisoError } from "../core/errors.js";
 import { delay } from "../core/deadline.js";
 import { runCommand, type RunResult } from "../core/run-command.js";
 
-const BUSY_RETRIES = 10;
+/** About 15 s in all: under load zfs-fuse stays busy for seconds after a clone was written. */
+const BUSY_RETRIES = 20;
 const BUSY_BACKOFF_MS = 100;
+const BUSY_BACKOFF_MAX_MS = 1000;
 
 // Runs one zfs subcommand and returns its stdout.
 export async function zfs(args: readonly string[], signal?: AbortSignal): Promise<string> {
@@ -34,7 +36,7 @@ export async function zfsDestroy(dataset: string, options: { recursive: boolean 
       return;
     } catch (err) {
       if (!isBusy(err) || attempt >= BUSY_RETRIES) throw err;
-      await delay(BUSY_BACKOFF_MS * attempt);
+      await delay(Math.min(BUSY_BACKOFF_MS * attempt, BUSY_BACKOFF_MAX_MS));
     }
   }
 }
