@@ -3,6 +3,7 @@
 // the runtime removes what is left and reconcile finds orphans by their tagged name.
 import { readFile, readdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
+import { delay } from "../../core/deadline.js";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 
@@ -20,18 +21,20 @@ export async function cgroupHierarchies(): Promise<string[]> {
 }
 
 // Removes the cgroup directory `name` (a top-level, flat cgroupsPath) from every hierarchy; returns what is still there.
-export async function removeCgroup(name: string): Promise<string[]> {
-  const left: string[] = [];
-  for (const hierarchy of await cgroupHierarchies()) {
-    const dir = join(hierarchy, name);
-    try {
-      await rmdir(dir);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT") left.push(dir);
+// A cgroup whose last processes are still being torn down (after SIGKILL) answers EBUSY for a moment: retried until busyTimeoutMs.
+export async function removeCgroup(name: string, busyTimeoutMs = 5_000): Promise<string[]> {
+  const deadline = Date.now() + busyTimeoutMs;
+  let left = (await cgroupHierarchies()).map((hierarchy) => join(hierarchy, name));
+  while (true) {
+    const busy: string[] = [];
+    for (const dir of left) {
+      const code = await rmdir(dir).then(() => undefined, (err: NodeJS.ErrnoException) => err.code);
+      if (code !== undefined && code !== "ENOENT") busy.push(dir);
     }
+    left = busy;
+    if (left.length === 0 || Date.now() >= deadline) return left;
+    await delay(20);
   }
-  return left;
 }
 
 // Top-level cgroup names in any hierarchy that satisfy `owns` (orphans of this engine's tag).

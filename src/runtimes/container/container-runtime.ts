@@ -17,7 +17,7 @@ import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
 import { isRunning, waitForExit } from "./process-state.js";
 import { Runc } from "./runc.js";
-import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths } from "./run-dir.js";
+import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
 import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
 
@@ -65,25 +65,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   async start(spec: RuntimeStartSpec): Promise<RuntimeInstance> {
     const name = this.resourceName(spec.workspaceId);
     await this.assertStartable(spec, name);
-    const paths = await prepareRunDir(spec.runDir, spec.hostname, this.idMapping.hostId);
-    const config = buildWorkspaceSpec(
-      {
-        rootfsPath: spec.rootfs.path,
-        hostname: spec.hostname,
-        resources: spec.resources,
-        cgroupsPath: `/${name}`,
-        idMapping: this.idMapping,
-        tiniPath: this.tiniPath,
-        agentBundlePath: this.options.agentBundlePath,
-        agentRunDir: paths.agentDir,
-        nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
-        hostsFile: paths.hosts,
-        resolvConfFile: paths.resolvConf,
-        annotations: { "dev.agentiso.workspace": spec.workspaceId },
-      },
-      buildSeccompProfile(),
-    );
-    await writeFile(paths.config, JSON.stringify(config, null, 1));
+    const paths = await this.writeBundle(spec, name);
     const signal = withDeadline(this.options.startTimeoutMs ?? 30_000, spec.signal);
     try {
       await this.runc.runDetached(name, paths.bundle, paths.consoleLog, signal);
@@ -165,6 +147,30 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // Runs a command as root inside via `runc exec` (diagnostics and tests; the engine talks to the agent).
   exec(workspaceId: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
     return this.runc.exec(this.resourceName(workspaceId), argv, options);
+  }
+
+  // Prepares the run dir and writes the OCI config.json into it (the run dir is the bundle).
+  private async writeBundle(spec: RuntimeStartSpec, name: string): Promise<RunDirPaths> {
+    const paths = await prepareRunDir(spec.runDir, spec.hostname, this.idMapping.hostId);
+    const config = buildWorkspaceSpec(
+      {
+        rootfsPath: spec.rootfs.path,
+        hostname: spec.hostname,
+        resources: spec.resources,
+        cgroupsPath: `/${name}`,
+        idMapping: this.idMapping,
+        tiniPath: this.tiniPath,
+        agentBundlePath: this.options.agentBundlePath,
+        agentRunDir: paths.agentDir,
+        nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
+        hostsFile: paths.hosts,
+        resolvConfFile: paths.resolvConf,
+        annotations: { "dev.agentiso.workspace": spec.workspaceId },
+      },
+      buildSeccompProfile(),
+    );
+    await writeFile(paths.config, JSON.stringify(config, null, 1));
+    return paths;
   }
 
   private get tiniPath(): string {
