@@ -9,7 +9,11 @@ const CGROUP_ROOT = "/sys/fs/cgroup";
 
 // Every mounted cgroup hierarchy (v1 controllers, the v2 unified tree, or both on hybrid hosts).
 export async function cgroupHierarchies(): Promise<string[]> {
-  const mountinfo = await readFile("/proc/self/mountinfo", "utf8");
+  return parseCgroupMounts(await readFile("/proc/self/mountinfo", "utf8"));
+}
+
+// The cgroup/cgroup2 mount points under /sys/fs/cgroup in a /proc/PID/mountinfo text.
+export function parseCgroupMounts(mountinfo: string): string[] {
   const mounts: string[] = [];
   for (const line of mountinfo.split("\n")) {
     const [left, right] = line.split(" - ");

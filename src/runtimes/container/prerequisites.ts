@@ -50,8 +50,9 @@ async function userNamespaces(): Promise<PrerequisiteCheck> {
 
 async function cgroupControllers(): Promise<PrerequisiteCheck> {
   const hierarchies = await cgroupHierarchies().catch(() => []);
-  const controllers = new Set(hierarchies.map((h) => h.split("/").pop()!));
-  const v2 = hierarchies.some((h) => h === "/sys/fs/cgroup" || h.endsWith("/unified"));
-  const ok = ["memory", "pids", "cpu"].every((c) => controllers.has(c)) || (v2 && !controllers.has("memory") && hierarchies.length === 1);
+  // v1 mounts are named after their controllers ("cpu,cpuacct"); a pure v2 host has one mount at the root
+  const controllers = new Set(hierarchies.flatMap((h) => h.split("/").pop()!.split(",")));
+  const pureV2 = hierarchies.length === 1 && hierarchies[0] === "/sys/fs/cgroup";
+  const ok = pureV2 || ["memory", "pids", "cpu"].every((c) => controllers.has(c));
   return { name: "cgroups", ok, detail: hierarchies.join(" ") || "no cgroup mounts", ...(ok ? {} : { fix: "mount the memory, pids and cpu cgroup controllers" }) };
 }
