@@ -1,7 +1,8 @@
 // The keyless proxy: real key in, client keys out, one provider only, tokens metered, caps enforced.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
+import { Duplex } from "node:stream";
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { createLogger } from "../../src/core/logger.js";
 import { LlmProxy } from "../../src/llm/proxy.js";
@@ -45,6 +46,25 @@ function rawRequest(url: string, head: string): Promise<string> {
     socket.on("end", () => resolve(text));
     socket.on("error", reject);
   });
+}
+
+// Two in-memory streams wired to each other, like a guest agent tunnel (not a net.Socket).
+function duplexPair(): [Duplex, Duplex] {
+  const sides: Duplex[] = [];
+  const make = (peer: () => Duplex) =>
+    new Duplex({
+      read() {},
+      write(chunk, _encoding, callback) {
+        peer().push(chunk);
+        callback();
+      },
+      final(callback) {
+        peer().push(null);
+        callback();
+      },
+    });
+  sides.push(make(() => sides[1]!), make(() => sides[0]!));
+  return [sides[0]!, sides[1]!];
 }
 
 describe("llm proxy", () => {
@@ -100,7 +120,7 @@ describe("llm proxy", () => {
     }
   });
 
-  test("a streamed answer reaches the client byte for byte and its usage is counted once", async () => {
+  test("a streamed answer reaches the client whole and each response's usage is counted once", async () => {
     await using stub = await startStubServer({ script: { usage: { promptTokens: 100, completionTokens: 20 } } });
     const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
     await using task = proxy.forTask("t1");
@@ -112,7 +132,7 @@ describe("llm proxy", () => {
     assert.deepEqual(task.usage(), { tokens: { input: 200, output: 40, reasoning: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 2, refused: 0 });
   });
 
-  test("OpenAI cached and reasoning tokens and Anthropic SSE usage are counted in the right fields", async () => {
+  test("OpenAI cached and reasoning tokens and Anthropic SSE usage are counted in the right fields, bodies relayed byte for byte", async () => {
     const openAiJson = JSON.stringify({ usage: { prompt_tokens: 50, completion_tokens: 30, prompt_tokens_details: { cached_tokens: 20 }, completion_tokens_details: { reasoning_tokens: 10 } } });
     const anthropicSse = [
       `event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":12,"cache_creation_input_tokens":5,"cache_read_input_tokens":7,"output_tokens":1}}}\n\n`,
@@ -185,6 +205,27 @@ describe("llm proxy", () => {
       await task.close();
       await new Promise((resolve) => tunnel.close(resolve));
     }
+  });
+
+  test("an in-memory stream handed over like a guest tunnel is served and dropped on close", async () => {
+    await using stub = await startStubServer();
+    const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
+    const task = proxy.forTask("tunnel");
+    const [client, server] = duplexPair();
+    task.handleConnection(server);
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request({ createConnection: () => client as never, path: "/v1/chat/completions", method: "POST", headers: { host: "workspace" } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode));
+      });
+      req.on("error", reject);
+      req.end(chatBody({ stream: true }));
+    });
+    assert.equal(status, 200);
+    assert.equal(stub.requests[0]!.headers.authorization, `Bearer ${KEY}`);
+    assert.equal(task.usage().tokens.output, 20);
+    await task.close();
+    assert.equal(server.destroyed, true);
   });
 
   test("the key appears in no log line, not even when the provider is unreachable", async () => {
