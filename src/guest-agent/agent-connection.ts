@@ -3,7 +3,7 @@
 // (execs' process groups, tunnels, transfers). Bad input earns an error, never a crash.
 import type { Duplex } from "node:stream";
 import {
-  ClientMessageSchema, CONNECTION_ERROR_ID, encodeFrame, FrameDecoder, parsePayload, PROTOCOL_VERSION,
+  ClientMessageSchema, CONNECTION_ERROR_ID, encodeDataFrame, encodeFrame, FrameDecoder, parsePayload, PROTOCOL_VERSION,
   REQUEST_TYPES, type AgentMessage, type ClientMessage, type ClientRequest, type HelloRequest, type WireErrorCode,
 } from "../protocol/index.js";
 import type { AgentLog } from "./agent-log.js";
@@ -49,6 +49,11 @@ export class AgentConnection {
       frame = encodeFrame({ id: message.id, type: "error", code: "TOO_LARGE", message: (err as Error).message });
     }
     this.transport.write(frame);
+  }
+
+  /** Sends bytes as a data message on stream id (the fast encoder: no JSON scan of base64). */
+  sendData(id: number, bytes: Buffer, fd?: 1 | 2): void {
+    if (!this.closed) this.transport.write(encodeDataFrame(id, bytes, fd));
   }
 
   /** Aborts every operation of this connection and closes the transport. */
@@ -161,6 +166,7 @@ export class AgentConnection {
       agent: this.agent,
       log: this.log,
       send: (message) => this.send(message),
+      sendData: (streamId, bytes, fd) => this.sendData(streamId, bytes, fd),
       onStream: (handlers) => {
         op.stream = handlers;
         for (const message of op.early?.splice(0) ?? []) this.routeStream(message);

@@ -77,7 +77,7 @@ function streamOutput(child: ReturnType<typeof spawnGroup>, ctx: RequestContext,
     if (room <= 0) return void (truncated = true);
     const kept = chunk.length > room ? ((truncated = true), chunk.subarray(0, room)) : chunk;
     sent[fd - 1]! += kept.length;
-    ctx.send({ id: ctx.id, type: "data", fd, data: kept.toString("base64") });
+    ctx.sendData(ctx.id, kept, fd);
     if (window.sent(kept.length)) {
       child.stdout.pause();
       child.stderr.pause();

@@ -17,6 +17,8 @@ export interface RequestContext {
   readonly agent: GuestAgent;
   readonly log: AgentLog;
   send(message: AgentMessage): void;
+  /** Sends bytes as a `data` message on a stream id (this request's or an opened stream's). */
+  sendData(streamId: number, bytes: Buffer, fd?: 1 | 2): void;
   /** Routes data/end/ack the client sends with this request's id. */
   onStream(handlers: StreamHandlers): void;
   /** Opens an agent-initiated stream (negative id); `cancel` runs on client cancel or disconnect. */

@@ -9,7 +9,7 @@ import type { RequestContext, StreamHandlers } from "./request-context.js";
 export function pumpSocket(socket: Socket, id: number, ctx: RequestContext): { handlers: StreamHandlers; closed: Promise<void> } {
   const window = new FlowWindow(STREAM_WINDOW_BYTES);
   socket.on("data", (chunk: Buffer) => {
-    ctx.send({ id, type: "data", data: chunk.toString("base64") });
+    ctx.sendData(id, chunk);
     if (window.sent(chunk.length)) socket.pause();
   });
   socket.on("end", () => ctx.send({ id, type: "end" }));

@@ -23,7 +23,7 @@ export async function handleFileDownload(request: RequestOf<"file_download">, ct
       const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, end - position));
       const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
       if (bytesRead === 0) break;
-      ctx.send({ id: ctx.id, type: "data", data: buffer.toString("base64", 0, bytesRead) });
+      ctx.sendData(ctx.id, buffer.subarray(0, bytesRead));
       window.sent(bytesRead);
       position += bytesRead;
       sent += bytesRead;

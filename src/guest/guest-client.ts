@@ -136,7 +136,7 @@ export class GuestClient implements AsyncDisposable {
     })().catch(() => {});
     for await (const chunk of chunksOf(source)) {
       await window.room();
-      stream.send({ type: "data", data: chunk.toString("base64") });
+      stream.sendData(chunk);
       window.sent(chunk.length);
     }
     stream.send({ type: "end" });

@@ -4,7 +4,7 @@
 import type { Duplex } from "node:stream";
 import type { Logger } from "../core/logger.js";
 import type { AgentisoError } from "../core/errors.js";
-import { AgentMessageSchema, encodeFrame, FrameDecoder, parsePayload, type AgentMessage, type ClientMessage } from "../protocol/index.js";
+import { AgentMessageSchema, encodeDataFrame, encodeFrame, FrameDecoder, parsePayload, type AgentMessage, type ClientMessage } from "../protocol/index.js";
 import { guestUnreachable } from "./wire-errors.js";
 
 export interface Receiver {
@@ -53,6 +53,11 @@ export class GuestConnection {
   send(message: ClientMessage): void {
     if (this.closeError) return;
     this.transport.write(encodeFrame(message));
+  }
+
+  /** Sends bytes as a data message on stream id (no JSON scan of the base64). */
+  sendData(id: number, bytes: Buffer): void {
+    if (!this.closeError) this.transport.write(encodeDataFrame(id, bytes));
   }
 
   close(): void {

@@ -50,9 +50,14 @@ export class RequestStream implements Receiver {
     this.settle(error);
   }
 
-  /** Sends a stream message (data/end/ack) on this request's id. */
-  send(message: { type: "data"; data: string } | { type: "end" } | { type: "ack"; bytes: number }): void {
+  /** Sends a stream message (end/ack) on this request's id. */
+  send(message: { type: "end" } | { type: "ack"; bytes: number }): void {
     if (!this.finished) this.connection.send({ ...message, id: this.id });
+  }
+
+  /** Sends bytes on this request's id. */
+  sendData(bytes: Buffer): void {
+    if (!this.finished) this.connection.sendData(this.id, bytes);
   }
 
   // Yields non-final messages until the final reply; throws the request's error.

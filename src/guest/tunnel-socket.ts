@@ -22,7 +22,7 @@ export function createTunnelSocket(connection: GuestConnection, id: number): Dup
     write(chunk: Buffer, _encoding, callback) {
       void window.room().then(() => {
         if (remoteClosed) return callback(new Error("tunnel closed by the guest"));
-        connection.send({ id, type: "data", data: chunk.toString("base64") });
+        connection.sendData(id, chunk);
         window.sent(chunk.length);
         callback();
       });

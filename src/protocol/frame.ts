@@ -84,7 +84,48 @@ export class FrameDecoder {
   }
 }
 
+// Encodes {"id","type":"data","fd"?,"data"} exactly as encodeFrame would, without making
+// JSON.stringify scan megabytes of base64 (which never needs escaping): bulk transfers.
+export function encodeDataFrame(id: number, bytes: Buffer, fd?: 1 | 2): Buffer {
+  const head = `{"id":${id},"type":"data",${fd === undefined ? "" : `"fd":${fd},`}"data":"`;
+  const length = head.length + Math.ceil(bytes.length / 3) * 4 + 2;
+  if (length > MAX_FRAME_BYTES) {
+    throw new FrameError(`data message of ${length} bytes exceeds the ${MAX_FRAME_BYTES}-byte frame limit`);
+  }
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(head, HEADER_BYTES, "latin1");
+  frame.write(bytes.toString("base64"), HEADER_BYTES + head.length, "latin1");
+  frame.write('"}', HEADER_BYTES + length - 2, "latin1");
+  return frame;
+}
+
+const FAST_PATH_MIN_BYTES = 4096;
+const DATA_HEAD = /^\{"id":(-?\d{1,16}),"type":"data",(?:"fd":([12]),)?$/;
+const DATA_KEY = Buffer.from('"data":"');
+
 /** Payload → JSON value; throws SyntaxError on invalid JSON (the frame boundary is intact). */
 export function parsePayload(payload: Buffer): unknown {
+  if (payload.length >= FAST_PATH_MIN_BYTES) {
+    const data = parseDataPayload(payload);
+    if (data) return data;
+  }
   return JSON.parse(payload.toString("utf8"));
+}
+
+// Fast path for big data messages in the canonical shape encodeDataFrame writes; anything
+// else (other key order, escapes, extra fields) returns undefined and goes to JSON.parse.
+// Unlike JSON.parse it does not reject raw control bytes inside the data string; base64
+// decoding skips them anyway, so the decoded bytes are the same.
+function parseDataPayload(payload: Buffer): { id: number; type: "data"; fd?: 1 | 2; data: string } | undefined {
+  const key = payload.indexOf(DATA_KEY);
+  if (key < 0 || key > 64) return undefined;
+  const head = DATA_HEAD.exec(payload.toString("latin1", 0, key));
+  const start = key + DATA_KEY.length;
+  const end = payload.length - 2;
+  if (!head || payload[end] !== 0x22 || payload[end + 1] !== 0x7d) return undefined;
+  if (payload.indexOf(0x22, start) !== end || payload.indexOf(0x5c, start) !== -1) return undefined;
+  const data = payload.toString("latin1", start, end);
+  const id = Number(head[1]);
+  return head[2] === undefined ? { id, type: "data", data } : { id, type: "data", fd: Number(head[2]) as 1 | 2, data };
 }

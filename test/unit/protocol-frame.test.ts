@@ -2,7 +2,7 @@
 // before allocating, and reports a frame cut short.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_BYTES, parsePayload } from "../../src/protocol/frame.js";
+import { encodeDataFrame, encodeFrame, FrameDecoder, FrameError, MAX_FRAME_BYTES, parsePayload } from "../../src/protocol/frame.js";
 import { FlowWindow } from "../../src/protocol/flow-window.js";
 
 const header = (length: number) => {
@@ -65,4 +65,20 @@ test("a flow window blocks senders once full and wakes them on ack", async () =>
   await waiting;
   assert.equal(woke, true);
   assert.equal(window.full, false);
+});
+
+test("data frames from the fast encoder equal encodeFrame's bytes and decode to the same message", () => {
+  for (const [bytes, fd] of [[Buffer.alloc(10_000, 7), 1], [Buffer.from([0, 1, 2, 255]), undefined], [Buffer.alloc(0), 2]] as const) {
+    const message = fd === undefined ? { id: -3, type: "data", data: bytes.toString("base64") } : { id: 42, type: "data", fd, data: bytes.toString("base64") };
+    const frame = encodeDataFrame(message.id, bytes, fd);
+    assert.deepEqual(frame, encodeFrame(message));
+    assert.deepEqual(new FrameDecoder().push(frame).map(parsePayload), [message]);
+  }
+});
+
+test("a big data payload in another key order or with escapes still parses as JSON", () => {
+  const data = "QUJD".repeat(2000);
+  for (const message of [{ type: "data", id: 1, data }, { id: 1, type: "data", data: `${data}\\/` }, { id: 1, type: "data", data, extra: "x" }]) {
+    assert.deepEqual(new FrameDecoder().push(encodeFrame(message)).map(parsePayload), [message]);
+  }
 });
