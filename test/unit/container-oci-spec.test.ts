@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { buildWorkspaceSpec, GUEST_PATHS, MASKED_PATHS, WORKSPACE_CAPABILITIES, type WorkspaceSpecInput } from "../../src/runtimes/container/oci-spec.js";
 import { buildSeccompProfile } from "../../src/runtimes/container/seccomp-profile.js";
 import { isAgentisoError } from "../../src/core/errors.js";
+import { toHostname } from "../../src/runtimes/container/container-runtime.js";
 
 const input: WorkspaceSpecInput = {
   rootfsPath: "/pool/ws/w1",
@@ -99,5 +100,15 @@ describe("workspace OCI spec", () => {
     for (const overrides of bad) {
       assert.throws(() => spec(overrides), (err: unknown) => isAgentisoError(err, "INVALID_INPUT"), JSON.stringify(overrides));
     }
+  });
+});
+
+describe("workspace hostnames", () => {
+  test("workspace names with _ and . become valid hostnames, and nothing becomes empty", () => {
+    assert.equal(toHostname("my_ws.v2"), "my-ws-v2");
+    assert.equal(toHostname("w1"), "w1");
+    assert.equal(toHostname("___"), "workspace");
+    assert.equal(toHostname("a".repeat(80)).length, 63);
+    for (const name of ["my_ws.v2", "-x-", "A.B"]) assert.doesNotThrow(() => spec({ hostname: toHostname(name) }));
   });
 });

@@ -151,11 +151,11 @@ export class ContainerRuntime implements WorkspaceRuntime {
 
   // Prepares the run dir and writes the OCI config.json into it (the run dir is the bundle).
   private async writeBundle(spec: RuntimeStartSpec, name: string): Promise<RunDirPaths> {
-    const paths = await prepareRunDir(spec.runDir, spec.hostname, this.idMapping.hostId);
+    const paths = await prepareRunDir(spec.runDir, toHostname(spec.hostname), this.idMapping.hostId);
     const config = buildWorkspaceSpec(
       {
         rootfsPath: spec.rootfs.path,
-        hostname: spec.hostname,
+        hostname: toHostname(spec.hostname),
         resources: spec.resources,
         cgroupsPath: `/${name}`,
         idMapping: this.idMapping,
@@ -193,6 +193,12 @@ export class ContainerRuntime implements WorkspaceRuntime {
     if (existing?.status === "running") throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
     if (existing) await this.stop(spec.workspaceId, { timeoutMs: 0 });
   }
+}
+
+// Workspace names may hold "_" and "." which hostnames may not: map them, keep 63 characters.
+export function toHostname(name: string): string {
+  const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/^-+|-+$/g, "");
+  return cleaned || "workspace";
 }
 
 // runc mounts the rootfs from inside the user namespace: every ancestor must be searchable by the shifted root.

@@ -43,6 +43,7 @@ export async function prepareRunDir(runDir: string, hostname: string, shiftedRoo
     throw new AgentisoError("INVALID_INPUT", `run dir ${runDir} is too long for a unix socket path (${paths.socket}): use a shorter state dir`);
   }
   await mkdir(runDir, { recursive: true, mode: 0o700 });
+  await chmod(runDir, 0o700); // the engine may have created it 0755: the endpoint inside is root's alone
   await rotateLog(paths.consoleLog);
   await rm(paths.agentDir, { recursive: true, force: true });
   await rm(paths.endpoint, { force: true });
