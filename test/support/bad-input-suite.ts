@@ -2,7 +2,9 @@
 // in-memory pair (unit) and against the real bundled agent on a unix socket (integration).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import type { Duplex } from "node:stream";
+import { delay } from "../../src/core/deadline.js";
 import { encodeFrame, MAX_FRAME_BYTES } from "../../src/protocol/frame.js";
 import { header, RawFrames } from "./raw-frames.js";
 import { uniqueSleepSeconds, waitForNoProcess, waitForProcess } from "./processes.js";
@@ -116,6 +118,18 @@ export function describeBadInput(target: () => BadInputTarget): void {
     await stillServes();
   });
 
+  test("a client that vanishes closes its tunnels and guest listeners", async () => {
+    const raw = await greeted();
+    raw.send({ id: 2, type: "tunnel_listen", port: 0 });
+    const ready = await raw.next((m) => m.id === 2 && m.type === "tunnel_ready");
+    raw.send({ id: 3, type: "tunnel_open", port: ready.port });
+    await raw.next((m) => m.id === 3 && m.type === "tunnel_ready");
+    await raw.next((m) => m.type === "tunnel_accept");
+    raw.transport.destroy();
+    assert.equal(await refusedSoon(ready.port as number), true, "the guest port stops listening");
+    await stillServes();
+  });
+
   test("1,000 concurrent requests on one connection each get their own reply", async () => {
     const raw = await greeted();
     const types = ["ping", "job_list", "file_stat", "exec"] as const;
@@ -131,6 +145,20 @@ export function describeBadInput(target: () => BadInputTarget): void {
     assert.deepEqual(new Set(replies.values()), new Set(["pong", "jobs", "stat", "exec_result"]));
     raw.transport.destroy();
   });
+}
+
+// Polls until a connect to 127.0.0.1:port is refused (the listener closed), or gives up.
+async function refusedSoon(port: number, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => (socket.destroy(), resolve(false)));
+      socket.once("error", () => resolve(true));
+    });
+    if (refused) return true;
+    await delay(20);
+  }
+  return false;
 }
 
 function pick(message: Record<string, unknown>): Record<string, unknown> {
