@@ -97,7 +97,7 @@ export class ImageLibrary {
       throw err;
     }
     this.logger.info("image imported", { image: name, ms: Date.now() - started });
-    return this.get(name);
+    return await this.get(name);
   }
 
   // Lists every complete image in the cache, sorted by name.
