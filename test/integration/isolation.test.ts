@@ -26,6 +26,7 @@ for (const mode of ["none", "egress"] as const) {
     let loopbackServer: HostServer;
     let anyServer: HostServer;
     let hostSleeper: ChildProcess;
+    let hostV4: string[];
     const secret = `secret-${randomBytes(6).toString("hex")}`;
     let secretPath: string;
 
@@ -36,6 +37,8 @@ for (const mode of ["none", "egress"] as const) {
       loopbackServer = await startHostServer("127.0.0.1");
       anyServer = await startHostServer("0.0.0.0");
       hostSleeper = spawn("sleep", ["600"], { stdio: "ignore" });
+      // read before the workspaces start: the filter covers the addresses that existed when egress was set
+      hostV4 = hostAddresses().v4;
       a = await harness.start({ network: mode, name: "a" });
       b = await harness.start({ network: mode, name: "b" });
     });
@@ -118,7 +121,7 @@ for (const mode of ["none", "egress"] as const) {
       await curl(`http://127.0.0.1:${loopbackServer.port}/`);
       await curl(`http://10.0.2.2:${loopbackServer.port}/`);
       await curl(`http://10.0.2.2:${anyServer.port}/`);
-      for (const address of hostAddresses().v4) await curl(`http://${address}:${anyServer.port}/`);
+      for (const address of hostV4) await curl(`http://${address}:${anyServer.port}/`);
     });
 
     test("the workspace cannot raise its own cgroup limits", async () => {
