@@ -7,6 +7,7 @@ import { assertValidName } from "../core/names.js";
 
 export const NETNS_DIR = "/run/netns";
 
+// The nsfs file of a named namespace (validated name: it becomes an argv word and a path).
 export function netnsPath(name: string): string {
   return join(NETNS_DIR, assertValidName(name, "network namespace name"));
 }

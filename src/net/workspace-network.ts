@@ -18,6 +18,7 @@ export interface WorkspaceNetworkOptions {
   deniedCidrs?: readonly string[];
 }
 
+// Stateless over the host: the mode is read back from what runs (slirp present = egress).
 export class WorkspaceNetwork {
   constructor(private readonly options: WorkspaceNetworkOptions) {}
 

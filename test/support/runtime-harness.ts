@@ -26,6 +26,7 @@ export interface StartedWorkspace {
   instance: RuntimeInstance;
 }
 
+// One per test file: create() in before, close() in after, assert close() returned [].
 export class RuntimeHarness {
   readonly runtime: ContainerRuntime;
   readonly tag: ResourceTag;

@@ -39,6 +39,7 @@ export interface ContainerRuntimeOptions {
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
+// One per engine (state dir); safe to construct again after a restart and adopt what runs.
 export class ContainerRuntime implements WorkspaceRuntime {
   readonly kind = "container" as const;
   private readonly runc: Runc;

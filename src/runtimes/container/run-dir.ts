@@ -22,6 +22,7 @@ export interface RunDirPaths {
   resolvConf: string;
 }
 
+// Every path the runtime uses inside a run dir, derived (never stored) so adopt needs only the dir.
 export function runDirPaths(runDir: string): RunDirPaths {
   return {
     bundle: runDir,

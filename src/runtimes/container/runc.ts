@@ -16,6 +16,7 @@ export interface RuncState {
 
 const NOT_FOUND = /does not exist|not found|container .* is not exist/i;
 
+// Each method is one runc invocation; "no such container" is an answer (undefined/false), not an error.
 export class Runc {
   constructor(
     private readonly root: string,
