@@ -1,6 +1,6 @@
 // The engine: one per state dir. Opens the database, takes the lock, reconciles the host with
 // the database, and hands out the workspace and snapshot services.
-import { mkdirSync } from "node:fs";
+import { ensureStateDir } from "../core/state-dir.js";
 import { join } from "node:path";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { reconcile, type ReconcileReport } from "./reconcile.js";
@@ -25,7 +25,7 @@ export class Engine<G extends GuestLink = GuestLink> {
 
   // Opens the engine of deps.stateDir (exclusive) and reconciles it with the host.
   static async open<G extends GuestLink>(deps: EngineDeps<G>, defaults: WorkspaceDefaults): Promise<{ engine: Engine<G>; report: ReconcileReport }> {
-    mkdirSync(deps.stateDir, { recursive: true, mode: 0o700 });
+    ensureStateDir(deps.stateDir);
     const lock = acquireStateLock(deps.stateDir);
     let db: StateDb | undefined;
     try {

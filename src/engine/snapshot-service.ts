@@ -104,6 +104,7 @@ export class SnapshotService<G extends GuestLink> {
     const lineage = { workspace: origin.name, workspaceId: origin.id, snapshot: options.snapshot };
     const record = this.workspaces.newRecord({ ...options, name }, lineage, origin);
     this.db.insertWorkspace(record);
+    this.deps.logger.info("workspace fork started", { workspace: record.id, name: record.name, origin: origin.id, snapshot: options.snapshot });
     try {
       await this.deps.storage.forkWorkspace(record.id, { from: origin.id, snapshot: options.snapshot, quotaBytes: record.diskBytes, signal: options.signal });
       const running = await this.workspaces.boot(record);

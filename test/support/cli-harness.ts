@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { TEST_IMAGE_CACHE, REPO_DIR } from "./base-image.js";
 
 export interface CliRun {
@@ -76,11 +77,26 @@ export function leftoversOf(home: string): string[] {
     const backing = readIfExists(`/sys/block/${device}/loop/backing_file`);
     if (backing?.includes(home)) leaks.push(`loop device /dev/${device} on ${backing.trim()}`);
   }
+  const prefix = resourceTagFor(home).prefix;
+  for (const hierarchy of readdirSync("/sys/fs/cgroup")) {
+    const dir = `/sys/fs/cgroup/${hierarchy}`;
+    const names = readIfDir(dir).filter((name) => name.startsWith(prefix));
+    leaks.push(...names.map((name) => `cgroup ${dir}/${name}`));
+  }
+  leaks.push(...readIfDir("/run/netns").filter((n) => n.startsWith(prefix)).map((n) => `netns ${n}`));
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     const cmdline = readIfExists(`/proc/${pid}/cmdline`)?.replaceAll("\0", " ");
     if (cmdline?.includes(home)) leaks.push(`process ${pid}: ${cmdline.slice(0, 120)}`);
   }
   return leaks;
+}
+
+function readIfDir(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
 }
 
 function readIfExists(path: string): string | undefined {
