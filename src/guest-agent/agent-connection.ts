@@ -19,6 +19,7 @@ interface Operation {
   early?: Array<Extract<ClientMessage, { type: "data" | "end" | "ack" }>>;
 }
 
+/** Serves one transport; created by GuestAgent.serve. */
 export class AgentConnection {
   private readonly decoder = new FrameDecoder();
   private readonly ops = new Map<number, Operation>();

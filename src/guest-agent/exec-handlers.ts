@@ -98,14 +98,17 @@ export async function handleJobStart(request: RequestOf<"job_start">, ctx: Reque
   return { id: ctx.id, type: "job", job: ctx.agent.jobs.add(child, display, request.maxOutputBytes ?? DEFAULT_JOB_RING_BYTES) };
 }
 
+// The job's state plus the tail of its output.
 export async function handleJobPoll(request: RequestOf<"job_poll">, ctx: RequestContext): Promise<AgentMessage> {
   return { id: ctx.id, type: "job", job: ctx.agent.jobs.poll(request.jobId) };
 }
 
+// Signals the job's whole process group (default SIGTERM).
 export async function handleJobKill(request: RequestOf<"job_kill">, ctx: RequestContext): Promise<AgentMessage> {
   return { id: ctx.id, type: "job", job: ctx.agent.jobs.kill(request.jobId, request.signal ?? "SIGTERM") };
 }
 
+// Every job the agent remembers, running or recently finished, without output.
 export async function handleJobList(_request: RequestOf<"job_list">, ctx: RequestContext): Promise<AgentMessage> {
   return { id: ctx.id, type: "jobs", jobs: ctx.agent.jobs.list() };
 }

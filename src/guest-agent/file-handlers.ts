@@ -30,6 +30,7 @@ export async function handleFileRead(request: RequestOf<"file_read">, ctx: Reque
   }
 }
 
+// Writes (or appends) bytes with a mode; parents only with createDirs.
 export async function handleFileWrite(request: RequestOf<"file_write">, ctx: RequestContext): Promise<AgentMessage> {
   const data = Buffer.from(request.data, "base64");
   if (data.length > MAX_INLINE_BYTES) throw new WireError("TOO_LARGE", `write of ${data.length} bytes exceeds ${MAX_INLINE_BYTES}: use file_upload`);
@@ -55,6 +56,7 @@ export async function handleFileEdit(request: RequestOf<"file_edit">, ctx: Reque
   return { id: ctx.id, type: "done", bytes: Buffer.byteLength(edited) };
 }
 
+// Directory entries sorted by name, described with lstat (symlinks are not followed).
 export async function handleFileList(request: RequestOf<"file_list">, ctx: RequestContext): Promise<AgentMessage> {
   const names = (await readdir(request.path)).sort();
   const entries = [];
@@ -65,10 +67,12 @@ export async function handleFileList(request: RequestOf<"file_list">, ctx: Reque
   return { id: ctx.id, type: "file_entries", entries };
 }
 
+// Stat of a path, following symlinks.
 export async function handleFileStat(request: RequestOf<"file_stat">, ctx: RequestContext): Promise<AgentMessage> {
   return { id: ctx.id, type: "stat", stat: describeStat(await stat(request.path)) };
 }
 
+// Creates a directory, with parents unless recursive is false.
 export async function handleFileMkdir(request: RequestOf<"file_mkdir">, _ctx: RequestContext): Promise<AgentMessage | undefined> {
   await mkdir(request.path, { recursive: request.recursive ?? true, mode: request.mode ?? 0o755 });
   return undefined;
@@ -83,6 +87,7 @@ export async function handleFileRemove(request: RequestOf<"file_remove">, _ctx: 
   return undefined;
 }
 
+// The wire form of a Stats: kind, size, permission bits, mtime.
 export function describeStat(info: Stats): FileStat {
   const kind = info.isFile() ? "file" : info.isDirectory() ? "directory" : info.isSymbolicLink() ? "symlink" : "other";
   return { kind, sizeBytes: info.size, mode: info.mode & 0o7777, mtimeMs: info.mtimeMs };

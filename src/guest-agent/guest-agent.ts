@@ -19,6 +19,7 @@ export interface GuestAgentOptions {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** One per agent process; serves any number of connections. */
 export class GuestAgent {
   readonly jobs = new JobRegistry();
   readonly log: AgentLog;

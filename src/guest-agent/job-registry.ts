@@ -21,6 +21,7 @@ interface Job {
   running: boolean;
 }
 
+/** Background jobs by id, shared by all connections. */
 export class JobRegistry {
   private readonly jobs = new Map<string, Job>();
   private nextId = 1;

@@ -1,6 +1,7 @@
 // Bounded output capture. `CappedBuffer` keeps the first N bytes (exec results);
 // `RingBuffer` keeps the last N bytes (background jobs, whose output may be endless).
 
+/** Keeps the first maxBytes; sets truncated when more came. */
 export class CappedBuffer {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -22,6 +23,7 @@ export class CappedBuffer {
   }
 }
 
+/** Keeps the last maxBytes; sets truncated once older bytes were dropped. */
 export class RingBuffer {
   private chunks: Buffer[] = [];
   private size = 0;

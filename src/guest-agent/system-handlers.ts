@@ -2,20 +2,24 @@
 import type { AgentMessage, RequestOf } from "../protocol/index.js";
 import type { RequestContext } from "./request-context.js";
 
+// Liveness: answers pong at once.
 export async function handlePing(_request: RequestOf<"ping">, ctx: RequestContext): Promise<AgentMessage> {
   return { id: ctx.id, type: "pong" };
 }
 
+// Stores variables in agent memory for later commands (never on disk).
 export async function handleSetEnv(request: RequestOf<"set_env">, ctx: RequestContext): Promise<undefined> {
   ctx.agent.setEnv(request.vars);
   return undefined;
 }
 
+// Forgets set_env variables; unknown names are fine.
 export async function handleUnsetEnv(request: RequestOf<"unset_env">, ctx: RequestContext): Promise<undefined> {
   ctx.agent.unsetEnv(request.names);
   return undefined;
 }
 
+// Applies workspace settings; today the hostname.
 export async function handleConfigure(request: RequestOf<"configure">, ctx: RequestContext): Promise<undefined> {
   if (request.hostname !== undefined) await ctx.agent.setHostname(request.hostname);
   return undefined;

@@ -2,6 +2,7 @@
 // codes here, in one table.
 import type { WireErrorCode } from "../protocol/index.js";
 
+/** A failure with a wire code; the connection turns it into an `error` message. */
 export class WireError extends Error {
   constructor(
     readonly code: WireErrorCode,

@@ -29,6 +29,7 @@ export interface GuestClientOptions {
 
 type Reply<T extends AgentMessage["type"]> = Extract<AgentMessage, { type: T }>;
 
+/** One per workspace; safe to share between concurrent callers. */
 export class GuestClient implements AsyncDisposable {
   private current: GuestConnection | undefined;
   private connecting: Promise<GuestConnection> | undefined;

@@ -12,6 +12,7 @@ export interface Receiver {
   onClose(error: AgentisoError): void;
 }
 
+/** A single transport; GuestClient replaces it after it dies. */
 export class GuestConnection {
   private readonly decoder = new FrameDecoder();
   private readonly receivers = new Map<number, Receiver>();

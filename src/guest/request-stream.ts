@@ -8,6 +8,7 @@ import { abortedError, fromWireError } from "./wire-errors.js";
 
 export type RequestBody = ClientRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
+/** Receiver for one request id: queue of events, the final reply, cancel. */
 export class RequestStream implements Receiver {
   readonly id: number;
   /** The final reply; rejects with a typed AgentisoError. */

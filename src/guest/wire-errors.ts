@@ -27,6 +27,7 @@ export function fromWireError(message: ErrorMessage, what: string): AgentisoErro
   });
 }
 
+// The error every in-flight request gets when the transport to the agent is gone.
 export function guestUnreachable(reason: string, cause?: unknown): AgentisoError {
   return new AgentisoError("GUEST_UNREACHABLE", `guest agent unreachable: ${reason}`, cause === undefined ? {} : { cause });
 }

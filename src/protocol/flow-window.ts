@@ -1,6 +1,7 @@
 // Per-stream flow control, the same on both ends: a sender may have at most `limitBytes` of
 // data the receiver has not acknowledged (`ack`). Pure bookkeeping; no I/O.
 
+/** Credit counter for one direction of one stream. */
 export class FlowWindow {
   private inFlight = 0;
   private waiters: Array<() => void> = [];

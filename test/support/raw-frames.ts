@@ -5,6 +5,7 @@ import { encodeFrame, FrameDecoder, parsePayload } from "../../src/protocol/fram
 
 export type RawMessage = Record<string, unknown> & { id: number; type: string };
 
+/** A raw protocol speaker over one Duplex. */
 export class RawFrames {
   private readonly decoder = new FrameDecoder();
   private readonly received: RawMessage[] = [];
