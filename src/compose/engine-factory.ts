@@ -17,6 +17,7 @@ import { ImageLibrary } from "../images/image-library.js";
 import { ContainerRuntime } from "../runtimes/container/container-runtime.js";
 import { BtrfsStorage } from "../storage/btrfs-storage.js";
 import { OverlayStorage } from "../storage/overlay-storage.js";
+import { ZfsStorage } from "../storage/zfs-storage.js";
 import type { StorageDriver } from "../storage/storage-driver.js";
 import { LibraryBaseImages } from "./base-images.js";
 
@@ -63,7 +64,8 @@ export function createStorage(config: Config, tag: ResourceTag, logger: Logger):
     case "overlay":
       return new OverlayStorage({ rootDir: join(config.home, "overlay"), tag, logger: log });
     case "zfs":
-      throw new AgentisoError("UNSUPPORTED", "the zfs storage driver is not wired into the daemon yet: use btrfs or overlay");
+      if (!config.storage.zfsDataset) throw new AgentisoError("INVALID_INPUT", "the zfs driver needs storage.zfsDataset (a pool or dataset, e.g. tank/agentiso) in config.toml or AGENTISO_ZFS_DATASET");
+      return new ZfsStorage({ pool: config.storage.zfsDataset, tag, logger: log, zvols: config.storage.zfsZvols });
   }
 }
 

@@ -26,10 +26,11 @@ export const ConfigSchema = z
         driver: z.enum(["btrfs", "zfs", "overlay"]).default("btrfs"),
         poolSize: Size.default(20 * 1024 ** 3).describe("Size of the loop-file pool agentiso init creates"),
         poolDir: z.string().optional().describe("An existing mounted btrfs filesystem to use instead of a loop file"),
-        zfsDataset: z.string().optional().describe("ZFS parent dataset, e.g. tank/agentiso"),
+        zfsDataset: z.string().optional().describe("ZFS pool or dataset to hold agentiso's datasets, e.g. tank/agentiso"),
+        zfsZvols: z.boolean().default(true).describe("false on zfs-fuse, which cannot create zvols (no VM disks then)"),
       })
       .strict()
-      .default({ driver: "btrfs", poolSize: 20 * 1024 ** 3 }),
+      .default({ driver: "btrfs", poolSize: 20 * 1024 ** 3, zfsZvols: true }),
     runtime: z
       .object({
         default: z.enum(["container", "vm"]).default("container"),
@@ -102,6 +103,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const set = (section: string, key: string, value: unknown) => ((out[section] ??= {})[key] = value);
   if (env.AGENTISO_STORAGE) set("storage", "driver", env.AGENTISO_STORAGE);
   if (env.AGENTISO_POOL_SIZE) set("storage", "poolSize", env.AGENTISO_POOL_SIZE);
+  if (env.AGENTISO_ZFS_DATASET) set("storage", "zfsDataset", env.AGENTISO_ZFS_DATASET);
   if (env.AGENTISO_RUNTIME) set("runtime", "default", env.AGENTISO_RUNTIME);
   if (env.AGENTISO_IMAGE_CACHE) set("images", "cacheDir", env.AGENTISO_IMAGE_CACHE);
   if (env.AGENTISO_METRICS_LISTEN) set("daemon", "metricsListen", env.AGENTISO_METRICS_LISTEN);

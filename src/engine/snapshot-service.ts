@@ -106,7 +106,7 @@ export class SnapshotService<G extends GuestLink> {
     this.db.insertWorkspace(record);
     this.deps.logger.info("workspace fork started", { workspace: record.id, name: record.name, origin: origin.id, snapshot: options.snapshot });
     try {
-      await this.deps.storage.forkWorkspace(record.id, { from: origin.id, snapshot: options.snapshot, quotaBytes: record.diskBytes, signal: options.signal });
+      await this.deps.storage.forkWorkspace(record.id, { from: origin.id, snapshot: options.snapshot, ...this.workspaces.quotaFor(record), signal: options.signal });
       const running = await this.workspaces.boot(record);
       this.deps.events?.workspaceForked?.({ durationMs: performance.now() - started });
       return running;

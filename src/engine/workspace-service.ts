@@ -64,7 +64,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.deps.events?.stateChanged?.();
     try {
       const base = await this.deps.images.ensureBase(record.image, { runtime: record.runtime, signal: options.signal });
-      await this.deps.storage.createWorkspace(record.id, { base, quotaBytes: record.diskBytes, signal: options.signal });
+      await this.deps.storage.createWorkspace(record.id, { base, ...this.quotaFor(record), signal: options.signal });
       return await this.boot(record);
     } catch (err) {
       await this.discard(record);
@@ -172,6 +172,11 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
 
   runDir(id: string): string {
     return join(this.deps.stateDir, "run", id);
+  }
+
+  /** The disk quota to ask storage for; drivers without quotas (overlay) get none. */
+  quotaFor(record: WorkspaceRecord): { quotaBytes?: number } {
+    return this.deps.storage.capabilities.quotas ? { quotaBytes: record.diskBytes } : {};
   }
 
   runtimeOf(record: Pick<WorkspaceRecord, "runtime">): WorkspaceRuntime {
