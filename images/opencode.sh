@@ -25,6 +25,7 @@ printf 'node_modules\npackage.json\npackage-lock.json\nbun.lock\n.gitignore' > "
 npm_cache="$(mktemp -d)"
 trap 'rm -rf "$npm_cache"' EXIT
 # The host's npm fetches from the npm registry at build time; the image needs no network later.
-(cd "$SEED_DIR" && npm install --no-audit --no-fund --no-update-notifier --cache "$npm_cache" --loglevel=error >&2)
+# --ignore-scripts: no package code runs on the host as root; the plugin needs no build step.
+(cd "$SEED_DIR" && npm install --ignore-scripts --no-audit --no-fund --no-update-notifier --cache "$npm_cache" --loglevel=error >&2)
 test -f "$SEED_DIR/package-lock.json"
 test -d "$SEED_DIR/node_modules/@opencode-ai/plugin"

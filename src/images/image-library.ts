@@ -4,7 +4,7 @@
 // sees a half-built image and two builders of one name never corrupt each other.
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import { assertValidName } from "../core/names.js";
@@ -22,7 +22,7 @@ export interface ImageLibraryOptions {
   cacheDir: string;
   /** The recipes folder (images/ of the package). */
   recipesDir: string;
-  /** Extra variables for recipe scripts, e.g. { OPENCODE_BIN: "/path/to/opencode" }. */
+  /** Variables for recipe scripts, e.g. { OPENCODE_BIN: "/path/to/opencode" }; recipes get no other environment than these, PATH, HOME and LANG. */
   recipeEnv?: Record<string, string>;
   logger?: Logger;
   /** Deadline for one recipe run; default 30 min. */
@@ -42,6 +42,12 @@ export interface BuildOptions {
   /** Rebuild even when the cached image matches the recipe. */
   force?: boolean;
   signal?: AbortSignal;
+}
+
+// What a recipe sees besides its own variables; recipeEnv may override (e.g. proxies, PATH).
+function cleanEnvironment(): Record<string, string> {
+  // the running node's directory first, so a recipe finds the npm that belongs to it
+  return { PATH: `${dirname(process.execPath)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/root", LANG: "C.UTF-8" };
 }
 
 export class ImageLibrary {
@@ -166,12 +172,12 @@ export class ImageLibrary {
   }
 
   private async runScript(recipe: Recipe, rootfs: string, work: string, signal?: AbortSignal): Promise<void> {
-    const vars = { ...this.options.recipeEnv, ROOTFS: rootfs, AGENTISO_IMAGES_DIR: this.options.recipesDir, AGENTISO_IMAGE_NAME: recipe.name };
+    const vars = { ...cleanEnvironment(), ...this.options.recipeEnv, ROOTFS: rootfs, AGENTISO_IMAGES_DIR: this.options.recipesDir, AGENTISO_IMAGE_NAME: recipe.name };
     const timeoutSeconds = Math.ceil((this.options.buildTimeoutMs ?? 30 * 60_000) / 1000);
     // `timeout` signals the recipe's whole process group (mmdebstrap and its apt/dpkg children,
-    // which then unmount what they mounted); `env` adds the recipe's variables to the inherited
-    // environment (PATH, proxies).
-    const argv = ["timeout", "--kill-after=30", String(timeoutSeconds), "env", ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), "bash", recipe.path];
+    // which then unmount what they mounted); `env -i` gives the recipe only its own variables,
+    // so nothing of the daemon's environment (API keys) reaches a build or changes its output.
+    const argv = ["timeout", "--kill-after=30", String(timeoutSeconds), "env", "-i", ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), "bash", recipe.path];
     const result = await runCommand(argv, { cwd: work, signal, timeoutMs: (timeoutSeconds + 60) * 1000, check: false });
     if (result.exitCode === 124 || result.exitCode === 137) {
       throw new AgentisoError("TIMEOUT", `image recipe ${recipe.name} did not finish within ${timeoutSeconds} s`, { details: { recipe: recipe.path } });

@@ -123,6 +123,21 @@ describe("image library", () => {
     assert.deepEqual(await readdir(join(cacheDir, ".tmp")), ["root2-0123456789ab"]);
   });
 
+  test("a recipe sees its own variables and nothing else of the builder's environment", async () => {
+    await writeFile(join(recipesDir, "envdump.sh"), `#!/usr/bin/env bash\nset -euo pipefail\nenv > "$ROOTFS/env.txt"\n`);
+    process.env.AGENTISO_TEST_SECRET = "do-not-leak";
+    try {
+      const image = await library().build("envdump");
+      const env = await readFile(join(image.rootfsDir, "env.txt"), "utf8");
+      assert.doesNotMatch(env, /do-not-leak/);
+      assert.match(env, new RegExp(`^RUN_LOG=${runLog}$`, "m"));
+      assert.match(env, /^AGENTISO_IMAGE_NAME=envdump$/m);
+      assert.match(env, /^PATH=.*\/usr\/bin/m);
+    } finally {
+      delete process.env.AGENTISO_TEST_SECRET;
+    }
+  });
+
   test("ls lists built images by name and rm removes one", async () => {
     await library().build("child");
     assert.deepEqual((await library().list()).map((i) => i.name), ["child", "root"]);
