@@ -4,7 +4,7 @@
 import type { Duplex } from "node:stream";
 import {
   ClientMessageSchema, CONNECTION_ERROR_ID, encodeDataFrame, encodeFrame, FrameDecoder, parsePayload, PROTOCOL_VERSION,
-  REQUEST_TYPES, type AgentMessage, type ClientMessage, type ClientRequest, type HelloRequest, type WireErrorCode,
+  REQUEST_TYPES, STREAM_WINDOW_BYTES, type AgentMessage, type ClientMessage, type ClientRequest, type HelloRequest, type WireErrorCode,
 } from "../protocol/index.js";
 import type { AgentLog } from "./agent-log.js";
 import type { GuestAgent } from "./guest-agent.js";
@@ -15,8 +15,9 @@ import { toWireError } from "./wire-error.js";
 interface Operation {
   controller: AbortController;
   stream?: StreamHandlers;
-  /** Stream messages that came before the handler routed its stream (bounded by the window). */
+  /** Stream messages that came before the handler routed its stream (at most one window). */
   early?: Array<Extract<ClientMessage, { type: "data" | "end" | "ack" }>>;
+  earlyBytes?: number;
 }
 
 /** Serves one transport; created by GuestAgent.serve. */
@@ -120,10 +121,19 @@ export class AgentConnection {
   private routeStream(message: Extract<ClientMessage, { type: "data" | "end" | "ack" }>): void {
     const op = this.ops.get(message.id);
     if (!op) return; // the stream finished already: late acks and data are dropped
-    if (!op.stream) return void (op.early ??= []).push(message);
+    if (!op.stream) return this.holdEarly(op, message);
     if (message.type === "data") op.stream.onData?.(Buffer.from(message.data, "base64"));
     else if (message.type === "end") op.stream.onEnd?.();
     else op.stream.onAck?.(message.bytes);
+  }
+
+  // Keeps stream messages until the handler routes its stream; a client that ignores flow
+  // control (or streams into a request that takes none) cannot grow this past one window.
+  private holdEarly(op: Operation, message: Extract<ClientMessage, { type: "data" | "end" | "ack" }>): void {
+    const size = message.type === "data" ? message.data.length : 0;
+    if ((op.earlyBytes ?? 0) + size > STREAM_WINDOW_BYTES * 2) return;
+    op.earlyBytes = (op.earlyBytes ?? 0) + size;
+    (op.early ??= []).push(message);
   }
 
   private hello(message: HelloRequest): void {

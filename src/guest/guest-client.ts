@@ -137,6 +137,7 @@ export class GuestClient implements AsyncDisposable {
     })().catch(() => {});
     for await (const chunk of chunksOf(source)) {
       await window.room();
+      if (stream.isFinished) break; // the agent refused (e.g. TOO_LARGE): stop reading the source
       stream.sendData(chunk);
       window.sent(chunk.length);
     }

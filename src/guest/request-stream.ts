@@ -56,6 +56,11 @@ export class RequestStream implements Receiver {
     if (!this.finished) this.connection.send({ ...message, id: this.id });
   }
 
+  /** True once the final reply (or a failure) has arrived. */
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
   /** Sends bytes on this request's id. */
   sendData(bytes: Buffer): void {
     if (!this.finished) this.connection.sendData(this.id, bytes);
