@@ -22,8 +22,10 @@ export interface ApiServerOptions {
   health: () => Record<string, unknown>;
   /** Tried in order before the built-in routes; return true when handled. */
   extraRoutes?: RouteHandler[];
-  /** Called around every operation (metrics, rate limits). */
-  observe?: (name: string, outcome: { durationMs: number; error?: AgentisoError }) => void;
+  /** Called before every operation; throws to refuse it (rate limits). */
+  admit?: (operation: Operation, session: string | undefined) => void;
+  /** Called after every operation (metrics); session is set for MCP callers. */
+  observe?: (name: string, outcome: { durationMs: number; error?: AgentisoError; result?: unknown; session?: string }) => void;
 }
 
 // Starts listening; resolves with the server once the socket accepts connections.
@@ -56,17 +58,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, byName: Map<str
   const controller = new AbortController();
   res.on("close", () => controller.abort(new AgentisoError("CANCELLED", "client went away")));
   const started = performance.now();
+  const session = typeof body.session === "string" ? body.session : undefined;
   try {
+    options.admit?.(operation, session);
     const input = parseInput(operation, body.input);
-    const result = await operation.run(
-      { services: options.services, signal: controller.signal, logger: options.logger, ...(typeof body.session === "string" && { session: body.session }) },
-      input,
-    );
-    options.observe?.(operation.name, { durationMs: performance.now() - started });
+    const result = await operation.run({ services: options.services, signal: controller.signal, logger: options.logger, ...(session !== undefined && { session }) }, input);
+    options.observe?.(operation.name, { durationMs: performance.now() - started, result, ...(session !== undefined && { session }) });
     sendJson(res, 200, { ok: true, result: result ?? null });
   } catch (err) {
     const error = toAgentisoError(err);
-    options.observe?.(operation.name, { durationMs: performance.now() - started, error });
+    options.observe?.(operation.name, { durationMs: performance.now() - started, error, ...(session !== undefined && { session }) });
     if (error.code === "INTERNAL") options.logger.error("operation failed", { operation: operation.name, err });
     sendError(res, error);
   }

@@ -10,6 +10,7 @@ import { startApiServer, type RouteHandler } from "../api/api-server.js";
 import { OPERATIONS } from "../operations/registry.js";
 import type { OperationServices } from "../operations/operation.js";
 import { openEngine } from "./engine-factory.js";
+import { DaemonFrontDoors } from "./daemon-front-doors.js";
 
 export interface DaemonOptions {
   /** File descriptor to write "ready\n" to once the socket listens (set by the CLI's auto-start). */
@@ -22,9 +23,15 @@ export function controlSocketOf(config: Config): string {
 
 // Runs until SIGTERM/SIGINT or a shutdown request; resolves with the exit code.
 export async function runDaemon(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<number> {
-  const { engine, report } = await openEngine(config, logger);
+  // MCP over HTTP, /metrics and rate limits (daemon-front-doors.ts); its events feed the metrics.
+  const doors = new DaemonFrontDoors(config, logger);
+  const { engine, report } = await openEngine(config, logger, { events: doors.events });
   logger.info("engine opened", { home: config.home, ...report });
-  const services: OperationServices = { engine, transferDir: join(config.home, "transfer") };
+  const services: OperationServices = doors.servicesFor(engine);
+  await doors.start(engine, services).catch(async (err: unknown) => {
+    await engine.close();
+    throw err;
+  });
   let stopping: Promise<void> | undefined;
   const ref: { server?: Server } = {};
   const stop = (reason: string) =>
@@ -34,6 +41,7 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       // Keep-alive clients must not hold a stopping daemon open.
       server?.closeIdleConnections();
+      await doors.close(); // ends MCP streams, which would hold the server open
       await closed;
       await engine.close();
     })());
@@ -48,8 +56,10 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
     operations: OPERATIONS,
     services,
     logger,
-    extraRoutes: [shutdownRoute],
-    health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()) }),
+    extraRoutes: [shutdownRoute, ...doors.routes],
+    admit: doors.admit,
+    observe: doors.observe,
+    health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()), ...doors.health() }),
   });
   ref.server = server;
   logger.info("daemon ready", { socket: controlSocketOf(config), pid: process.pid });

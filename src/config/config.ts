@@ -17,6 +17,13 @@ const Size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   }
 });
 
+const RateLimit = z
+  .object({
+    perMinute: z.number().positive().describe("Calls allowed per minute (sustained)"),
+    burst: z.number().int().min(1).describe("Calls allowed at once"),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     home: z.string().describe("State dir: database, pool, images, sockets. Env AGENTISO_HOME."),
@@ -58,9 +65,21 @@ export const ConfigSchema = z
       .object({
         metricsListen: z.string().optional().describe("host:port for Prometheus /metrics, e.g. 127.0.0.1:9464"),
         idleExitMs: z.number().int().min(0).default(0).describe("Exit after this long with no workspaces and no clients; 0 = never"),
+        mcpListen: z.string().optional().describe("host:port for MCP over Streamable HTTP with a bearer token (the unix socket always serves /mcp)"),
+        mcpToken: z.string().min(16).optional().describe("Bearer token TCP MCP clients must send. Env AGENTISO_MCP_TOKEN."),
+        transferDir: z.string().optional().describe("Host directory file_transfer and MCP host-path clones are confined to (default HOME/transfer)"),
       })
       .strict()
       .default({ idleExitMs: 0 }),
+    // Per MCP session and tool category (token buckets); CLI calls are not limited.
+    limits: z
+      .object({
+        create: RateLimit.default({ perMinute: 30, burst: 10 }).describe("workspace_create, workspace_fork, workspace_batch_fork, workspace_prepare"),
+        exec: RateLimit.default({ perMinute: 600, burst: 60 }).describe("exec, exec_background, exec_parallel"),
+        other: RateLimit.default({ perMinute: 1200, burst: 120 }).describe("every other tool"),
+      })
+      .strict()
+      .default({ create: { perMinute: 30, burst: 10 }, exec: { perMinute: 600, burst: 60 }, other: { perMinute: 1200, burst: 120 } }),
   })
   .strict();
 
@@ -107,6 +126,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.AGENTISO_RUNTIME) set("runtime", "default", env.AGENTISO_RUNTIME);
   if (env.AGENTISO_IMAGE_CACHE) set("images", "cacheDir", env.AGENTISO_IMAGE_CACHE);
   if (env.AGENTISO_METRICS_LISTEN) set("daemon", "metricsListen", env.AGENTISO_METRICS_LISTEN);
+  if (env.AGENTISO_MCP_LISTEN) set("daemon", "mcpListen", env.AGENTISO_MCP_LISTEN);
+  if (env.AGENTISO_MCP_TOKEN) set("daemon", "mcpToken", env.AGENTISO_MCP_TOKEN);
   const result: Record<string, unknown> = { ...out };
   if (env.AGENTISO_LOG_LEVEL) result.logLevel = env.AGENTISO_LOG_LEVEL;
   return result;

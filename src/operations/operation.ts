@@ -15,6 +15,8 @@ export interface OperationServices {
   engine: Engine<GuestClient>;
   /** Host directory file_transfer may read and write (nothing outside it). */
   transferDir: string;
+  /** Whether an image is built or buildable without a long wait (workspace_prepare picks its default with it). */
+  imageAvailable?(name: string): Promise<boolean>;
 }
 
 export interface OperationContext {

@@ -4,6 +4,8 @@ import type { Operation } from "./operation.js";
 import { exec, execBackground, execParallel, setEnv } from "./exec-operations.js";
 import { fileEdit, fileList, fileRead, fileTransfer, fileWrite } from "./file-operations.js";
 import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-operations.js";
+import { gitClone, gitCommit, gitDiff, gitStatus } from "./git-operations.js";
+import { workspacePrepare } from "./prepare-operation.js";
 import {
   workspaceAdopt,
   workspaceCreate,
@@ -38,4 +40,10 @@ export const OPERATIONS: readonly Operation[] = [
   snapshot,
   workspaceFork,
   workspaceBatchFork,
+  // Added with the MCP server: golden-workspace preparation and git inside a workspace.
+  workspacePrepare,
+  gitClone,
+  gitStatus,
+  gitDiff,
+  gitCommit,
 ] as readonly Operation[];

@@ -17,6 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   net: ["core"],
   images: ["core"],
   llm: ["core"],
+  metrics: ["core"],
   runtimes: ["core", "protocol", "guest", "storage", "net", "images"],
   engine: ["core", "protocol", "guest", "storage", "runtimes", "net", "images", "config"],
   orchestrator: ["core", "protocol", "guest", "engine", "config", "llm"],

@@ -1,8 +1,9 @@
-// Commands outside `workspace`: init, check, daemon, image.
+// Commands outside `workspace`: init, check, daemon, image, teardown, serve (MCP on stdio).
 import type { CliCommand } from "../command.js";
 import { initCommand, checkCommand } from "./setup.js";
 import { daemonCommand } from "./daemon.js";
 import { imageCommand } from "./image.js";
 import { teardownCommand } from "./teardown.js";
+import { serveCommand } from "./serve.js";
 
-export const TOP_LEVEL_COMMANDS: readonly CliCommand[] = [initCommand, checkCommand, daemonCommand, imageCommand, teardownCommand];
+export const TOP_LEVEL_COMMANDS: readonly CliCommand[] = [initCommand, checkCommand, daemonCommand, imageCommand, teardownCommand, serveCommand];

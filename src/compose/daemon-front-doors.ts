@@ -1,0 +1,99 @@
+// What the daemon serves besides the control API: MCP over Streamable HTTP (unix socket route
+// /mcp, optional TCP address with a bearer token), Prometheus /metrics, and per-session rate
+// limits. Created before the engine (its events feed the metrics), started after it.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config/config.js";
+import { AgentisoError, isAgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { Engine } from "../engine/engine.js";
+import type { EngineEvents } from "../engine/engine-deps.js";
+import { WORKSPACE_STATES } from "../engine/workspace-state.js";
+import type { GuestClient } from "../guest/guest-client.js";
+import type { RouteHandler } from "../api/api-server.js";
+import { HttpMcpEndpoint } from "../mcp/http-mcp.js";
+import { RateLimiter } from "../mcp/rate-limiter.js";
+import type { Operation, OperationServices } from "../operations/operation.js";
+import { OPERATIONS } from "../operations/registry.js";
+import { AgentisoMetrics } from "../metrics/agentiso-metrics.js";
+import { parseListenAddress } from "../metrics/listen-address.js";
+import { startMetricsServer, type MetricsServer } from "../metrics/metrics-server.js";
+import { createImageLibrary, PACKAGE_ROOT } from "./engine-factory.js";
+
+type Outcome = { durationMs: number; error?: AgentisoError; result?: unknown; session?: string };
+
+export class DaemonFrontDoors {
+  readonly events: EngineEvents;
+  private readonly metrics: AgentisoMetrics;
+  private readonly limiter: RateLimiter;
+  private engine: Engine<GuestClient> | undefined;
+  private mcp: HttpMcpEndpoint | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private mcpTcpPort: number | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    this.metrics = new AgentisoMetrics({ states: WORKSPACE_STATES, countByState: () => this.countByState() });
+    this.events = this.metrics.engineEvents();
+    this.limiter = new RateLimiter(config.limits);
+  }
+
+  // The operation services of this daemon (transfer dir, image lookup) around an engine.
+  servicesFor(engine: Engine<GuestClient>): OperationServices {
+    const library = createImageLibrary(this.config, this.logger);
+    return {
+      engine,
+      transferDir: this.config.daemon.transferDir ?? join(this.config.home, "transfer"),
+      imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
+    };
+  }
+
+  readonly admit = (operation: Operation, session: string | undefined): void => this.limiter.admit(session, operation.category, operation.name);
+  readonly observe = (name: string, outcome: Outcome): void => this.metrics.observeOperation(name, outcome);
+
+  // Starts /metrics and MCP (unix route; TCP when configured) once the engine is open.
+  async start(engine: Engine<GuestClient>, services: OperationServices): Promise<void> {
+    this.engine = engine;
+    this.mcp = new HttpMcpEndpoint({ operations: OPERATIONS, services, logger: this.logger, version: packageVersion(), hooks: { admit: this.admit, observe: this.observe } });
+    const { metricsListen, mcpListen, mcpToken } = this.config.daemon;
+    if (metricsListen !== undefined) {
+      this.metricsServer = await startMetricsServer(this.metrics, parseListenAddress(metricsListen, "daemon.metricsListen"), this.logger);
+      this.logger.info("metrics listening", { address: this.metricsServer.address });
+    }
+    if (mcpListen !== undefined) {
+      if (mcpToken === undefined) throw new AgentisoError("INVALID_INPUT", "daemon.mcpListen needs daemon.mcpToken (or AGENTISO_MCP_TOKEN): MCP over TCP always requires a bearer token");
+      this.mcpTcpPort = (await this.mcp.listenTcp(parseListenAddress(mcpListen, "daemon.mcpListen"), mcpToken)).port;
+      this.logger.info("mcp listening", { port: this.mcpTcpPort });
+    }
+  }
+
+  get routes(): RouteHandler[] {
+    return this.mcp ? [this.mcp.route] : [];
+  }
+
+  // Extra fields of the health answer: where /metrics and TCP MCP actually listen.
+  health(): Record<string, unknown> {
+    const address = this.metricsServer?.address;
+    return {
+      ...(address && { metrics: { host: address.address, port: address.port } }),
+      ...(this.mcpTcpPort !== undefined && { mcpPort: this.mcpTcpPort }),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.mcp?.close();
+    await this.metricsServer?.close();
+  }
+
+  private countByState(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const record of this.engine?.workspaces.list() ?? []) counts[record.state] = (counts[record.state] ?? 0) + 1;
+    return counts;
+  }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}

@@ -1,0 +1,30 @@
+// The ToolCaller of `agentiso serve`: forwards each call to the daemon over the control socket.
+// The daemon is started lazily on the first call, and started again when it went away between
+// calls (`agentiso daemon stop`, an upgrade): a refused connection means the call never
+// reached a daemon, so sending it again is safe.
+import type { ApiClient } from "../api/api-client.js";
+import { isAgentisoError } from "../core/errors.js";
+import type { ToolCaller } from "./tool-caller.js";
+
+const NEVER_ARRIVED = new Set(["ECONNREFUSED", "ENOENT"]);
+
+// connect() returns a client of a running daemon, starting one if needed.
+export function daemonCaller(connect: () => Promise<ApiClient>): ToolCaller {
+  let client: Promise<ApiClient> | undefined;
+  const connected = () => (client ??= connect().catch((err: unknown) => ((client = undefined), Promise.reject(err))));
+  return async (name, args, { signal }) => {
+    try {
+      return await (await connected()).call(name, args, { signal });
+    } catch (err) {
+      if (!neverArrived(err)) throw err;
+      client = undefined;
+      return (await connected()).call(name, args, { signal });
+    }
+  };
+}
+
+function neverArrived(err: unknown): boolean {
+  if (!isAgentisoError(err, "BACKEND_FAILED")) return false;
+  const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && NEVER_ARRIVED.has(code);
+}

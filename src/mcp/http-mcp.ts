@@ -1,0 +1,128 @@
+// MCP over Streamable HTTP, served by the daemon: on its unix socket (route /mcp, reachable by
+// whoever may open the 0600 socket) and, when configured, on a TCP address that requires a
+// bearer token. Each MCP session gets its own server object. Identity for workspace ownership:
+// the `X-Agentiso-Session` header when the client sends one (stable across reconnects and
+// daemon restarts), else the Mcp-Session-Id the daemon generated (ownership then lasts as
+// long as that MCP session).
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { AgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { isValidName } from "../core/names.js";
+import { localInvoker, type LocalInvokerOptions } from "./operation-invoker.js";
+import { createToolServer } from "./tool-server.js";
+
+export const MCP_PATH = "/mcp";
+export const SESSION_HEADER = "x-agentiso-session";
+const MAX_BODY_BYTES = 48 * 1024 * 1024;
+
+export interface HttpMcpOptions extends LocalInvokerOptions {
+  version: string;
+  logger: Logger;
+}
+
+export class HttpMcpEndpoint {
+  private readonly transports = new Map<string, StreamableHTTPServerTransport>();
+  private tcp: Server | undefined;
+
+  constructor(private readonly options: HttpMcpOptions) {}
+
+  // Route for the daemon's unix-socket server: handles /mcp, returns false for anything else.
+  readonly route = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (new URL(req.url ?? "/", "http://agentiso").pathname !== MCP_PATH) return false;
+    await this.handle(req, res);
+    return true;
+  };
+
+  // Serves /mcp on host:port for clients that present `Authorization: Bearer <token>`.
+  async listenTcp(address: { host: string; port: number }, token: string): Promise<AddressInfo> {
+    if (token.length < 16) throw new AgentisoError("INVALID_INPUT", "the MCP bearer token must be at least 16 characters (daemon.mcpToken or AGENTISO_MCP_TOKEN)");
+    const expected = createHash("sha256").update(token).digest();
+    this.tcp = createServer((req, res) => {
+      const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
+      if (!timingSafeEqual(createHash("sha256").update(given).digest(), expected)) {
+        return sendRpcError(res, 401, "missing or wrong bearer token", { "www-authenticate": 'Bearer realm="agentiso"' });
+      }
+      this.route(req, res)
+        .then((handled) => handled || sendRpcError(res, 404, `only ${MCP_PATH} is served here`))
+        .catch((err: unknown) => sendRpcError(res, 500, (err as Error).message));
+    });
+    const server = this.tcp;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(address.port, address.host, () => resolve());
+    });
+    return server.address() as AddressInfo;
+  }
+
+  // Ends every MCP session and stops the TCP listener.
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.transports.values()].map((t) => t.close()));
+    this.transports.clear();
+    const tcp = this.tcp;
+    if (tcp) await new Promise<void>((resolve) => (tcp.close(() => resolve()), tcp.closeAllConnections()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const sessionId = req.headers["mcp-session-id"];
+    const body = req.method === "POST" ? await readJson(req) : undefined;
+    if (body instanceof AgentisoError) return sendRpcError(res, body.code === "INVALID_INPUT" ? 413 : 400, body.message, {}, -32700);
+    if (typeof sessionId === "string") {
+      const transport = this.transports.get(sessionId);
+      if (!transport) return sendRpcError(res, 404, `unknown MCP session ${sessionId}: initialize a new session`);
+      return transport.handleRequest(req, res, body);
+    }
+    if (req.method !== "POST" || !isInitializeRequest(body)) return sendRpcError(res, 400, "send an initialize request first (no Mcp-Session-Id header)");
+    const identity = req.headers[SESSION_HEADER];
+    if (identity !== undefined && (typeof identity !== "string" || !isValidName(identity))) {
+      return sendRpcError(res, 400, `${SESSION_HEADER} must be 1-63 characters from a-z 0-9 _ . - starting with a letter or digit`);
+    }
+    const transport = this.newSession(identity);
+    return transport.handleRequest(req, res, body);
+  }
+
+  private newSession(identity: string | undefined): StreamableHTTPServerTransport {
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => void this.transports.set(id, transport),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.transports.delete(transport.sessionId);
+    };
+    const session = () => identity ?? `mcp-${transport.sessionId ?? "pending"}`;
+    const server = createToolServer({ operations: this.options.operations, version: this.options.version, call: localInvoker(this.options, session) });
+    void server.connect(transport);
+    return transport;
+  }
+}
+
+// The parsed body, or an error to answer with (too large, not JSON). An oversized body is
+// drained, not stored, so the client still gets the answer.
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on("error", reject);
+    req.on("end", () => {
+      if (size > MAX_BODY_BYTES) return resolve(new AgentisoError("INVALID_INPUT", `MCP request body over ${MAX_BODY_BYTES} bytes: send large files with file_transfer`));
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown);
+      } catch (err) {
+        resolve(new AgentisoError("BACKEND_FAILED", `MCP request body is not JSON: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
+function sendRpcError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code = status === 404 ? -32001 : -32000): void {
+  if (res.headersSent) return;
+  const body = JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null });
+  res.writeHead(status, { "content-type": "application/json", ...headers }).end(body);
+}

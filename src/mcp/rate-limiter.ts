@@ -1,0 +1,63 @@
+// Rate limits per MCP session and tool category (create / exec / other): one token bucket
+// each. Calls without a session (the CLI, the control API used directly) are not limited:
+// they come from the host's operator. A refused call gets QUOTA_EXCEEDED saying when to retry.
+import { AgentisoError } from "../core/errors.js";
+import type { OperationCategory } from "../operations/operation.js";
+
+export interface RateLimit {
+  /** Tokens added per minute. */
+  perMinute: number;
+  /** Bucket size: how many calls may come at once. */
+  burst: number;
+}
+
+export type RateLimits = Record<OperationCategory, RateLimit>;
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+const MAX_BUCKETS = 10_000;
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {}
+
+  // Takes one token for (session, category) or throws QUOTA_EXCEEDED with the wait.
+  admit(session: string | undefined, category: OperationCategory, tool: string): void {
+    if (session === undefined) return;
+    const limit = this.limits[category];
+    const now = this.nowMs();
+    const key = `${category}\0${session}`;
+    const bucket = this.refill(this.buckets.get(key) ?? { tokens: limit.burst, updatedMs: now }, limit, now);
+    if (bucket.tokens < 1) {
+      const waitSeconds = Math.max(0.1, ((1 - bucket.tokens) * 60) / limit.perMinute);
+      throw new AgentisoError(
+        "QUOTA_EXCEEDED",
+        `rate limit for ${category} tools reached (${limit.perMinute} per minute, bursts of ${limit.burst}, per session): retry ${tool} in ${waitSeconds.toFixed(1)} s`,
+        { details: { category, retryAfterSeconds: Number(waitSeconds.toFixed(1)) } },
+      );
+    }
+    bucket.tokens -= 1;
+    if (!this.buckets.has(key) && this.buckets.size >= MAX_BUCKETS) this.evictFull(now);
+    this.buckets.set(key, bucket);
+  }
+
+  private refill(bucket: Bucket, limit: RateLimit, now: number): Bucket {
+    const added = ((now - bucket.updatedMs) / 60_000) * limit.perMinute;
+    return { tokens: Math.min(limit.burst, bucket.tokens + added), updatedMs: now };
+  }
+
+  // Buckets that have refilled completely carry no state worth keeping.
+  private evictFull(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      const category = key.slice(0, key.indexOf("\0")) as keyof RateLimits;
+      if (this.refill(bucket, this.limits[category], now).tokens >= this.limits[category].burst) this.buckets.delete(key);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// The MCP server of agentiso: tools/list from the operations registry, tools/call validated
+// with the operation's own zod schema (so a wrong type, an unknown key or a missing field comes
+// back as isError with our message) and handed to a ToolCaller. Transport-agnostic: stdio for
+// `agentiso serve`, Streamable HTTP in the daemon.
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { AgentisoError, toAgentisoError } from "../core/errors.js";
+import { parseInput, type Operation } from "../operations/operation.js";
+import type { ToolCaller } from "./tool-caller.js";
+import { toolDefinitions } from "./tool-definitions.js";
+import { errorResult, successResult, type ToolResult } from "./tool-results.js";
+
+export interface ToolServerOptions {
+  operations: readonly Operation[];
+  call: ToolCaller;
+  version: string;
+  /** Observes every tools/call (e.g. a log line); never throws. */
+  onCall?: (name: string, outcome: { durationMs: number; error?: AgentisoError }) => void;
+}
+
+const INSTRUCTIONS = `agentiso gives you isolated Linux workspaces. Typical flow: workspace_create (or workspace_prepare for a repo + setup + "golden" snapshot), then exec / file_* / git_* inside it, snapshot to checkpoint, workspace_fork or workspace_batch_fork to branch, and workspace_destroy when done. You see only the workspaces this session created or adopted.`;
+
+// A ready MCP server (connect it to a transport).
+export function createToolServer(options: ToolServerOptions): Server {
+  const server = new Server({ name: "agentiso", version: options.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const byName = new Map(options.operations.map((op) => [op.name, op]));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolDefinitions(options.operations) }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const started = performance.now();
+    const result = await callTool(byName, options.call, request.params.name, request.params.arguments ?? {}, extra.signal);
+    options.onCall?.(request.params.name, { durationMs: performance.now() - started, ...(result.error && { error: result.error }) });
+    return result.answer;
+  });
+  return server;
+}
+
+async function callTool(
+  byName: Map<string, Operation>,
+  call: ToolCaller,
+  name: string,
+  args: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<{ answer: ToolResult; error?: AgentisoError }> {
+  try {
+    const operation = byName.get(name);
+    if (!operation) throw new AgentisoError("INVALID_INPUT", `unknown tool ${JSON.stringify(name)}: tools/list shows the available tools`);
+    // Validate here too: bad arguments are answered without waking the daemon.
+    parseInput(operation, args);
+    return { answer: successResult(await call(name, args, { signal })) };
+  } catch (err) {
+    const error = toAgentisoError(err);
+    return { answer: errorResult(error), error };
+  }
+}

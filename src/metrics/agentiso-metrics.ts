@@ -1,0 +1,89 @@
+// The daemon's Prometheus metrics, on a registry of its own (never prom-client's global one,
+// so tests and embedders can run several). Labels are bounded sets only — state, runtime,
+// operation name, error code, exec outcome — never a workspace id or a session.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface MetricsOptions {
+  /** Every workspace state, so each gets a series even at zero. */
+  states: readonly string[];
+  /** Current number of workspaces per state (read at scrape time). */
+  countByState: () => Record<string, number>;
+  /** Process metrics (cpu, memory, event loop, fds); default true. */
+  processMetrics?: boolean;
+}
+
+/** What an operation did, as the control API and the MCP servers report it. */
+export interface OperationOutcome {
+  durationMs: number;
+  error?: { code: string };
+  result?: unknown;
+  /** Set when an MCP session made the call (it then counts as a tool call). */
+  session?: string;
+}
+
+const EXEC_OPERATIONS = new Set(["exec", "exec_parallel"]);
+
+export class AgentisoMetrics {
+  readonly registry = new Registry();
+  private readonly bootSeconds: Histogram<"runtime">;
+  private readonly forkSeconds: Histogram;
+  private readonly operationSeconds: Histogram<"operation">;
+  private readonly execTotal: Counter<"outcome">;
+  private readonly errorsTotal: Counter<"operation" | "code">;
+  private readonly toolCallsTotal: Counter<"tool">;
+
+  constructor(options: MetricsOptions) {
+    const registers = [this.registry];
+    new Gauge({
+      name: "agentiso_workspaces",
+      help: "Workspaces by lifecycle state",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const counts = options.countByState();
+        for (const state of options.states) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+    this.bootSeconds = new Histogram({ name: "agentiso_boot_duration_seconds", help: "Time from start request to a ready guest agent", labelNames: ["runtime"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers });
+    this.forkSeconds = new Histogram({ name: "agentiso_fork_duration_seconds", help: "Time to fork one workspace from a snapshot (until it runs)", buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    this.operationSeconds = new Histogram({ name: "agentiso_operation_duration_seconds", help: "Duration of operations (MCP tools, control API, CLI)", labelNames: ["operation"], buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600], registers });
+    this.execTotal = new Counter({ name: "agentiso_exec_total", help: "Commands run with exec/exec_parallel by outcome (ok: exit 0, nonzero, timeout, error: not run)", labelNames: ["outcome"], registers });
+    this.errorsTotal = new Counter({ name: "agentiso_errors_total", help: "Failed operations by operation and error code", labelNames: ["operation", "code"], registers });
+    this.toolCallsTotal = new Counter({ name: "agentiso_tool_calls_total", help: "MCP tool calls by tool", labelNames: ["tool"], registers });
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  // Observers for the engine's events hooks (EngineDeps.events).
+  engineEvents() {
+    return {
+      workspaceStarted: (info: { runtime: string; durationMs: number }) => this.bootSeconds.observe({ runtime: info.runtime }, info.durationMs / 1000),
+      workspaceForked: (info: { durationMs: number }) => this.forkSeconds.observe(info.durationMs / 1000),
+    };
+  }
+
+  // Records one operation call (the control API's and the MCP server's observe hook).
+  observeOperation(name: string, outcome: OperationOutcome): void {
+    this.operationSeconds.observe({ operation: name }, outcome.durationMs / 1000);
+    if (outcome.session !== undefined) this.toolCallsTotal.inc({ tool: name });
+    if (outcome.error) this.errorsTotal.inc({ operation: name, code: outcome.error.code });
+    if (EXEC_OPERATIONS.has(name)) for (const result of execOutcomes(name, outcome)) this.execTotal.inc({ outcome: result });
+  }
+
+  // The exposition text for a scrape.
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+function execOutcomes(name: string, outcome: OperationOutcome): string[] {
+  if (outcome.error) return ["error"];
+  if (name === "exec") return [execOutcome(outcome.result)];
+  const runs = Array.isArray(outcome.result) ? (outcome.result as Array<{ ok?: boolean; result?: unknown }>) : [];
+  return runs.map((run) => (run.ok ? execOutcome(run.result) : "error"));
+}
+
+function execOutcome(result: unknown): string {
+  const exec = result as { exitCode?: number | null; timedOut?: boolean } | undefined;
+  if (exec?.timedOut) return "timeout";
+  return exec?.exitCode === 0 ? "ok" : "nonzero";
+}
