@@ -42,13 +42,18 @@ export async function startAgentProcess(options: AgentProcessOptions = {}): Prom
   });
   let stderr = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('"agent ready"')) resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('"agent ready"')) resolve();
+      });
+      void exited.then((code) => reject(new Error(`agent exited with ${code} before ready: ${stderr}`)));
     });
-    void exited.then((code) => reject(new Error(`agent exited with ${code} before ready: ${stderr}`)));
-  });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const clients: GuestClient[] = [];
   return {
     child, pid: child.pid!, dir, socketPath, exited,
