@@ -11,6 +11,7 @@ APT_PACKAGES=(
   slirp4netns nftables iproute2          # workspace networking
   qemu-system-x86 qemu-utils busybox-static  # microVM runtime
   git ca-certificates curl
+  strace util-linux e2fsprogs            # the image tests watch opencode's syscalls; mkfs.ext4 for VM disks
   prometheus                             # promtool and a real scrape in the metrics tests
 )
 

@@ -8,9 +8,9 @@ import { table } from "../format.js";
 
 export const imageCommand: CliCommand = {
   name: "image",
-  usage: "image build NAME [--force] | image ls [--json] | image import FILE --name N | image rm NAME",
+  usage: "image build NAME [--force] | image ls [--json] | image import FILE --name N [--replace] | image rm NAME",
   summary: "build (base, rust, python, node, opencode), list, import or remove images",
-  options: { name: { type: "string" }, force: { type: "boolean" } },
+  options: { name: { type: "string" }, force: { type: "boolean" }, replace: { type: "boolean" } },
   async run(ctx, values, positionals) {
     const [action, arg] = positionals;
     const library = createImageLibrary(ctx.config, ctx.logger);
@@ -33,7 +33,7 @@ export const imageCommand: CliCommand = {
         requirePositionals(this, positionals, 2);
         const name = stringValue(values, "name");
         if (!name) throw new AgentisoError("INVALID_INPUT", "image import needs --name N");
-        const info = await library.import(arg!, name);
+        const info = await library.import(arg!, name, { replace: values.replace === true });
         if (values.json) ctx.json(info.manifest);
         else ctx.out(`${info.name} imported (${formatBytes(info.manifest.sizeBytes)})\n`);
         return 0;
