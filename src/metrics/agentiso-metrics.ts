@@ -21,6 +21,7 @@ export interface OperationOutcome {
   session?: string;
 }
 
+const LINT_FAILING_DEFAULTS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 const EXEC_OPERATIONS = new Set(["exec", "exec_parallel"]);
 
 export class AgentisoMetrics {
@@ -50,7 +51,11 @@ export class AgentisoMetrics {
     this.execTotal = new Counter({ name: "agentiso_exec_total", help: "Commands run with exec/exec_parallel by outcome (ok: exit 0, nonzero, timeout, error: not run)", labelNames: ["outcome"], registers });
     this.errorsTotal = new Counter({ name: "agentiso_errors_total", help: "Failed operations by operation and error code", labelNames: ["operation", "code"], registers });
     this.toolCallsTotal = new Counter({ name: "agentiso_tool_calls_total", help: "MCP tool calls by tool", labelNames: ["tool"], registers });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named *_total fail `promtool check metrics`; the same values exist without the suffix.
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
   }
 
   // Observers for the engine's events hooks (EngineDeps.events).

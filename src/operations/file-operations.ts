@@ -49,7 +49,10 @@ export const fileWrite = defineOperation({
     .object({
       workspace: WorkspaceRef,
       path: GuestPath,
-      content: z.string().max(Math.ceil((MAX_INLINE_BYTES * 4) / 3) + 4, `content is too large: at most ${MAX_INLINE_BYTES} bytes per call (use file_transfer)`),
+      content: z
+        .string()
+        .max(Math.ceil((MAX_INLINE_BYTES * 4) / 3) + 4, `content is too large: at most ${MAX_INLINE_BYTES} bytes per call (use file_transfer)`)
+        .describe("The file's content: text, or base64 when encoding is base64"),
       encoding: Encoding,
       mode: z.number().int().min(0).max(0o7777).optional().describe("File mode, e.g. 420 (0644) or 493 (0755)"),
       append: z.boolean().optional().describe("Append instead of replacing"),
