@@ -19,6 +19,52 @@ export class ApiClient {
     return response as T;
   }
 
+  // Runs a long operation, calling onProgress for each progress line the daemon streams.
+  callStreaming<T = unknown>(operation: string, input: unknown, onProgress: (event: unknown) => void, options: { signal?: AbortSignal } = {}): Promise<T> {
+    const body = JSON.stringify({ input, ...(this.options.session !== undefined && { session: this.options.session }) });
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const req = request(
+        {
+          socketPath: this.options.socketPath,
+          method: "POST",
+          path: `/v1/operations/${operation}`,
+          agent: false,
+          headers: { "content-type": "application/json", accept: "application/x-ndjson", "content-length": Buffer.byteLength(body) },
+          ...(options.signal && { signal: options.signal }),
+        },
+        (res) => {
+          let pending = "";
+          res.on("data", (chunk: Buffer) => {
+            pending += chunk.toString("utf8");
+            const lines = pending.split("\n");
+            pending = lines.pop() ?? "";
+            for (const line of lines.filter(Boolean)) {
+              const message = JSON.parse(line) as { progress?: unknown; ok?: boolean };
+              if ("progress" in message) onProgress(message.progress);
+              else {
+                settled = true;
+                try {
+                  resolve(unwrap(message) as T);
+                } catch (err) {
+                  reject(err);
+                }
+              }
+            }
+          });
+          res.on("end", () => settled || reject(new AgentisoError("BACKEND_FAILED", `the daemon closed ${operation} without a result (did it die? see daemon.log)`)));
+          res.on("error", (err) => settled || reject(unreachable(this.options.socketPath, err)));
+        },
+      );
+      req.on("error", (err) => {
+        if (settled) return;
+        if (options.signal?.aborted) reject(new AgentisoError("CANCELLED", `${operation} was cancelled`));
+        else reject(err instanceof AgentisoError ? err : unreachable(this.options.socketPath, err));
+      });
+      req.end(body);
+    });
+  }
+
   async health(options: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
     return (await this.send("GET", "/v1/health", undefined, options)) as Record<string, unknown>;
   }

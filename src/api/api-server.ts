@@ -59,17 +59,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, byName: Map<str
   res.on("close", () => controller.abort(new AgentisoError("CANCELLED", "client went away")));
   const started = performance.now();
   const session = typeof body.session === "string" ? body.session : undefined;
+  // Long operations (orchestrate) stream progress as NDJSON lines when the client asks for it;
+  // the last line is the usual {"ok": ...} envelope.
+  const streaming = (req.headers.accept ?? "").includes("application/x-ndjson");
+  const progress = streaming ? (event: unknown) => void (res.destroyed || res.write(JSON.stringify({ progress: event }) + "\n")) : undefined;
+  if (streaming) res.writeHead(200, { "content-type": "application/x-ndjson" });
   try {
     options.admit?.(operation, session);
     const input = parseInput(operation, body.input);
-    const result = await operation.run({ services: options.services, signal: controller.signal, logger: options.logger, ...(session !== undefined && { session }) }, input);
+    const ctx = { services: options.services, signal: controller.signal, logger: options.logger, ...(session !== undefined && { session }), ...(progress && { progress }) };
+    const result = await operation.run(ctx, input);
     options.observe?.(operation.name, { durationMs: performance.now() - started, result, ...(session !== undefined && { session }) });
-    sendJson(res, 200, { ok: true, result: result ?? null });
+    if (streaming) res.end(JSON.stringify({ ok: true, result: result ?? null }) + "\n");
+    else sendJson(res, 200, { ok: true, result: result ?? null });
   } catch (err) {
     const error = toAgentisoError(err);
     options.observe?.(operation.name, { durationMs: performance.now() - started, error, ...(session !== undefined && { session }) });
     if (error.code === "INTERNAL") options.logger.error("operation failed", { operation: operation.name, err });
-    sendError(res, error);
+    if (streaming) res.end(JSON.stringify({ ok: false, error: error.toJSON() }) + "\n");
+    else sendError(res, error);
   }
 }
 

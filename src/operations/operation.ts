@@ -25,6 +25,8 @@ export interface OperationContext {
   session?: string;
   signal: AbortSignal;
   logger: Logger;
+  /** Set when the caller streams progress (control API with Accept: application/x-ndjson). */
+  progress?: (event: unknown) => void;
 }
 
 export interface Operation<I extends z.ZodType = z.ZodType, O = unknown> {

@@ -1,6 +1,7 @@
 // Every operation, in the order front doors list them. MCP tools, control-API endpoints and CLI
 // commands are all generated from (or mapped onto) this list.
 import type { Operation } from "./operation.js";
+import { orchestrateOperation } from "./orchestrate-operation.js";
 import { exec, execBackground, execParallel, setEnv } from "./exec-operations.js";
 import { fileEdit, fileList, fileRead, fileTransfer, fileWrite } from "./file-operations.js";
 import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-operations.js";
@@ -46,4 +47,5 @@ export const OPERATIONS: readonly Operation[] = [
   gitStatus,
   gitDiff,
   gitCommit,
+  orchestrateOperation,
 ] as readonly Operation[];

@@ -15,6 +15,8 @@ import { PACKAGE_ROOT } from "../../compose/engine-factory.js";
 import { stringValue, type CliCommand } from "../command.js";
 import { ensureDaemon } from "../daemon-control.js";
 
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 export const serveCommand: CliCommand = {
   name: "serve",
   usage: "serve [--session NAME]",
@@ -29,7 +31,8 @@ export const serveCommand: CliCommand = {
       call: daemonCaller(() => ensureDaemon(ctx.config, { session })),
       onCall: (tool, outcome) => ctx.logger.debug("tool call", { tool, durationMs: Math.round(outcome.durationMs), ...(outcome.error && { code: outcome.error.code }) }),
     });
-    const transport = new StdioServerTransport();
+    // The SDK's 10 MiB default would drop the connection on a large (valid) file_write.
+    const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES });
     const closed = new Promise<void>((resolve) => (server.onclose = resolve));
     // The client ends the session by closing our stdin.
     process.stdin.once("end", () => void server.close());

@@ -1,9 +1,11 @@
-// Commands outside `workspace`: init, check, daemon, image, teardown, serve (MCP on stdio).
+// Commands outside `workspace`: init, check, daemon, image, teardown, serve (MCP on stdio), orchestrate, llm-stub.
 import type { CliCommand } from "../command.js";
 import { initCommand, checkCommand } from "./setup.js";
 import { daemonCommand } from "./daemon.js";
 import { imageCommand } from "./image.js";
 import { teardownCommand } from "./teardown.js";
 import { serveCommand } from "./serve.js";
+import { orchestrateCommand } from "./orchestrate.js";
+import { llmStubCommand } from "./llm-stub.js";
 
-export const TOP_LEVEL_COMMANDS: readonly CliCommand[] = [initCommand, checkCommand, daemonCommand, imageCommand, teardownCommand, serveCommand];
+export const TOP_LEVEL_COMMANDS: readonly CliCommand[] = [initCommand, checkCommand, daemonCommand, imageCommand, teardownCommand, serveCommand, orchestrateCommand, llmStubCommand];

@@ -1,0 +1,65 @@
+// When the daemon dies mid-orchestration the CLI still owes the user a report: tasks that
+// finished keep their results, the others become status error with the reason, and the
+// workers left behind are destroyed through a fresh daemon.
+import type { AgentisoError } from "../core/errors.js";
+import { zeroUsage, addUsage } from "../llm/token-usage.js";
+import type { OrchestrationReport } from "../orchestrator/orchestrator.js";
+import { writeReport } from "../orchestrator/report-writer.js";
+import type { TaskResult } from "../orchestrator/task-result.js";
+import type { CliContext } from "./cli-context.js";
+import type { OrchestrateProgress } from "./orchestrate-progress.js";
+import { ensureDaemon } from "./daemon-control.js";
+
+export async function writePartialReport(ctx: CliContext, resultsDir: string, progress: OrchestrateProgress, error: AgentisoError): Promise<string> {
+  const reason = `ERROR: ${error.message}`;
+  const tasks: TaskResult[] = [...progress.tasks.entries()].map(([name, line]) => line.result ?? unfinished(name, line.worker, reason));
+  await destroyLeftovers(ctx, [...progress.workers]);
+  const report: OrchestrationReport = {
+    id: "partial",
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    cancelled: true,
+    golden: { workspace: progress.golden ?? "", snapshot: "", commit: "" },
+    model: { provider: "", model: "", keyMode: "" },
+    tasks,
+    totals: {
+      tokens: tasks.reduce((sum, t) => addUsage(sum, t.tokens), zeroUsage()),
+      costUsd: tasks.reduce((sum, t) => sum + t.costUsd, 0),
+      succeeded: tasks.filter((t) => t.status === "succeeded").length,
+      failed: tasks.filter((t) => t.status !== "succeeded").length,
+    },
+    merge: [],
+  };
+  return writeReport(resultsDir, report);
+}
+
+function unfinished(name: string, worker: string | undefined, reason: string): TaskResult {
+  return {
+    name,
+    status: "error",
+    reason,
+    summary: "",
+    toolCalls: [],
+    tokens: zeroUsage(),
+    opencodeTokens: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 },
+    costUsd: 0,
+    durationMs: 0,
+    filesChanged: [],
+    patch: "",
+    ...(worker !== undefined && { worker }),
+    exitCode: null,
+    steps: 0,
+  };
+}
+
+// The workers of unfinished tasks outlived the daemon (it adopts them on restart): remove them.
+async function destroyLeftovers(ctx: CliContext, workers: string[]): Promise<void> {
+  if (workers.length === 0) return;
+  try {
+    // A new daemon: the old one died (the context's client points at its dead socket).
+    const client = await ensureDaemon(ctx.config);
+    for (const worker of workers) await client.call("workspace_destroy", { workspace: worker }).catch(() => {});
+  } catch (err) {
+    ctx.err(`agentiso: could not destroy the workers ${workers.join(", ")}: ${(err as Error).message}\n`);
+  }
+}

@@ -1,0 +1,150 @@
+// golden → fork → run opencode → collect → report → merge. Runs inside the daemon (it owns the
+// engine and the guest connections the LLM tunnels ride on); front doors stream its progress.
+import { randomBytes } from "node:crypto";
+import { AgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { Engine } from "../engine/engine.js";
+import type { GuestClient } from "../guest/guest-client.js";
+import { LlmProxy } from "../llm/proxy.js";
+import { addUsage, zeroUsage, type TokenUsage } from "../llm/token-usage.js";
+import { prepareGolden, reuseGolden, type GoldenWorkspace } from "./golden.js";
+import { mergeBranchPerTask, type MergeResult } from "./merge.js";
+import { resolveModel } from "./model-provider.js";
+import { isHostPath, taskTimeoutMs, type Plan } from "./plan.js";
+import { errorResult, runTask } from "./task-runner.js";
+import type { ProgressEvent, TaskResult } from "./task-result.js";
+import { parseSizeBytes } from "../config/size.js";
+
+export interface OrchestrateOptions {
+  apiKey?: string;
+  maxParallel?: number;
+  keepWorkers?: boolean;
+  owner?: string;
+  signal: AbortSignal;
+  logger: Logger;
+  progress?: (event: ProgressEvent) => void;
+  onEvents?: (task: string, ndjson: string) => void;
+}
+
+export interface OrchestrationReport {
+  id: string;
+  startedAt: string;
+  durationMs: number;
+  cancelled: boolean;
+  golden: { workspace: string; snapshot: string; commit: string; repo?: string };
+  model: { provider: string; model: string; keyMode: string };
+  tasks: TaskResult[];
+  totals: { tokens: TokenUsage; costUsd: number; succeeded: number; failed: number };
+  merge: MergeResult[];
+}
+
+// Runs the whole plan; resolves with the report even when tasks fail or the run is cancelled.
+export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, options: OrchestrateOptions): Promise<OrchestrationReport> {
+  const id = randomBytes(3).toString("hex");
+  const startedAt = new Date();
+  const progress = options.progress ?? (() => {});
+  await using model = await resolveModel(plan, options.apiKey, options.logger);
+  const proxy = new LlmProxy({ provider: model.provider, logger: options.logger });
+  let golden: GoldenWorkspace | undefined;
+  const builtGolden = plan.golden.workspace === undefined;
+  try {
+    golden = await goldenFor(engine, plan, options, id, progress);
+    progress({ type: "golden_ready", workspace: golden.workspace.name, snapshot: golden.snapshot, commit: golden.commit });
+    const tasks = await runAll(engine, plan, golden, proxy, model.opencode, options, id, progress);
+    const merge = plan.run.merge === "branch-per-task" ? await mergeBranchPerTask(engine, plan, golden, tasks, progress, options.signal) : [];
+    return report(id, startedAt, plan, golden, tasks, merge, options.signal.aborted);
+  } finally {
+    await proxy.close();
+    // Branches of a URL repo live in the golden workspace's repository: it must stay then.
+    const branchesInGolden = plan.run.merge === "branch-per-task" && !(plan.golden.repo !== undefined && isHostPath(plan.golden.repo));
+    if (golden && builtGolden && !plan.golden.keep && !branchesInGolden) {
+      await engine.workspaces.destroy(golden.workspace.id).catch((err: unknown) => options.logger.warn("golden destroy failed", { workspace: golden?.workspace.name, err }));
+    }
+  }
+}
+
+async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: OrchestrateOptions, id: string, progress: (e: ProgressEvent) => void): Promise<GoldenWorkspace> {
+  if (plan.golden.workspace !== undefined) return reuseGolden(engine, plan.golden.workspace, plan.golden.snapshot, options.signal);
+  return prepareGolden(engine, {
+    image: plan.golden.image,
+    repo: plan.golden.repo!,
+    repoIsHostPath: isHostPath(plan.golden.repo!),
+    setup: plan.golden.setup,
+    name: `golden-${id}`,
+    snapshot: plan.golden.snapshot,
+    network: plan.golden.network,
+    memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
+    ...(options.owner !== undefined && { owner: options.owner }),
+    signal: options.signal,
+    onStep: (step) => progress({ type: "golden", step }),
+  });
+}
+
+// A pool of max_parallel runners over the task queue; cancelled tasks still get a result.
+async function runAll(
+  engine: Engine<GuestClient>,
+  plan: Plan,
+  golden: GoldenWorkspace,
+  proxy: LlmProxy,
+  opencode: { kind: "openai-compatible" | "openai" | "anthropic"; model: string },
+  options: OrchestrateOptions,
+  id: string,
+  progress: (e: ProgressEvent) => void,
+): Promise<TaskResult[]> {
+  const key = plan.model.key_mode === "env" && options.apiKey && plan.model.api_key_env ? { envVar: plan.model.api_key_env, value: options.apiKey } : undefined;
+  const ctx = {
+    engine,
+    golden,
+    proxy,
+    provider: opencode,
+    keyMode: plan.model.key_mode,
+    ...(key && { key }),
+    ...(plan.model.max_tokens_per_task !== undefined && { maxTokens: plan.model.max_tokens_per_task }),
+    timeoutMs: taskTimeoutMs(plan),
+    memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
+    workerPrefix: `w${id}`,
+    keepWorkers: options.keepWorkers ?? plan.run.keep_workers,
+    ...(options.owner !== undefined && { owner: options.owner }),
+    logger: options.logger,
+    signal: options.signal,
+    progress,
+    ...(options.onEvents && { onEvents: options.onEvents }),
+  };
+  for (const task of plan.task) progress({ type: "task_state", task: task.name, state: "queued" });
+  const results = new Map<string, TaskResult>();
+  const queue = [...plan.task];
+  const parallel = Math.min(options.maxParallel ?? plan.run.max_parallel, plan.task.length);
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      for (let task = queue.shift(); task; task = queue.shift()) {
+        const result = options.signal.aborted ? errorResult(task, undefined, "CANCELLED: the orchestration was cancelled before this task started", 0) : await runTask(ctx, task);
+        results.set(task.name, result);
+        progress({ type: "task_done", task: task.name, result });
+      }
+    }),
+  );
+  return plan.task.map((t) => results.get(t.name)!);
+}
+
+function report(id: string, startedAt: Date, plan: Plan, golden: GoldenWorkspace, tasks: TaskResult[], merge: MergeResult[], cancelled: boolean): OrchestrationReport {
+  return {
+    id,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    cancelled,
+    golden: { workspace: golden.workspace.name, snapshot: golden.snapshot, commit: golden.commit, ...(plan.golden.repo !== undefined && { repo: plan.golden.repo }) },
+    model: { provider: plan.model.provider, model: plan.model.model, keyMode: plan.model.key_mode },
+    tasks,
+    totals: {
+      tokens: tasks.reduce((sum, t) => addUsage(sum, t.tokens), zeroUsage()),
+      costUsd: tasks.reduce((sum, t) => sum + t.costUsd, 0),
+      succeeded: tasks.filter((t) => t.status === "succeeded").length,
+      failed: tasks.filter((t) => t.status !== "succeeded").length,
+    },
+    merge,
+  };
+}
+
+export function assertNotCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new AgentisoError("CANCELLED", "the orchestration was cancelled");
+}

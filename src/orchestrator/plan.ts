@@ -1,0 +1,119 @@
+// The orchestration plan (PLAN.toml): where the golden workspace comes from, which model the
+// workers use and how, and the tasks. Parsed and validated once; everything after works on
+// the typed Plan. docs/orchestrate.md documents every field with a full example.
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+import { AgentisoError } from "../core/errors.js";
+import { parseDurationMs } from "../config/size.js";
+
+const TaskName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "task names use a-z 0-9 _ . - (they name patches and branches)");
+
+const GoldenSchema = z
+  .object({
+    image: z.string().default("opencode").describe("image to build the golden workspace from"),
+    repo: z.string().optional().describe("git URL or host path of the repository to clone into /workspace"),
+    setup: z.array(z.string()).default([]).describe("shell commands run in /workspace, in order (install dependencies)"),
+    network: z.enum(["none", "egress"]).default("egress").describe("network while cloning and running setup"),
+    workspace: z.string().optional().describe("reuse this existing workspace instead of building one"),
+    snapshot: z.string().default("golden").describe("snapshot that workers fork from"),
+    keep: z.boolean().default(false).describe("keep the golden workspace after the run (to reuse it next time with golden.workspace)"),
+  })
+  .strict();
+
+const ModelSchema = z
+  .object({
+    provider: z.enum(["stub", "openai-compatible", "openai", "anthropic"]).default("stub"),
+    base_url: z.string().url().optional().describe("provider API base, e.g. https://api.openai.com/v1"),
+    model: z.string().default("stub-model"),
+    api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().describe("host environment variable holding the key"),
+    key_mode: z.enum(["proxy", "env"]).default("proxy").describe("proxy: the key never enters a worker; env: injected with set_env"),
+    stub_script: z.string().optional().describe("stub provider only: JSON script of scripted replies"),
+    max_tokens_per_task: z.number().int().positive().optional().describe("the proxy refuses further requests of a task past this"),
+  })
+  .strict();
+
+const RunSchema = z
+  .object({
+    max_parallel: z.number().int().min(1).max(64).default(4),
+    timeout: z.union([z.string(), z.number()]).default("10m").describe('per task, e.g. "90s", "10m"'),
+    merge: z.enum(["none", "branch-per-task"]).default("none"),
+    memory: z.string().default("1G").describe("memory per worker (opencode needs about 1 GiB)"),
+    keep_workers: z.boolean().default(false),
+  })
+  .strict();
+
+const TaskSchema = z
+  .object({
+    name: TaskName,
+    prompt: z.string().min(1),
+    workdir: z.string().default("/workspace").describe("where opencode runs inside the worker"),
+  })
+  .strict();
+
+export const PlanSchema = z
+  .object({
+    golden: GoldenSchema.default({ image: "opencode", setup: [], network: "egress", snapshot: "golden", keep: false }),
+    model: ModelSchema.default({ provider: "stub", model: "stub-model", key_mode: "proxy" }),
+    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false }),
+    task: z.array(TaskSchema).min(1, "a plan needs at least one [[task]]"),
+  })
+  .strict()
+  .superRefine((plan, ctx) => {
+    const names = plan.task.map((t) => t.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) ctx.addIssue({ code: "custom", path: ["task"], message: `task name ${duplicate} is used twice` });
+    if (plan.model.provider !== "stub" && !plan.model.base_url && plan.model.provider === "openai-compatible") {
+      ctx.addIssue({ code: "custom", path: ["model", "base_url"], message: "openai-compatible providers need base_url" });
+    }
+    if (plan.model.provider !== "stub" && !plan.model.api_key_env) {
+      ctx.addIssue({ code: "custom", path: ["model", "api_key_env"], message: "name the environment variable that holds the key" });
+    }
+    if (!plan.golden.workspace && !plan.golden.repo) {
+      ctx.addIssue({ code: "custom", path: ["golden"], message: "give golden.repo (to build a golden workspace) or golden.workspace (to reuse one)" });
+    }
+  });
+
+export type Plan = z.output<typeof PlanSchema>;
+export type PlanTask = Plan["task"][number];
+
+// Validates a plan object; host paths in it (repo, stub_script) are made absolute against baseDir.
+export function parsePlan(raw: unknown, baseDir: string): Plan {
+  const parsed = PlanSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(plan)"}: ${i.message}`).join("; ");
+    throw new AgentisoError("INVALID_INPUT", `invalid plan: ${issues}`);
+  }
+  const plan = parsed.data;
+  parseDurationMs(plan.run.timeout);
+  if (plan.golden.repo && isHostPath(plan.golden.repo) && !isAbsolute(plan.golden.repo)) plan.golden.repo = resolve(baseDir, plan.golden.repo);
+  if (plan.model.stub_script && !isAbsolute(plan.model.stub_script)) plan.model.stub_script = resolve(baseDir, plan.model.stub_script);
+  return plan;
+}
+
+// Reads and validates PLAN.toml.
+export async function loadPlanFile(path: string): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new AgentisoError("NOT_FOUND", `cannot read plan ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (err) {
+    throw new AgentisoError("INVALID_INPUT", `plan ${path} is not valid TOML: ${(err as Error).message}`);
+  }
+  return parsePlan(raw, dirname(resolve(path)));
+}
+
+/** A repo spec that is not a URL (scheme://, or git@host:path) is a host path. */
+export function isHostPath(repo: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[^/]+@[^/]+:/.test(repo);
+}
+
+export function taskTimeoutMs(plan: Plan): number {
+  return parseDurationMs(plan.run.timeout);
+}

@@ -1,0 +1,36 @@
+// What one task produced, as written to report.json, and the progress events a front door
+// shows while the run goes on.
+import type { OpencodeToolCall } from "./opencode/parse-events.js";
+import type { TokenUsage } from "../llm/token-usage.js";
+
+export type TaskStatus = "succeeded" | "failed" | "timeout" | "error";
+
+export interface TaskResult {
+  name: string;
+  status: TaskStatus;
+  /** Why it did not succeed (empty on success). */
+  reason: string;
+  /** The model's final answer. */
+  summary: string;
+  toolCalls: Array<Pick<OpencodeToolCall, "tool" | "status"> & { title?: string; error?: string }>;
+  /** Tokens the provider billed for the task (metered by the proxy; includes title generation). */
+  tokens: TokenUsage;
+  /** Tokens opencode itself reported over its steps. */
+  opencodeTokens: { input: number; output: number; reasoning: number; cacheRead: number; cacheWrite: number };
+  costUsd: number;
+  durationMs: number;
+  filesChanged: string[];
+  /** The patch (git diff against the golden commit). */
+  patch: string;
+  worker?: string;
+  exitCode: number | null;
+  steps: number;
+  sessionId?: string;
+}
+
+export type ProgressEvent =
+  | { type: "golden"; step: string }
+  | { type: "golden_ready"; workspace: string; snapshot: string; commit: string }
+  | { type: "task_state"; task: string; state: "queued" | "forking" | "running" | "collecting"; worker?: string; tokens?: number }
+  | { type: "task_done"; task: string; result: TaskResult }
+  | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string };
