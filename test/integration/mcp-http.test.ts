@@ -10,7 +10,10 @@ import { ensureImage } from "../support/base-image.js";
 import { tcpHttpClient, unixHttpClient } from "./mcp-clients.js";
 import { describeToolSuite, realDaemonSkip } from "./mcp-tool-suite.js";
 
-describeToolSuite("MCP over Streamable HTTP on the daemon's unix socket", (cli) => unixHttpClient(join(cli.home, "agentiso.sock")));
+describeToolSuite("MCP over Streamable HTTP on the daemon's unix socket", async (cli) => {
+  await cli.ok(["daemon"]); // the socket exists once the daemon runs
+  return unixHttpClient(join(cli.home, "agentiso.sock"));
+});
 
 describe("MCP over TCP with a bearer token, session identity and rate limits", { skip: realDaemonSkip, timeout: 600_000 }, () => {
   const token = randomBytes(24).toString("hex");
