@@ -15,7 +15,7 @@ import { HttpMcpEndpoint } from "../mcp/http-mcp.js";
 import { RateLimiter } from "../mcp/rate-limiter.js";
 import type { Operation, OperationServices } from "../operations/operation.js";
 import { OPERATIONS } from "../operations/registry.js";
-import { AgentisoMetrics } from "../metrics/agentiso-metrics.js";
+import { createMetrics, type AgentisoMetrics } from "../metrics/agentiso-metrics.js";
 import { parseListenAddress } from "../metrics/listen-address.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/metrics-server.js";
 import { createImageLibrary, PACKAGE_ROOT } from "./engine-factory.js";
@@ -31,11 +31,19 @@ export class DaemonFrontDoors {
   private metricsServer: MetricsServer | undefined;
   private mcpTcpPort: number | undefined;
 
-  constructor(
+  // Builds the metrics registry (prom-client is loaded here, not at CLI start) and the rate limiter.
+  static async create(config: Config, logger: Logger): Promise<DaemonFrontDoors> {
+    const doors: { ref?: DaemonFrontDoors } = {};
+    const metrics = await createMetrics({ states: WORKSPACE_STATES, countByState: () => doors.ref?.countByState() ?? {} });
+    return (doors.ref = new DaemonFrontDoors(config, logger, metrics));
+  }
+
+  private constructor(
     private readonly config: Config,
     private readonly logger: Logger,
+    metrics: AgentisoMetrics,
   ) {
-    this.metrics = new AgentisoMetrics({ states: WORKSPACE_STATES, countByState: () => this.countByState() });
+    this.metrics = metrics;
     this.events = this.metrics.engineEvents();
     this.limiter = new RateLimiter(config.limits);
   }

@@ -24,7 +24,7 @@ export function controlSocketOf(config: Config): string {
 // Runs until SIGTERM/SIGINT or a shutdown request; resolves with the exit code.
 export async function runDaemon(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<number> {
   // MCP over HTTP, /metrics and rate limits (daemon-front-doors.ts); its events feed the metrics.
-  const doors = new DaemonFrontDoors(config, logger);
+  const doors = await DaemonFrontDoors.create(config, logger);
   const { engine, report } = await openEngine(config, logger, { events: doors.events });
   logger.info("engine opened", { home: config.home, ...report });
   const services: OperationServices = doors.servicesFor(engine);

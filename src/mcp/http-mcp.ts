@@ -7,7 +7,7 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -18,6 +18,8 @@ import { createToolServer } from "./tool-server.js";
 export const MCP_PATH = "/mcp";
 export const SESSION_HEADER = "x-agentiso-session";
 const MAX_BODY_BYTES = 48 * 1024 * 1024;
+// Loaded on first use: `agentiso serve` shares this bundle and must start fast without it.
+const loadTransport = () => import("@modelcontextprotocol/sdk/server/streamableHttp.js");
 
 export interface HttpMcpOptions extends LocalInvokerOptions {
   version: string;
@@ -80,11 +82,12 @@ export class HttpMcpEndpoint {
     if (identity !== undefined && (typeof identity !== "string" || !isValidName(identity))) {
       return sendRpcError(res, 400, `${SESSION_HEADER} must be 1-63 characters from a-z 0-9 _ . - starting with a letter or digit`);
     }
-    const transport = this.newSession(identity);
+    const transport = await this.newSession(identity);
     return transport.handleRequest(req, res, body);
   }
 
-  private newSession(identity: string | undefined): StreamableHTTPServerTransport {
+  private async newSession(identity: string | undefined): Promise<StreamableHTTPServerTransport> {
+    const { StreamableHTTPServerTransport } = await loadTransport();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => void this.transports.set(id, transport),

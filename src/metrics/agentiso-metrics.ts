@@ -1,7 +1,9 @@
 // The daemon's Prometheus metrics, on a registry of its own (never prom-client's global one,
 // so tests and embedders can run several). Labels are bounded sets only — state, runtime,
 // operation name, error code, exec outcome — never a workspace id or a session.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Counter, Histogram, Registry } from "prom-client";
+
+type PromClient = typeof import("prom-client");
 
 export interface MetricsOptions {
   /** Every workspace state, so each gets a series even at zero. */
@@ -24,8 +26,13 @@ export interface OperationOutcome {
 const LINT_FAILING_DEFAULTS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 const EXEC_OPERATIONS = new Set(["exec", "exec_parallel"]);
 
+// Loads prom-client on demand (the CLI bundle must not pay for it on every start) and builds the metrics.
+export async function createMetrics(options: MetricsOptions): Promise<AgentisoMetrics> {
+  return new AgentisoMetrics(await import("prom-client"), options);
+}
+
 export class AgentisoMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly bootSeconds: Histogram<"runtime">;
   private readonly forkSeconds: Histogram;
   private readonly operationSeconds: Histogram<"operation">;
@@ -33,7 +40,9 @@ export class AgentisoMetrics {
   private readonly errorsTotal: Counter<"operation" | "code">;
   private readonly toolCallsTotal: Counter<"tool">;
 
-  constructor(options: MetricsOptions) {
+  constructor(prom: PromClient, options: MetricsOptions) {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom;
+    this.registry = new Registry();
     const registers = [this.registry];
     new Gauge({
       name: "agentiso_workspaces",

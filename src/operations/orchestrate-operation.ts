@@ -20,8 +20,8 @@ export const orchestrateOperation = defineOperation({
       baseDir: z.string().min(1).describe("Directory relative host paths in the plan are resolved against"),
       resultsDir: z.string().min(1).describe("Where report.json, report.md and the patches go (MCP sessions: relative to the transfer dir)"),
       apiKey: z.string().min(1).max(16384).optional().describe("The model's key (the value of the plan's api_key_env); never stored or logged"),
-      maxParallel: z.number().int().min(1).max(64).optional(),
-      keepWorkers: z.boolean().optional(),
+      maxParallel: z.number().int().min(1).max(64).optional().describe("How many workers run at once (default: the plan's run.max_parallel)"),
+      keepWorkers: z.boolean().optional().describe("Keep the worker workspaces after the run to inspect them (default: the plan's run.keep_workers, false)"),
     })
     .strict(),
   run: async (ctx, input): Promise<{ reportPath: string; report: OrchestrationReport }> => {

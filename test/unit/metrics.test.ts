@@ -5,15 +5,15 @@ import assert from "node:assert/strict";
 import { AgentisoError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { runCommand } from "../../src/core/run-command.js";
-import { AgentisoMetrics } from "../../src/metrics/agentiso-metrics.js";
+import { createMetrics } from "../../src/metrics/agentiso-metrics.js";
 import { parseListenAddress } from "../../src/metrics/listen-address.js";
 import { startMetricsServer } from "../../src/metrics/metrics-server.js";
 import { hasCommand, requires } from "../support/prereq.js";
 
 const STATES = ["creating", "running", "stopped", "failed"];
 
-function sampleMetrics(counts: Record<string, number> = { running: 2, stopped: 1 }) {
-  const metrics = new AgentisoMetrics({ states: STATES, countByState: () => counts });
+async function sampleMetrics(counts: Record<string, number> = { running: 2, stopped: 1 }) {
+  const metrics = await createMetrics({ states: STATES, countByState: () => counts });
   const events = metrics.engineEvents();
   events.workspaceStarted({ runtime: "container", durationMs: 180 });
   events.workspaceForked({ durationMs: 25 });
@@ -33,13 +33,13 @@ function valueOf(text: string, series: string): number | undefined {
 describe("metrics", () => {
   test("workspaces are counted by state at scrape time, every state present even at zero", async () => {
     const counts: Record<string, number> = { running: 2 };
-    const { body } = await sampleMetrics(counts).text();
+    const { body } = await (await sampleMetrics(counts)).text();
     assert.equal(valueOf(body, 'agentiso_workspaces{state="running"}'), 2);
     assert.equal(valueOf(body, 'agentiso_workspaces{state="failed"}'), 0);
   });
 
   test("exec outcomes, errors by operation and code, tool calls by tool and the duration histograms are recorded", async () => {
-    const { body } = await sampleMetrics().text();
+    const { body } = await (await sampleMetrics()).text();
     assert.equal(valueOf(body, 'agentiso_exec_total{outcome="ok"}'), 2);
     assert.equal(valueOf(body, 'agentiso_exec_total{outcome="nonzero"}'), 1);
     assert.equal(valueOf(body, 'agentiso_exec_total{outcome="timeout"}'), 1);
@@ -52,7 +52,7 @@ describe("metrics", () => {
   });
 
   test("no label value is ever an id, a session or a message", async () => {
-    const { body } = await sampleMetrics().text();
+    const { body } = await (await sampleMetrics()).text();
     const labelValues = [...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
     for (const value of labelValues) assert.doesNotMatch(value, /s1|0a1b2c|no workspace/);
     const labelNames = new Set([...body.matchAll(/[{,](\w+)="/g)].map((m) => m[1]));
@@ -60,13 +60,13 @@ describe("metrics", () => {
   });
 
   test("the exposition text passes promtool check metrics", { skip: requires(hasCommand("promtool")) }, async () => {
-    const { body } = await sampleMetrics().text();
+    const { body } = await (await sampleMetrics()).text();
     const result = await runCommand(["promtool", "check", "metrics"], { input: body, check: false });
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
   });
 
   test("the metrics server answers GET /metrics on a free loopback port and 404 elsewhere", async () => {
-    await using server = await startMetricsServer(sampleMetrics(), { host: "127.0.0.1", port: 0 }, silentLogger);
+    await using server = await startMetricsServer(await sampleMetrics(), { host: "127.0.0.1", port: 0 }, silentLogger);
     assert.equal(server.address.address, "127.0.0.1");
     const response = await fetch(`http://127.0.0.1:${server.address.port}/metrics`);
     assert.equal(response.status, 200);
