@@ -13,6 +13,7 @@ import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { isValidName } from "../core/names.js";
 import { localInvoker, type LocalInvokerOptions } from "./operation-invoker.js";
+import { describeOversized, oversizedAnswer, type OversizedMessage } from "./oversize-guard.js";
 import { createToolServer } from "./tool-server.js";
 
 export const MCP_PATH = "/mcp";
@@ -71,7 +72,14 @@ export class HttpMcpEndpoint {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const sessionId = req.headers["mcp-session-id"];
     const body = req.method === "POST" ? await readJson(req) : undefined;
-    if (body instanceof AgentisoError) return sendRpcError(res, body.code === "INVALID_INPUT" ? 413 : 400, body.message, {}, -32700);
+    if (body instanceof AgentisoError) return sendRpcError(res, 400, body.message, {}, -32700);
+    if (body instanceof OversizedBody) {
+      // Answered like any failed call (isError for tools/call), so the client's session goes on.
+      const answer = oversizedAnswer(body.message, MAX_BODY_BYTES);
+      if (answer === undefined) return sendRpcError(res, 413, `MCP request body over ${MAX_BODY_BYTES} bytes`);
+      res.writeHead(200, { "content-type": "application/json" }).end(answer);
+      return;
+    }
     if (typeof sessionId === "string") {
       const transport = this.transports.get(sessionId);
       if (!transport) return sendRpcError(res, 404, `unknown MCP session ${sessionId}: initialize a new session`);
@@ -102,23 +110,30 @@ export class HttpMcpEndpoint {
   }
 }
 
-// The parsed body, or an error to answer with (too large, not JSON). An oversized body is
-// drained, not stored, so the client still gets the answer.
+/** A body over MAX_BODY_BYTES: only its first and last bytes were kept. */
+class OversizedBody {
+  constructor(readonly message: OversizedMessage) {}
+}
+
+// The parsed body, an OversizedBody, or an error to answer with (not JSON). An oversized body
+// is drained, not stored, so the client still gets an answer.
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tail = Buffer.alloc(0);
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else tail = Buffer.concat([tail, chunk]).subarray(-1024);
     });
     req.on("error", reject);
     req.on("end", () => {
-      if (size > MAX_BODY_BYTES) return resolve(new AgentisoError("INVALID_INPUT", `MCP request body over ${MAX_BODY_BYTES} bytes: send large files with file_transfer`));
+      if (size > MAX_BODY_BYTES) return resolve(new OversizedBody(describeOversized(Buffer.concat(chunks.slice(0, 4)), tail, size)));
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown);
       } catch (err) {
-        resolve(new AgentisoError("BACKEND_FAILED", `MCP request body is not JSON: ${(err as Error).message}`));
+        resolve(new AgentisoError("INVALID_INPUT", `MCP request body is not JSON: ${(err as Error).message}`));
       }
     });
   });

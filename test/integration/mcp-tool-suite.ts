@@ -194,6 +194,13 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness) => P
       assert.equal((await mcp.call<Ws[]>("workspace_list")).length, 1);
     });
 
+    test("a message over the server's size limit (70 MiB) is answered with isError and the session goes on", async () => {
+      const failure = await mcp.fails("file_write", { workspace: ws, path: "/huge", content: "x".repeat(70 * 1024 * 1024) });
+      assert.equal(failure.code, "INVALID_INPUT");
+      assert.match(failure.text, /over the \d+-byte limit.*file_transfer/);
+      assert.equal((await mcp.call<{ stdout: string }>("exec", { workspace: ws, command: "echo alive" })).stdout, "alive\n");
+    });
+
     test("workspace_adopt takes over a workspace created outside any session", async () => {
       const orphan = await cli.json<Ws>(["workspace", "create", "--name", `${ws}-cli`, "--memory", "128M"]);
       assert.equal((await mcp.fails("workspace_info", { workspace: orphan.id })).code, "NOT_FOUND");

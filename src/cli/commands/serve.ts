@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { assertValidName } from "../../core/names.js";
 import { daemonCaller } from "../../mcp/daemon-caller.js";
+import { OversizeGuard, oversizedAnswer } from "../../mcp/oversize-guard.js";
 import { createToolServer } from "../../mcp/tool-server.js";
 import { OPERATIONS } from "../../operations/registry.js";
 import { PACKAGE_ROOT } from "../../compose/engine-factory.js";
@@ -31,11 +32,16 @@ export const serveCommand: CliCommand = {
       call: daemonCaller(() => ensureDaemon(ctx.config, { session })),
       onCall: (tool, outcome) => ctx.logger.debug("tool call", { tool, durationMs: Math.round(outcome.durationMs), ...(outcome.error && { code: outcome.error.code }) }),
     });
-    // The SDK's 10 MiB default would drop the connection on a large (valid) file_write.
-    const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES });
+    // Oversized lines are answered here instead of closing the connection (the SDK's reaction).
+    const guard = new OversizeGuard(MAX_MESSAGE_BYTES, (message) => {
+      const answer = oversizedAnswer(message, MAX_MESSAGE_BYTES);
+      if (answer) process.stdout.write(answer);
+    });
+    process.stdin.pipe(guard);
+    const transport = new StdioServerTransport(guard, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES + 1 });
     const closed = new Promise<void>((resolve) => (server.onclose = resolve));
     // The client ends the session by closing our stdin.
-    process.stdin.once("end", () => void server.close());
+    guard.once("end", () => void server.close());
     await server.connect(transport);
     ctx.logger.debug("mcp serve ready", { session });
     await closed;
