@@ -19,6 +19,7 @@ import { createToolServer } from "./tool-server.js";
 export const MCP_PATH = "/mcp";
 export const SESSION_HEADER = "x-agentiso-session";
 const MAX_BODY_BYTES = 48 * 1024 * 1024;
+const IDLE_SESSION_MS = 6 * 3600 * 1000;
 // Loaded on first use: `agentiso serve` shares this bundle and must start fast without it.
 const loadTransport = () => import("@modelcontextprotocol/sdk/server/streamableHttp.js");
 
@@ -29,6 +30,7 @@ export interface HttpMcpOptions extends LocalInvokerOptions {
 
 export class HttpMcpEndpoint {
   private readonly transports = new Map<string, StreamableHTTPServerTransport>();
+  private readonly lastSeenMs = new Map<string, number>();
   private tcp: Server | undefined;
 
   constructor(private readonly options: HttpMcpOptions) {}
@@ -83,6 +85,7 @@ export class HttpMcpEndpoint {
     if (typeof sessionId === "string") {
       const transport = this.transports.get(sessionId);
       if (!transport) return sendRpcError(res, 404, `unknown MCP session ${sessionId}: initialize a new session`);
+      this.lastSeenMs.set(sessionId, Date.now());
       return transport.handleRequest(req, res, body);
     }
     if (req.method !== "POST" || !isInitializeRequest(body)) return sendRpcError(res, 400, "send an initialize request first (no Mcp-Session-Id header)");
@@ -90,18 +93,30 @@ export class HttpMcpEndpoint {
     if (identity !== undefined && (typeof identity !== "string" || !isValidName(identity))) {
       return sendRpcError(res, 400, `${SESSION_HEADER} must be 1-63 characters from a-z 0-9 _ . - starting with a letter or digit`);
     }
+    this.closeIdleSessions();
     const transport = await this.newSession(identity);
     return transport.handleRequest(req, res, body);
+  }
+
+  // Clients that vanish without DELETE leave sessions behind; drop those idle for long (their
+  // workspaces stay owned: ownership is the identity, not the MCP session object).
+  private closeIdleSessions(): void {
+    const cutoff = Date.now() - IDLE_SESSION_MS;
+    for (const [id, seen] of this.lastSeenMs) if (seen < cutoff) void this.transports.get(id)?.close();
   }
 
   private async newSession(identity: string | undefined): Promise<StreamableHTTPServerTransport> {
     const { StreamableHTTPServerTransport } = await loadTransport();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void this.transports.set(id, transport),
+      onsessioninitialized: (id) => {
+        this.transports.set(id, transport);
+        this.lastSeenMs.set(id, Date.now());
+      },
     });
     transport.onclose = () => {
       if (transport.sessionId) this.transports.delete(transport.sessionId);
+      if (transport.sessionId) this.lastSeenMs.delete(transport.sessionId);
     };
     const session = () => identity ?? `mcp-${transport.sessionId ?? "pending"}`;
     const server = createToolServer({ operations: this.options.operations, version: this.options.version, call: localInvoker(this.options, session) });
