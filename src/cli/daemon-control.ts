@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { ApiClient } from "../api/api-client.js";
 import type { Config } from "../config/config.js";
 import { AgentisoError } from "../core/errors.js";
+import { EXIT_CODES } from "./exit-codes.js";
 
 export function controlSocketPath(config: Config): string {
   return join(config.home, "agentiso.sock");
@@ -30,11 +31,23 @@ export async function isDaemonRunning(config: Config): Promise<boolean> {
 export async function ensureDaemon(config: Config, options: { session?: string; startTimeoutMs?: number } = {}): Promise<ApiClient> {
   const client = new ApiClient({ socketPath: controlSocketPath(config), ...(options.session !== undefined && { session: options.session }) });
   if (await isDaemonRunning(config)) return client;
-  await startDaemonInBackground(config, options.startTimeoutMs ?? 120_000);
+  const timeoutMs = options.startTimeoutMs ?? 120_000;
+  const outcome = await startDaemonInBackground(config, timeoutMs);
+  // Two CLIs may race to start the daemon: the loser's child exits with CONFLICT while the
+  // winner's is still opening the engine. Wait for the winner to answer.
+  if (outcome === "lost-race") await waitUntilRunning(config, timeoutMs);
   return client;
 }
 
-async function startDaemonInBackground(config: Config, timeoutMs: number): Promise<void> {
+async function waitUntilRunning(config: Config, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isDaemonRunning(config))) {
+    if (Date.now() > deadline) throw new AgentisoError("TIMEOUT", `no daemon answered on ${controlSocketPath(config)} within ${timeoutMs} ms (see ${daemonLogPath(config)})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function startDaemonInBackground(config: Config, timeoutMs: number): Promise<"started" | "lost-race"> {
   ensureStateDir(config.home);
   const log = openSync(daemonLogPath(config), "a", 0o600);
   // The running CLI entry (bin/agentiso.js or dist/cli.mjs) starts the daemon as itself.
@@ -47,18 +60,19 @@ async function startDaemonInBackground(config: Config, timeoutMs: number): Promi
   closeSync(log);
   const ready = child.stdio[3] as NodeJS.ReadableStream;
   try {
-    await new Promise<void>((resolve, reject) => {
+    return await new Promise<"started" | "lost-race">((resolve, reject) => {
       const timer = setTimeout(() => reject(new AgentisoError("TIMEOUT", `the daemon did not start within ${timeoutMs} ms (see ${daemonLogPath(config)})`)), timeoutMs);
       let text = "";
       ready.on("data", (chunk: Buffer) => {
         text += chunk.toString();
         if (text.includes("ready")) {
           clearTimeout(timer);
-          resolve();
+          resolve("started");
         }
       });
       child.once("exit", (code) => {
         clearTimeout(timer);
+        if (code === EXIT_CODES.CONFLICT) return resolve("lost-race");
         reject(new AgentisoError("BACKEND_FAILED", `the daemon exited during start (code ${code}): see ${daemonLogPath(config)}`));
       });
     });

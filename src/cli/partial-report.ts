@@ -10,10 +10,11 @@ import type { CliContext } from "./cli-context.js";
 import type { OrchestrateProgress } from "./orchestrate-progress.js";
 import { ensureDaemon } from "./daemon-control.js";
 
-export async function writePartialReport(ctx: CliContext, resultsDir: string, progress: OrchestrateProgress, error: AgentisoError): Promise<string> {
+/** destroyGolden: the golden workspace was built for this run and is not to be kept. */
+export async function writePartialReport(ctx: CliContext, resultsDir: string, progress: OrchestrateProgress, error: AgentisoError, destroyGolden: boolean): Promise<string> {
   const reason = `ERROR: ${error.message}`;
   const tasks: TaskResult[] = [...progress.tasks.entries()].map(([name, line]) => line.result ?? unfinished(name, line.worker, reason));
-  await destroyLeftovers(ctx, [...progress.workers]);
+  await destroyLeftovers(ctx, [...progress.workers, ...(destroyGolden && progress.golden ? [progress.golden] : [])]);
   const report: OrchestrationReport = {
     id: "partial",
     startedAt: new Date().toISOString(),

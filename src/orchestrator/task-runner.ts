@@ -106,6 +106,7 @@ async function runInWorker(ctx: TaskRunContext, task: PlanTask, worker: string, 
   const changes = await collectChanges(guest, task.workdir, baseline, ctx.signal);
   const judged = judgeOpencodeRun(parser.end(), {
     exitCode: exec.exitCode,
+    signal: exec.signal,
     timedOut: exec.timedOut,
     filesChanged: changes.files.length > 0,
     durationMs: Math.round(exec.durationMs),

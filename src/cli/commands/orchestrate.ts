@@ -59,7 +59,8 @@ export const orchestrateCommand: CliCommand = {
       const error = toAgentisoError(err);
       if (progress.tasks.size === 0 && !controller.signal.aborted) throw error;
       const reportPath = controller.signal.aborted ? await waitForDaemonReport(resultsDir) : undefined;
-      const written = reportPath ?? (await writePartialReport(ctx, resultsDir, progress, error));
+      const builtGolden = plan.golden.workspace === undefined && !plan.golden.keep;
+      const written = reportPath ?? (await writePartialReport(ctx, resultsDir, progress, error, builtGolden));
       ctx.err(`agentiso: ${controller.signal.aborted ? "cancelled" : error.message}\npartial report: ${written}\n`);
       return controller.signal.aborted ? 130 : 1;
     } finally {

@@ -9,6 +9,8 @@ export type OpencodeRunStatus = "succeeded" | "failed" | "timeout" | "error";
 export interface RunFacts {
   /** null when the process was killed by a signal. */
   exitCode: number | null;
+  /** The signal that killed it, when known. */
+  signal?: string | null;
   timedOut?: boolean;
   /** Whether files in the workspace changed; unknown counts as "no change". */
   filesChanged?: boolean;
@@ -66,7 +68,9 @@ function classify(run: ParsedOpencodeRun, facts: RunFacts): [OpencodeRunStatus, 
     const status = error.statusCode === undefined ? "" : ` (HTTP ${error.statusCode})`;
     return ["failed", `model provider error ${error.name}${status}: ${error.message}`];
   }
-  if (facts.exitCode !== 0) return ["failed", facts.exitCode === null ? "opencode was killed" : `opencode exited with ${facts.exitCode}`];
+  // Killed from outside (OOM, a person, a dying worker): the run did not fail, it was stopped.
+  if (facts.exitCode === null) return ["error", `opencode was killed${facts.signal ? ` by ${facts.signal}` : ""} after ${run.steps} steps`];
+  if (facts.exitCode !== 0) return ["failed", `opencode exited with ${facts.exitCode}`];
   const rejected = run.toolCalls.filter((call) => call.status === "error" && PERMISSION_REJECTED.test(call.error ?? ""));
   if (rejected.length) return ["failed", `permission rejected for ${names(rejected.map((c) => c.tool))}: a headless run cannot ask, allow or deny it in the config`];
   if (run.steps === 0) return ["failed", "no model step ran"];
