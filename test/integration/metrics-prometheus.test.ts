@@ -10,6 +10,7 @@ import { runCommand } from "../../src/core/run-command.js";
 import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
 import { hasCommand, requires } from "../support/prereq.js";
+import { stdioClient } from "./mcp-clients.js";
 import { realDaemonSkip } from "./mcp-tool-suite.js";
 
 const skip = realDaemonSkip || requires(hasCommand("prometheus"), hasCommand("promtool"));
@@ -89,8 +90,20 @@ describe("Prometheus metrics of the daemon", { skip, timeout: 600_000 }, () => {
       assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
     }
     assert.match(text, /^agentiso_exec_total\{outcome="nonzero"\} 1$/m);
+    assert.match(text, /^agentiso_boot_duration_seconds_count\{runtime="container"\} 1$/m);
     const id = (await cli.json<Array<{ id: string }>>(["ws", "ls"]))[0]!.id;
     assert.ok(!text.includes(id), "no workspace id appears in the metrics");
+  });
+
+  test("MCP tool calls are counted by tool and failures by operation and code", async () => {
+    await using mcp = await stdioClient(cli, "metrics-check");
+    await mcp.call("workspace_list");
+    await mcp.call("workspace_list");
+    assert.equal((await mcp.fails("workspace_info", { workspace: "ghost" })).code, "NOT_FOUND");
+    const text = await (await fetch(`http://${metricsUrl}/metrics`)).text();
+    assert.match(text, /^agentiso_tool_calls_total\{tool="workspace_list"\} 2$/m);
+    assert.match(text, /^agentiso_errors_total\{operation="workspace_info",code="NOT_FOUND"\} 1$/m);
+    assert.doesNotMatch(text, /metrics-check|ghost/, "neither the session nor the argument becomes a label");
   });
 
   test("a real Prometheus scrapes the daemon and PromQL counts the running workspaces after creates and a destroy", async () => {
