@@ -66,7 +66,7 @@ export class BtrfsLoopPool {
     await mkdir(this.mountPoint, { recursive: true });
     const created = await this.createImageIfMissing(signal);
     const [existing] = await this.loopDevices();
-    const loopDevice = existing ?? (await runCommand(["losetup", "--find", "--show", "--", this.imagePath], { signal })).stdout.trim();
+    const loopDevice = existing ?? (await attachLoopDevice(this.imagePath, signal));
     await runCommand(["mount", "-t", "btrfs", "--", loopDevice, this.mountPoint], { signal });
     await this.ensureQuotas(signal);
     const action = created ? "created" : "reattached";
@@ -102,5 +102,17 @@ export class BtrfsLoopPool {
   private async ensureQuotas(signal: AbortSignal): Promise<void> {
     const probe = await runCommand(["btrfs", "qgroup", "show", this.mountPoint], { check: false, signal });
     if (probe.exitCode !== 0) await runCommand(["btrfs", "quota", "enable", this.mountPoint], { signal });
+  }
+}
+
+// `losetup --find` picks the first free device; a concurrent attach elsewhere on the host can
+// take it between the pick and the bind (EBUSY), so a few attempts are expected to be needed.
+async function attachLoopDevice(imagePath: string, signal: AbortSignal): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await runCommand(["losetup", "--find", "--show", "--", imagePath], { signal })).stdout.trim();
+    } catch (err) {
+      if (attempt >= 5 || !/busy|resource temporarily/i.test((err as Error).message)) throw err;
+    }
   }
 }
