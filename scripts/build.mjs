@@ -18,8 +18,11 @@ const bundles = [
     outfile: "dist/cli.mjs",
     format: "esm",
     target: "node20",
-    // Dependencies stay in node_modules (better-sqlite3 is a native addon).
-    packages: "external",
+    // Everything but the native addon is bundled: resolving dozens of ESM packages at start
+    // costs ~100 ms, and `agentiso serve` must answer tools/list fast. Bundled CommonJS code
+    // needs a `require`.
+    external: ["better-sqlite3"],
+    banner: { js: "import { createRequire as __agentisoCreateRequire } from 'node:module'; const require = __agentisoCreateRequire(import.meta.url);" },
   },
 ];
 
