@@ -3,8 +3,11 @@
 import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
-import { orchestrate, type OrchestrationReport } from "../orchestrator/orchestrator.js";
-import { parsePlan } from "../orchestrator/plan.js";
+import { GOLDEN_REPO_DIR, type GoldenWorkspace } from "../orchestrator/golden.js";
+import { orchestrate, type GoldenSpec, type OrchestrationReport } from "../orchestrator/orchestrator.js";
+import { isHostPath, parsePlan } from "../orchestrator/plan.js";
+import { PrepareInputSchema, prepareGolden } from "./prepare-operation.js";
+import type { OperationContext } from "./operation.js";
 import { writeReport, writeTaskEvents } from "../orchestrator/report-writer.js";
 import { confinedHostPath } from "./file-operations.js";
 import { defineOperation } from "./operation.js";
@@ -29,6 +32,7 @@ export const orchestrateOperation = defineOperation({
     if (!isAbsolute(resultsDir) || !isAbsolute(input.baseDir)) throw new AgentisoError("INVALID_INPUT", "resultsDir and baseDir must be absolute paths");
     const plan = parsePlan(input.plan, input.baseDir);
     const report = await orchestrate(ctx.services.engine, plan, {
+      prepareGolden: (spec) => prepareGoldenFor(ctx, spec),
       ...(input.apiKey !== undefined && { apiKey: input.apiKey }),
       ...(input.maxParallel !== undefined && { maxParallel: input.maxParallel }),
       ...(input.keepWorkers !== undefined && { keepWorkers: input.keepWorkers }),
@@ -42,3 +46,20 @@ export const orchestrateOperation = defineOperation({
     return { reportPath, report };
   },
 });
+
+// The golden workspace through workspace_prepare, so MCP and the orchestrator build it alike.
+async function prepareGoldenFor(ctx: OperationContext, spec: GoldenSpec): Promise<GoldenWorkspace> {
+  const input = PrepareInputSchema.parse({
+    name: spec.name,
+    image: spec.image,
+    ...(isHostPath(spec.repo) ? { hostPath: spec.repo } : { url: spec.repo }),
+    dest: GOLDEN_REPO_DIR,
+    setup: spec.setup,
+    setupNetwork: spec.network === "egress",
+    snapshot: spec.snapshot,
+    memory: spec.memoryMiB * 1024 * 1024,
+  });
+  const prepared = await prepareGolden(ctx, input);
+  if (prepared.commit === null) throw new AgentisoError("INTERNAL", "workspace_prepare cloned no repository");
+  return { workspace: ctx.services.engine.workspaces.get(prepared.workspace.id), snapshot: prepared.snapshot, commit: prepared.commit, repoDir: GOLDEN_REPO_DIR };
+}

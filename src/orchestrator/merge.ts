@@ -86,7 +86,7 @@ async function applyInGolden(engine: Engine<GuestClient>, golden: GoldenWorkspac
     const script = [
       `git checkout --quiet -b ${shellQuote(branch)} ${shellQuote(golden.commit)}`,
       `git apply --index --binary ${shellQuote(patchPath)}`,
-      `git commit --quiet -m ${shellQuote(`agentiso: ${task.name}`)}`,
+      `git -c user.name=agentiso -c user.email=agentiso@localhost commit --quiet -m ${shellQuote(`agentiso: ${task.name}`)}`,
       "git rev-parse HEAD",
     ].join(" && ");
     const out = await shell(guest, `${script}; status=$?; git checkout --quiet --detach ${shellQuote(golden.commit)}; rm -f ${shellQuote(patchPath)}; exit $status`, `applying ${task.name}'s patch`, {

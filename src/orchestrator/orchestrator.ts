@@ -7,7 +7,7 @@ import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { LlmProxy } from "../llm/proxy.js";
 import { addUsage, zeroUsage, type TokenUsage } from "../llm/token-usage.js";
-import { prepareGolden, reuseGolden, type GoldenWorkspace } from "./golden.js";
+import { reuseGolden, type GoldenWorkspace } from "./golden.js";
 import { mergeBranchPerTask, type MergeResult } from "./merge.js";
 import { resolveModel } from "./model-provider.js";
 import { isHostPath, taskTimeoutMs, type Plan } from "./plan.js";
@@ -15,7 +15,20 @@ import { errorResult, runTask } from "./task-runner.js";
 import type { ProgressEvent, TaskResult } from "./task-result.js";
 import { parseSizeBytes } from "../config/size.js";
 
+/** What the golden workspace is built with when the plan does not reuse one. */
+export interface GoldenSpec {
+  name: string;
+  image: string;
+  repo: string;
+  setup: string[];
+  snapshot: string;
+  network: "none" | "egress";
+  memoryMiB: number;
+}
+
 export interface OrchestrateOptions {
+  /** Builds the golden workspace (the workspace_prepare operation); the orchestrator only sequences. */
+  prepareGolden: (spec: GoldenSpec) => Promise<GoldenWorkspace>;
   apiKey?: string;
   maxParallel?: number;
   keepWorkers?: boolean;
@@ -65,18 +78,15 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
 
 async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: OrchestrateOptions, id: string, progress: (e: ProgressEvent) => void): Promise<GoldenWorkspace> {
   if (plan.golden.workspace !== undefined) return reuseGolden(engine, plan.golden.workspace, plan.golden.snapshot, options.signal);
-  return prepareGolden(engine, {
+  progress({ type: "golden", step: `preparing from ${plan.golden.repo} (image ${plan.golden.image})` });
+  return options.prepareGolden({
+    name: `golden-${id}`,
     image: plan.golden.image,
     repo: plan.golden.repo!,
-    repoIsHostPath: isHostPath(plan.golden.repo!),
     setup: plan.golden.setup,
-    name: `golden-${id}`,
     snapshot: plan.golden.snapshot,
     network: plan.golden.network,
     memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
-    ...(options.owner !== undefined && { owner: options.owner }),
-    signal: options.signal,
-    onStep: (step) => progress({ type: "golden", step }),
   });
 }
 

@@ -13,7 +13,7 @@ import { runCommand } from "../../src/core/run-command.js";
 import { hasCommand, hasPath, isRoot, requires } from "../support/prereq.js";
 
 const SEED = "opt/agentiso/opencode/xdg-config";
-const skip = requires(isRoot(), hasCommand("mmdebstrap"), hasCommand("npm"), hasCommand("strace"), hasCommand("unshare"), hasPath(HOST_OPENCODE_BIN, "opencode-ai npm package (npm ci)"));
+const skip = requires(isRoot(), hasCommand("mmdebstrap"), hasCommand("npm"), hasCommand("strace"), hasCommand("unshare"), hasPath(HOST_OPENCODE_BIN, "opencode-linux-x64 npm package (npm ci)"));
 
 describe("opencode image", { skip }, () => {
   let rootfsDir: string;

@@ -2,6 +2,7 @@
 // as a local MCP server (`agentiso serve`), and a stub model served here on loopback asks for
 // workspace_create, exec and workspace_destroy. The exec output must come back to the model,
 // and the workspace must be gone afterwards.
+import { HOST_OPENCODE_BIN } from "../support/base-image.js";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -17,8 +18,8 @@ import { ensureImage } from "../support/base-image.js";
 import { hasPath, requires } from "../support/prereq.js";
 import { realDaemonSkip } from "./mcp-tool-suite.js";
 
-const OPENCODE = resolve(import.meta.dirname, "../../node_modules/.bin/opencode");
-const skip = realDaemonSkip || requires(hasPath(OPENCODE, "opencode binary (npm ci installs opencode-ai)"));
+const OPENCODE = HOST_OPENCODE_BIN;
+const skip = realDaemonSkip || requires(hasPath(OPENCODE, "opencode binary (npm ci installs opencode-linux-x64)"));
 const PROMPT = "agentiso-mcp-check: make a workspace, run a command in it, then remove it";
 
 function script(workspace: string): StubScriptInput {

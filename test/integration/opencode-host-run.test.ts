@@ -1,5 +1,6 @@
 // The real opencode 1.18.33 on the host, against the stub model directly and through the
 // keyless proxy. Each run takes seconds, so this file keeps to four runs.
+import { HOST_OPENCODE_BIN } from "../support/base-image.js";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -14,8 +15,8 @@ import { runOpencodeOnHost, type HostRunOptions } from "../../src/orchestrator/o
 import { hasCommand, hasPath, requires } from "../support/prereq.js";
 import { ALWAYS_400, WRITE_AND_EDIT, WRITE_AND_EDIT_PROMPT } from "../support/stub-scripts.js";
 
-const OPENCODE = resolve(import.meta.dirname, "../../node_modules/.bin/opencode");
-const skip = requires(hasPath(OPENCODE, "opencode binary (npm ci installs opencode-ai)"), hasCommand("git"));
+const OPENCODE = HOST_OPENCODE_BIN;
+const skip = requires(hasPath(OPENCODE, "opencode binary (npm ci installs opencode-linux-x64)"), hasCommand("git"));
 const TIMEOUT_MS = 120_000;
 
 // A git repo with a.txt = "hello\n", removed with everything opencode left in it.

@@ -13,7 +13,7 @@ import type { MaterializeOptions } from "../../src/images/rootfs-shift.js";
 
 export const REPO_DIR = resolve(import.meta.dirname, "../..");
 export const TEST_IMAGE_CACHE = "/var/cache/agentiso-test/images";
-/** The pinned opencode binary (opencode-ai 1.18.33's platform package). */
+/** The pinned opencode binary (npm package opencode-linux-x64 1.18.33, opencode-ai's platform package). */
 export const HOST_OPENCODE_BIN = join(REPO_DIR, "node_modules/opencode-linux-x64/bin/opencode");
 
 let library: ImageLibrary | undefined;
