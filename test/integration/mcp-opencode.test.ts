@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { startStubServer } from "../../src/llm/stub-server.js";
 import type { StubScriptInput } from "../../src/llm/stub-script.js";
 import { buildOpencodeConfig } from "../../src/orchestrator/opencode/opencode-config.js";

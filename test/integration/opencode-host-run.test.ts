@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { runCommand } from "../../src/core/run-command.js";
 import { LlmProxy } from "../../src/llm/proxy.js";
 import { startStubServer, type StubServer } from "../../src/llm/stub-server.js";
