@@ -1,0 +1,80 @@
+// Engine benchmark (runc + btrfs loop pool, through the daemon): create-to-ready, fork-to-first-
+// exec for 1 and for 20 concurrent forks, exec round trip through the API and the CLI against
+// spawning `true` on the host, and idle memory per workspace (agent + init, from its cgroup).
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import type { BenchPart } from "../index.js";
+import { ms, percentile, ratio, sample } from "../stats.js";
+import { startDaemonRig, type DaemonRig } from "../daemon-rig.js";
+import { resourceTagFor } from "../../src/core/resource-tag.js";
+
+interface Ws {
+  id: string;
+  name: string;
+}
+
+const part: BenchPart = {
+  name: "engine (runc + btrfs, through the daemon)",
+  async unavailable() {
+    return process.getuid?.() === 0 ? undefined : "needs root";
+  },
+  async run(report) {
+    await using rig = await startDaemonRig();
+    const create = () => rig.api.call<Ws>("workspace_create", {});
+    await rig.api.call("workspace_destroy", { workspace: (await create()).id }); // imports the base once
+    const created: Ws[] = [];
+    const createMs = await sample(5, async () => created.push(await create()), 0);
+    report(`create to ready:            p50 ${ms(percentile(createMs, 50))}  p95 ${ms(percentile(createMs, 95))}`);
+    for (const ws of created) await rig.api.call("workspace_destroy", { workspace: ws.id });
+
+    const golden = await create();
+    await rig.api.call("snapshot", { workspace: golden.id, action: "create", name: "s" });
+    const forkAndExec = async () => {
+      const started = performance.now();
+      const [fork] = await rig.api.call<Ws[]>("workspace_fork", { workspace: golden.id, snapshot: "s" });
+      await rig.api.call("exec", { workspace: fork!.id, argv: ["true"] });
+      return { fork: fork!, ms: performance.now() - started };
+    };
+    const single: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const { fork, ms: took } = await forkAndExec();
+      single.push(took);
+      await rig.api.call("workspace_destroy", { workspace: fork.id });
+    }
+    report(`fork to first exec (1):     p50 ${ms(percentile(single, 50))}  p95 ${ms(percentile(single, 95))}   goal p50 < 150 ms`);
+
+    const burstStart = performance.now();
+    const burst = await Promise.all(Array.from({ length: 20 }, forkAndExec));
+    const allReady = performance.now() - burstStart;
+    const burstMs = burst.map((b) => b.ms);
+    report(`fork to first exec (20 at once): p50 ${ms(percentile(burstMs, 50))}  p95 ${ms(percentile(burstMs, 95))}  all ready in ${ms(allReady)}   goal < 3000 ms`);
+
+    const memory = burst.map((b) => idleMemoryMiB(rig, b.fork.id));
+    report(`idle memory per workspace:  mean ${(memory.reduce((a, b) => a + b, 0) / memory.length).toFixed(1)} MiB  max ${Math.max(...memory).toFixed(1)} MiB (cgroup rss of tini + agent)   goal < 40 MiB`);
+
+    await execRoundTrips(rig, burst[0]!.fork, report);
+    for (const b of burst) await rig.api.call("workspace_destroy", { workspace: b.fork.id });
+  },
+};
+
+async function execRoundTrips(rig: DaemonRig, ws: Ws, report: (line: string) => void): Promise<void> {
+  const host = await sample(30, () => spawnTrue());
+  const api = await sample(30, () => rig.api.call("exec", { workspace: ws.id, argv: ["true"] }));
+  const cli = await sample(8, () => rig.cli(["ws", "exec", ws.name, "--", "true"]), 1);
+  const base = percentile(host, 50);
+  report(`exec round trip of true:    host spawn p50 ${ms(base)}; API p50 ${ms(percentile(api, 50))} (${ratio(percentile(api, 50), base)}); CLI p50 ${ms(percentile(cli, 50))} (${ratio(percentile(cli, 50), base)}, includes node start)`);
+}
+
+function spawnTrue(): Promise<void> {
+  return new Promise((resolve) => spawn("true").on("close", () => resolve()));
+}
+
+// total_rss of the workspace's memory cgroup (cgroup v1): what the workspace itself costs.
+function idleMemoryMiB(rig: DaemonRig, id: string): number {
+  const name = resourceTagFor(rig.home).name("ws", id);
+  const stat = readFileSync(`/sys/fs/cgroup/memory/${name}/memory.stat`, "utf8");
+  const rss = Number(/^total_rss (\d+)$/m.exec(stat)?.[1] ?? 0);
+  return rss / (1024 * 1024);
+}
+
+export default part;
