@@ -2,8 +2,8 @@
 // finished keep their results, the others become status error with the reason, and the
 // workers left behind are destroyed through a fresh daemon.
 import type { AgentisoError } from "../core/errors.js";
-import { zeroUsage, addUsage } from "../llm/token-usage.js";
-import type { OrchestrationReport } from "../orchestrator/orchestrator.js";
+import { totalsOf, type OrchestrationReport } from "../orchestrator/orchestrator.js";
+import { errorResult } from "../orchestrator/task-runner.js";
 import { writeReport } from "../orchestrator/report-writer.js";
 import type { TaskResult } from "../orchestrator/task-result.js";
 import type { CliContext } from "./cli-context.js";
@@ -13,7 +13,7 @@ import { ensureDaemon } from "./daemon-control.js";
 /** destroyGolden: the golden workspace was built for this run and is not to be kept. */
 export async function writePartialReport(ctx: CliContext, resultsDir: string, progress: OrchestrateProgress, error: AgentisoError, destroyGolden: boolean): Promise<string> {
   const reason = `ERROR: ${error.message}`;
-  const tasks: TaskResult[] = [...progress.tasks.entries()].map(([name, line]) => line.result ?? unfinished(name, line.worker, reason));
+  const tasks: TaskResult[] = [...progress.tasks.entries()].map(([name, line]) => line.result ?? errorResult({ name }, line.worker, reason, 0));
   await destroyLeftovers(ctx, [...progress.workers, ...(destroyGolden && progress.golden ? [progress.golden] : [])]);
   const report: OrchestrationReport = {
     id: "partial",
@@ -23,34 +23,10 @@ export async function writePartialReport(ctx: CliContext, resultsDir: string, pr
     golden: { workspace: progress.golden ?? "", snapshot: "", commit: "" },
     model: { provider: "", model: "", keyMode: "" },
     tasks,
-    totals: {
-      tokens: tasks.reduce((sum, t) => addUsage(sum, t.tokens), zeroUsage()),
-      costUsd: tasks.reduce((sum, t) => sum + t.costUsd, 0),
-      succeeded: tasks.filter((t) => t.status === "succeeded").length,
-      failed: tasks.filter((t) => t.status !== "succeeded").length,
-    },
+    totals: totalsOf(tasks),
     merge: [],
   };
   return writeReport(resultsDir, report);
-}
-
-function unfinished(name: string, worker: string | undefined, reason: string): TaskResult {
-  return {
-    name,
-    status: "error",
-    reason,
-    summary: "",
-    toolCalls: [],
-    tokens: zeroUsage(),
-    opencodeTokens: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 },
-    costUsd: 0,
-    durationMs: 0,
-    filesChanged: [],
-    patch: "",
-    ...(worker !== undefined && { worker }),
-    exitCode: null,
-    steps: 0,
-  };
 }
 
 // The workers of unfinished tasks outlived the daemon (it adopts them on restart): remove them.

@@ -1,7 +1,6 @@
 // golden → fork → run opencode → collect → report → merge. Runs inside the daemon (it owns the
 // engine and the guest connections the LLM tunnels ride on); front doors stream its progress.
 import { randomBytes } from "node:crypto";
-import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -145,16 +144,17 @@ function report(id: string, startedAt: Date, plan: Plan, golden: GoldenWorkspace
     golden: { workspace: golden.workspace.name, snapshot: golden.snapshot, commit: golden.commit, ...(plan.golden.repo !== undefined && { repo: plan.golden.repo }) },
     model: { provider: plan.model.provider, model: plan.model.model, keyMode: plan.model.key_mode },
     tasks,
-    totals: {
-      tokens: tasks.reduce((sum, t) => addUsage(sum, t.tokens), zeroUsage()),
-      costUsd: tasks.reduce((sum, t) => sum + t.costUsd, 0),
-      succeeded: tasks.filter((t) => t.status === "succeeded").length,
-      failed: tasks.filter((t) => t.status !== "succeeded").length,
-    },
+    totals: totalsOf(tasks),
     merge,
   };
 }
 
-export function assertNotCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new AgentisoError("CANCELLED", "the orchestration was cancelled");
+// Sums over the tasks of a (possibly partial) run.
+export function totalsOf(tasks: readonly TaskResult[]): OrchestrationReport["totals"] {
+  return {
+    tokens: tasks.reduce((sum, t) => addUsage(sum, t.tokens), zeroUsage()),
+    costUsd: tasks.reduce((sum, t) => sum + t.costUsd, 0),
+    succeeded: tasks.filter((t) => t.status === "succeeded").length,
+    failed: tasks.filter((t) => t.status !== "succeeded").length,
+  };
 }

@@ -1,7 +1,7 @@
 // One task in one worker: fork from golden, give it the model, run `opencode run --format json`,
 // collect outcome, tokens and the patch, destroy the worker. Every failure becomes a result
 // with a reason; nothing here throws past the task.
-import { AgentisoError, toAgentisoError } from "../core/errors.js";
+import { toAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -132,7 +132,8 @@ async function runInWorker(ctx: TaskRunContext, task: PlanTask, worker: string, 
   };
 }
 
-export function errorResult(task: PlanTask, worker: string | undefined, reason: string, durationMs: number): TaskResult {
+// The result of a task that never produced one of its own (cancelled, crashed, daemon gone).
+export function errorResult(task: Pick<PlanTask, "name">, worker: string | undefined, reason: string, durationMs: number): TaskResult {
   return {
     name: task.name,
     status: "error",
@@ -149,8 +150,4 @@ export function errorResult(task: PlanTask, worker: string | undefined, reason: 
     exitCode: null,
     steps: 0,
   };
-}
-
-export function cancelledError(): AgentisoError {
-  return new AgentisoError("CANCELLED", "the orchestration was cancelled");
 }
