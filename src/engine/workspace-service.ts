@@ -6,7 +6,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import { assertValidName } from "../core/names.js";
-import type { NetworkMode, RuntimeInstance, RuntimeKind, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import type { GuestEndpoint, NetworkMode, RuntimeInstance, RuntimeKind, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import type { StateDb } from "./state-db.js";
@@ -39,6 +39,8 @@ export interface CreateWorkspaceOptions {
 export class WorkspaceService<G extends GuestLink = GuestLink> {
   protected readonly mutex = new KeyedMutex();
   protected readonly guests = new Map<string, Promise<G>>();
+  /** Endpoints of workspaces this engine booted: the first exec need not ask the runtime. */
+  protected readonly endpoints = new Map<string, GuestEndpoint>();
 
   constructor(
     protected readonly deps: EngineDeps<G>,
@@ -148,9 +150,9 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     assertRunning(record.name, record.state);
     let link = this.guests.get(record.id);
     if (!link) {
-      const instance = await this.runtimeOf(record).adopt(record.id, this.runDir(record.id));
-      if (!instance) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${record.name} is not running any more (see \`agentiso workspace logs ${record.name}\`)`);
-      link = this.deps.guests.connect(instance.endpoint, { workspace: record.name, signal });
+      const endpoint = this.endpoints.get(record.id) ?? (await this.runtimeOf(record).adopt(record.id, this.runDir(record.id)))?.endpoint;
+      if (!endpoint) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${record.name} is not running any more (see \`agentiso workspace logs ${record.name}\`)`);
+      link = this.deps.guests.connect(endpoint, { workspace: record.name, signal });
       this.guests.set(record.id, link);
       link.catch(() => this.guests.delete(record.id));
     }
@@ -160,6 +162,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   /** Forget a broken connection so the next call reconnects. */
   async dropGuest(id: string): Promise<void> {
     const link = this.guests.get(id);
+    this.endpoints.delete(id);
     this.guests.delete(id);
     if (link) await link.then((g) => g.close()).catch(() => {});
   }
@@ -237,6 +240,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       this.deps.events?.stateChanged?.();
       throw err;
     }
+    this.endpoints.set(record.id, instance.endpoint);
     this.db.updateWorkspace(record.id, { state: "running", pid: instance.pid, error: undefined });
     this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
     this.deps.events?.stateChanged?.();

@@ -69,12 +69,12 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const paths = await this.writeBundle(spec, name);
     const signal = withDeadline(this.options.startTimeoutMs ?? 30_000, spec.signal);
     try {
-      await this.runc.runDetached(name, paths.bundle, paths.consoleLog, signal);
-      const state = await this.runc.state(name);
-      if (!state || state.status !== "running") throw new AgentisoError("BACKEND_FAILED", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
-      await attachNetns(name, state.pid);
-      if (spec.network !== "none") await this.network.setMode(name, spec.network, paths.slirpLog);
-      await waitForSocket(paths.socket, () => isRunning(state.pid), signal);
+      const pid = await this.runc.runDetached(name, paths.bundle, paths.consoleLog, signal);
+      if (!(await isRunning(pid))) throw new AgentisoError("BACKEND_FAILED", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
+      const state = { pid };
+      // The agent (Node) takes 0.1-0.5 s to listen: name and configure the network meanwhile.
+      const network = attachNetns(name, state.pid).then(() => (spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog)));
+      await Promise.all([network, waitForSocket(paths.socket, () => isRunning(state.pid), signal)]);
       await linkEndpoint(paths, this.idMapping.hostId);
       this.runDirs.set(spec.workspaceId, spec.runDir);
       this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid: state.pid, network: spec.network });

@@ -1,6 +1,7 @@
 // A thin wrapper over the runc CLI with its state under the engine's state dir
 // (`runc --root <stateDir>/runc`), so `list` shows this engine's containers and no one else's.
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { runCommand } from "../../core/run-command.js";
 
@@ -24,15 +25,18 @@ export class Runc {
   ) {}
 
   // Starts the container detached; init's stdout/stderr go to logPath (runc hands its own stdio to init).
-  async runDetached(id: string, bundle: string, logPath: string, signal?: AbortSignal): Promise<void> {
+  // Returns init's host pid (from --pid-file: one `runc state` spawn fewer on the start path).
+  async runDetached(id: string, bundle: string, logPath: string, signal?: AbortSignal): Promise<number> {
     // Through sh so init inherits a file, not runCommand's pipes (which would stay open until the workspace stops).
     const script = 'log="$1"; shift; exec "$@" </dev/null >>"$log" 2>&1';
-    const argv = [this.binary, "--root", this.root, "run", "--detach", "--bundle", bundle, id];
+    const pidFile = join(bundle, "init.pid");
+    const argv = [this.binary, "--root", this.root, "run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id];
     const result = await runCommand(["sh", "-c", script, "sh", logPath, ...argv], { signal, timeoutMs: 30_000, check: false });
     if (result.exitCode !== 0) {
       const tail = await readTail(logPath);
       throw new AgentisoError("BACKEND_FAILED", `runc could not start workspace container ${id}: ${tail}`, { details: { id, exitCode: result.exitCode } });
     }
+    return Number.parseInt(await readFile(pidFile, "utf8"), 10);
   }
 
   // The container's state, or undefined when runc does not know it.
