@@ -38,9 +38,14 @@ export function imageCacheDir(config: Config): string {
   return config.images.cacheDir ?? join(config.home, "images");
 }
 
+/** The pinned opencode binary of this install (npm package opencode-linux-x64). */
+export function hostOpencodeBinary(): string {
+  return join(PACKAGE_ROOT, "node_modules", "opencode-linux-x64", "bin", "opencode");
+}
+
 // The image library of this install (recipes from the package, cache per config).
 export function createImageLibrary(config: Config, logger: Logger): ImageLibrary {
-  const opencodeBin = join(PACKAGE_ROOT, "node_modules", "opencode-linux-x64", "bin", "opencode");
+  const opencodeBin = hostOpencodeBinary();
   return new ImageLibrary({
     cacheDir: imageCacheDir(config),
     recipesDir: join(PACKAGE_ROOT, "images"),
@@ -98,7 +103,9 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
   ensureStateDir(config.home);
   const storage = createStorage(config, tag, logger);
   const idShift = config.runtime.uidShiftBase;
+  const opencode = hostOpencodeBinary();
   const container = new ContainerRuntime({
+    ...(existsSync(opencode) && { sharedTools: { opencode } }),
     stateDir: config.home,
     tag,
     agentBundlePath: agentBundlePath(),

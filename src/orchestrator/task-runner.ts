@@ -19,6 +19,7 @@ import type { ProgressEvent, TaskResult } from "./task-result.js";
 
 const GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const RUN_DIR = "/tmp/agentiso-opencode";
+const SHARED_OPENCODE = "/.agentiso/bin/opencode";
 
 export interface TaskRunContext {
   engine: Engine<GuestClient>;
@@ -80,7 +81,8 @@ async function runInWorker(ctx: TaskRunContext, task: PlanTask, worker: string, 
     provider: { kind: ctx.provider.kind, model: ctx.provider.model, baseUrl: access.baseUrl },
     key: access.keyEnvVar ? { mode: "env", envVar: access.keyEnvVar } : { mode: "keyless" },
   });
-  const command = buildOpencodeCommand({ prompt: task.prompt, config, runDir: RUN_DIR, baseEnv: { PATH: GUEST_PATH } });
+  const binary = await opencodeBinaryIn(guest, ctx.signal);
+  const command = buildOpencodeCommand({ prompt: task.prompt, config, runDir: RUN_DIR, binary, baseEnv: { PATH: GUEST_PATH } });
   for (const dir of command.dirs) await guest.mkdir(dir, { recursive: true }, { signal: ctx.signal });
   for (const file of command.files) await guest.writeFile(file.path, file.content, { createDirs: true }, { signal: ctx.signal });
 
@@ -130,6 +132,12 @@ async function runInWorker(ctx: TaskRunContext, task: PlanTask, worker: string, 
     steps: judged.steps,
     ...(judged.sessionId !== undefined && { sessionId: judged.sessionId }),
   };
+}
+
+// The runtime's shared copy (one page cache for all workers) when it provides one, else the image's.
+async function opencodeBinaryIn(guest: GuestClient, signal: AbortSignal): Promise<string> {
+  const shared = await guest.stat(SHARED_OPENCODE, { signal }).catch(() => undefined);
+  return shared ? SHARED_OPENCODE : "opencode";
 }
 
 // The result of a task that never produced one of its own (cancelled, crashed, daemon gone).

@@ -2,7 +2,8 @@
 // loop-file pool, on the real base image.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { runCommand } from "../../src/core/run-command.js";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { CliHarness } from "../support/cli-harness.js";
@@ -147,6 +148,35 @@ describe("agentiso workspace CLI", { skip, timeout: 900_000 }, () => {
     assert.equal(badFlag.code, 2);
     const duplicate = await cli.run(["ws", "create", "--name", "alpha"]);
     assert.equal(duplicate.code, 5);
+  });
+
+  test("image ls lists the built images, import takes a rootfs tarball and rm removes it", async () => {
+    const images = await cli.json<Array<{ name: string; hash: string; sizeBytes: number }>>(["image", "ls"]);
+    assert.ok(images.some((i) => i.name === "base" && i.sizeBytes > 0));
+    const rootfs = join(scratch, "rootfs");
+    mkdirSync(join(rootfs, "etc"), { recursive: true });
+    writeFileSync(join(rootfs, "etc", "os-release"), 'PRETTY_NAME="tiny"\n');
+    const tarball = join(scratch, "tiny.tar.gz");
+    await runCommand(["tar", "-czf", tarball, "-C", rootfs, "."]);
+    const name = `tiny-${randomBytes(3).toString("hex")}`;
+    try {
+      const imported = await cli.json<{ name: string }>(["image", "import", tarball, "--name", name]);
+      assert.equal(imported.name, name);
+      assert.ok((await cli.json<Array<{ name: string }>>(["image", "ls"])).some((i) => i.name === name));
+      assert.equal((await cli.run(["image", "import", tarball, "--name", name])).code, 5, "a second import without --replace is a conflict");
+    } finally {
+      await cli.ok(["image", "rm", name]);
+    }
+    assert.ok(!(await cli.json<Array<{ name: string }>>(["image", "ls"])).some((i) => i.name === name));
+  });
+
+  test("daemon status reports the daemon, stop ends it and the next command starts a new one", async () => {
+    const status = await cli.json<{ running: boolean; pid: number }>(["daemon", "status"]);
+    assert.equal(status.running, true);
+    await cli.ok(["daemon", "stop"]);
+    assert.equal((await cli.run(["daemon", "status"])).code, 3);
+    assert.equal((await cli.json<Ws>(["ws", "info", "alpha"])).state, "running", "the workspace outlived the daemon and was adopted");
+    assert.notEqual((await cli.json<{ pid: number }>(["daemon", "status"])).pid, status.pid);
   });
 
   test("destroy removes the workspace", async () => {

@@ -35,6 +35,8 @@ export interface ContainerRuntimeOptions {
   /** Readiness deadline of start(); default 30 s (Node takes 0.1-0.5 s to start inside). */
   startTimeoutMs?: number;
   network?: WorkspaceNetwork;
+  /** Host executables every workspace sees read-only at /.agentiso/bin/<name>. */
+  sharedTools?: Record<string, string>;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -162,6 +164,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
         idMapping: this.idMapping,
         tiniPath: this.tiniPath,
         agentBundlePath: this.options.agentBundlePath,
+        ...(this.options.sharedTools && { sharedTools: this.options.sharedTools }),
         agentRunDir: paths.agentDir,
         nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
         hostsFile: paths.hosts,

@@ -14,6 +14,8 @@ export const GUEST_PATHS = {
   tini: "/.agentiso/tini",
   agent: "/.agentiso/agent.cjs",
   runDir: "/.agentiso/run",
+  /** Shared host tools (e.g. opencode): /.agentiso/bin/<name>. */
+  bin: "/.agentiso/bin",
   socket: "/.agentiso/run/agent.sock",
 } as const;
 
@@ -51,6 +53,11 @@ export interface WorkspaceSpecInput {
   idMapping: IdMapping;
   /** Host files bind-mounted read-only into GUEST_PATHS. */
   tiniPath: string;
+  /**
+   * Host executables shared read-only by every workspace at /.agentiso/bin/<name>: one file,
+   * so one page cache for all workers (a copy in each fork's rootfs is a separate inode each).
+   */
+  sharedTools?: Record<string, string>;
   agentBundlePath: string;
   /** Host directory (owned by the shifted root) that holds the agent's socket. */
   agentRunDir: string;
@@ -130,6 +137,7 @@ function mounts(input: WorkspaceSpecInput): OciMount[] {
     { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"] },
     ro(input.tiniPath, GUEST_PATHS.tini),
     ro(input.agentBundlePath, GUEST_PATHS.agent),
+    ...Object.entries(input.sharedTools ?? {}).map(([name, hostPath]) => ro(hostPath, `${GUEST_PATHS.bin}/${name}`)),
     { destination: GUEST_PATHS.runDir, type: "bind", source: input.agentRunDir, options: ["rbind", "rw", "nosuid", "nodev", "noexec"] },
     ro(input.hostsFile, "/etc/hosts"),
     ro(input.resolvConfFile, "/etc/resolv.conf"),
@@ -145,6 +153,10 @@ function validate(input: WorkspaceSpecInput): void {
   if (!(Number.isInteger(pidsLimit) && pidsLimit >= 8)) throw bad(`pidsLimit ${pidsLimit} (an integer >= 8)`);
   if (!input.cgroupsPath.startsWith("/")) throw bad(`cgroupsPath ${input.cgroupsPath} must be absolute`);
   if (input.idMapping.hostId <= 0 || input.idMapping.size < 65536) throw bad("uid shift must map 65536 ids to an unprivileged host range");
+  for (const [name, path] of Object.entries(input.sharedTools ?? {})) {
+    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) throw bad(`shared tool name ${JSON.stringify(name)}`);
+    if (!path.startsWith("/")) throw bad(`path ${path} must be absolute`);
+  }
   for (const path of [input.rootfsPath, input.tiniPath, input.agentBundlePath, input.agentRunDir, input.hostsFile, input.resolvConfFile]) {
     if (!path.startsWith("/")) throw bad(`path ${path} must be absolute`);
   }
