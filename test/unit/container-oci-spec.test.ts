@@ -23,6 +23,15 @@ const input: WorkspaceSpecInput = {
 const spec = (overrides: Partial<WorkspaceSpecInput> = {}): any => buildWorkspaceSpec({ ...input, ...overrides }, buildSeccompProfile("x64"));
 
 describe("workspace OCI spec", () => {
+  test("shared host tools are bind-mounted read-only at /.agentiso/bin/<name>, and odd names are refused", () => {
+    const mounts = spec({ sharedTools: { opencode: "/opt/agentiso/opencode" } }).mounts as Array<{ destination: string; source: string; options: string[] }>;
+    const mount = mounts.find((m) => m.destination === `${GUEST_PATHS.bin}/opencode`);
+    assert.equal(mount?.source, "/opt/agentiso/opencode");
+    assert.ok(mount?.options.includes("ro"));
+    assert.throws(() => spec({ sharedTools: { "../x": "/opt/x" } }), (err) => isAgentisoError(err, "INVALID_INPUT"));
+    assert.throws(() => spec({ sharedTools: { tool: "relative/path" } }), (err) => isAgentisoError(err, "INVALID_INPUT"));
+  });
+
   test("root inside maps to the unprivileged host range for both uids and gids", () => {
     const { linux } = spec();
     assert.deepEqual(linux.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
