@@ -1,8 +1,8 @@
 // The bundle runs on Debian bookworm's own nodejs 18, the Node that workspace images ship.
 // scripts/fetch-node18.sh puts it in /var/cache/agentiso-test/node18 (CI runs it first).
+import { connectUnix } from "../../src/guest/connect-unix.js";
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { startAgentProcess, type AgentProcess } from "../support/agent-process.js";
 import { describeBadInput } from "../support/bad-input-suite.js";
 import { describeGuestOperations } from "../support/guest-operations-suite.js";
@@ -33,11 +33,7 @@ describe("bundled guest agent on Debian's node 18", { skip }, () => {
 
   describe("bad input", () => {
     describeBadInput(() => ({
-      open: () =>
-        new Promise((resolve, reject) => {
-          const socket = connect(agent.socketPath, () => resolve(socket));
-          socket.once("error", reject);
-        }),
+      open: connectUnix(agent.socketPath),
     }));
   });
 });

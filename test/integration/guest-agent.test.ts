@@ -1,11 +1,11 @@
 // The real bundled agent (dist/agentiso-guest.cjs) as its own process on a unix socket:
 // every operation, bad input, the set_env secret, hostname in a UTS namespace, shutdown.
+import { connectUnix } from "../../src/guest/connect-unix.js";
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { connect } from "node:net";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { startAgentProcess, type AgentProcess } from "../support/agent-process.js";
 import { describeBadInput } from "../support/bad-input-suite.js";
@@ -29,11 +29,7 @@ describe("bundled guest agent on a unix socket", () => {
 
   describe("bad input", () => {
     describeBadInput(() => ({
-      open: () =>
-        new Promise((resolve, reject) => {
-          const socket = connect(agent.socketPath, () => resolve(socket));
-          socket.once("error", reject);
-        }),
+      open: connectUnix(agent.socketPath),
     }));
   });
 
