@@ -23,6 +23,13 @@ export interface OperationOutcome {
   session?: string;
 }
 
+/** The parts of an orchestration report's task the metrics read. */
+interface OrchestratedTask {
+  status: string;
+  durationMs: number;
+  tokens: Record<string, number>;
+}
+
 const LINT_FAILING_DEFAULTS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 const EXEC_OPERATIONS = new Set(["exec", "exec_parallel"]);
 
@@ -39,6 +46,9 @@ export class AgentisoMetrics {
   private readonly execTotal: Counter<"outcome">;
   private readonly errorsTotal: Counter<"operation" | "code">;
   private readonly toolCallsTotal: Counter<"tool">;
+  private readonly opencodeTasksTotal: Counter<"status">;
+  private readonly opencodeTokensTotal: Counter<"kind">;
+  private readonly opencodeTaskSeconds: Histogram<"status">;
 
   constructor(prom: PromClient, options: MetricsOptions) {
     const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom;
@@ -60,6 +70,9 @@ export class AgentisoMetrics {
     this.execTotal = new Counter({ name: "agentiso_exec_total", help: "Commands run with exec/exec_parallel by outcome (ok: exit 0, nonzero, timeout, error: not run)", labelNames: ["outcome"], registers });
     this.errorsTotal = new Counter({ name: "agentiso_errors_total", help: "Failed operations by operation and error code", labelNames: ["operation", "code"], registers });
     this.toolCallsTotal = new Counter({ name: "agentiso_tool_calls_total", help: "MCP tool calls by tool", labelNames: ["tool"], registers });
+    this.opencodeTasksTotal = new Counter({ name: "agentiso_opencode_tasks_total", help: "Orchestrated opencode tasks by final status", labelNames: ["status"], registers });
+    this.opencodeTokensTotal = new Counter({ name: "agentiso_opencode_tokens_total", help: "LLM tokens billed for orchestrated tasks, by kind", labelNames: ["kind"], registers });
+    this.opencodeTaskSeconds = new Histogram({ name: "agentiso_opencode_task_duration_seconds", help: "Wall time of one orchestrated task (fork to collected result)", labelNames: ["status"], buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800], registers });
     if (options.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
       // Gauges named *_total fail `promtool check metrics`; the same values exist without the suffix.
@@ -81,6 +94,16 @@ export class AgentisoMetrics {
     if (outcome.session !== undefined) this.toolCallsTotal.inc({ tool: name });
     if (outcome.error) this.errorsTotal.inc({ operation: name, code: outcome.error.code });
     if (EXEC_OPERATIONS.has(name)) for (const result of execOutcomes(name, outcome)) this.execTotal.inc({ outcome: result });
+    if (name === "orchestrate" && !outcome.error) this.observeTasks(outcome.result);
+  }
+
+  private observeTasks(result: unknown): void {
+    const tasks = (result as { report?: { tasks?: OrchestratedTask[] } } | undefined)?.report?.tasks ?? [];
+    for (const task of tasks) {
+      this.opencodeTasksTotal.inc({ status: task.status });
+      this.opencodeTaskSeconds.observe({ status: task.status }, task.durationMs / 1000);
+      for (const [kind, count] of Object.entries(task.tokens)) if (count > 0) this.opencodeTokensTotal.inc({ kind }, count);
+    }
   }
 
   // The exposition text for a scrape.

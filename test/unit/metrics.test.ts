@@ -22,6 +22,8 @@ async function sampleMetrics(counts: Record<string, number> = { running: 2, stop
   metrics.observeOperation("exec", { durationMs: 12, result: { exitCode: null, timedOut: true }, session: "s1" });
   metrics.observeOperation("exec_parallel", { durationMs: 30, result: [{ ok: true, result: { exitCode: 0 } }, { ok: false, error: { code: "NOT_FOUND" } }], session: "s1" });
   metrics.observeOperation("workspace_info", { durationMs: 1, error: new AgentisoError("NOT_FOUND", "no workspace 0a1b2c"), session: "s1" });
+  const task = (status: string, input: number) => ({ status, durationMs: 9000, tokens: { input, output: 20, reasoning: 0, cacheRead: 0, cacheWrite: 0 } });
+  metrics.observeOperation("orchestrate", { durationMs: 20_000, result: { report: { tasks: [task("succeeded", 300), task("succeeded", 100), task("failed", 50)] } } });
   return metrics;
 }
 
@@ -51,12 +53,21 @@ describe("metrics", () => {
     assert.ok(valueOf(body, "process_cpu_user_seconds_total") !== undefined, "process metrics are exported");
   });
 
+  test("orchestrated tasks are counted by status, their tokens by kind, their durations in a histogram", async () => {
+    const { body } = await (await sampleMetrics()).text();
+    assert.equal(valueOf(body, 'agentiso_opencode_tasks_total{status="succeeded"}'), 2);
+    assert.equal(valueOf(body, 'agentiso_opencode_tasks_total{status="failed"}'), 1);
+    assert.equal(valueOf(body, 'agentiso_opencode_tokens_total{kind="input"}'), 450);
+    assert.equal(valueOf(body, 'agentiso_opencode_tokens_total{kind="output"}'), 60);
+    assert.equal(valueOf(body, 'agentiso_opencode_task_duration_seconds_count{status="succeeded"}'), 2);
+  });
+
   test("no label value is ever an id, a session or a message", async () => {
     const { body } = await (await sampleMetrics()).text();
     const labelValues = [...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
     for (const value of labelValues) assert.doesNotMatch(value, /s1|0a1b2c|no workspace/);
     const labelNames = new Set([...body.matchAll(/[{,](\w+)="/g)].map((m) => m[1]));
-    for (const name of labelNames) assert.ok(["state", "runtime", "operation", "code", "outcome", "tool", "le", "version", "major", "minor", "patch", "type", "space", "kind"].includes(name!), `unexpected label ${name}`);
+    for (const name of labelNames) assert.ok(["state", "runtime", "operation", "code", "outcome", "tool", "le", "version", "major", "minor", "patch", "type", "space", "kind", "status"].includes(name!), `unexpected label ${name}`);
   });
 
   test("the exposition text passes promtool check metrics", { skip: requires(hasCommand("promtool")) }, async () => {
