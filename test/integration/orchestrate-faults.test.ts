@@ -46,7 +46,8 @@ function runOrchestrate(cli: CliHarness, plan: string, results: string) {
   const child = spawn(process.execPath, [CLI, "orchestrate", plan, "--results", results], { env: cli.env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stderr })));
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stderr })));
+  return Object.assign(done, { interrupt: () => child.kill("SIGINT") });
 }
 
 describe("orchestration faults", { skip, timeout: 1_200_000 }, () => {
@@ -75,6 +76,22 @@ describe("orchestration faults", { skip, timeout: 1_200_000 }, () => {
     assert.deepEqual(await cli.json(["ws", "ls"]), []);
     // The pool stays mounted until teardown; nothing else of the run may remain.
     assert.deepEqual(leftoversOf(cli.home).filter((l) => /^(cgroup|netns|process)/.test(l)), []);
+  });
+
+  test("Ctrl-C stops the agents, destroys the workers and the golden, and writes a partial report", async () => {
+    await ensureImage("opencode");
+    await using fixture = await orchestrateFixture({ rules: [slowTask("slow-1")] });
+    await using cli = new CliHarness({ AGENTISO_TEST_KEY: "sk-faults" });
+    const results = join(fixture.dir, "results");
+    const done = runOrchestrate(cli, fixture.plan(planFor(fixture.repo, fixture.stub.url, ["slow-1"])), results);
+    await waitForOpencode(cli, "slow-1", done);
+    done.interrupt();
+    const { code, stderr } = await done;
+    assert.equal(code, 130, stderr);
+    const report = JSON.parse(readFileSync(join(results, "report.json"), "utf8")) as Report & { cancelled: boolean };
+    assert.equal(report.cancelled, true);
+    assert.deepEqual(report.tasks.map((t) => [t.name, t.status]), [["slow-1", "error"]]);
+    assert.deepEqual(await cli.json(["ws", "ls"]), []);
   });
 
   test("killing the daemon mid-run gives the running tasks status error and leaves nothing running", async () => {
