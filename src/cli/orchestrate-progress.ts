@@ -84,7 +84,7 @@ export class OrchestrateProgress {
   private redraw(): void {
     this.clear();
     const lines = [...this.tasks.entries()].map(([name, t]) => {
-      const elapsed = t.started ? `${Math.round(((t.result?.durationMs ?? Date.now() - t.started) as number) / 1000)}s` : "";
+      const elapsed = t.started ? `${Math.round((t.result?.durationMs ?? Date.now() - t.started) / 1000)}s` : "";
       return `  ${name.padEnd(24)} ${t.state.padEnd(11)} ${elapsed.padStart(5)}  ${t.tokens} tokens`;
     });
     if (lines.length) this.write(lines.join("\n") + "\n");

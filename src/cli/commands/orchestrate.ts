@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { AgentisoError, toAgentisoError } from "../../core/errors.js";
+import { toAgentisoError } from "../../core/errors.js";
 import { loadPlanFile } from "../../orchestrator/plan.js";
 import type { OrchestrationReport } from "../../orchestrator/orchestrator.js";
 import type { ProgressEvent } from "../../orchestrator/task-result.js";
@@ -78,8 +78,4 @@ async function waitForDaemonReport(resultsDir: string): Promise<string | undefin
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return undefined;
-}
-
-export function planError(message: string): AgentisoError {
-  return new AgentisoError("INVALID_INPUT", message);
 }
