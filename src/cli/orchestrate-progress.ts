@@ -27,7 +27,10 @@ export class OrchestrateProgress {
   }
 
   on(event: ProgressEvent): void {
-    if (event.type === "golden") this.line(`golden: ${event.step}`);
+    if (event.type === "golden") {
+      if (event.workspace) this.golden = event.workspace;
+      this.line(`golden: ${event.step}`);
+    }
     else if (event.type === "golden_ready") {
       this.golden = event.workspace;
       this.line(`golden ready: ${event.workspace}@${event.snapshot} (${event.commit.slice(0, 12)})`);

@@ -77,7 +77,7 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
 
 async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: OrchestrateOptions, id: string, progress: (e: ProgressEvent) => void): Promise<GoldenWorkspace> {
   if (plan.golden.workspace !== undefined) return reuseGolden(engine, plan.golden.workspace, plan.golden.snapshot, options.signal);
-  progress({ type: "golden", step: `preparing from ${plan.golden.repo} (image ${plan.golden.image})` });
+  progress({ type: "golden", step: `preparing from ${plan.golden.repo} (image ${plan.golden.image})`, workspace: `golden-${id}` });
   return options.prepareGolden({
     name: `golden-${id}`,
     image: plan.golden.image,

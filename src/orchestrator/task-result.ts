@@ -29,7 +29,8 @@ export interface TaskResult {
 }
 
 export type ProgressEvent =
-  | { type: "golden"; step: string }
+  /** workspace: the golden's name, announced before it exists so a front door can clean it up. */
+  | { type: "golden"; step: string; workspace?: string }
   | { type: "golden_ready"; workspace: string; snapshot: string; commit: string }
   | { type: "task_state"; task: string; state: "queued" | "forking" | "running" | "collecting"; worker?: string; tokens?: number }
   | { type: "task_done"; task: string; result: TaskResult }
