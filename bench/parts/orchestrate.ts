@@ -12,12 +12,13 @@ import type { StubScriptInput } from "../../src/llm/stub-script.js";
 import { buildOpencodeConfig } from "../../src/orchestrator/opencode/opencode-config.js";
 import { runOpencodeOnHost } from "../../src/orchestrator/opencode/run-on-host.js";
 import { HOST_OPENCODE_BIN } from "../../test/support/base-image.js";
+import { stubPlanToml } from "../../test/support/orchestrate-fixture.js";
 
 const TASKS = Array.from({ length: 8 }, (_, i) => `task-${i + 1}`);
 
 const SCRIPT: StubScriptInput = {
   rules: TASKS.map((name) => ({
-    match: { firstUserMessageContains: `BENCH-${name}` },
+    match: { firstUserMessageContains: `TASK-${name}` },
     steps: [{ toolCalls: [{ name: "write", arguments: { filePath: `{{workdir}}/${name}.txt`, content: `${name}\n` } }] }, { text: "done" }],
   })),
 };
@@ -42,7 +43,7 @@ const part: BenchPart = {
       const hostRun = async (name: string) => {
         const repo = join(dir, `host-${name}-${Math.random().toString(36).slice(2)}`);
         await makeRepo(repo);
-        const run = await runOpencodeOnHost({ cwd: repo, prompt: `BENCH-${name}: write your file`, config, timeoutMs: 300_000, binary: HOST_OPENCODE_BIN });
+        const run = await runOpencodeOnHost({ cwd: repo, prompt: `TASK-${name}: do your part.`, config, timeoutMs: 300_000, binary: HOST_OPENCODE_BIN });
         if (run.result.status !== "succeeded") throw new Error(`host run ${name}: ${run.result.reason}`);
         return run.result.durationMs ?? 0;
       };
@@ -57,7 +58,7 @@ const part: BenchPart = {
 
       const repo = join(dir, "repo");
       await makeRepo(repo);
-      writeFileSync(join(dir, "plan.toml"), planToml(repo, stub.url));
+      writeFileSync(join(dir, "plan.toml"), stubPlanToml({ repo, stubUrl: stub.url, tasks: TASKS, keyEnv: "BENCH_KEY", maxParallel: 4 }));
       await using rig = await startDaemonRig({ BENCH_KEY: "bench" });
       started = performance.now();
       const run = await rig.cli(["orchestrate", join(dir, "plan.toml"), "--results", join(dir, "results")]);
@@ -79,21 +80,6 @@ const part: BenchPart = {
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-function planToml(repo: string, stubUrl: string): string {
-  return `[golden]
-image = "opencode"
-repo = "${repo}"
-network = "none"
-[model]
-provider = "openai-compatible"
-base_url = "${stubUrl}"
-api_key_env = "BENCH_KEY"
-[run]
-max_parallel = 4
-timeout = "5m"
-${TASKS.map((t) => `[[task]]\nname = "${t}"\nprompt = "BENCH-${t}: write your file"\n`).join("\n")}`;
 }
 
 export default part;

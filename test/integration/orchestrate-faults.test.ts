@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { CLI, CliHarness, leftoversOf } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
-import { editTask, orchestrateFixture, taskToml } from "../support/orchestrate-fixture.js";
+import { editTask, orchestrateFixture, stubPlanToml } from "../support/orchestrate-fixture.js";
 import { waitForOpencode } from "../support/orchestrate-watch.js";
 
 const skip = requires(isRoot(), hasCommand("runc"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"));
@@ -23,23 +23,7 @@ function slowTask(name: string) {
 }
 
 function planFor(repo: string, stubUrl: string, tasks: string[]): string {
-  return `
-[golden]
-image = "opencode"
-repo = "${repo}"
-network = "none"
-
-[model]
-provider = "openai-compatible"
-base_url = "${stubUrl}"
-api_key_env = "AGENTISO_TEST_KEY"
-
-[run]
-max_parallel = ${tasks.length}
-timeout = "5m"
-
-${tasks.map((t) => taskToml(t)).join("\n")}
-`;
+  return stubPlanToml({ repo, stubUrl, tasks, keyEnv: "AGENTISO_TEST_KEY" });
 }
 
 function runOrchestrate(cli: CliHarness, plan: string, results: string) {

@@ -57,3 +57,37 @@ export async function orchestrateFixture(script: StubScriptInput): Promise<Orche
 export function taskToml(name: string, extra = ""): string {
   return `[[task]]\nname = "${name}"\nprompt = "TASK-${name}: do your part. ${extra}"\n`;
 }
+
+export interface StubPlanOptions {
+  repo: string;
+  stubUrl: string;
+  tasks: string[];
+  keyEnv: string;
+  maxParallel?: number;
+  /** Extra lines for [model], e.g. 'key_mode = "env"'. */
+  model?: string;
+  /** Extra lines for [run], e.g. 'merge = "branch-per-task"'. */
+  run?: string;
+}
+
+// A plan whose golden is `repo` and whose model is the stub behind the keyless proxy.
+export function stubPlanToml(options: StubPlanOptions): string {
+  return `[golden]
+image = "opencode"
+repo = "${options.repo}"
+network = "none"
+
+[model]
+provider = "openai-compatible"
+base_url = "${options.stubUrl}"
+api_key_env = "${options.keyEnv}"
+${options.model ?? ""}
+
+[run]
+max_parallel = ${options.maxParallel ?? options.tasks.length}
+timeout = "5m"
+${options.run ?? ""}
+
+${options.tasks.map((t) => taskToml(t)).join("\n")}
+`;
+}
