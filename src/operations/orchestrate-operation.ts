@@ -58,6 +58,7 @@ async function prepareGoldenFor(ctx: OperationContext, spec: GoldenSpec): Promis
     setupNetwork: spec.network === "egress",
     snapshot: spec.snapshot,
     memory: spec.memoryMiB * 1024 * 1024,
+    cpus: spec.cpus,
   });
   const prepared = await prepareGolden(ctx, input);
   if (prepared.commit === null) throw new AgentisoError("INTERNAL", "workspace_prepare cloned no repository");

@@ -1,6 +1,7 @@
 // golden → fork → run opencode → collect → report → merge. Runs inside the daemon (it owns the
 // engine and the guest connections the LLM tunnels ride on); front doors stream its progress.
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -23,6 +24,7 @@ export interface GoldenSpec {
   snapshot: string;
   network: "none" | "egress";
   memoryMiB: number;
+  cpus: number;
 }
 
 export interface OrchestrateOptions {
@@ -86,6 +88,7 @@ async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: Orche
     snapshot: plan.golden.snapshot,
     network: plan.golden.network,
     memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
+    cpus: workerCpus(plan),
   });
 }
 
@@ -111,6 +114,7 @@ async function runAll(
     ...(plan.model.max_tokens_per_task !== undefined && { maxTokens: plan.model.max_tokens_per_task }),
     timeoutMs: taskTimeoutMs(plan),
     memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
+    cpus: workerCpus(plan),
     workerPrefix: `w${id}`,
     keepWorkers: options.keepWorkers ?? plan.run.keep_workers,
     ...(options.owner !== undefined && { owner: options.owner }),
@@ -147,6 +151,11 @@ function report(id: string, startedAt: Date, plan: Plan, golden: GoldenWorkspace
     totals: totalsOf(tasks),
     merge,
   };
+}
+
+// Unless the plan caps it, a worker may use every core: parallel workers share them anyway.
+function workerCpus(plan: Plan): number {
+  return plan.run.cpus ?? availableParallelism();
 }
 
 // Sums over the tasks of a (possibly partial) run.

@@ -40,6 +40,7 @@ const RunSchema = z
     timeout: z.union([z.string(), z.number()]).default("10m").describe('per task, e.g. "90s", "10m"'),
     merge: z.enum(["none", "branch-per-task"]).default("none"),
     memory: z.string().default("1G").describe("memory per worker (opencode needs about 1 GiB)"),
+    cpus: z.number().positive().max(1024).optional().describe("CPU limit per worker in cores; default: all of the host's (a 1-core cap makes opencode ~40% slower)"),
     keep_workers: z.boolean().default(false),
   })
   .strict();

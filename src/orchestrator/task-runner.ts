@@ -31,6 +31,7 @@ export interface TaskRunContext {
   maxTokens?: number;
   timeoutMs: number;
   memoryMiB: number;
+  cpus: number;
   workerPrefix: string;
   keepWorkers: boolean;
   owner?: string;
@@ -51,6 +52,7 @@ export async function runTask(ctx: TaskRunContext, task: PlanTask): Promise<Task
       snapshot: ctx.golden.snapshot,
       name: `${ctx.workerPrefix}-${task.name}`.slice(0, 63),
       memoryMiB: ctx.memoryMiB,
+      cpus: ctx.cpus,
       network: "none",
       ...(ctx.owner !== undefined && { owner: ctx.owner }),
       signal: ctx.signal,
