@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { BaseImages } from "../engine/engine-deps.js";
-import { KeyedMutex } from "../engine/keyed-mutex.js";
+import { KeyedLock } from "../core/keyed-lock.js";
 import type { ImageInfo, ImageLibrary } from "../images/image-library.js";
 import type { StorageDriver } from "../storage/storage-driver.js";
 import type { RuntimeKind } from "../runtimes/workspace-runtime.js";
@@ -24,7 +24,7 @@ export interface BaseImagesOptions {
 }
 
 export class LibraryBaseImages implements BaseImages {
-  private readonly mutex = new KeyedMutex();
+  private readonly lock = new KeyedLock();
 
   constructor(private readonly options: BaseImagesOptions) {}
 
@@ -33,7 +33,7 @@ export class LibraryBaseImages implements BaseImages {
     if (options.runtime !== "container") throw new AgentisoError("UNSUPPORTED", `runtime ${options.runtime} is not available yet`);
     const info = await this.image(image, options.signal);
     const baseName = `${info.name}-${info.manifest.hash.slice(0, 12)}`;
-    return this.mutex.run(baseName, async () => {
+    return this.lock.run([baseName], async () => {
       const bases = await this.options.storage.listBases();
       if (bases.some((b) => b.name === baseName)) return baseName;
       const started = performance.now();

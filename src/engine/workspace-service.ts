@@ -8,7 +8,7 @@ import { AgentisoError } from "../core/errors.js";
 import { assertValidName } from "../core/names.js";
 import type { GuestEndpoint, NetworkMode, RuntimeInstance, RuntimeKind, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
-import { KeyedMutex } from "./keyed-mutex.js";
+import { KeyedLock } from "../core/keyed-lock.js";
 import type { StateDb } from "./state-db.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
 import { assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
@@ -37,7 +37,7 @@ export interface CreateWorkspaceOptions {
 }
 
 export class WorkspaceService<G extends GuestLink = GuestLink> {
-  protected readonly mutex = new KeyedMutex();
+  protected readonly lock = new KeyedLock();
   protected readonly guests = new Map<string, Promise<G>>();
   /** Endpoints of workspaces this engine booted: the first exec need not ask the runtime. */
   protected readonly endpoints = new Map<string, GuestEndpoint>();
@@ -76,7 +76,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
 
   async start(idOrName: string): Promise<WorkspaceRecord> {
     const record = this.get(idOrName);
-    return this.mutex.run(record.id, async () => {
+    return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       if (current.state === "running") return current;
       return this.boot(current);
@@ -85,7 +85,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
 
   async stop(idOrName: string, options: { timeoutMs?: number } = {}): Promise<WorkspaceRecord> {
     const record = this.get(idOrName);
-    return this.mutex.run(record.id, async () => {
+    return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       if (current.state === "stopped") return current;
       this.setState(current, "stopping");
@@ -100,7 +100,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   // Stops (if needed) and deletes a workspace with its volume and snapshots.
   async destroy(idOrName: string): Promise<void> {
     const record = this.get(idOrName);
-    await this.mutex.run(record.id, async () => {
+    await this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       const forks = this.db.forksOf(current.id);
       if (forks.length > 0) {
@@ -130,7 +130,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
 
   async setNetwork(idOrName: string, mode: NetworkMode): Promise<WorkspaceRecord> {
     const record = this.get(idOrName);
-    return this.mutex.run(record.id, async () => {
+    return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       if (current.state === "running") await this.runtimeOf(current).setNetwork(current.id, mode);
       this.db.updateWorkspace(current.id, { network: mode });

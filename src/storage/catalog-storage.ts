@@ -6,7 +6,7 @@ import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { assertValidName } from "../core/names.js";
 import { assertSourceExists } from "./base-import.js";
-import { KeyedLock } from "./keyed-lock.js";
+import { KeyedLock } from "../core/keyed-lock.js";
 import { VolumeCatalog, type BaseRecord, type WorkspaceRecord } from "./volume-catalog.js";
 import type {
   BaseInfo,

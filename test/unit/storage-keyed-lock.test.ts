@@ -1,7 +1,7 @@
 // KeyedLock: serialises work per volume name, never across names.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KeyedLock } from "../../src/storage/keyed-lock.js";
+import { KeyedLock } from "../../src/core/keyed-lock.js";
 
 test("operations on the same key run one after another, in order, even when one fails", async () => {
   const lock = new KeyedLock();

@@ -1,6 +1,6 @@
-// Serialises operations on one volume (snapshot, restore, destroy of the same workspace) while
-// operations on different volumes run in parallel: 20 forks from one snapshot never wait on
-// each other, two snapshots of one workspace never race on its catalog record.
+// Serialises operations on the same keys (a volume, a workspace, an image base) while
+// operations on different keys run in parallel: 20 forks from one snapshot never wait on
+// each other, a snapshot never interleaves with a stop of the same workspace.
 
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
