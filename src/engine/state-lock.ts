@@ -3,6 +3,7 @@
 import { openSync, writeSync, closeSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
+import { isRunningSync } from "../core/process-state.js";
 
 export interface StateLock {
   readonly path: string;
@@ -21,7 +22,7 @@ export function acquireStateLock(stateDir: string): StateLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const holder = readHolder(path);
-      if (holder !== undefined && (holder === process.pid || isAlive(holder))) {
+      if (holder !== undefined && (holder === process.pid || isRunningSync(holder))) {
         throw new AgentisoError("CONFLICT", `another agentiso engine (pid ${holder}) owns ${stateDir}: use its daemon, or stop it with \`agentiso daemon stop\``, {
           details: { pid: holder },
         });
@@ -38,21 +39,6 @@ function readHolder(path: string): number | undefined {
     return Number.isFinite(pid) ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-// A killed daemon stays a zombie until its parent (often PID 1) reaps it: that is dead too.
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
   }
 }
 

@@ -4,7 +4,9 @@ import { AgentisoError } from "../../core/errors.js";
 import { ApiClient } from "../../api/api-client.js";
 import { runDaemon } from "../../compose/daemon.js";
 import type { CliCommand } from "../command.js";
-import { controlSocketPath, daemonLogPath, ensureDaemon, isDaemonRunning } from "../daemon-control.js";
+import { controlSocketPath, daemonLogPath } from "../../config/paths.js";
+import { waitForExit } from "../../core/process-state.js";
+import { ensureDaemon, isDaemonRunning } from "../daemon-control.js";
 
 export const daemonCommand: CliCommand = {
   name: "daemon",
@@ -37,7 +39,7 @@ export const daemonCommand: CliCommand = {
         return 0;
       }
       const { pid } = await requestShutdown(controlSocketPath(ctx.config));
-      await waitForExit(pid, 60_000);
+      if (!(await waitForExit(pid, 60_000))) throw new AgentisoError("TIMEOUT", `the daemon (pid ${pid}) did not exit within 60 s`);
       ctx.out(`stopped (pid ${pid}); workspaces keep running and are adopted by the next daemon\n`);
       return 0;
     }
@@ -55,18 +57,4 @@ function requestShutdown(socketPath: string): Promise<{ pid: number }> {
     req.on("error", reject);
     req.end();
   });
-}
-
-// The CLI waits for the daemon's process to be gone (no readiness signal exists for "gone").
-async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new AgentisoError("TIMEOUT", `the daemon (pid ${pid}) did not exit within ${timeoutMs} ms`);
 }

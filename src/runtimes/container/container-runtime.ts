@@ -15,7 +15,7 @@ import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec,
 import { listCgroups, removeCgroup } from "./cgroups.js";
 import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
-import { isRunning, waitForExit } from "./process-state.js";
+import { isRunning, waitForExit } from "../../core/process-state.js";
 import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
 import { buildSeccompProfile } from "./seccomp-profile.js";
