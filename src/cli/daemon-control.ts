@@ -3,20 +3,12 @@
 import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { ensureStateDir } from "../core/state-dir.js";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../api/api-client.js";
 import type { Config } from "../config/config.js";
+import { controlSocketPath, daemonLogPath } from "../config/paths.js";
 import { AgentisoError } from "../core/errors.js";
 import { EXIT_CODES } from "./exit-codes.js";
-
-export function controlSocketPath(config: Config): string {
-  return join(config.home, "agentiso.sock");
-}
-
-export function daemonLogPath(config: Config): string {
-  return join(config.home, "daemon.log");
-}
 
 export async function isDaemonRunning(config: Config): Promise<boolean> {
   try {

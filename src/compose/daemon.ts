@@ -2,9 +2,9 @@
 // on $AGENTISO_HOME/agentiso.sock. Workspaces keep running when it stops; the next daemon
 // adopts them (reconcile).
 import { closeSync, writeSync } from "node:fs";
-import { join } from "node:path";
 import type { Server } from "node:http";
 import type { Config } from "../config/config.js";
+import { controlSocketPath } from "../config/paths.js";
 import type { Logger } from "../core/logger.js";
 import { startApiServer, type RouteHandler } from "../api/api-server.js";
 import { OPERATIONS } from "../operations/registry.js";
@@ -15,10 +15,6 @@ import { DaemonFrontDoors } from "./daemon-front-doors.js";
 export interface DaemonOptions {
   /** File descriptor to write "ready\n" to once the socket listens (set by the CLI's auto-start). */
   readyFd?: number;
-}
-
-export function controlSocketOf(config: Config): string {
-  return join(config.home, "agentiso.sock");
 }
 
 // Runs until SIGTERM/SIGINT or a shutdown request; resolves with the exit code.
@@ -52,7 +48,7 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
     return true;
   };
   const server = await startApiServer({
-    socketPath: controlSocketOf(config),
+    socketPath: controlSocketPath(config),
     operations: OPERATIONS,
     services,
     logger,
@@ -62,7 +58,7 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
     health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()), ...doors.health() }),
   });
   ref.server = server;
-  logger.info("daemon ready", { socket: controlSocketOf(config), pid: process.pid });
+  logger.info("daemon ready", { socket: controlSocketPath(config), pid: process.pid });
   if (options.readyFd !== undefined) {
     writeSync(options.readyFd, "ready\n");
     closeSync(options.readyFd);
