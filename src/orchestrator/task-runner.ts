@@ -6,7 +6,7 @@ import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import type { LlmProxy } from "../llm/proxy.js";
-import { zeroUsage } from "../llm/token-usage.js";
+import { totalTokens, zeroUsage } from "../llm/token-usage.js";
 import type { GoldenWorkspace } from "./golden.js";
 import { openLlmAccess } from "./llm-access.js";
 import { buildOpencodeCommand } from "./opencode/opencode-command.js";
@@ -98,7 +98,7 @@ async function runInWorker(ctx: TaskRunContext, task: PlanTask, worker: string, 
     if (chunk.fd === 1) {
       raw += chunk.data.toString("utf8");
       if (parser.push(chunk.data).some((e) => e.type === "step_finish")) {
-        ctx.progress({ type: "task_state", task: task.name, state: "running", worker, tokens: access.usage().tokens.input + access.usage().tokens.output });
+        ctx.progress({ type: "task_state", task: task.name, state: "running", worker, tokens: totalTokens(access.usage().tokens) });
       }
     } else {
       stderr = (stderr + chunk.data.toString("utf8")).slice(-8192);
