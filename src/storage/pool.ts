@@ -28,6 +28,7 @@ export interface LoopPoolState {
 }
 
 const SETUP_TIMEOUT_MS = 120_000;
+const DETACH_TIMEOUT_MS = 10_000;
 
 export class BtrfsLoopPool {
   readonly imagePath: string;
@@ -48,10 +49,22 @@ export class BtrfsLoopPool {
     return this.inflight;
   }
 
-  // Unmounts the pool and frees its loop devices; the file (the data) stays.
+  // Unmounts the pool and frees its loop devices; the file (the data) stays. The kernel may
+  // still hold the device for a moment after umount returns (the filesystem's last reference
+  // to it is dropped asynchronously), and `losetup -d` on a busy device only marks it for
+  // autoclear: so this waits until no device is bound to the file any more.
   async detach(): Promise<void> {
     if (await mountAt(this.mountPoint)) await runCommand(["umount", "--", this.mountPoint]);
-    for (const device of await this.loopDevices()) await runCommand(["losetup", "-d", device], { check: false });
+    const deadline = Date.now() + DETACH_TIMEOUT_MS;
+    for (;;) {
+      const devices = await this.loopDevices();
+      if (devices.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new AgentisoError("BACKEND_FAILED", `loop device ${devices.join(", ")} of ${this.imagePath} is still in use ${DETACH_TIMEOUT_MS / 1000} s after unmounting the pool`);
+      }
+      for (const device of devices) await runCommand(["losetup", "-d", device], { check: false });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   // Loop devices currently bound to the pool file (normally at most one).
