@@ -1,0 +1,73 @@
+// The byte side of a memory snapshot: QEMU migrates to (or from) a unix socket that WE hold,
+// and we copy the stream to (or from) the file. No shell is involved (so no quoting of the
+// path), we know the exact byte count, and the file is complete when our copy ends — with
+// `exec:cat > f` QEMU SIGTERMs `cat` right after closing the pipe, racing its last write.
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { AgentisoError } from "../../core/errors.js";
+
+/** A private directory holding the one socket of one migration; dispose removes it. */
+export interface MigrationSocket extends AsyncDisposable {
+  path: string;
+  uri: string;
+}
+
+// Makes a short, unique socket path (unix socket paths are limited to 107 bytes).
+export async function migrationSocket(): Promise<MigrationSocket> {
+  const dir = await mkdtemp(join(tmpdir(), "agentiso-migrate-"));
+  const path = join(dir, "stream.sock");
+  return { path, uri: `unix:${path}`, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface FileSink {
+  /** Resolves with the bytes written once QEMU closed the stream and the file is flushed. */
+  done: Promise<number>;
+  close(): void;
+}
+
+// Listens on socketPath; the first connection's bytes are written to filePath.
+export async function listenToFile(socketPath: string, filePath: string, signal: AbortSignal): Promise<FileSink> {
+  const server = createServer();
+  server.listen(socketPath);
+  await once(server, "listening", { signal });
+  const closing = new AbortController();
+  const done = receiveOne(server, filePath, AbortSignal.any([signal, closing.signal]));
+  done.catch(() => {}); // the caller awaits it only once the migration has completed
+  return { done, close: () => (closing.abort(), void server.close()) };
+}
+
+async function receiveOne(server: Server, filePath: string, signal: AbortSignal): Promise<number> {
+  const [socket] = (await once(server, "connection", { signal })) as [Socket];
+  server.close(); // one stream per migration
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  await pipeline(socket, counter, createWriteStream(filePath, { mode: 0o600 }), { signal });
+  return bytes;
+}
+
+// Streams filePath into the socket QEMU listens on after `migrate-incoming`.
+export async function streamFileTo(socketPath: string, filePath: string, signal: AbortSignal): Promise<void> {
+  const socket = connect(socketPath);
+  await once(socket, "connect", { signal });
+  try {
+    await pipeline(createReadStream(filePath), socket, { signal });
+  } catch (err) {
+    // QEMU stops reading at the end-of-state marker and closes, leaving the trailing VM
+    // description unread: that is success, and the MIGRATION event says which it was.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EPIPE" && code !== "ECONNRESET") {
+      throw new AgentisoError("BACKEND_FAILED", `streaming memory snapshot ${filePath} to QEMU failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
