@@ -1,9 +1,10 @@
 // The agent's state shared by all connections: the set_env overlay (memory only — API keys
 // pass through here and are never written anywhere), background jobs, and the hooks that
-// touch the machine (hostname, shutdown) so unit tests can run the agent in-process.
+// touch the machine (hostname, clock, entropy, shutdown) so unit tests can run the agent in-process.
 import type { Duplex } from "node:stream";
 import { AgentConnection } from "./agent-connection.js";
 import { silentAgentLog, type AgentLog } from "./agent-log.js";
+import { MAX_ENTROPY_BYTES } from "../protocol/index.js";
 import { JobRegistry } from "./job-registry.js";
 import { WireError } from "./wire-error.js";
 
@@ -13,6 +14,10 @@ export interface GuestAgentOptions {
   baseEnv?: NodeJS.ProcessEnv;
   /** Applies `configure {hostname}`; default writes /proc/sys/kernel/hostname. */
   setHostname?: (hostname: string) => Promise<void>;
+  /** Applies `configure {clockEpochMs}`; main.ts runs `date -u -s`. */
+  setClock?: (epochMs: number) => Promise<void>;
+  /** Applies `configure {entropy}`; main.ts writes /dev/urandom. */
+  addEntropy?: (bytes: Buffer) => Promise<void>;
   /** Called once the `shutdown` reply is flushed; main.ts exits the process. */
   onShutdown?: () => void;
 }
@@ -69,6 +74,21 @@ export class GuestAgent {
     }
     if (!this.options.setHostname) throw new WireError("UNSUPPORTED", "this agent was started without hostname support");
     await this.options.setHostname(hostname);
+  }
+
+  // Sets the wall clock (after a memory-snapshot restore it is stuck at the save time).
+  async setClock(epochMs: number): Promise<void> {
+    if (!this.options.setClock) throw new WireError("UNSUPPORTED", "this agent was started without clock support");
+    await this.options.setClock(epochMs);
+  }
+
+  // Mixes host-chosen random bytes into the kernel pool, so restores of one snapshot diverge.
+  async addEntropy(bytes: Buffer): Promise<void> {
+    if (bytes.length > MAX_ENTROPY_BYTES) {
+      throw new WireError("INVALID_REQUEST", `entropy is ${bytes.length} bytes; at most ${MAX_ENTROPY_BYTES} are accepted`);
+    }
+    if (!this.options.addEntropy) throw new WireError("UNSUPPORTED", "this agent was started without entropy support");
+    if (bytes.length > 0) await this.options.addEntropy(bytes);
   }
 
   requestShutdown(): void {

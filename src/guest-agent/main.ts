@@ -4,6 +4,7 @@
 // Extra: --quiet (no info logs). Exits 0 after a `shutdown` request or SIGTERM.
 import { writeFile } from "node:fs/promises";
 import { createAgentLog } from "./agent-log.js";
+import { createClockSetter, createEntropyWriter } from "./clock-and-entropy.js";
 import { GuestAgent } from "./guest-agent.js";
 import { listenDevice, listenUnix, listenVsock, type Listener } from "./listeners.js";
 import { WireError } from "./wire-error.js";
@@ -34,7 +35,13 @@ async function main(argv: string[]): Promise<void> {
     await Promise.all(listeners.map((l) => l.close()));
     process.exit(0);
   };
-  const agent = new GuestAgent({ log, setHostname, onShutdown: () => void stop("shutdown request") });
+  const agent = new GuestAgent({
+    log,
+    setHostname,
+    setClock: createClockSetter(),
+    addEntropy: createEntropyWriter(),
+    onShutdown: () => void stop("shutdown request"),
+  });
   const unix = flag("--listen");
   const device = flag("--device");
   const vsock = flag("--vsock");

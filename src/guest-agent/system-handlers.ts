@@ -1,4 +1,4 @@
-// ping, set_env / unset_env (memory only), configure (hostname), shutdown.
+// ping, set_env / unset_env (memory only), configure (entropy, clock, hostname), shutdown.
 import type { AgentMessage, RequestOf } from "../protocol/index.js";
 import type { RequestContext } from "./request-context.js";
 
@@ -19,8 +19,10 @@ export async function handleUnsetEnv(request: RequestOf<"unset_env">, ctx: Reque
   return undefined;
 }
 
-// Applies workspace settings; today the hostname.
+// Applies workspace settings in a fixed order (entropy, clock, hostname); the first failure answers.
 export async function handleConfigure(request: RequestOf<"configure">, ctx: RequestContext): Promise<undefined> {
+  if (request.entropy !== undefined) await ctx.agent.addEntropy(Buffer.from(request.entropy, "base64"));
+  if (request.clockEpochMs !== undefined) await ctx.agent.setClock(request.clockEpochMs);
   if (request.hostname !== undefined) await ctx.agent.setHostname(request.hostname);
   return undefined;
 }

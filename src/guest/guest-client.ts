@@ -27,6 +27,14 @@ export interface GuestClientOptions {
   connectTimeoutMs?: number;
 }
 
+export interface ConfigureSettings {
+  hostname?: string;
+  /** The guest's new wall clock, ms since the epoch (e.g. Date.now() right after a restore). */
+  clockEpochMs?: number;
+  /** At most MAX_ENTROPY_BYTES random bytes mixed into the guest kernel's pool. */
+  entropy?: Uint8Array;
+}
+
 type Reply<T extends AgentMessage["type"]> = Extract<AgentMessage, { type: T }>;
 
 /** One per workspace; safe to share between concurrent callers. */
@@ -165,8 +173,11 @@ export class GuestClient implements AsyncDisposable {
     await this.request({ type: "unset_env", names }, "done", "unset_env", options);
   }
 
-  async configure(settings: { hostname?: string }, options: CallOptions = {}): Promise<void> {
-    await this.request({ type: "configure", ...settings }, "done", "configure", options);
+  // Workspace settings; after a memory-snapshot restore pass clockEpochMs and fresh entropy.
+  async configure(settings: ConfigureSettings, options: CallOptions = {}): Promise<void> {
+    const { entropy, ...rest } = settings;
+    const message = { type: "configure" as const, ...rest, ...(entropy === undefined ? {} : { entropy: Buffer.from(entropy).toString("base64") }) };
+    await this.request(message, "done", "configure", options);
   }
 
   // A TCP connection to host:port inside the guest, as a Duplex (host → guest tunnel).

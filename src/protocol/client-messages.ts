@@ -62,7 +62,15 @@ export const FileDownloadRequestSchema = request("file_download", {
 });
 export const SetEnvRequestSchema = request("set_env", { vars: EnvSchema });
 export const UnsetEnvRequestSchema = request("unset_env", { names: z.array(z.string()) });
-export const ConfigureRequestSchema = request("configure", { hostname: z.string().min(1).max(64).optional() });
+/** Most bytes one `configure {entropy}` may carry (decoded). */
+export const MAX_ENTROPY_BYTES = 4096;
+export const ConfigureRequestSchema = request("configure", {
+  hostname: z.string().min(1).max(64).optional().describe("UTS hostname of the workspace"),
+  clockEpochMs: z.number().int().nonnegative().safe().optional()
+    .describe("set the guest's wall clock to this many ms since the Unix epoch (a restored memory snapshot wakes at its save time)"),
+  entropy: Base64Schema.max(Math.ceil(MAX_ENTROPY_BYTES / 3) * 4).optional()
+    .describe(`random bytes (base64, at most ${MAX_ENTROPY_BYTES} decoded) mixed into the guest kernel's pool via /dev/urandom`),
+});
 export const TunnelOpenRequestSchema = request("tunnel_open", {
   port: PortSchema.min(1),
   host: z.string().optional().describe("guest address to connect to; default 127.0.0.1"),

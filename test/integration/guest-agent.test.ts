@@ -74,6 +74,16 @@ describe("bundled guest agent lifecycle", () => {
     await assert.rejects(agent.client().configure({ hostname: "nope" }), (err) => isAgentisoError(err, "PERMISSION_DENIED"));
   });
 
+  test("configure with fresh entropy succeeds and a clock without CAP_SYS_TIME is PERMISSION_DENIED", { skip: requires(isRoot(), hasCommand("setpriv")) }, async () => {
+    // as nobody, so the host's clock can never be touched (and the time asked is now anyway)
+    const node = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath];
+    await using agent = await startAgentProcess({ node, owner: 65534 });
+    const client = agent.client();
+    await client.configure({ entropy: Buffer.alloc(64, 0xa5) });
+    await assert.rejects(client.configure({ clockEpochMs: Date.now() }), (err) => isAgentisoError(err, "PERMISSION_DENIED") && /CAP_SYS_TIME/.test(err.message));
+    await client.ping();
+  });
+
   test("shutdown makes the agent exit with code 0 and background jobs die with it", async () => {
     const agent = await startAgentProcess();
     try {

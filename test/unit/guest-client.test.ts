@@ -2,10 +2,13 @@
 // in memory (no socket, no bundle): the fast contract of both sides of the protocol.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isAgentisoError } from "../../src/core/errors.js";
+import { createClockSetter, createEntropyWriter, dateOperand } from "../../src/guest-agent/clock-and-entropy.js";
+import { MAX_ENTROPY_BYTES } from "../../src/protocol/index.js";
+import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { describeGuestOperations } from "../support/guest-operations-suite.js";
 import { startInProcessAgent, type InProcessAgent } from "../support/in-process-agent.js";
 
@@ -45,5 +48,70 @@ describe("guest client over an in-memory pair", () => {
     await using other = startInProcessAgent({ onShutdown: () => called() });
     await other.client.shutdown();
     await shutdown;
+  });
+});
+
+describe("configure after a memory-snapshot restore: clock and entropy", () => {
+  test("configure hands entropy, then the clock, then the hostname to the agent's hooks", async () => {
+    const calls: string[] = [];
+    await using other = startInProcessAgent({
+      addEntropy: async (bytes) => void calls.push(`entropy:${bytes.toString("hex")}`),
+      setClock: async (epochMs) => void calls.push(`clock:${epochMs}`),
+      setHostname: async (name) => void calls.push(`hostname:${name}`),
+    });
+    await other.client.configure({ hostname: "ws-restored", clockEpochMs: 1767225600123, entropy: Buffer.from("00ff10", "hex") });
+    assert.deepEqual(calls, ["entropy:00ff10", "clock:1767225600123", "hostname:ws-restored"]);
+  });
+
+  test("entropy is written to the pool device, appended as given", async () => {
+    const pool = join(dir, "pool.bin");
+    await using other = startInProcessAgent({ addEntropy: createEntropyWriter(pool) });
+    await other.client.configure({ entropy: Buffer.from("abcd", "hex") });
+    await other.client.configure({ entropy: Buffer.alloc(MAX_ENTROPY_BYTES, 7) });
+    const written = await readFile(pool);
+    assert.equal(written.length, 2 + MAX_ENTROPY_BYTES);
+    assert.equal(written.subarray(0, 2).toString("hex"), "abcd");
+  });
+
+  test("entropy over 4 KiB is INVALID_INPUT and reaches no hook", async () => {
+    const calls: number[] = [];
+    await using other = startInProcessAgent({ addEntropy: async (bytes) => void calls.push(bytes.length) });
+    await assert.rejects(other.client.configure({ entropy: Buffer.alloc(MAX_ENTROPY_BYTES + 1) }), (err) => isAgentisoError(err, "INVALID_INPUT"));
+    await assert.rejects(other.client.configure({ entropy: Buffer.alloc(64 * 1024) }), (err) => isAgentisoError(err, "INVALID_INPUT"));
+    assert.deepEqual(calls, []);
+  });
+
+  test("a clock the agent may not set answers PERMISSION_DENIED and the agent keeps serving", { skip: requires(hasCommand("setpriv")) }, async () => {
+    // never the host's clock: as root the real `date` runs as nobody, and the time asked is now
+    const date = isRoot()[0] ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "date"] : ["date"];
+    await using other = startInProcessAgent({ setClock: createClockSetter(date) });
+    await assert.rejects(other.client.configure({ clockEpochMs: Date.now() }), (err) => isAgentisoError(err, "PERMISSION_DENIED") && /CAP_SYS_TIME/.test(err.message));
+    await other.client.ping();
+  });
+
+  test("a clock hook that throws is an error reply, not a crash", async () => {
+    await using other = startInProcessAgent({
+      setClock: async () => {
+        throw new Error("rtc on fire");
+      },
+    });
+    await assert.rejects(other.client.configure({ clockEpochMs: 1 }), (err) => isAgentisoError(err, "INTERNAL") && /rtc on fire/.test(err.message));
+    await other.client.ping();
+  });
+
+  test("an agent without clock or entropy support says UNSUPPORTED", async () => {
+    await using other = startInProcessAgent();
+    await assert.rejects(other.client.configure({ clockEpochMs: 1 }), (err) => isAgentisoError(err, "UNSUPPORTED"));
+    await assert.rejects(other.client.configure({ entropy: Buffer.from("x") }), (err) => isAgentisoError(err, "UNSUPPORTED"));
+  });
+
+  test("a guest without a `date` command answers UNSUPPORTED for the clock", async () => {
+    await using other = startInProcessAgent({ setClock: createClockSetter(["/nonexistent/agentiso-date"]) });
+    await assert.rejects(other.client.configure({ clockEpochMs: Date.now() }), (err) => isAgentisoError(err, "UNSUPPORTED"));
+  });
+
+  test("the date operand keeps milliseconds, or whole seconds for busybox", () => {
+    assert.equal(dateOperand(1767225600007), "@1767225600.007");
+    assert.equal(dateOperand(1767225600999, true), "@1767225601");
   });
 });
