@@ -9,7 +9,7 @@ APT_PACKAGES=(
   btrfs-progs zfs-fuse                   # copy-on-write storage backends
   mmdebstrap zstd xz-utils               # image builds and rootfs tarball import
   slirp4netns nftables iproute2          # workspace networking
-  qemu-system-x86 qemu-utils busybox-static  # microVM runtime
+  qemu-system-x86 qemu-utils busybox-static lz4  # microVM runtime (lz4: the cloud kernel's vmlinuz payload)
   git ca-certificates curl
   strace util-linux e2fsprogs            # the image tests watch opencode's syscalls; mkfs.ext4 for VM disks
   prometheus                             # promtool and a real scrape in the metrics tests

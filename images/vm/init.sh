@@ -1,0 +1,86 @@
+#!/bin/sh
+# agentiso microVM /init (busybox sh, inside the initramfs built by src/images/vm-boot).
+# Contract with the host (src/runtimes/vm/qemu-command.ts builds the kernel command line):
+#   root=/dev/vda             ext4 workspace disk, mounted read-write as the new root
+#   agentiso.port=NAME        virtio-serial port whose /sys/class/virtio-ports/*/name is NAME
+#   agentiso.node=PATH        node inside the rootfs (default /usr/bin/node)
+# It loads the virtio modules, mounts the disk, stages tini + the agent on a tmpfs at
+# /.agentiso and switch_roots into `tini -s -- node agent.cjs --device /dev/vportNpM`.
+# Any failure prints one `agentiso-init:` line on the console and powers off, so the host
+# sees QEMU exit instead of a hung guest.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+
+fail() {
+  echo "agentiso-init: $*" >/dev/console 2>/dev/null || echo "agentiso-init: $*"
+  sync
+  poweroff -f
+  # poweroff -f returns only when the machine cannot power off; reboot (QEMU runs -no-reboot)
+  reboot -f
+}
+
+mount -t proc proc /proc || fail "cannot mount /proc"
+mount -t sysfs sysfs /sys || fail "cannot mount /sys"
+mount -t devtmpfs devtmpfs /dev || fail "cannot mount /dev"
+
+root=/dev/vda
+port=agentiso
+node=/usr/bin/node
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    root=*) root="${arg#root=}" ;;
+    agentiso.port=*) port="${arg#agentiso.port=}" ;;
+    agentiso.node=*) node="${arg#agentiso.node=}" ;;
+  esac
+done
+
+# Modules in dependency order, one path per line (written by the initramfs builder).
+while read -r module; do
+  [ -n "$module" ] || continue
+  insmod "/lib/modules/$module" || fail "cannot load module $module"
+done </lib/modules/load-order
+
+# Device nodes appear asynchronously after the drivers probe: wait, bounded (~5 s).
+wait_for() {
+  tries=0
+  while ! eval "$1"; do
+    tries=$((tries + 1))
+    [ "$tries" -le 500 ] || return 1
+    usleep 10000
+  done
+}
+
+wait_for "[ -b $root ]" || fail "disk $root did not appear (is the virtio-blk-device attached?)"
+
+find_port() {
+  for entry in /sys/class/virtio-ports/*; do
+    [ -f "$entry/name" ] || continue
+    if [ "$(cat "$entry/name")" = "$port" ]; then
+      device="/dev/${entry##*/}"
+      [ -c "$device" ] && return 0
+    fi
+  done
+  return 1
+}
+device=
+wait_for find_port || fail "virtio-serial port named $port not found"
+
+mkdir -p /newroot
+mount -t ext4 -o rw,noatime "$root" /newroot || fail "cannot mount $root (ext4) on /newroot"
+[ -x "/newroot$node" ] || fail "node not found at $node in the workspace disk (agentiso.node=)"
+
+ip link set lo up || fail "cannot bring up lo"
+
+mkdir -p /newroot/.agentiso /newroot/proc /newroot/sys /newroot/dev /newroot/run /newroot/tmp \
+  || fail "cannot create mount points on $root"
+mount -t tmpfs -o mode=0755,nosuid,nodev agentiso /newroot/.agentiso || fail "cannot mount tmpfs on /.agentiso"
+cp /agentiso/tini /agentiso/agent.cjs /newroot/.agentiso/ || fail "cannot stage tini and the agent"
+
+mount --move /proc /newroot/proc || fail "cannot move /proc"
+mount --move /sys /newroot/sys || fail "cannot move /sys"
+mount --move /dev /newroot/dev || fail "cannot move /dev"
+mkdir -p /newroot/dev/pts /newroot/dev/shm
+mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /newroot/dev/pts || fail "cannot mount devpts"
+mount -t tmpfs -o mode=1777,nosuid,nodev shm /newroot/dev/shm || fail "cannot mount /dev/shm"
+mount -t tmpfs -o mode=0755,nosuid,nodev run /newroot/run || fail "cannot mount /run"
+
+exec switch_root /newroot /.agentiso/tini -s -- "$node" /.agentiso/agent.cjs --device "$device"

@@ -1,0 +1,131 @@
+// The QEMU command line of one microVM workspace, as a pure function of its launch spec, so
+// every flag is unit-tested and the runtime only spawns what this returns. `-M microvm` has
+// no PCI: every device is a virtio-mmio one. There is no network device at all: the LLM and
+// port forwards go through the agent's tunnels.
+import { AgentisoError } from "../../core/errors.js";
+
+export interface QemuLaunchSpec {
+  /** Tagged resource name → `-name <name>,process=<name>`. */
+  name: string;
+  accel: "kvm" | "tcg";
+  memoryMiB: number;
+  cpus: number;
+  kernelPath: string;
+  initrdPath: string;
+  disk: { path: string; format: "raw" | "qcow2" | "device" };
+  /** virtio-serial port (name "agentiso") on `-chardev socket,server=on,wait=off`. */
+  agentSocketPath: string;
+  /** QMP on a unix socket, server=on,wait=off. */
+  qmpSocketPath: string;
+  /** The serial console (console=ttyS0) goes to this file. */
+  consoleLogPath: string;
+  /** With -daemonize: QEMU forks, and the parent exits once the VM is set up. */
+  pidFilePath: string;
+  /** TCG: kernel arg tsc_early_khz (see host-tsc.ts). */
+  tscKhz?: number;
+  /** Adds vhost-vsock-device with this guest CID when given. */
+  vsockCid?: number;
+  /** Memory-snapshot restore: start with -incoming defer. */
+  incoming?: "defer";
+  /** UUID for -device vmgenid,guid=... */
+  vmgenid?: string;
+  /** Extra kernel arguments. */
+  kernelArgs?: string[];
+}
+
+/** The virtio-serial port name /init looks for (agentiso.port=). */
+export const AGENT_PORT_NAME = "agentiso";
+/** Where node lives in agentiso's images; /init's default too. */
+export const GUEST_NODE_PATH = "/usr/bin/node";
+
+// Returns the full argv (binary first) that starts the workspace's QEMU, daemonized.
+export function buildQemuArgv(spec: QemuLaunchSpec, qemuBinary = "qemu-system-x86_64"): string[] {
+  validate(spec);
+  const name = escapeOption(spec.name);
+  return [
+    qemuBinary,
+    "-name", `${name},process=${name}`,
+    ...machineArgs(spec),
+    "-m", `${spec.memoryMiB}M`,
+    "-smp", String(spec.cpus),
+    "-nodefaults", "-no-user-config", "-nic", "none", "-display", "none", "-no-reboot",
+    "-kernel", spec.kernelPath,
+    "-initrd", spec.initrdPath,
+    "-append", kernelCommandLine(spec),
+    "-chardev", `file,id=console,path=${escapeOption(spec.consoleLogPath)}`,
+    "-serial", "chardev:console",
+    "-chardev", `socket,id=qmp,path=${escapeOption(spec.qmpSocketPath)},server=on,wait=off`,
+    "-mon", "chardev=qmp,mode=control",
+    ...diskArgs(spec.disk),
+    "-chardev", `socket,id=agent,path=${escapeOption(spec.agentSocketPath)},server=on,wait=off`,
+    "-device", "virtio-serial-device,max_ports=2",
+    "-device", `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`,
+    "-device", "virtio-rng-device",
+    ...(spec.vsockCid === undefined ? [] : ["-device", `vhost-vsock-device,guest-cid=${spec.vsockCid}`]),
+    ...(spec.vmgenid === undefined ? [] : ["-device", `vmgenid,guid=${spec.vmgenid}`]),
+    ...(spec.incoming === undefined ? [] : ["-incoming", spec.incoming]),
+    "-daemonize", "-pidfile", spec.pidFilePath,
+  ];
+}
+
+// The kernel command line /init (images/vm/init.sh) relies on.
+export function kernelCommandLine(spec: QemuLaunchSpec): string {
+  const args = [
+    "console=ttyS0",
+    "root=/dev/vda",
+    `agentiso.port=${AGENT_PORT_NAME}`,
+    `agentiso.node=${GUEST_NODE_PATH}`,
+    // PID 1 (tini) exiting panics the kernel: reboot at once, which -no-reboot turns into QEMU exiting.
+    "panic=-1",
+    "quiet",
+    // No PCI on microvm; skip probing legacy hardware that is not there.
+    "pci=off", "i8042.noaux", "i8042.nomux", "i8042.nopnp", "i8042.dumbkbd", "8250.nr_uarts=1",
+    "random.trust_cpu=on", "cryptomgr.notests",
+    // microvm under TCG hangs calibrating timers without pit/pic and a given TSC frequency.
+    ...(spec.accel === "tcg" ? [`tsc_early_khz=${spec.tscKhz ?? tscRequired()}`, "no_timer_check"] : []),
+    ...(spec.kernelArgs ?? []),
+  ];
+  return args.join(" ");
+}
+
+function machineArgs(spec: QemuLaunchSpec): string[] {
+  if (spec.accel === "kvm") return ["-M", "microvm,acpi=on,rtc=on", "-accel", "kvm", "-cpu", "host"];
+  return ["-M", "microvm,acpi=on,rtc=on,pit=on,pic=on", "-accel", "tcg", "-cpu", "max"];
+}
+
+function diskArgs(disk: QemuLaunchSpec["disk"]): string[] {
+  const path = escapeOption(disk.path);
+  // A block device (zvol) skips the host page cache; image files use it (writeback) and
+  // pass discards through so deleted guest files free space in the pool.
+  const drive = disk.format === "device"
+    ? `file=${path},format=raw,cache=none,aio=native`
+    : `file=${path},format=${disk.format},cache=writeback,discard=unmap`;
+  return ["-drive", `id=root,if=none,${drive}`, "-device", "virtio-blk-device,drive=root"];
+}
+
+// QEMU splits option values at commas; a literal comma is written as two.
+export function escapeOption(value: string): string {
+  return value.replace(/,/g, ",,");
+}
+
+function validate(spec: QemuLaunchSpec): void {
+  const invalid = (message: string) => new AgentisoError("INVALID_INPUT", `QEMU launch spec: ${message}`);
+  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 64) throw invalid(`memoryMiB must be an integer >= 64, got ${spec.memoryMiB}`);
+  if (!Number.isInteger(spec.cpus) || spec.cpus < 1 || spec.cpus > 64) throw invalid(`cpus must be an integer 1-64, got ${spec.cpus}`);
+  // -kernel/-initrd are plain paths for Linux but comma-separated lists for multiboot: refuse.
+  for (const [what, path] of [["kernelPath", spec.kernelPath], ["initrdPath", spec.initrdPath]] as const) {
+    if (path.includes(",")) throw invalid(`${what} may not contain a comma: ${path}`);
+  }
+  for (const arg of spec.kernelArgs ?? []) {
+    if (arg === "" || /[\s"]/.test(arg)) throw invalid(`kernel argument ${JSON.stringify(arg)} is empty or contains whitespace or quotes`);
+  }
+  if (spec.vsockCid !== undefined && (!Number.isInteger(spec.vsockCid) || spec.vsockCid < 3 || spec.vsockCid > 0xfffffffe)) {
+    throw invalid(`vsockCid must be an integer from 3 to 4294967294, got ${spec.vsockCid}`);
+  }
+  if (spec.vmgenid !== undefined && !/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(spec.vmgenid)) throw invalid(`vmgenid must be a UUID, got ${spec.vmgenid}`);
+  if (spec.tscKhz !== undefined && (!Number.isInteger(spec.tscKhz) || spec.tscKhz <= 0)) throw invalid(`tscKhz must be a positive integer, got ${spec.tscKhz}`);
+}
+
+function tscRequired(): never {
+  throw new AgentisoError("INVALID_INPUT", "QEMU launch spec: accel tcg needs tscKhz (hostTscKhz()): microvm hangs calibrating timers without it");
+}
