@@ -12,6 +12,9 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AgentisoError } from "../../core/errors.js";
 
+// Big reads cut the per-chunk overhead of streaming hundreds of MiB into QEMU.
+const STREAM_CHUNK_BYTES = 1024 * 1024;
+
 /** A private directory holding the one socket of one migration; dispose removes it. */
 export interface MigrationSocket extends AsyncDisposable {
   path: string;
@@ -52,7 +55,7 @@ async function receiveOne(server: Server, filePath: string, signal: AbortSignal)
       callback(null, chunk);
     },
   });
-  await pipeline(socket, counter, createWriteStream(filePath, { mode: 0o600 }), { signal });
+  await pipeline(socket, counter, createWriteStream(filePath, { mode: 0o600, highWaterMark: STREAM_CHUNK_BYTES }), { signal });
   return bytes;
 }
 
@@ -61,7 +64,7 @@ export async function streamFileTo(socketPath: string, filePath: string, signal:
   const socket = connect(socketPath);
   await once(socket, "connect", { signal });
   try {
-    await pipeline(createReadStream(filePath), socket, { signal });
+    await pipeline(createReadStream(filePath, { highWaterMark: STREAM_CHUNK_BYTES }), socket, { signal });
   } catch (err) {
     // QEMU stops reading at the end-of-state marker and closes, leaving the trailing VM
     // description unread: that is success, and the MIGRATION event says which it was.
