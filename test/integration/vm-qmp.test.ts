@@ -4,7 +4,7 @@ import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { QmpClient, type QmpEvent } from "../../src/runtimes/vm/qmp-client.js";
@@ -115,6 +115,25 @@ describe("memory snapshots on a real QEMU", { skip }, () => {
     await to.execute("quit");
     await Promise.all([source.exited, target.exited]);
     assert.deepEqual((await readdir(dir)).filter((f) => f.includes(".partial")), [], "no partial snapshot left behind");
+  });
+
+  test("after a save the source VM can continue running", async () => {
+    const source = await startQemu("continue");
+    await using qmp = await QmpClient.connect(source.qmpPath, { timeoutMs: 20_000 });
+    await saveMemorySnapshot(qmp, join(await scratchDir(), "continue.snap"));
+    await qmp.execute("cont");
+    assert.equal((await qmp.execute<{ status: string }>("query-status")).status, "running");
+    source.child.kill("SIGKILL");
+  });
+
+  test("a corrupt snapshot fails the restore with an error instead of hanging", async () => {
+    const file = join(await scratchDir(), "corrupt.snap");
+    await writeFile(file, Buffer.alloc(64 * 1024, 0x5a));
+    const target = await startQemu("corrupt", ["-incoming", "defer"]);
+    await using qmp = await QmpClient.connect(target.qmpPath, { timeoutMs: 20_000 });
+    // QEMU 7.2 exits when an incoming migration fails: either the MIGRATION failed event or the closed socket
+    await assert.rejects(restoreMemorySnapshot(qmp, file, { timeoutMs: 60_000 }), (err) => isAgentisoError(err, "BACKEND_FAILED") || isAgentisoError(err, "GUEST_UNREACHABLE"));
+    target.child.kill("SIGKILL");
   });
 
   test("restoring a missing snapshot file is NOT_FOUND and the waiting QEMU is untouched", async () => {

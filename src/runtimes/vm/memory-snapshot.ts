@@ -61,8 +61,9 @@ export async function restoreMemorySnapshot(qmp: QmpClient, path: string, option
   await prepareMigration(qmp, signal);
   const finished = migrationFinished(qmp, signal);
   await qmp.execute("migrate-incoming", { uri: socket.uri }, { signal });
-  const [event] = await Promise.all([finished, streamFileTo(socket.path, path, signal)]);
-  await expectCompleted(qmp, event, "restoring memory snapshot", signal);
+  const streamed = streamFileTo(socket.path, path, signal).then(() => undefined, (err: unknown) => err);
+  const event = await finished;
+  await expectCompleted(qmp, event, "restoring memory snapshot", signal, await streamed);
   await resume(qmp, signal);
   return { durationMs: performance.now() - started };
 }
@@ -79,11 +80,14 @@ function migrationFinished(qmp: QmpClient, signal: AbortSignal): Promise<QmpEven
   return waiting;
 }
 
-async function expectCompleted(qmp: QmpClient, event: QmpEvent, what: string, signal: AbortSignal): Promise<void> {
+// `cause` is our side's stream error, if any: it explains a failure but never makes one.
+async function expectCompleted(qmp: QmpClient, event: QmpEvent, what: string, signal: AbortSignal, cause?: unknown): Promise<void> {
   const status = String(event.data?.status);
   if (status === "completed") return;
   const info = await qmp.execute<{ "error-desc"?: string }>("query-migrate", undefined, { signal }).catch(() => ({}) as { "error-desc"?: string });
-  throw new AgentisoError("BACKEND_FAILED", `${what}: QEMU migration ${status}${info["error-desc"] ? `: ${info["error-desc"]}` : ""}`, {
+  const why = info["error-desc"] ?? (cause instanceof Error ? cause.message : undefined);
+  throw new AgentisoError("BACKEND_FAILED", `${what}: QEMU migration ${status}${why ? `: ${why}` : ""}`, {
+    cause,
     details: { migrationStatus: status },
   });
 }
