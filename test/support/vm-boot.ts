@@ -2,8 +2,9 @@
 // OUTSIDE the repo clone, an ext4 workspace disk made from the base image, and a QEMU launch
 // that returns the daemonized QEMU's pid and always cleans up after itself.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { createLogger } from "../../src/core/logger.js";
 import { isRunning, waitForExit } from "../../src/core/process-state.js";
@@ -17,11 +18,13 @@ import { AGENT_BUNDLE } from "./agent-process.js";
 import { ensureBaseImage } from "./base-image.js";
 
 export const VM_BOOT_CACHE = "/var/cache/agentiso-test/vm-boot";
+/** The agent bundle baked into the test initrd; AGENTISO_TEST_AGENT_BUNDLE tries another build. */
+export const VM_AGENT_BUNDLE = process.env.AGENTISO_TEST_AGENT_BUNDLE ?? AGENT_BUNDLE;
 const DISK_CACHE = "/var/cache/agentiso-test/vm-disks";
 
 // The guest kernel and initramfs every VM test boots (built once per machine and input set).
 export function ensureTestBootFiles(): Promise<GuestBootFiles> {
-  return ensureGuestBootFiles({ cacheDir: VM_BOOT_CACHE, agentBundlePath: AGENT_BUNDLE, logger: createLogger({ level: "warn" }) });
+  return ensureGuestBootFiles({ cacheDir: VM_BOOT_CACHE, agentBundlePath: VM_AGENT_BUNDLE, logger: createLogger({ level: "warn" }) });
 }
 
 // An ext4 image of the base rootfs, cached per image hash; copy it (reflink/sparse) before writing.
@@ -62,6 +65,7 @@ export interface BootOptions {
   boot: GuestBootFiles;
   memoryMiB?: number;
   cpus?: number;
+  kernelArgs?: string[];
 }
 
 // Starts a daemonized QEMU for the spec; resolves once QEMU has set up (sockets exist).
@@ -79,6 +83,7 @@ export async function bootVm(options: BootOptions): Promise<BootedVm> {
     consoleLogPath: join(options.dir, "console.log"),
     pidFilePath: join(options.dir, "qemu.pid"),
     tscKhz: options.accel === "tcg" ? await hostTscKhz() : undefined,
+    kernelArgs: options.kernelArgs,
   };
   await runCommand(buildQemuArgv(spec), { timeoutMs: 60_000 });
   const pid = Number.parseInt(await readFile(spec.pidFilePath, "utf8"), 10);
@@ -89,4 +94,42 @@ export async function bootVm(options: BootOptions): Promise<BootedVm> {
     await waitForExit(pid, 10_000);
   };
   return { pid, client, spec, consoleLog: () => readFile(spec.consoleLogPath, "utf8").catch(() => ""), kill, [Symbol.asyncDispose]: kill };
+}
+
+let kvmProbe: Promise<boolean> | undefined;
+
+// True when KVM really boots a guest here. An openable /dev/kvm is not enough: on some nested
+// hosts QEMU starts, but the guest kernel never prints a line. The probe boots the kernel into
+// `rdinit=/sbin/poweroff` (init dies → panic=-1 → -no-reboot exits); a working KVM takes ~1 s.
+export function kvmBootsHere(boot: GuestBootFiles): Promise<boolean> {
+  kvmProbe ??= (async () => {
+    try {
+      closeSync(openSync("/dev/kvm", "r+"));
+    } catch {
+      return false;
+    }
+    const argv = ["qemu-system-x86_64", "-M", "microvm", "-accel", "kvm", "-cpu", "host,-arch-capabilities", "-m", "256M", "-nodefaults", "-display", "none",
+      "-no-reboot", "-kernel", boot.kernelPath, "-initrd", boot.initrdPath, "-append", "console=ttyS0 panic=-1 rdinit=/sbin/poweroff"];
+    const result = await runCommand(argv, { check: false, timeoutMs: 20_000 }).catch(() => undefined);
+    return result?.exitCode === 0;
+  })();
+  return kvmProbe;
+}
+
+// Asks QEMU to quit over QMP with raw writes (the real client is src/runtimes/vm/qmp-client.ts):
+// resolves when QEMU closes the socket, which it does as it exits.
+export function qmpQuit(socketPath: string, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    const timer = setTimeout(() => socket.destroy(new Error(`QMP quit on ${socketPath} got no answer within ${timeoutMs} ms`)), timeoutMs);
+    let greeted = false;
+    socket.on("data", () => {
+      if (greeted) return;
+      greeted = true;
+      socket.write('{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n');
+    });
+    // QEMU exiting may reset the connection instead of closing it: after the quit, that is success.
+    socket.on("error", (err) => (clearTimeout(timer), greeted ? resolve() : reject(err)));
+    socket.on("close", () => (clearTimeout(timer), resolve()));
+  });
 }

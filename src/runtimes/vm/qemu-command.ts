@@ -89,7 +89,8 @@ export function kernelCommandLine(spec: QemuLaunchSpec): string {
 }
 
 function machineArgs(spec: QemuLaunchSpec): string[] {
-  if (spec.accel === "kvm") return ["-M", "microvm,acpi=on,rtc=on", "-accel", "kvm", "-cpu", "host"];
+  // Nested KVM on AMD hosts refuses QEMU's IA32_ARCH_CAPABILITIES MSR (0x10a) and QEMU aborts: leave it out.
+  if (spec.accel === "kvm") return ["-M", "microvm,acpi=on,rtc=on", "-accel", "kvm", "-cpu", "host,-arch-capabilities"];
   return ["-M", "microvm,acpi=on,rtc=on,pit=on,pic=on", "-accel", "tcg", "-cpu", "max"];
 }
 
