@@ -1,31 +1,43 @@
 // What a worker changed: the files and a binary-safe patch, taken with git inside the worker
 // (new files included via `add -A`). The baseline is the worker's tree BEFORE the agent ran —
 // the golden commit plus whatever setup left behind — so setup output never lands in patches.
+import { AgentisoError } from "../core/errors.js";
 import type { GuestClient } from "../guest/guest-client.js";
-import { shell, shellQuote } from "./guest-shell.js";
+import { shellQuote } from "./guest-shell.js";
 
 export interface CollectedChanges {
   files: string[];
   patch: string;
 }
 
-// Records the current tree as a git tree object (index left as it was) and returns its id.
-export async function snapshotTree(guest: GuestClient, repoDir: string, signal?: AbortSignal): Promise<string> {
-  const out = await shell(guest, "git add -A && git write-tree && git reset -q", "git write-tree", { cwd: repoDir, ...(signal && { signal }) });
-  return out.trim();
+// One streamed exec (streams are not capped like buffered output, so patches of any size
+// fit): the changed names NUL-terminated, an empty name, then the patch.
+export async function collectChanges(guest: GuestClient, repoDir: string, baseline: string, signal?: AbortSignal): Promise<CollectedChanges> {
+  const base = shellQuote(baseline);
+  const script = `git add -A && git diff --cached --name-only -z ${base} && printf '\\0' && git diff --cached --binary ${base}`;
+  const stream = guest.execStream({ shell: script, cwd: repoDir, commandTimeoutMs: 600_000 }, signal ? { signal } : {});
+  const out: Buffer[] = [];
+  let stderr = "";
+  for await (const chunk of stream) {
+    if (chunk.fd === 1) out.push(chunk.data);
+    else stderr = (stderr + chunk.data.toString("utf8")).slice(-2000);
+  }
+  const result = await stream.result;
+  if (result.exitCode !== 0) {
+    throw new AgentisoError("BACKEND_FAILED", `git diff in ${repoDir} exited with ${result.exitCode ?? result.signal}: ${stderr.trim()}`, { details: { command: script } });
+  }
+  return parseCollected(Buffer.concat(out));
 }
 
-export async function collectChanges(guest: GuestClient, repoDir: string, baseline: string, signal?: AbortSignal): Promise<CollectedChanges> {
-  const options = { cwd: repoDir, ...(signal && { signal }) };
-  await shell(guest, "git add -A", "git add", options);
-  const names = await shell(guest, `git diff --cached --name-only ${shellQuote(baseline)}`, "git diff --name-only", options);
-  const files = names.split("\n").filter(Boolean);
-  if (files.length === 0) return { files, patch: "" };
-  // Through a file, not exec output: buffered exec output is capped at 1 MiB, patches are not.
-  const patchPath = "/tmp/agentiso-task.patch";
-  await shell(guest, `git diff --cached --binary ${shellQuote(baseline)} > ${patchPath}`, "git diff", options);
-  const chunks: Buffer[] = [];
-  for await (const chunk of guest.download(patchPath, {}, signal ? { signal } : {})) chunks.push(chunk);
-  await guest.remove(patchPath, {}, signal ? { signal } : {});
-  return { files, patch: Buffer.concat(chunks).toString("utf8") };
+// Splits "name\0name\0\0patch" (or "\0" and an empty patch when nothing changed).
+export function parseCollected(output: Buffer): CollectedChanges {
+  const files: string[] = [];
+  let at = 0;
+  while (at < output.length && output[at] !== 0) {
+    const end = output.indexOf(0, at);
+    if (end < 0) throw new AgentisoError("BACKEND_FAILED", "git diff output has no end of the file list");
+    files.push(output.subarray(at, end).toString("utf8"));
+    at = end + 1;
+  }
+  return { files, patch: output.subarray(at + 1).toString("utf8") };
 }

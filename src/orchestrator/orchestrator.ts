@@ -11,7 +11,7 @@ import { reuseGolden, type GoldenWorkspace } from "./golden.js";
 import { mergeBranchPerTask, type MergeResult } from "./merge.js";
 import { resolveModel } from "./model-provider.js";
 import { isHostPath, taskTimeoutMs, type Plan } from "./plan.js";
-import { errorResult, runTask } from "./task-runner.js";
+import { runTaskPool } from "./task-pool.js";
 import type { ProgressEvent, TaskResult } from "./task-result.js";
 import { parseSizeBytes } from "../config/size.js";
 
@@ -44,6 +44,8 @@ export interface OrchestrationReport {
   id: string;
   startedAt: string;
   durationMs: number;
+  /** Wall time of each stage: building (or reusing) the golden, running the tasks, merging. */
+  stagesMs?: { golden: number; tasks: number; merge: number };
   cancelled: boolean;
   golden: { workspace: string; snapshot: string; commit: string; repo?: string };
   model: { provider: string; model: string; keyMode: string };
@@ -62,11 +64,15 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
   let golden: GoldenWorkspace | undefined;
   const builtGolden = plan.golden.workspace === undefined;
   try {
+    const lap = stopwatch();
     golden = await goldenFor(engine, plan, options, id, progress);
     progress({ type: "golden_ready", workspace: golden.workspace.name, snapshot: golden.snapshot, commit: golden.commit });
+    const goldenMs = lap();
     const tasks = await runAll(engine, plan, golden, proxy, model.opencode, options, id, progress);
+    const tasksMs = lap();
     const merge = plan.run.merge === "branch-per-task" ? await mergeBranchPerTask(engine, plan, golden, tasks, progress, options.signal) : [];
-    return report(id, startedAt, plan, golden, tasks, merge, options.signal.aborted);
+    const stagesMs = { golden: goldenMs, tasks: tasksMs, merge: lap() };
+    return { ...report(id, startedAt, plan, golden, tasks, merge, options.signal.aborted), stagesMs };
   } finally {
     await proxy.close();
     // Branches of a URL repo live in the golden workspace's repository: it must stay then.
@@ -92,7 +98,7 @@ async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: Orche
   });
 }
 
-// A pool of max_parallel runners over the task queue; cancelled tasks still get a result.
+// max_parallel tasks at a time (see task-pool.ts); cancelled tasks still get a result.
 async function runAll(
   engine: Engine<GuestClient>,
   plan: Plan,
@@ -124,19 +130,8 @@ async function runAll(
     ...(options.onEvents && { onEvents: options.onEvents }),
   };
   for (const task of plan.task) progress({ type: "task_state", task: task.name, state: "queued" });
-  const results = new Map<string, TaskResult>();
-  const queue = [...plan.task];
   const parallel = Math.min(options.maxParallel ?? plan.run.max_parallel, plan.task.length);
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      for (let task = queue.shift(); task; task = queue.shift()) {
-        const result = options.signal.aborted ? errorResult(task, undefined, "CANCELLED: the orchestration was cancelled before this task started", 0) : await runTask(ctx, task);
-        results.set(task.name, result);
-        progress({ type: "task_done", task: task.name, result });
-      }
-    }),
-  );
-  return plan.task.map((t) => results.get(t.name)!);
+  return runTaskPool(ctx, plan.task, parallel);
 }
 
 function report(id: string, startedAt: Date, plan: Plan, golden: GoldenWorkspace, tasks: TaskResult[], merge: MergeResult[], cancelled: boolean): OrchestrationReport {
@@ -150,6 +145,17 @@ function report(id: string, startedAt: Date, plan: Plan, golden: GoldenWorkspace
     tasks,
     totals: totalsOf(tasks),
     merge,
+  };
+}
+
+// Each call returns the whole milliseconds since the previous one (or since creation).
+function stopwatch(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const elapsed = Math.round(now - last);
+    last = now;
+    return elapsed;
   };
 }
 

@@ -18,14 +18,30 @@ export interface TaskResult {
   /** Tokens opencode itself reported over its steps. */
   opencodeTokens: { input: number; output: number; reasoning: number; cacheRead: number; cacheWrite: number };
   costUsd: number;
+  /** From the task's turn (a free slot) until its results were collected. */
   durationMs: number;
+  /** Where the time went; fork and setup may have happened before the task's turn. */
+  phasesMs?: TaskPhases;
   filesChanged: string[];
   /** The patch (git diff against the golden commit). */
   patch: string;
   worker?: string;
+  /** What became of the worker: destroyed, kept on request, or left behind (destroy failed). */
+  workerState?: "destroyed" | "kept" | "left";
   exitCode: number | null;
   steps: number;
   sessionId?: string;
+}
+
+export interface TaskPhases {
+  fork: number;
+  setup: number;
+  /** How long the task waited, at its turn, for its worker to be ready. */
+  waited: number;
+  run: number;
+  collect: number;
+  /** Runs after the result, off the task's critical path. */
+  destroy: number;
 }
 
 export type ProgressEvent =

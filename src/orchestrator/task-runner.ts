@@ -1,25 +1,21 @@
-// One task in one worker: fork from golden, give it the model, run `opencode run --format json`,
-// collect outcome, tokens and the patch, destroy the worker. Every failure becomes a result
-// with a reason; nothing here throws past the task.
+// One task in its prepared worker (see worker-prep.ts): run `opencode run --format json`,
+// stream its events, then collect outcome, tokens and the patch. Every failure becomes a
+// result with a reason; nothing here throws past the task.
 import { toAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import type { LlmProxy } from "../llm/proxy.js";
+import type { TaskUsage } from "../llm/task-spend.js";
 import { totalTokens, zeroUsage } from "../llm/token-usage.js";
 import type { GoldenWorkspace } from "./golden.js";
-import { openLlmAccess } from "./llm-access.js";
-import { buildOpencodeCommand } from "./opencode/opencode-command.js";
-import { buildOpencodeConfig, type OpencodeProviderKind } from "./opencode/opencode-config.js";
+import type { OpencodeProviderKind } from "./opencode/opencode-config.js";
 import { OpencodeEventParser } from "./opencode/parse-events.js";
 import { judgeOpencodeRun } from "./opencode/run-outcome.js";
-import { collectChanges, snapshotTree } from "./collect-changes.js";
+import { collectChanges, type CollectedChanges } from "./collect-changes.js";
 import type { PlanTask } from "./plan.js";
-import type { ProgressEvent, TaskResult } from "./task-result.js";
-
-const GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const RUN_DIR = "/tmp/agentiso-opencode";
-const SHARED_OPENCODE = "/.agentiso/bin/opencode";
+import type { ProgressEvent, TaskPhases, TaskResult } from "./task-result.js";
+import type { PreparedWorker } from "./worker-prep.js";
 
 export interface TaskRunContext {
   engine: Engine<GuestClient>;
@@ -42,81 +38,38 @@ export interface TaskRunContext {
   onEvents?: (task: string, ndjson: string) => void;
 }
 
-// Runs a task to a result; the worker is destroyed afterwards unless keepWorkers.
-export async function runTask(ctx: TaskRunContext, task: PlanTask): Promise<TaskResult> {
-  const started = performance.now();
-  let worker: string | undefined;
+// Runs opencode in a prepared worker and collects its result. Never throws; leaves the worker
+// running and its model tunnel open (the pool releases both). `turn` is when the task's slot came free.
+export async function runPrepared(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker, turn: number): Promise<TaskResult> {
+  const { name: worker, guest, access } = prepared;
+  const phases = { fork: prepared.forkMs, setup: prepared.setupMs, waited: performance.now() - turn, run: 0, collect: 0, destroy: 0 };
   try {
-    ctx.progress({ type: "task_state", task: task.name, state: "forking" });
-    const [record] = await ctx.engine.snapshots.fork(ctx.golden.workspace.id, {
-      snapshot: ctx.golden.snapshot,
-      name: `${ctx.workerPrefix}-${task.name}`.slice(0, 63),
-      memoryMiB: ctx.memoryMiB,
-      cpus: ctx.cpus,
-      network: "none",
-      ...(ctx.owner !== undefined && { owner: ctx.owner }),
-      signal: ctx.signal,
-    });
-    worker = record!.name;
-    return await runInWorker(ctx, task, worker, started);
+    ctx.progress({ type: "task_state", task: task.name, state: "running", worker });
+    const runStarted = performance.now();
+    const run = await streamOpencode(ctx, task, prepared);
+    phases.run = performance.now() - runStarted;
+    ctx.onEvents?.(task.name, run.raw);
+    ctx.progress({ type: "task_state", task: task.name, state: "collecting", worker });
+    const changes = await collectChanges(guest, task.workdir, prepared.baseline, ctx.signal);
+    phases.collect = performance.now() - runStarted - phases.run;
+    return { ...judgedResult(task, run, changes, access.usage()), durationMs: Math.round(performance.now() - turn), phasesMs: roundPhases(phases), worker };
   } catch (err) {
     const error = toAgentisoError(err);
-    return errorResult(task, worker, `${error.code}: ${error.message}`, performance.now() - started);
-  } finally {
-    if (worker !== undefined && !ctx.keepWorkers) {
-      await ctx.engine.workspaces.destroy(worker).catch((err: unknown) => ctx.logger.warn("worker destroy failed", { worker, err }));
-    }
+    return { ...errorResult(task, worker, `${error.code}: ${error.message}`, performance.now() - turn), phasesMs: roundPhases(phases) };
   }
 }
 
-async function runInWorker(ctx: TaskRunContext, task: PlanTask, worker: string, started: number): Promise<TaskResult> {
-  const guest = await ctx.engine.workspaces.guest(worker, ctx.signal);
-  await using access = await openLlmAccess(guest, {
-    proxy: ctx.proxy,
-    taskId: task.name,
-    keyMode: ctx.keyMode,
-    ...(ctx.key && { key: ctx.key }),
-    ...(ctx.maxTokens !== undefined && { maxTokens: ctx.maxTokens }),
-    signal: ctx.signal,
-  });
-  const config = buildOpencodeConfig({
-    provider: { kind: ctx.provider.kind, model: ctx.provider.model, baseUrl: access.baseUrl },
-    key: access.keyEnvVar ? { mode: "env", envVar: access.keyEnvVar } : { mode: "keyless" },
-  });
-  const binary = await opencodeBinaryIn(guest, ctx.signal);
-  const command = buildOpencodeCommand({ prompt: task.prompt, config, runDir: RUN_DIR, binary, baseEnv: { PATH: GUEST_PATH } });
-  for (const dir of command.dirs) await guest.mkdir(dir, { recursive: true }, { signal: ctx.signal });
-  for (const file of command.files) await guest.writeFile(file.path, file.content, { createDirs: true }, { signal: ctx.signal });
+type OpencodeRun = Awaited<ReturnType<typeof streamOpencode>>;
 
-  const baseline = await snapshotTree(guest, task.workdir, ctx.signal);
-  ctx.progress({ type: "task_state", task: task.name, state: "running", worker });
-  const parser = new OpencodeEventParser();
-  let stderr = "";
-  let raw = "";
-  const stream = guest.execStream({ argv: command.argv, env: command.env, cwd: task.workdir, commandTimeoutMs: ctx.timeoutMs }, { signal: ctx.signal });
-  for await (const chunk of stream) {
-    if (chunk.fd === 1) {
-      raw += chunk.data.toString("utf8");
-      if (parser.push(chunk.data).some((e) => e.type === "step_finish")) {
-        ctx.progress({ type: "task_state", task: task.name, state: "running", worker, tokens: totalTokens(access.usage().tokens) });
-      }
-    } else {
-      stderr = (stderr + chunk.data.toString("utf8")).slice(-8192);
-    }
-  }
-  const exec = await stream.result;
-  ctx.onEvents?.(task.name, raw);
-  ctx.progress({ type: "task_state", task: task.name, state: "collecting", worker });
-  const changes = await collectChanges(guest, task.workdir, baseline, ctx.signal);
-  const judged = judgeOpencodeRun(parser.end(), {
-    exitCode: exec.exitCode,
-    signal: exec.signal,
-    timedOut: exec.timedOut,
+function judgedResult(task: PlanTask, run: OpencodeRun, changes: CollectedChanges, usage: TaskUsage): Omit<TaskResult, "durationMs"> {
+  const judged = judgeOpencodeRun(run.parser.end(), {
+    exitCode: run.exec.exitCode,
+    signal: run.exec.signal,
+    timedOut: run.exec.timedOut,
     filesChanged: changes.files.length > 0,
-    durationMs: Math.round(exec.durationMs),
-    stderrTail: stderr.slice(-2000),
+    durationMs: Math.round(run.exec.durationMs),
+    stderrTail: run.stderr.slice(-2000),
   });
-  const usage = access.usage();
   return {
     name: task.name,
     status: judged.status,
@@ -126,20 +79,35 @@ async function runInWorker(ctx: TaskRunContext, task: PlanTask, worker: string, 
     tokens: usage.tokens,
     opencodeTokens: judged.tokens,
     costUsd: usage.costUsd || judged.costUsd,
-    durationMs: Math.round(performance.now() - started),
     filesChanged: changes.files,
     patch: changes.patch,
-    worker,
     exitCode: judged.exitCode,
     steps: judged.steps,
     ...(judged.sessionId !== undefined && { sessionId: judged.sessionId }),
   };
 }
 
-// The runtime's shared copy (one page cache for all workers) when it provides one, else the image's.
-async function opencodeBinaryIn(guest: GuestClient, signal: AbortSignal): Promise<string> {
-  const shared = await guest.stat(SHARED_OPENCODE, { signal }).catch(() => undefined);
-  return shared ? SHARED_OPENCODE : "opencode";
+async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker) {
+  const { command, guest, access } = prepared;
+  const parser = new OpencodeEventParser();
+  let stderr = "";
+  let raw = "";
+  const stream = guest.execStream({ argv: command.argv, env: command.env, cwd: task.workdir, commandTimeoutMs: ctx.timeoutMs }, { signal: ctx.signal });
+  for await (const chunk of stream) {
+    if (chunk.fd === 1) {
+      raw += chunk.data.toString("utf8");
+      if (parser.push(chunk.data).some((e) => e.type === "step_finish")) {
+        ctx.progress({ type: "task_state", task: task.name, state: "running", worker: prepared.name, tokens: totalTokens(access.usage().tokens) });
+      }
+    } else {
+      stderr = (stderr + chunk.data.toString("utf8")).slice(-8192);
+    }
+  }
+  return { parser, raw, stderr, exec: await stream.result };
+}
+
+function roundPhases(phases: TaskPhases): TaskPhases {
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])) as unknown as TaskPhases;
 }
 
 // The result of a task that never produced one of its own (cancelled, crashed, daemon gone).

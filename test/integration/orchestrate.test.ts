@@ -13,7 +13,7 @@ import { editTask, orchestrateFixture, taskToml } from "../support/orchestrate-f
 const skip = requires(isRoot(), hasCommand("runc"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"));
 
 interface Report {
-  tasks: Array<{ name: string; status: string; reason: string; tokens: { input: number; output: number }; filesChanged: string[]; patch: string; toolCalls: unknown[] }>;
+  tasks: Array<{ name: string; status: string; reason: string; workerState?: string; tokens: { input: number; output: number }; filesChanged: string[]; patch: string; toolCalls: unknown[] }>;
   totals: { tokens: { input: number; output: number }; succeeded: number; failed: number };
   merge: Array<{ task: string; branch: string; ok: boolean }>;
 }
@@ -86,6 +86,7 @@ ${taskToml("rejected")}
     assert.ok(fixture.stub.requests.every((r) => r.headers.authorization === "Bearer sk-test-orchestrate"), "the proxy sent the real key upstream");
 
     assert.deepEqual(await cli.json(["ws", "ls"]), [], "workers and the golden workspace are destroyed");
+    assert.deepEqual(report.tasks.map((t) => t.workerState), Array(5).fill("destroyed"), "the report says every worker was destroyed");
     assert.deepEqual(report.merge.map((m) => [m.task, m.ok]).sort(), [["edit-a", true], ["edit-b", true], ["edit-c", true]]);
     for (const merge of report.merge) {
       const file = { "edit-a": "a.txt", "edit-b": "b.txt", "edit-c": "c.txt" }[merge.task]!;
