@@ -2,11 +2,13 @@
 // (one stream; reopened when the host side goes away), or AF_VSOCK through socat (Node has
 // no AF_VSOCK sockets: `socat` >= 1.7.4 in the guest and a vsock transport in the kernel).
 import { spawn } from "node:child_process";
-import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, unlink } from "node:fs/promises";
+import { chmod, open, unlink } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { Duplex } from "node:stream";
 import type { GuestAgent } from "./guest-agent.js";
+
+/** How long the agent waits before reopening its virtio-serial port after the host left. */
+const DEVICE_RETRY_MS = 50;
 
 export interface Listener {
   close(): Promise<void>;
@@ -24,19 +26,29 @@ export async function listenUnix(agent: GuestAgent, path: string): Promise<Liste
   return { close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-// Serves a character device (virtio-serial port) as one stream, reopening it after EOF.
+// Serves a character device (virtio-serial port) as one stream, reopening it after EOF (the
+// host side went away). The port may be open only once at a time (a second open() is EBUSY),
+// so reads and writes share one descriptor. While no host is connected, reads return EOF at
+// once: the retry delay bounds that loop and is the longest a new host connection waits.
 export async function listenDevice(agent: GuestAgent, path: string): Promise<Listener> {
   let stopped = false;
   let current: Duplex | undefined;
-  const serveOnce = () => {
+  const retry = () => {
+    if (!stopped) setTimeout(() => void serveOnce(), DEVICE_RETRY_MS);
+  };
+  const serveOnce = async () => {
     if (stopped) return;
-    const input = createReadStream(path, { highWaterMark: 1024 * 1024 });
-    const output = createWriteStream(path, { flags: "r+" });
+    const handle = await open(path, "r+").catch(() => undefined);
+    if (!handle) return retry();
+    const input = handle.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false });
+    const output = handle.createWriteStream({ autoClose: false });
     current = Duplex.from({ readable: input, writable: output });
     current.on("error", () => {});
-    void agent.serve(current).done.then(() => setTimeout(serveOnce, 100));
+    await agent.serve(current).done;
+    await handle.close().catch(() => {});
+    retry();
   };
-  serveOnce();
+  void serveOnce();
   return {
     close: async () => {
       stopped = true;
