@@ -59,7 +59,8 @@ export function buildQemuArgv(spec: QemuLaunchSpec, qemuBinary = "qemu-system-x8
     ...diskArgs(spec.disk),
     "-chardev", `socket,id=agent,path=${escapeOption(spec.agentSocketPath)},server=on,wait=off`,
     "-device", "virtio-serial-device,max_ports=2",
-    "-device", `virtserialport,chardev=agent,name=${AGENT_PORT_NAME}`,
+    // the id makes QEMU emit VSERPORT_CHANGE when the guest opens or closes the port (readiness)
+    "-device", `virtserialport,chardev=agent,name=${AGENT_PORT_NAME},id=${AGENT_PORT_NAME}`,
     "-device", "virtio-rng-device",
     ...(spec.vsockCid === undefined ? [] : ["-device", `vhost-vsock-device,guest-cid=${spec.vsockCid}`]),
     ...(spec.vmgenid === undefined ? [] : ["-device", `vmgenid,guid=${spec.vmgenid}`]),
