@@ -11,7 +11,7 @@ import { runCommand } from "../../src/core/run-command.js";
 import type { GuestBootFiles } from "../../src/images/vm-boot/index.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { pidsWithMarker } from "../support/processes.js";
-import { bootVm, copyBaseDisk, ensureTestBootFiles, kvmBootsHere, qmpQuit } from "../support/vm-boot.js";
+import { bootVm, copyBaseDisk, ensureTestBootFiles, kvmBootsHere } from "../support/vm-boot.js";
 
 const QEMU_EXIT_TIMEOUT_MS = 120_000;
 const prerequisites = requires(hasCommand("qemu-system-x86_64"), hasCommand("mmdebstrap"), hasCommand("lz4"), isRoot());
@@ -64,8 +64,10 @@ describe("microVM boot chain", { skip: prerequisites }, () => {
         const links = await vm.client.exec({ argv: ["ls", "/sys/class/net"] });
         assert.deepEqual(links.stdout.split(/\s+/).filter(Boolean), ["lo"]);
         await vm.client.exec({ argv: ["sync"] });
-        await qmpQuit(vm.spec.qmpSocketPath);
-        assert.ok(await waitForExit(vm.pid, QEMU_EXIT_TIMEOUT_MS), `QEMU ${vm.pid} still runs after QMP quit`);
+        await vm.client.shutdown();
+        // The agent's pending read on the port returns only when the host end goes away.
+        await vm.client.close();
+        assert.ok(await waitForExit(vm.pid, QEMU_EXIT_TIMEOUT_MS), `QEMU ${vm.pid} still runs after the agent shut down`);
         assert.deepEqual(pidsWithMarker(name), [], "a process carrying the VM's name outlived it");
       } finally {
         await vm.kill();

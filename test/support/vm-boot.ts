@@ -4,7 +4,6 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { createLogger } from "../../src/core/logger.js";
 import { isRunning, waitForExit } from "../../src/core/process-state.js";
@@ -87,7 +86,7 @@ export async function bootVm(options: BootOptions): Promise<BootedVm> {
   };
   await runCommand(buildQemuArgv(spec), { timeoutMs: 60_000 });
   const pid = Number.parseInt(await readFile(spec.pidFilePath, "utf8"), 10);
-  const client = new GuestClient({ connect: connectUnix(spec.agentSocketPath), connectTimeoutMs: 180_000 });
+  const client = new GuestClient({ connect: connectUnix(spec.agentSocketPath), connectTimeoutMs: 120_000 });
   const kill = async () => {
     await client.close();
     if (await isRunning(pid)) process.kill(pid, "SIGKILL");
@@ -114,22 +113,4 @@ export function kvmBootsHere(boot: GuestBootFiles): Promise<boolean> {
     return result?.exitCode === 0;
   })();
   return kvmProbe;
-}
-
-// Asks QEMU to quit over QMP with raw writes (the real client is src/runtimes/vm/qmp-client.ts):
-// resolves when QEMU closes the socket, which it does as it exits.
-export function qmpQuit(socketPath: string, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
-    const timer = setTimeout(() => socket.destroy(new Error(`QMP quit on ${socketPath} got no answer within ${timeoutMs} ms`)), timeoutMs);
-    let greeted = false;
-    socket.on("data", () => {
-      if (greeted) return;
-      greeted = true;
-      socket.write('{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n');
-    });
-    // QEMU exiting may reset the connection instead of closing it: after the quit, that is success.
-    socket.on("error", (err) => (clearTimeout(timer), greeted ? resolve() : reject(err)));
-    socket.on("close", () => (clearTimeout(timer), resolve()));
-  });
 }
