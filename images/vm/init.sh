@@ -4,8 +4,10 @@
 #   root=/dev/vda             ext4 workspace disk, mounted read-write as the new root
 #   agentiso.port=NAME        virtio-serial port whose /sys/class/virtio-ports/*/name is NAME
 #   agentiso.node=PATH        node inside the rootfs (default /usr/bin/node)
-# It loads the virtio modules, mounts the disk, stages tini + the agent on a tmpfs at
-# /.agentiso and switch_roots into `tini -s -- node agent.cjs --device /dev/vportNpM`.
+#   agentiso.pids=N           pids.max of the cgroup the agent and every exec run in
+# It loads the virtio modules, mounts the disk, stages tini, busybox and the agent on a tmpfs
+# at /.agentiso and switch_roots into /.agentiso/init, which runs
+# `tini -s -- node agent.cjs --device /dev/vportNpM` and powers off, synced, when it ends.
 # Any failure prints one `agentiso-init:` line on the console and powers off, so the host
 # sees QEMU exit instead of a hung guest.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -25,11 +27,13 @@ mount -t devtmpfs devtmpfs /dev || fail "cannot mount /dev"
 root=/dev/vda
 port=agentiso
 node=/usr/bin/node
+pids=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     root=*) root="${arg#root=}" ;;
     agentiso.port=*) port="${arg#agentiso.port=}" ;;
     agentiso.node=*) node="${arg#agentiso.node=}" ;;
+    agentiso.pids=*) pids="${arg#agentiso.pids=}" ;;
   esac
 done
 
@@ -73,7 +77,7 @@ ip link set lo up || fail "cannot bring up lo"
 mkdir -p /newroot/.agentiso /newroot/proc /newroot/sys /newroot/dev /newroot/run /newroot/tmp \
   || fail "cannot create mount points on $root"
 mount -t tmpfs -o mode=0755,nosuid,nodev agentiso /newroot/.agentiso || fail "cannot mount tmpfs on /.agentiso"
-cp /agentiso/tini /agentiso/agent.cjs /newroot/.agentiso/ || fail "cannot stage tini and the agent"
+cp /agentiso/tini /agentiso/agent.cjs /bin/busybox /newroot/.agentiso/ || fail "cannot stage tini, busybox and the agent"
 
 mount --move /proc /newroot/proc || fail "cannot move /proc"
 mount --move /sys /newroot/sys || fail "cannot move /sys"
@@ -83,4 +87,25 @@ mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /newroot/dev/pts || fail
 mount -t tmpfs -o mode=1777,nosuid,nodev shm /newroot/dev/shm || fail "cannot mount /dev/shm"
 mount -t tmpfs -o mode=0755,nosuid,nodev run /newroot/run || fail "cannot mount /run"
 
-exec switch_root /newroot /.agentiso/tini -s -- "$node" /.agentiso/agent.cjs --device "$device"
+# PID 1 of the workspace stays a (busybox) shell: it starts tini, which reaps orphans and runs
+# the agent, in a cgroup whose pids.max is agentiso.pids; when the agent exits (a `shutdown`
+# request, or a crash) it flushes the disk and powers off, so QEMU exits with every byte the
+# workspace wrote on its disk. Were tini PID 1, its exit would panic the kernel unsynced.
+cat >/newroot/.agentiso/init <<'GUEST_INIT' || fail "cannot write the workspace init"
+#!/.agentiso/busybox sh
+bb=/.agentiso/busybox
+node="$1" device="$2" pids="$3"
+cg=/sys/fs/cgroup
+if [ -n "$pids" ] && $bb mount -t cgroup2 cgroup2 $cg; then
+  echo +pids >$cg/cgroup.subtree_control
+  $bb mkdir -p $cg/workspace
+  echo "$pids" >$cg/workspace/pids.max
+fi
+$bb sh -c 'echo $$ >/sys/fs/cgroup/workspace/cgroup.procs 2>/dev/null; exec /.agentiso/tini -s -- "$@"' tini "$node" /.agentiso/agent.cjs --device "$device"
+echo "agentiso-init: the agent exited ($?): syncing and powering off" >/dev/console
+$bb sync
+$bb poweroff -f
+GUEST_INIT
+chmod 0755 /newroot/.agentiso/init
+
+exec switch_root /newroot /.agentiso/init "$node" "$device" "$pids"
