@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { acquireFileLock } from "../file-lock.js";
-import { ensureGuestKernel, type GuestKernel } from "./guest-kernel.js";
+import { ensureGuestKernel, removeStaleBuilds, type GuestKernel } from "./guest-kernel.js";
 import { buildInitramfs, type InitrdCompression } from "./initramfs.js";
 
 export interface GuestBootFiles {
@@ -104,6 +104,7 @@ function bootHash(kernel: GuestKernel, inputs: BootInputs): string {
 
 async function writeBootDir(dir: string, kernel: GuestKernel, inputs: BootInputs, options: GuestBootOptions): Promise<void> {
   const started = Date.now();
+  await removeStaleBuilds(dirname(dir));
   const scratch = join(dirname(dir), `.build-${randomBytes(4).toString("hex")}`);
   await mkdir(scratch, { recursive: true });
   try {

@@ -1,7 +1,7 @@
 // The guest kernel: Debian's cloud kernel package, downloaded with apt (never installed into
 // /boot), unpacked in scratch, its vmlinuz decompressed to vmlinux and the virtio modules
 // copied out. Cached per package version under <cacheDir>/vm-kernel/<version>/.
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
@@ -38,6 +38,7 @@ export async function ensureGuestKernel(cacheDir: string, logger: Logger, signal
   if (cached) return cached;
   const started = Date.now();
   await mkdir(join(cacheDir, "vm-kernel"), { recursive: true });
+  await removeStaleBuilds(join(cacheDir, "vm-kernel"));
   const scratch = await mkdtemp(join(cacheDir, "vm-kernel", ".build-"));
   try {
     await fetchKernel(pkg, scratch, signal);
@@ -59,6 +60,8 @@ async function resolveKernelPackage(kernelCacheDir: string, signal?: AbortSignal
   if (record && record.listsMtimeMs === listsMtimeMs) return { name: record.name, version: record.version };
   const { stdout } = await runCommand(["apt-cache", "show", "--no-all-versions", KERNEL_META_PACKAGE], { timeoutMs: APT_TIMEOUT_MS, signal, check: false });
   const match = /^Depends:.*?\b(linux-image-[^\s,(]+)\s*\(=\s*([^)\s]+)\)/m.exec(stdout);
+  // Without apt lists (a cleaned image, no network), keep using the kernel resolved last time.
+  if (!match && record) return { name: record.name, version: record.version };
   if (!match) {
     throw new AgentisoError("BACKEND_FAILED", `cannot resolve the guest kernel: apt knows no ${KERNEL_META_PACKAGE} (run \`apt-get update\`)`);
   }
@@ -89,4 +92,10 @@ async function readKernel(dir: string): Promise<GuestKernel | undefined> {
   if (text === undefined) return undefined;
   const manifest = JSON.parse(text) as { release: string; packageVersion: string; modules: string[] };
   return { dir, vmlinuxPath: join(dir, "vmlinux"), release: manifest.release, packageVersion: manifest.packageVersion, modules: manifest.modules };
+}
+
+// Scratch dirs left by a build that crashed; only the lock holder builds, so none is live.
+export async function removeStaleBuilds(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((name) => name.startsWith(".build-")).map((name) => rm(join(dir, name), { recursive: true, force: true })));
 }
