@@ -2,7 +2,8 @@
 // (one stream; reopened when the host side goes away), or AF_VSOCK through socat (Node has
 // no AF_VSOCK sockets: `socat` >= 1.7.4 in the guest and a vsock transport in the kernel).
 import { spawn } from "node:child_process";
-import { chmod, open, unlink } from "node:fs/promises";
+import { close, createReadStream, createWriteStream, open } from "node:fs";
+import { chmod, unlink } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { Duplex } from "node:stream";
 import type { GuestAgent } from "./guest-agent.js";
@@ -33,25 +34,30 @@ export async function listenUnix(agent: GuestAgent, path: string): Promise<Liste
 export async function listenDevice(agent: GuestAgent, path: string): Promise<Listener> {
   let stopped = false;
   let current: Duplex | undefined;
+  // The port is the agent's only listener: the process must not end between two sessions
+  // (an empty event loop would exit 0, and the VM would power off).
+  const keepAlive = setInterval(() => {}, 1 << 30);
   const retry = () => {
-    if (!stopped) setTimeout(() => void serveOnce(), DEVICE_RETRY_MS);
+    if (!stopped) setTimeout(serveOnce, DEVICE_RETRY_MS);
   };
-  const serveOnce = async () => {
+  const serveOnce = () => {
     if (stopped) return;
-    const handle = await open(path, "r+").catch(() => undefined);
-    if (!handle) return retry();
-    const input = handle.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false });
-    const output = handle.createWriteStream({ autoClose: false });
-    current = Duplex.from({ readable: input, writable: output });
-    current.on("error", () => {});
-    await agent.serve(current).done;
-    await handle.close().catch(() => {});
-    retry();
+    open(path, "r+", (err, fd) => {
+      if (err) return retry();
+      const input = createReadStream("", { fd, highWaterMark: 1024 * 1024, autoClose: false });
+      const output = createWriteStream("", { fd, autoClose: false });
+      current = Duplex.from({ readable: input, writable: output });
+      current.on("error", () => {});
+      void agent.serve(current).done.then(() => {
+        close(fd, () => retry());
+      });
+    });
   };
-  void serveOnce();
+  serveOnce();
   return {
     close: async () => {
       stopped = true;
+      clearInterval(keepAlive);
       current?.destroy();
     },
   };
