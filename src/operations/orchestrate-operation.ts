@@ -52,6 +52,7 @@ async function prepareGoldenFor(ctx: OperationContext, spec: GoldenSpec): Promis
   const input = PrepareInputSchema.parse({
     name: spec.name,
     image: spec.image,
+    ...(spec.runtime !== undefined && { runtime: spec.runtime }),
     ...(isHostPath(spec.repo) ? { hostPath: spec.repo } : { url: spec.repo }),
     dest: GOLDEN_REPO_DIR,
     setup: spec.setup,

@@ -17,6 +17,7 @@ export const PrepareInputSchema = z
   .object({
     name: WorkspaceName.optional(),
     image: z.string().min(1).max(64).optional().describe('Image to start from (default "opencode" when that image is available, else "base")'),
+    runtime: z.enum(["container", "vm"]).optional().describe("container (runc) or vm (QEMU microVM) for the golden workspace and every fork of it; default from config"),
     ...CloneSourceArgs,
     dest: z.string().min(1).max(4096).default(DEFAULT_REPO_DIR).describe(`Where the repo goes inside the workspace, and where setup commands run (default ${DEFAULT_REPO_DIR})`),
     setup: z.array(z.string().min(1).max(65536)).max(64).default([]).describe('Shell commands run in order in dest, e.g. ["npm ci"]; the first failure stops and reports its output'),
@@ -44,6 +45,7 @@ export async function prepareGolden(ctx: OperationContext, input: PrepareInput):
   const record = await workspaces.create({
     ...(input.name !== undefined && { name: input.name }),
     image: input.image ?? (await defaultImage(ctx)),
+    ...(input.runtime !== undefined && { runtime: input.runtime }),
     ...resourceOptions(input),
     ...(ctx.session !== undefined && { owner: ctx.session }),
     signal: ctx.signal,

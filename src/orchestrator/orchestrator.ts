@@ -19,6 +19,8 @@ import { parseSizeBytes } from "../config/size.js";
 export interface GoldenSpec {
   name: string;
   image: string;
+  /** Runtime of the golden workspace; its forks (the workers) inherit it. Default: the config's. */
+  runtime?: "container" | "vm";
   repo: string;
   setup: string[];
   snapshot: string;
@@ -89,6 +91,7 @@ async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: Orche
   return options.prepareGolden({
     name: `golden-${id}`,
     image: plan.golden.image,
+    ...(plan.golden.runtime !== undefined && { runtime: plan.golden.runtime }),
     repo: plan.golden.repo!,
     setup: plan.golden.setup,
     snapshot: plan.golden.snapshot,

@@ -13,6 +13,7 @@ const TaskName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "task names use
 const GoldenSchema = z
   .object({
     image: z.string().default("opencode").describe("image to build the golden workspace from"),
+    runtime: z.enum(["container", "vm"]).optional().describe("container or vm (QEMU microVM) for the golden workspace and every worker; default from config"),
     repo: z.string().optional().describe("git URL or host path of the repository to clone into /workspace"),
     setup: z.array(z.string()).default([]).describe("shell commands run in /workspace, in order (install dependencies)"),
     network: z.enum(["none", "egress"]).default("egress").describe("network while cloning and running setup"),
