@@ -61,9 +61,12 @@ export async function restoreMemorySnapshot(qmp: QmpClient, path: string, option
   await prepareMigration(qmp, signal);
   const finished = migrationFinished(qmp, signal);
   await qmp.execute("migrate-incoming", { uri: socket.uri }, { signal });
-  const streamed = streamFileTo(socket.path, path, signal).then(() => undefined, (err: unknown) => err);
+  const stopStreaming = new AbortController();
+  const streamed = streamFileTo(socket.path, path, AbortSignal.any([signal, stopStreaming.signal])).then(() => undefined, (err: unknown) => err);
   const event = await finished;
-  await expectCompleted(qmp, event, "restoring memory snapshot", signal, await streamed);
+  // once QEMU has the state, the unread trailer does not matter: stop at once
+  const cause = event.data?.status === "completed" ? void stopStreaming.abort() : await streamed;
+  await expectCompleted(qmp, event, "restoring memory snapshot", signal, cause);
   await resume(qmp, signal);
   return { durationMs: performance.now() - started };
 }
