@@ -101,7 +101,7 @@ if [ -n "$pids" ] && $bb mount -t cgroup2 cgroup2 $cg; then
   $bb mkdir -p $cg/workspace
   echo "$pids" >$cg/workspace/pids.max
 fi
-$bb sh -c 'echo $$ >/sys/fs/cgroup/workspace/cgroup.procs 2>/dev/null; exec /.agentiso/tini -s -- "$@"' tini "$node" /.agentiso/agent.cjs --device "$device"
+$bb sh -c '[ -d /sys/fs/cgroup/workspace ] && echo $$ >/sys/fs/cgroup/workspace/cgroup.procs; exec /.agentiso/tini -s -- "$@"' tini "$node" /.agentiso/agent.cjs --device "$device"
 echo "agentiso-init: the agent exited ($?): syncing and powering off" >/dev/console
 $bb sync
 $bb poweroff -f

@@ -6,9 +6,11 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { isAgentisoError } from "../../src/core/errors.js";
 import { waitForExit } from "../../src/core/process-state.js";
 import { runCommand } from "../../src/core/run-command.js";
 import type { GuestBootFiles } from "../../src/images/vm-boot/index.js";
+import { isCompleteElf } from "../../src/images/vm-boot/vmlinux-extract.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { pidsWithMarker } from "../support/processes.js";
 import { bootVm, copyBaseDisk, ensureTestBootFiles, kvmBootsHere } from "../support/vm-boot.js";
@@ -37,6 +39,13 @@ describe("microVM boot chain", { skip: prerequisites }, () => {
     assert.match(boot.kernelVersion, /^\d+\.\d+\.\d+-\d+-cloud-amd64$/);
   });
 
+  test("the kernel is a complete ELF vmlinux, and a truncated one is told apart", async () => {
+    assert.ok(await isCompleteElf(boot.kernelPath));
+    const cut = join(scratch, "vmlinux.cut");
+    await runCommand(["sh", "-c", 'head -c 4000000 -- "$0" > "$1"', boot.kernelPath, cut]);
+    assert.equal(await isCompleteElf(cut), false);
+  });
+
   test("the initrd is a newc archive holding /init, the console node, busybox, tini, the agent and the virtio modules", async () => {
     const { stdout } = await runCommand(["sh", "-c", 'busybox cpio -t < "$0"', boot.initrdPath]);
     const members = new Set(stdout.split("\n"));
@@ -46,7 +55,7 @@ describe("microVM boot chain", { skip: prerequisites }, () => {
   });
 
   for (const accel of ["tcg", "kvm"] as const) {
-    test(`under ${accel} the guest boots to the agent with tini as PID 1, the disk as / and no network but lo`, async (t) => {
+    test(`under ${accel} the guest boots to the agent under init and tini, with the disk as / and no network but lo`, async (t) => {
       if (accel === "kvm" && !(await kvmBootsHere(boot))) return t.skip("unsupported here: /dev/kvm is missing or cannot boot a guest (see kvmBootsHere)");
       const dir = await mkdtemp(join(scratch, `${accel}-`));
       const name = `aisboot-${accel}-${randomBytes(4).toString("hex")}`;
@@ -58,7 +67,9 @@ describe("microVM boot chain", { skip: prerequisites }, () => {
         const uname = await vm.client.exec({ argv: ["uname", "-r"] });
         assert.equal(uname.stdout.trim(), boot.kernelVersion);
         const init = await vm.client.exec({ shell: "tr '\\0' ' ' < /proc/1/cmdline" });
-        assert.match(init.stdout, /^\/\.agentiso\/tini -s -- \/usr\/bin\/node \/\.agentiso\/agent\.cjs --device \/dev\/vport\d+p\d+ $/);
+        assert.match(init.stdout, /^\/\.agentiso\/busybox sh \/\.agentiso\/init /, "PID 1 is the staged init shell");
+        const parent = await vm.client.exec({ shell: `tr '\\0' ' ' < /proc/$(awk '/^PPid:/ { print $2 }' /proc/${hello.pid}/status)/cmdline` });
+        assert.match(parent.stdout, /^\/\.agentiso\/tini -s -- \/usr\/bin\/node \/\.agentiso\/agent\.cjs --device \/dev\/vport\d+p\d+ $/, "tini runs the agent");
         const root = await vm.client.exec({ shell: "awk '$2 == \"/\" { print $1, $3, $4 }' /proc/mounts" });
         assert.match(root.stdout.trim(), /^\/dev\/vda ext4 rw(,|$)/);
         const links = await vm.client.exec({ argv: ["ls", "/sys/class/net"] });
@@ -75,16 +86,27 @@ describe("microVM boot chain", { skip: prerequisites }, () => {
     });
   }
 
-  test("when the agent (tini's child) dies, the guest kernel panics and QEMU exits on its own", async () => {
+  test("when the agent dies, init flushes the disk and powers the VM off", async () => {
     const dir = await mkdtemp(join(scratch, "agent-dies-"));
-    await copyBaseDisk(join(dir, "disk.raw"));
-    const vm = await bootVm({ dir, name: `aisboot-dies-${randomBytes(4).toString("hex")}`, accel: "tcg", diskPath: join(dir, "disk.raw"), boot });
+    const disk = join(dir, "disk.raw");
+    await copyBaseDisk(disk);
+    const vm = await bootVm({ dir, name: `aisboot-dies-${randomBytes(4).toString("hex")}`, accel: "tcg", diskPath: disk, boot });
     try {
       const { pid } = await vm.client.connect();
-      // Killed from a detached shell so the exec itself can still answer.
-      await vm.client.exec({ shell: `sync; (sleep 0.2; kill -KILL ${pid}) >/dev/null 2>&1 &` });
-      assert.ok(await waitForExit(vm.pid, QEMU_EXIT_TIMEOUT_MS), "QEMU kept running after the guest's init exited");
-      assert.match(await vm.consoleLog(), /Attempted to kill init/);
+      const marker = randomBytes(8).toString("hex");
+      // No sync here: init must flush it.
+      await vm.client.exec({ shell: `echo ${marker} > /root/marker` });
+      await vm.client.exec({ argv: ["kill", "-KILL", String(pid)] }).then(
+        () => assert.fail("the agent answered after being killed"),
+        (err: unknown) => assert.ok(isAgentisoError(err, "GUEST_UNREACHABLE"), String(err)),
+      );
+      assert.ok(await waitForExit(vm.pid, QEMU_EXIT_TIMEOUT_MS), "QEMU kept running after the agent died");
+      assert.match(await vm.consoleLog(), /agentiso-init: the agent exited/);
+      // The guest powered off without unmounting: replay the journal, then read the file.
+      const fsck = await runCommand(["e2fsck", "-fy", disk], { check: false });
+      assert.ok(fsck.exitCode <= 1, `e2fsck found errors it could not fix: ${fsck.stdout}`);
+      const { stdout } = await runCommand(["debugfs", "-R", "cat /root/marker", disk]);
+      assert.equal(stdout.trim(), marker);
     } finally {
       await vm.kill();
     }
