@@ -1,7 +1,9 @@
 // Orchestration benchmark: 8 tasks with max_parallel 4 through agentiso, against the same 8
 // opencode runs on the host one after another and 4 at a time, all against the stub model in
-// the same run; and agentiso's overhead per task (fork + setup + collect + destroy).
+// the same run (the 4-at-a-time round before and after agentiso's, as machine load drifts); and
+// agentiso's overhead per task (fork + setup + collect + destroy), also broken down by phase.
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import type { BenchPart } from "../index.js";
 import { ms, ratio } from "../stats.js";
@@ -32,29 +34,30 @@ async function makeRepo(dir: string): Promise<void> {
 
 interface HostRuns {
   sequentialMs: number;
-  fourAtATimeMs: number;
-  /** Each run's own duration in the 4-at-a-time round. */
+  /** The 4-at-a-time round, run once before and once after agentiso's (machine load drifts). */
+  fourAtATimeMs: number[];
+  /** Each run's own duration in the 4-at-a-time rounds. */
   runMs: number[];
 }
 
-// The same 8 opencode runs straight on the host: one after another, then 4 at a time.
-async function measureHost(dir: string, stubUrl: string): Promise<HostRuns> {
+function hostRunner(dir: string, stubUrl: string): (name: string) => Promise<number> {
   const config = buildOpencodeConfig({ provider: { kind: "openai-compatible", baseUrl: stubUrl, model: "stub-model" }, key: { mode: "keyless" } });
-  const hostRun = async (name: string) => {
+  return async (name: string) => {
     const repo = join(dir, `host-${name}-${Math.random().toString(36).slice(2)}`);
     await makeRepo(repo);
     const run = await runOpencodeOnHost({ cwd: repo, prompt: `TASK-${name}: do your part.`, config, timeoutMs: 300_000, binary: HOST_OPENCODE_BIN });
     if (run.result.status !== "succeeded") throw new Error(`host run ${name}: ${run.result.reason}`);
     return run.result.durationMs ?? 0;
   };
-  let started = performance.now();
-  for (const name of TASKS) await hostRun(name);
-  const sequentialMs = performance.now() - started;
-  started = performance.now();
+}
+
+// The same 8 opencode runs straight on the host, 4 at a time: the wall time and each run's time.
+async function fourAtATime(hostRun: (name: string) => Promise<number>): Promise<{ wallMs: number; runMs: number[] }> {
+  const started = performance.now();
   const queue = [...TASKS];
   const runMs: number[] = [];
   await Promise.all(Array.from({ length: 4 }, async () => { for (let t = queue.shift(); t; t = queue.shift()) runMs.push(await hostRun(t)); }));
-  return { sequentialMs, fourAtATimeMs: performance.now() - started, runMs };
+  return { wallMs: performance.now() - started, runMs };
 }
 
 // `agentiso orchestrate` of the 8 tasks with max_parallel 4 on a daemon of its own.
@@ -78,9 +81,10 @@ function printResults(report: (line: string) => void, host: HostRuns, agentiso: 
   const onPath = phase("waited") + phase("collect");
   const pct = (value: number) => `${((value / hostMean) * 100).toFixed(1)}%`;
   report(`host, one after another:   ${ms(host.sequentialMs)}`);
-  report(`host, 4 at a time:         ${ms(host.fourAtATimeMs)}`);
-  report(`agentiso, max_parallel 4:  ${ms(agentiso.wallMs)} (${ratio(agentiso.wallMs, host.sequentialMs)} of sequential, ${ratio(agentiso.wallMs, host.fourAtATimeMs)} of host 4-at-a-time; includes building the golden)`);
-  if (stagesMs) report(`agentiso, the 8 tasks:     ${ms(stagesMs.tasks)} (${ratio(stagesMs.tasks, host.fourAtATimeMs)} of host 4-at-a-time; the golden was built in ${ms(stagesMs.golden)} before)`);
+  const host4 = mean(host.fourAtATimeMs);
+  report(`host, 4 at a time:         ${ms(host4)} (mean of a round before agentiso's, ${ms(host.fourAtATimeMs[0]!)}, and one after, ${ms(host.fourAtATimeMs[1]!)})`);
+  report(`agentiso, max_parallel 4:  ${ms(agentiso.wallMs)} (${ratio(agentiso.wallMs, host.sequentialMs)} of sequential, ${ratio(agentiso.wallMs, host4)} of host 4-at-a-time; includes building the golden)`);
+  if (stagesMs) report(`agentiso, the 8 tasks:     ${ms(stagesMs.tasks)} (${ratio(stagesMs.tasks, host4)} of host 4-at-a-time; the golden was built in ${ms(stagesMs.golden)} before)`);
   report(`overhead per task (fork + setup + collect + destroy): ${ms(overhead)} = ${pct(overhead)} of a host run at 4 at a time (${ms(hostMean)})   goal < 10%`);
   report(`  (a task's time from its turn to its results minus a host run: includes opencode being slower in a worker, and any change of machine load between the two)`);
   report(`  per task, mean: fork ${ms(phase("fork"))} + setup ${ms(phase("setup"))}, of which its turn waited ${ms(phase("waited"))}; opencode ${ms(phase("run"))}; collect ${ms(phase("collect"))}; destroy ${ms(phase("destroy"))} (after the result, in the background)`);
@@ -96,8 +100,17 @@ const part: BenchPart = {
     const dir = mkdtempSync("/tmp/ais-bench-orch-");
     await using stub = await startStubServer({ script: SCRIPT });
     try {
-      const host = await measureHost(dir, stub.url);
-      printResults(report, host, await measureAgentiso(dir, stub.url));
+      const hostRun = hostRunner(dir, stub.url);
+      const load = [loadavg()[0]!];
+      const started = performance.now();
+      for (const name of TASKS) await hostRun(name);
+      const sequentialMs = performance.now() - started;
+      const before = await fourAtATime(hostRun);
+      const agentiso = await measureAgentiso(dir, stub.url);
+      const after = await fourAtATime(hostRun);
+      load.push(loadavg()[0]!);
+      printResults(report, { sequentialMs, fourAtATimeMs: [before.wallMs, after.wallMs], runMs: [...before.runMs, ...after.runMs] }, agentiso);
+      report(`  (load average ${load.map((l) => l.toFixed(1)).join(" → ")} on ${availableParallelism()} cores: other work on the machine shifts every number above)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
