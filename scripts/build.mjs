@@ -3,6 +3,17 @@
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
 
+// zod's classic API re-exports every locale (`z.locales`, 260 KB of the agent's 480 KB); the
+// agent uses none (English is registered by zod's schemas.js itself), so they are left out:
+// a smaller file to read and parse at every workspace start.
+const withoutZodLocales = {
+  name: "without-zod-locales",
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: args.path, namespace: "zod-locales-stub" } : undefined));
+    build.onLoad({ filter: /.*/, namespace: "zod-locales-stub" }, () => ({ contents: "export {};", loader: "js" }));
+  },
+};
+
 const bundles = [
   {
     entryPoints: ["src/guest-agent/main.ts"],
@@ -14,6 +25,7 @@ const bundles = [
     packages: "bundle",
     // Every workspace start parses this file: minified, Node starts the agent ~20 ms sooner.
     minify: true,
+    plugins: [withoutZodLocales],
   },
   {
     entryPoints: ["src/cli/main.ts"],

@@ -2,7 +2,7 @@
 // namespaces; see oci-spec.ts), tini is PID 1, the guest agent listens on a unix socket in a
 // directory bind-mounted from the run dir, and src/net switches the network mode live.
 // Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace.
-import { open, stat, writeFile } from "node:fs/promises";
+import { access, open, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
@@ -27,6 +27,11 @@ export interface ContainerRuntimeOptions {
   /** dist/agentiso-guest.cjs: bind-mounted read-only and started by tini. */
   agentBundlePath: string;
   nodePathInGuest?: string;
+  /**
+   * A host node binary to run the agent with (shared read-only; see oci-spec.ts hostNodePath);
+   * a rootfs where it cannot run (musl, an old glibc) falls back to nodePathInGuest. Unset: the guest's node.
+   */
+  hostNodePath?: string;
   /** Root inside maps to base..base+size-1 on the host; the rootfs must be chowned to match. */
   uidShift?: IdMapping;
   tiniPath?: string;
@@ -48,6 +53,8 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private readonly network: WorkspaceNetwork;
   private readonly idMapping: IdMapping;
   private readonly runDirs = new Map<string, string>();
+  /** Rootfs paths where the host's node did not start the agent: they use the guest's node. */
+  private readonly hostNodeRefused = new Set<string>();
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
@@ -68,26 +75,38 @@ export class ContainerRuntime implements WorkspaceRuntime {
   async start(spec: RuntimeStartSpec): Promise<RuntimeInstance> {
     const name = this.resourceName(spec.workspaceId);
     await this.assertStartable(spec, name);
-    const paths = await this.writeBundle(spec, name);
     const signal = withDeadline(this.options.startTimeoutMs ?? 30_000, spec.signal);
+    const hostNode = await this.hostNodeFor(spec.rootfs.path);
     try {
-      const pid = await this.runc.runDetached(name, paths.bundle, paths.consoleLog, signal);
-      if (!(await isRunning(pid))) throw new AgentisoError("BACKEND_FAILED", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
-      const state = { pid };
-      // The agent (Node) takes 0.1-0.5 s to listen: name and configure the network meanwhile.
-      const network = attachNetns(name, state.pid).then(() => (spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog)));
-      await Promise.all([network, waitForSocket(paths.socket, () => isRunning(state.pid), signal)]);
-      await linkEndpoint(paths, this.idMapping.hostId);
-      this.runDirs.set(spec.workspaceId, spec.runDir);
-      this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid: state.pid, network: spec.network });
-      return this.instance(spec.workspaceId, state.pid, spec.runDir);
+      return await this.boot(spec, name, hostNode, signal);
     } catch (err) {
       this.runDirs.set(spec.workspaceId, spec.runDir);
       await this.stop(spec.workspaceId, { timeoutMs: 0 }).catch((cleanupErr: unknown) =>
         this.options.logger.error("cleanup after failed start failed", { workspace: spec.workspaceId, err: cleanupErr }),
       );
-      throw err;
+      if (!(hostNode && err instanceof AgentisoError && err.code === "GUEST_UNREACHABLE")) throw err;
+      // the host's node could not run on this rootfs (musl, an older glibc): the guest's own node then
+      this.options.logger.warn("agent did not start with the host's node; retrying with the guest's", { workspace: spec.workspaceId, console: await this.logs(spec.workspaceId, { maxBytes: 500 }) });
+      this.hostNodeRefused.add(spec.rootfs.path);
+      return this.start(spec);
     }
+  }
+
+  // One attempt: bundle, `runc run`, network naming and agent readiness overlapped, endpoint link.
+  private async boot(spec: RuntimeStartSpec, name: string, hostNode: string | undefined, signal: AbortSignal): Promise<RuntimeInstance> {
+    const started = performance.now();
+    const paths = await this.writeBundle(spec, name, hostNode);
+    const pid = await this.runc.runDetached(name, paths.bundle, paths.consoleLog, signal);
+    const runcMs = performance.now() - started;
+    if (!(await isRunning(pid))) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
+    // The agent (Node) takes ~0.1 s to listen: name and configure the network meanwhile.
+    const network = attachNetns(name, pid).then(() => (spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog)));
+    await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
+    await linkEndpoint(paths, this.idMapping.hostId);
+    this.runDirs.set(spec.workspaceId, spec.runDir);
+    const timings = { runcMs: Math.round(runcMs), readyMs: Math.round(performance.now() - started) };
+    this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, ...timings });
+    return this.instance(spec.workspaceId, pid, spec.runDir);
   }
 
   // SIGTERM to init (tini forwards it to the agent), then KILL after timeoutMs; then frees runc state, slirp, netns and cgroups.
@@ -153,7 +172,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   // Prepares the run dir and writes the OCI config.json into it (the run dir is the bundle).
-  private async writeBundle(spec: RuntimeStartSpec, name: string): Promise<RunDirPaths> {
+  private async writeBundle(spec: RuntimeStartSpec, name: string, hostNode: string | undefined): Promise<RunDirPaths> {
     const paths = await prepareRunDir(spec.runDir, toHostname(spec.hostname), this.idMapping.hostId);
     const config = buildWorkspaceSpec(
       {
@@ -167,6 +186,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
         ...(this.options.sharedTools && { sharedTools: this.options.sharedTools }),
         agentRunDir: paths.agentDir,
         nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
+        ...(hostNode !== undefined && { hostNodePath: hostNode }),
         hostsFile: paths.hosts,
         resolvConfFile: paths.resolvConf,
         annotations: { "dev.agentiso.workspace": spec.workspaceId },
@@ -175,6 +195,15 @@ export class ContainerRuntime implements WorkspaceRuntime {
     );
     await writeFile(paths.config, JSON.stringify(config, null, 1));
     return paths;
+  }
+
+  // The host's node for this rootfs, unless it has failed there or the rootfs has no glibc loader (musl images).
+  private async hostNodeFor(rootfsPath: string): Promise<string | undefined> {
+    const hostNode = this.options.hostNodePath;
+    if (hostNode === undefined || this.hostNodeRefused.has(rootfsPath)) return undefined;
+    // only a hint (a symlink inside may point anywhere): a wrong guess costs one failed start, then the fallback
+    const hasGlibcLoader = await access(join(rootfsPath, "lib64", "ld-linux-x86-64.so.2")).then(() => true, () => false);
+    return hasGlibcLoader ? hostNode : undefined;
   }
 
   private get tiniPath(): string {
