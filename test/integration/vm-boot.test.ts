@@ -76,7 +76,7 @@ describe("microVM boot chain", { skip: prerequisites }, () => {
         assert.deepEqual(links.stdout.split(/\s+/).filter(Boolean), ["lo"]);
         await vm.client.exec({ argv: ["sync"] });
         await vm.client.shutdown();
-        // The agent's pending read on the port returns only when the host end goes away.
+        // Hang up as the runtime does: a read blocked on the port returns once the host end is gone.
         await vm.client.close();
         assert.ok(await waitForExit(vm.pid, QEMU_EXIT_TIMEOUT_MS), `QEMU ${vm.pid} still runs after the agent shut down`);
         assert.deepEqual(pidsWithMarker(name), [], "a process carrying the VM's name outlived it");

@@ -17,13 +17,11 @@ import { AGENT_BUNDLE } from "./agent-process.js";
 import { ensureBaseImage } from "./base-image.js";
 
 export const VM_BOOT_CACHE = "/var/cache/agentiso-test/vm-boot";
-/** The agent bundle baked into the test initrd; AGENTISO_TEST_AGENT_BUNDLE tries another build. */
-export const VM_AGENT_BUNDLE = process.env.AGENTISO_TEST_AGENT_BUNDLE ?? AGENT_BUNDLE;
 const DISK_CACHE = "/var/cache/agentiso-test/vm-disks";
 
 // The guest kernel and initramfs every VM test boots (built once per machine and input set).
 export function ensureTestBootFiles(): Promise<GuestBootFiles> {
-  return ensureGuestBootFiles({ cacheDir: VM_BOOT_CACHE, agentBundlePath: VM_AGENT_BUNDLE, logger: createLogger({ level: "warn" }) });
+  return ensureGuestBootFiles({ cacheDir: VM_BOOT_CACHE, agentBundlePath: AGENT_BUNDLE, logger: createLogger({ level: "warn" }) });
 }
 
 // An ext4 image of the base rootfs, cached per image hash; copy it (reflink/sparse) before writing.
@@ -109,7 +107,7 @@ export function kvmBootsHere(boot: GuestBootFiles): Promise<boolean> {
     }
     const argv = ["qemu-system-x86_64", "-M", "microvm", "-accel", "kvm", "-cpu", "host,-arch-capabilities", "-m", "256M", "-nodefaults", "-display", "none",
       "-no-reboot", "-kernel", boot.kernelPath, "-initrd", boot.initrdPath, "-append", "console=ttyS0 panic=-1 rdinit=/sbin/poweroff"];
-    const result = await runCommand(argv, { check: false, timeoutMs: 20_000 }).catch(() => undefined);
+    const result = await runCommand(argv, { check: false, timeoutMs: 10_000 }).catch(() => undefined);
     return result?.exitCode === 0;
   })();
   return kvmProbe;
