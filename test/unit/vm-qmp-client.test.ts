@@ -61,8 +61,8 @@ async function connected(): Promise<{ client: QmpClient; peer: FakePeer; server:
   const server = createServer();
   server.listen(path);
   await once(server, "listening");
-  const peerReady = once(server, "connection").then(async ([socket]: [Socket]) => {
-    const peer = new FakePeer(socket);
+  const peerReady = once(server, "connection").then(async (args) => {
+    const peer = new FakePeer(args[0] as Socket);
     peer.send(GREETING);
     const [negotiate] = await peer.nextCommands(1);
     assert.equal(negotiate!.execute, "qmp_capabilities");
