@@ -32,6 +32,13 @@ Global options:
   --home DIR   state dir (default $AGENTISO_HOME or /var/lib/agentiso)
   --json       print one JSON document on stdout (where supported)
 
+Configuration: $AGENTISO_HOME/config.toml, overridden by the environment:
+  AGENTISO_RUNTIME=container|vm   runtime of new workspaces ([runtime] default)
+  AGENTISO_VM_ACCEL=auto|kvm|tcg  microVM accelerator ([vm] accel; auto: KVM if usable)
+  AGENTISO_VM_TEMPLATES=false     boot every microVM cold ([vm] templates)
+  AGENTISO_VM_WARM_POOL=N         keep N booted microVMs for workspace create ([vm] warmPool)
+  AGENTISO_STORAGE, AGENTISO_POOL_SIZE, AGENTISO_IMAGE_CACHE, AGENTISO_LOG_LEVEL, ...
+
 ${EXIT_CODES_HELP}
 `;
 }

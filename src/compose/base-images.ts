@@ -4,7 +4,6 @@
 // a new base while workspaces of the old one keep theirs.
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { BaseImages } from "../engine/engine-deps.js";
 import { KeyedLock } from "../core/keyed-lock.js";
@@ -28,24 +27,32 @@ export class LibraryBaseImages implements BaseImages {
 
   constructor(private readonly options: BaseImagesOptions) {}
 
-  // Returns the storage base for an image, importing (and building) it on first use.
+  // Returns the storage base for an image and runtime, importing (and building) it on first
+  // use: a uid-shifted directory tree for containers, an unshifted ext4 disk image for VMs
+  // (a VM has its own kernel and user namespace: root inside is uid 0 on its own disk).
   async ensureBase(image: string, options: { runtime: RuntimeKind; signal?: AbortSignal }): Promise<string> {
-    if (options.runtime !== "container") throw new AgentisoError("UNSUPPORTED", `runtime ${options.runtime} is not available yet`);
     const info = await this.image(image, options.signal);
-    const baseName = `${info.name}-${info.manifest.hash.slice(0, 12)}`;
+    const block = options.runtime === "vm";
+    const baseName = `${info.name}-${info.manifest.hash.slice(0, 12)}${block ? "-disk" : ""}`;
     return this.lock.run([baseName], async () => {
       const bases = await this.options.storage.listBases();
       if (bases.some((b) => b.name === baseName)) return baseName;
       const started = performance.now();
-      const scratch = await mkdtemp(join(this.options.scratchDir, `import-${info.name}-`));
-      try {
-        const rootfs = join(scratch, "rootfs");
-        await this.options.library.materialize(info.name, rootfs, { idShift: this.options.idShift, ...(options.signal && { signal: options.signal }) });
-        await this.options.storage.importBase(baseName, { kind: "rootfs-dir", path: rootfs }, { ...(options.signal && { signal: options.signal }) });
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
+      const signal = options.signal ? { signal: options.signal } : {};
+      if (block) {
+        // mkfs.ext4 -d only reads the tree: the cached image itself is the source
+        await this.options.storage.importBase(baseName, { kind: "rootfs-dir", path: info.rootfsDir }, { layout: "block", ...signal });
+      } else {
+        const scratch = await mkdtemp(join(this.options.scratchDir, `import-${info.name}-`));
+        try {
+          const rootfs = join(scratch, "rootfs");
+          await this.options.library.materialize(info.name, rootfs, { idShift: this.options.idShift, ...signal });
+          await this.options.storage.importBase(baseName, { kind: "rootfs-dir", path: rootfs }, signal);
+        } finally {
+          await rm(scratch, { recursive: true, force: true });
+        }
       }
-      this.options.logger.info("image imported into the pool", { image: info.name, base: baseName, durationMs: Math.round(performance.now() - started) });
+      this.options.logger.info("image imported into the pool", { image: info.name, base: baseName, layout: block ? "block" : "directory", durationMs: Math.round(performance.now() - started) });
       return baseName;
     });
   }

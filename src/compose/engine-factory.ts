@@ -1,5 +1,6 @@
 // The composition root: the ONE place that picks concrete drivers (storage, runtimes, image
 // library, guest transport) from the config and builds the engine from them.
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -14,7 +15,9 @@ import type { EngineDeps, EngineEvents, GuestConnector } from "../engine/engine-
 import type { ReconcileReport } from "../engine/reconcile.js";
 import { GuestClient, connectUnix } from "../guest/index.js";
 import { ImageLibrary } from "../images/image-library.js";
-import { ContainerRuntime } from "../runtimes/container/container-runtime.js";
+import { ContainerRuntime, toHostname } from "../runtimes/container/container-runtime.js";
+import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
+import { VmRuntime } from "../runtimes/vm/vm-runtime.js";
 import { BtrfsStorage } from "../storage/btrfs-storage.js";
 import { OverlayStorage } from "../storage/overlay-storage.js";
 import { ZfsStorage } from "../storage/zfs-storage.js";
@@ -82,16 +85,51 @@ export function agentBundlePath(): string {
 
 const guestConnector = (logger: Logger): GuestConnector<GuestClient> => ({
   async connect(endpoint, options) {
-    const client = new GuestClient({ connect: connectUnix(endpoint.path), logger: logger.child({ workspace: options.workspace }) });
+    const client = new GuestClient({
+      connect: connectUnix(endpoint.path),
+      logger: logger.child({ workspace: options.workspace }),
+      // a VM just resumed under TCG retranslates the agent's code before it can answer
+      ...(endpoint.singleStream && { connectTimeoutMs: 120_000 }),
+    });
     try {
-      await client.connect(options.signal ? { signal: options.signal } : {});
+      const signal = options.signal ? { signal: options.signal } : {};
+      await client.connect(signal);
+      if (endpoint.configure) await client.configure(guestSettings(endpoint.configure), signal);
     } catch (err) {
       await client.close();
       throw err;
     }
     return client;
   },
+  async setHostname(guest, hostname, signal) {
+    await guest.configure({ hostname: toHostname(hostname) }, signal ? { signal } : {});
+  },
+  async syncDisk(guest, signal) {
+    const result = await guest.exec({ argv: ["sync"] }, signal ? { signal } : {});
+    if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `sync inside the workspace failed: ${result.stderr.trim()}`);
+  },
 });
+
+// What a (re)started guest is told: its name, the host's clock, fresh randomness.
+function guestSettings(wanted: NonNullable<GuestEndpoint["configure"]>): { hostname?: string; clockEpochMs?: number; entropy?: Uint8Array } {
+  return {
+    ...(wanted.hostname !== undefined && { hostname: toHostname(wanted.hostname) }),
+    ...(wanted.syncClock && { clockEpochMs: Date.now() }),
+    ...(wanted.reseedEntropy && { entropy: randomBytes(64) }),
+  };
+}
+
+// The vm runtime of this install (QEMU microVMs; the guest kernel is cached next to the images).
+export function createVmRuntime(config: Config, tag: ResourceTag, logger: Logger): VmRuntime {
+  return new VmRuntime({
+    tag,
+    bootCacheDir: imageCacheDir(config),
+    agentBundlePath: join(PACKAGE_ROOT, "dist", "agentiso-guest.cjs"),
+    accel: config.vm.accel,
+    qemuBinary: config.vm.qemu,
+    logger: logger.child({ component: "vm-runtime" }),
+  });
+}
 
 export interface OpenEngineOptions {
   events?: EngineEvents;
@@ -121,7 +159,9 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     tag,
     logger,
     storage,
-    runtimes: { container },
+    runtimes: { container, vm: createVmRuntime(config, tag, logger) },
+    bootTemplates: config.vm.templates,
+    warmPool: { size: config.vm.warmPool, runtime: "vm" },
     images: new LibraryBaseImages({ library: createImageLibrary(config, logger), storage, idShift, scratchDir, logger }),
     guests: guestConnector(logger),
     ...(options.events && { events: options.events }),

@@ -46,6 +46,15 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ default: "container", uidShiftBase: 100000, uidShiftSize: 65536 }),
+    vm: z
+      .object({
+        accel: z.enum(["auto", "kvm", "tcg"]).default("auto").describe("auto: KVM when /dev/kvm is usable, else TCG (software emulation). Env AGENTISO_VM_ACCEL."),
+        qemu: z.string().default("qemu-system-x86_64").describe("The QEMU binary"),
+        templates: z.boolean().default(true).describe("Start fresh VM workspaces from a saved memory image of a booted one (sub-second) instead of a cold boot"),
+        warmPool: z.number().int().min(0).max(64).default(0).describe("Booted VMs with the default settings kept ready for workspace_create. Env AGENTISO_VM_WARM_POOL."),
+      })
+      .strict()
+      .default({ accel: "auto", qemu: "qemu-system-x86_64", templates: true, warmPool: 0 }),
     images: z
       .object({ cacheDir: z.string().optional().describe("Where built images are cached (default HOME/images)") })
       .strict()
@@ -124,6 +133,9 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.AGENTISO_POOL_SIZE) set("storage", "poolSize", env.AGENTISO_POOL_SIZE);
   if (env.AGENTISO_ZFS_DATASET) set("storage", "zfsDataset", env.AGENTISO_ZFS_DATASET);
   if (env.AGENTISO_RUNTIME) set("runtime", "default", env.AGENTISO_RUNTIME);
+  if (env.AGENTISO_VM_ACCEL) set("vm", "accel", env.AGENTISO_VM_ACCEL);
+  if (env.AGENTISO_VM_TEMPLATES) set("vm", "templates", env.AGENTISO_VM_TEMPLATES !== "false" && env.AGENTISO_VM_TEMPLATES !== "0");
+  if (env.AGENTISO_VM_WARM_POOL) set("vm", "warmPool", Number(env.AGENTISO_VM_WARM_POOL));
   if (env.AGENTISO_IMAGE_CACHE) set("images", "cacheDir", env.AGENTISO_IMAGE_CACHE);
   if (env.AGENTISO_METRICS_LISTEN) set("daemon", "metricsListen", env.AGENTISO_METRICS_LISTEN);
   if (env.AGENTISO_MCP_LISTEN) set("daemon", "mcpListen", env.AGENTISO_MCP_LISTEN);

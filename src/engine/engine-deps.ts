@@ -16,8 +16,12 @@ export interface GuestLink {
 }
 
 export interface GuestConnector<G extends GuestLink> {
-  /** Connects to the agent behind endpoint and completes the protocol handshake. */
+  /** Connects to the agent behind endpoint, completes the protocol handshake and applies endpoint.configure. */
   connect(endpoint: GuestEndpoint, options: { workspace: string; signal?: AbortSignal }): Promise<G>;
+  /** Makes the guest write its cached file data to its disk (`sync`), before a storage snapshot of a VM. */
+  syncDisk(guest: G, signal?: AbortSignal): Promise<void>;
+  /** Renames the guest's host (a warm-pool workspace handed out under a new name). */
+  setHostname(guest: G, hostname: string, signal?: AbortSignal): Promise<void>;
 }
 
 export interface EngineDeps<G extends GuestLink> {
@@ -28,6 +32,10 @@ export interface EngineDeps<G extends GuestLink> {
   runtimes: Partial<Record<RuntimeKind, WorkspaceRuntime>>;
   images: BaseImages;
   guests: GuestConnector<G>;
+  /** Start fresh VM workspaces from memory-snapshot templates (runtimes that can capture them). */
+  bootTemplates?: boolean;
+  /** Workspaces booted ahead of demand for workspace_create (size 0 or absent: none). */
+  warmPool?: { size: number; runtime: RuntimeKind };
   /** Observers for metrics; optional. */
   events?: EngineEvents;
 }

@@ -33,6 +33,7 @@ export class Engine<G extends GuestLink = GuestLink> {
       await deps.storage.setup();
       const engine = new Engine(deps, db, lock, defaults);
       const report = await reconcile(engine.workspaces, db, deps);
+      engine.workspaces.startWarmPool();
       return { engine, report };
     } catch (err) {
       db?.close();

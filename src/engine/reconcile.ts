@@ -2,6 +2,7 @@
 // agree again: running workspaces are adopted, dead ones marked stopped, operations cut off
 // half-way are finished or undone, and tagged host resources nobody owns are reaped.
 import type { Logger } from "../core/logger.js";
+import { TEMPLATE_VOLUME_PREFIX } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import type { StateDb } from "./state-db.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
@@ -33,7 +34,7 @@ export async function reconcile<G extends GuestLink>(svc: WorkspaceService<G>, d
     }
   }
   for (const volume of await deps.storage.listWorkspaces()) {
-    if (known.has(volume.name)) continue;
+    if (known.has(volume.name) || volume.name.startsWith(TEMPLATE_VOLUME_PREFIX)) continue;
     deps.logger.warn("reconcile: reaping orphan volume", { volume: volume.name });
     await deps.storage.destroyWorkspace(volume.name).catch((err: unknown) => deps.logger.error("reconcile: volume reap failed", { volume: volume.name, err }));
     report.reapedVolumes.push(volume.name);

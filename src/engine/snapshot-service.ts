@@ -39,6 +39,9 @@ export class SnapshotService<G extends GuestLink> {
     if (this.db.listSnapshots(record.id).some((s) => s.name === snapshot)) {
       throw new AgentisoError("CONFLICT", `workspace ${record.name} already has a snapshot ${snapshot}: choose another name or delete it first`);
     }
+    if (record.state === "running" && this.workspaces.runtimeOf(record).guestCachesWrites) {
+      await this.deps.guests.syncDisk(await this.workspaces.guest(record.id));
+    }
     const info = await this.deps.storage.snapshot(record.id, snapshot);
     const row = { workspaceId: record.id, name: snapshot, createdAt: info.createdAt };
     this.db.insertSnapshot(row);

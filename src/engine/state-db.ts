@@ -81,16 +81,23 @@ export class StateDb {
     }
   }
 
-  updateWorkspace(id: string, changes: Partial<Pick<WorkspaceRecord, "state" | "network" | "pid" | "error" | "owner">>): void {
+  updateWorkspace(id: string, changes: Partial<Pick<WorkspaceRecord, "state" | "network" | "pid" | "error" | "owner" | "name">>): void {
     const columns: string[] = ["updated_at = @updatedAt"];
     const values: Record<string, unknown> = { id, updatedAt: new Date().toISOString() };
     for (const [key, value] of Object.entries(changes)) {
-      const column = key === "pid" || key === "error" || key === "owner" || key === "state" || key === "network" ? key : undefined;
+      const column = ["pid", "error", "owner", "state", "network", "name"].includes(key) ? key : undefined;
       if (!column) continue;
       columns.push(`${column} = @${key}`);
       values[key] = value ?? null;
     }
-    this.db.prepare(`UPDATE workspaces SET ${columns.join(", ")} WHERE id = @id`).run(values);
+    try {
+      this.db.prepare(`UPDATE workspaces SET ${columns.join(", ")} WHERE id = @id`).run(values);
+    } catch (err) {
+      if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+        throw new AgentisoError("CONFLICT", `a workspace named ${String(changes.name)} already exists: choose another name`);
+      }
+      throw err;
+    }
   }
 
   deleteWorkspace(id: string): void {

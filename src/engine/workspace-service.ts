@@ -6,8 +6,10 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import { assertValidName } from "../core/names.js";
-import type { GuestEndpoint, NetworkMode, RuntimeInstance, RuntimeKind, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import type { GuestEndpoint, NetworkMode, RuntimeInstance, RuntimeKind, WorkspaceResources, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import { BootTemplates, type BootTemplate } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import { POOL_OWNER, WarmPool } from "./warm-pool.js";
 import { KeyedLock } from "../core/keyed-lock.js";
 import type { StateDb } from "./state-db.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
@@ -41,12 +43,16 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   protected readonly guests = new Map<string, Promise<G>>();
   /** Endpoints of workspaces this engine booted: the first exec need not ask the runtime. */
   protected readonly endpoints = new Map<string, GuestEndpoint>();
+  private readonly templates: BootTemplates | undefined;
+  private pool: WarmPool<G> | undefined;
 
   constructor(
     protected readonly deps: EngineDeps<G>,
     protected readonly db: StateDb,
     protected readonly defaults: WorkspaceDefaults,
-  ) {}
+  ) {
+    this.templates = deps.bootTemplates ? new BootTemplates(deps.storage, join(deps.stateDir, "templates"), deps.logger) : undefined;
+  }
 
   // Looks a workspace up by id or name; NOT_FOUND says how to list them.
   get(idOrName: string): WorkspaceRecord {
@@ -55,19 +61,25 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     return record;
   }
 
+  // Workspaces matching the filter; the warm pool's own are listed only when asked for by owner.
   list(filter: { owner?: string; states?: WorkspaceState[] } = {}): WorkspaceRecord[] {
-    return this.db.listWorkspaces(filter);
+    const all = this.db.listWorkspaces(filter);
+    return filter.owner === undefined ? all.filter((w) => w.owner !== POOL_OWNER) : all;
   }
 
-  // Creates a workspace from an image and starts it; on failure nothing is left behind.
+  // Creates a workspace from an image and starts it (or hands out a warm-pool one); on failure nothing is left behind.
   async create(options: CreateWorkspaceOptions = {}): Promise<WorkspaceRecord> {
+    const pooled = await this.pool?.claim(options);
+    if (pooled) return pooled;
     const record = this.newRecord(options);
     this.db.insertWorkspace(record);
     this.deps.events?.stateChanged?.();
     try {
       const base = await this.deps.images.ensureBase(record.image, { runtime: record.runtime, signal: options.signal });
-      await this.deps.storage.createWorkspace(record.id, { base, ...this.quotaFor(record), signal: options.signal });
-      return await this.boot(record);
+      const template = await this.templateFor(record, base, options.signal);
+      if (template) await this.deps.storage.forkWorkspace(record.id, { from: template.volume, snapshot: template.snapshot, ...this.quotaFor(record), signal: options.signal });
+      else await this.deps.storage.createWorkspace(record.id, { base, ...this.quotaFor(record), signal: options.signal });
+      return await this.boot(record, template && { memoryPath: template.memoryPath });
     } catch (err) {
       await this.discard(record);
       throw err;
@@ -88,6 +100,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       if (current.state === "stopped") return current;
+      await this.flushGuestDisk(current);
       this.setState(current, "stopping");
       await this.dropGuest(current.id);
       await this.runtimeOf(current).stop(current.id, options);
@@ -148,6 +161,10 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   async guest(idOrName: string, signal?: AbortSignal): Promise<G> {
     const record = this.get(idOrName);
     assertRunning(record.name, record.state);
+    return this.connectGuest(record, signal);
+  }
+
+  private async connectGuest(record: WorkspaceRecord, signal?: AbortSignal): Promise<G> {
     let link = this.guests.get(record.id);
     if (!link) {
       const endpoint = this.endpoints.get(record.id) ?? (await this.runtimeOf(record).adopt(record.id, this.runDir(record.id)))?.endpoint;
@@ -167,8 +184,34 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     if (link) await link.then((g) => g.close()).catch(() => {});
   }
 
+  // Starts keeping deps.warmPool.size workspaces booted (after reconcile adopted the old ones).
+  startWarmPool(): void {
+    const settings = this.deps.warmPool;
+    if (!settings || settings.size === 0) return;
+    this.pool = new WarmPool(this, settings, this.defaults, this.deps.logger.child({ component: "warm-pool" }));
+    this.pool.refill();
+  }
+
+  /** The warm pool, when one is configured. */
+  get warmPool(): WarmPool<G> | undefined {
+    return this.pool;
+  }
+
   async close(): Promise<void> {
+    await this.pool?.close();
     await Promise.all([...this.guests.keys()].map((id) => this.dropGuest(id)));
+  }
+
+  // Gives a running workspace a new name and owner (a warm-pool workspace being handed out).
+  rename(id: string, name: string, owner: string | undefined): WorkspaceRecord {
+    this.db.updateWorkspace(id, { name, owner });
+    this.deps.events?.stateChanged?.();
+    return this.get(id);
+  }
+
+  // Tells the guest its hostname (the record's name), e.g. after a rename.
+  async tellHostname(record: WorkspaceRecord, signal?: AbortSignal): Promise<void> {
+    await this.deps.guests.setHostname(await this.guest(record.id, signal), record.name, signal);
   }
 
   // ---- internals shared with the snapshot/fork/reconcile modules ----
@@ -220,8 +263,32 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     return record;
   }
 
+  // A VM's kernel holds written data in its page cache: have it written to the disk before the
+  // machine is stopped, whatever way the runtime then ends it. Best effort: a dead guest has
+  // nothing left to flush.
+  private async flushGuestDisk(record: WorkspaceRecord): Promise<void> {
+    if (record.state !== "running" || !this.runtimeOf(record).guestCachesWrites) return;
+    try {
+      await this.deps.guests.syncDisk(await this.guest(record.id), AbortSignal.timeout(60_000));
+    } catch (err) {
+      this.deps.logger.warn("could not flush the guest's disk before stopping it", { workspace: record.id, err });
+    }
+  }
+
+  // A memory-snapshot template for a fresh workspace, where the runtime has them; a template
+  // that cannot be made is logged and the workspace boots cold instead.
+  private async templateFor(record: WorkspaceRecord, base: string, signal?: AbortSignal): Promise<BootTemplate | undefined> {
+    if (!this.templates) return undefined;
+    try {
+      return await this.templates.acquire(this.runtimeOf(record), base, resourcesOf(record), signal);
+    } catch (err) {
+      this.deps.logger.error("boot template unavailable: booting cold", { workspace: record.id, base, err });
+      return undefined;
+    }
+  }
+
   // Starts the runtime for a record whose volume exists; marks it failed if that fails.
-  async boot(record: WorkspaceRecord): Promise<WorkspaceRecord> {
+  async boot(record: WorkspaceRecord, fromTemplate?: { memoryPath: string }): Promise<WorkspaceRecord> {
     this.setState(record, "starting");
     const started = performance.now();
     let instance: RuntimeInstance;
@@ -231,9 +298,10 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
         workspaceId: record.id,
         hostname: record.name,
         rootfs: await this.deps.storage.rootfs(record.id),
-        resources: { memoryMiB: record.memoryMiB, cpus: record.cpus, pidsLimit: record.pidsLimit },
+        resources: resourcesOf(record),
         network: record.network,
         runDir: this.runDir(record.id),
+        ...(fromTemplate && { fromTemplate }),
       });
     } catch (err) {
       this.db.updateWorkspace(record.id, { state: "failed", error: (err as Error).message });
@@ -241,10 +309,23 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       throw err;
     }
     this.endpoints.set(record.id, instance.endpoint);
+    if (instance.endpoint.configure) await this.connectOrFail(record, instance);
     this.db.updateWorkspace(record.id, { state: "running", pid: instance.pid, error: undefined });
     this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
     this.deps.events?.stateChanged?.();
     return this.get(record.id);
+  }
+
+  // A guest that must be told something at start (a VM's hostname, clock, entropy) is only
+  // running once it has been: connect now, so create fails here rather than at the first exec.
+  private async connectOrFail(record: WorkspaceRecord, instance: RuntimeInstance): Promise<void> {
+    try {
+      await this.connectGuest(record);
+    } catch (err) {
+      this.db.updateWorkspace(record.id, { state: "failed", pid: instance.pid, error: (err as Error).message });
+      this.deps.events?.stateChanged?.();
+      throw err;
+    }
   }
 
   // Removes every trace of a workspace that never became usable.
@@ -262,4 +343,8 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.db.deleteWorkspace(record.id);
     this.deps.events?.stateChanged?.();
   }
+}
+
+function resourcesOf(record: WorkspaceRecord): WorkspaceResources {
+  return { memoryMiB: record.memoryMiB, cpus: record.cpus, pidsLimit: record.pidsLimit };
 }

@@ -69,6 +69,17 @@ export const workspaceList = defineOperation({
     }),
 });
 
+export const workspacePool = defineOperation({
+  name: "workspace_pool",
+  description: "The warm pool: how many booted workspaces wait to be handed out by workspace_create (config vm.warmPool).",
+  category: "other",
+  input: z.object({}).strict(),
+  run: async (ctx) => {
+    const pool = ctx.services.engine.workspaces.warmPool;
+    return { size: pool?.size ?? 0, ready: pool?.ready().length ?? 0, runtime: pool?.runtime ?? null };
+  },
+});
+
 export const workspaceInfo = defineOperation({
   name: "workspace_info",
   description: "Show one workspace: state, image, resources, lineage, snapshots.",

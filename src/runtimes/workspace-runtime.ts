@@ -21,6 +21,12 @@ export interface GuestEndpoint {
    * connection and multiplexes every request over it. False: connect as often as needed.
    */
   singleStream: boolean;
+  /**
+   * What the host must tell the agent once connected: a VM restored from a memory template
+   * wakes with the template's hostname, a clock stopped at save time and the template's RNG
+   * state. Only on the instance start() returns.
+   */
+  configure?: { hostname?: string; syncClock?: boolean; reseedEntropy?: boolean };
 }
 
 export interface RuntimeStartSpec {
@@ -32,6 +38,8 @@ export interface RuntimeStartSpec {
   network: NetworkMode;
   /** Host directory owned by the runtime for this workspace (sockets, logs, pid files). */
   runDir: string;
+  /** Resume a saved, booted machine instead of booting (runtimes with captureTemplate only). */
+  fromTemplate?: { memoryPath: string };
   signal?: AbortSignal;
 }
 
@@ -58,9 +66,15 @@ export interface WorkspaceRuntime {
   check(): Promise<PrerequisiteCheck[]>;
 
   /**
+   * True when the guest keeps written data in its own page cache (a VM kernel): the engine
+   * has the agent `sync` before a storage snapshot so the snapshot holds what was written.
+   */
+  readonly guestCachesWrites: boolean;
+
+  /**
    * Boots the workspace and resolves once the guest agent is ready: for a socket transport,
-   * when the endpoint accepts connections; for a single-stream transport, after the agent's
-   * hello. The engine's guest client then performs the version handshake itself.
+   * when the endpoint accepts connections; for a single-stream transport, once the agent has
+   * opened its port. The engine's guest client then performs the version handshake itself.
    */
   start(spec: RuntimeStartSpec): Promise<RuntimeInstance>;
 
@@ -78,4 +92,14 @@ export interface WorkspaceRuntime {
 
   /** Ids of every instance under this engine's tag, running or left behind (for orphan reaping). */
   listInstances(): Promise<string[]>;
+
+  /**
+   * Optional (vm): boots `spec` cold, waits for the agent, saves the whole machine (memory and
+   * devices) to memoryPath and ends it. The disk must not change afterwards: workspaces
+   * started with `fromTemplate` run on forks of it taken right after this returns.
+   */
+  captureTemplate?(spec: RuntimeStartSpec, memoryPath: string): Promise<{ sizeBytes: number; durationMs: number }>;
+
+  /** Optional (vm): a string that changes whenever saved templates can no longer be restored (accelerator, kernel, agent). */
+  templateCompatibility?(): Promise<string>;
 }

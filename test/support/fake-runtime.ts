@@ -5,6 +5,7 @@ import type { NetworkMode, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime }
 
 export class FakeRuntime implements WorkspaceRuntime {
   readonly kind = "container" as const;
+  readonly guestCachesWrites = false;
   readonly instances = new Map<string, RuntimeInstance & { network: NetworkMode }>();
   failNextStart = false;
   private nextPid = 1000;

@@ -23,7 +23,7 @@ function makeDeps(stateDir: string, storage = new FakeStorage(), runtime = new F
     runtime,
     runtimes: { container: runtime },
     images: { ensureBase: async (image) => (await storage.importBase(image)).name },
-    guests: { connect: async () => ({ close: async () => {} }) },
+    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {} },
   };
 }
 

@@ -2,7 +2,6 @@
 // prerequisite: ok / missing + how to fix).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { ensureStateDir } from "../../core/state-dir.js";
-import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify as toToml, parse as parseToml } from "smol-toml";
 import { loadConfig } from "../../config/config.js";
@@ -10,7 +9,9 @@ import { parseSizeBytes } from "../../config/size.js";
 import { AgentisoError } from "../../core/errors.js";
 import { resourceTagFor } from "../../core/resource-tag.js";
 import { runCommand } from "../../core/run-command.js";
-import { agentBundlePath, createStorage, PACKAGE_ROOT } from "../../compose/engine-factory.js";
+import { agentBundlePath, createStorage, createVmRuntime, PACKAGE_ROOT } from "../../compose/engine-factory.js";
+import type { Config } from "../../config/config.js";
+import type { Logger } from "../../core/logger.js";
 import { checkContainerPrerequisites } from "../../runtimes/container/prerequisites.js";
 import type { PrerequisiteCheck } from "../../runtimes/workspace-runtime.js";
 import type { CliCommand } from "../command.js";
@@ -58,14 +59,14 @@ export const checkCommand: CliCommand = {
   usage: "check [--json]",
   summary: "check every prerequisite: ok / missing + how to fix",
   async run(ctx, values) {
-    const checks = await allChecks();
+    const checks = await allChecks(ctx.config, ctx.logger);
     if (values.json) ctx.json({ ok: checks.every((c) => c.ok), checks });
     else ctx.out(table(checks.map((c) => [c.ok ? "ok" : "MISSING", c.name, c.ok ? c.detail : `${c.detail}${c.fix ? ` — fix: ${c.fix}` : ""}`]), ["STATUS", "CHECK", "DETAIL"]));
     return checks.every((c) => c.ok) ? 0 : 10;
   },
 };
 
-async function allChecks(): Promise<PrerequisiteCheck[]> {
+async function allChecks(config: Config, logger: Logger): Promise<PrerequisiteCheck[]> {
   let bundle = join(PACKAGE_ROOT, "dist", "agentiso-guest.cjs");
   try {
     bundle = agentBundlePath();
@@ -79,7 +80,7 @@ async function allChecks(): Promise<PrerequisiteCheck[]> {
     tool("zstd", ["zstd", "--version"], "apt-get install zstd"),
     tool("git", ["git", "--version"], "apt-get install git"),
   ]);
-  return [...container, ...tools, ...(await vmChecks())];
+  return [...container, ...tools, ...(await vmChecks(config, logger))];
 }
 
 async function tool(name: string, argv: string[], fix: string): Promise<PrerequisiteCheck> {
@@ -91,7 +92,8 @@ async function tool(name: string, argv: string[], fix: string): Promise<Prerequi
   }
 }
 
-async function vmChecks(): Promise<PrerequisiteCheck[]> {
-  const kvm = await access("/dev/kvm", constants.R_OK | constants.W_OK).then(() => true, () => false);
-  return [{ name: "kvm", ok: true, detail: kvm ? "/dev/kvm present: microVMs would use KVM" : "no /dev/kvm: the vm runtime (not built yet) would run under TCG" }];
+// The vm runtime's checks, prefixed "vm: " (KVM, vhost-vsock, QEMU, the guest kernel, the path used).
+async function vmChecks(config: Config, logger: Logger): Promise<PrerequisiteCheck[]> {
+  const checks = await createVmRuntime(config, resourceTagFor(config.home), logger).check();
+  return checks.map((c) => ({ ...c, name: `vm: ${c.name}` }));
 }

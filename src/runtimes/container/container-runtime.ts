@@ -49,6 +49,7 @@ const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 // One per engine (state dir); safe to construct again after a restart and adopt what runs.
 export class ContainerRuntime implements WorkspaceRuntime {
   readonly kind = "container" as const;
+  readonly guestCachesWrites = false;
   private readonly runc: Runc;
   private readonly network: WorkspaceNetwork;
   private readonly idMapping: IdMapping;

@@ -33,6 +33,9 @@ export interface QemuLaunchSpec {
   kernelArgs?: string[];
 }
 
+/** The TCG translation cache (MiB): part of QEMU's own memory under TCG. */
+export const TCG_CODE_BUFFER_MIB = 256;
+
 /** The virtio-serial port name /init looks for (agentiso.port=). */
 export const AGENT_PORT_NAME = "agentiso";
 /** Where node lives in agentiso's images; /init's default too. */
@@ -92,7 +95,9 @@ export function kernelCommandLine(spec: QemuLaunchSpec): string {
 function machineArgs(spec: QemuLaunchSpec): string[] {
   // Nested KVM on AMD hosts refuses QEMU's IA32_ARCH_CAPABILITIES MSR (0x10a) and QEMU aborts: leave it out.
   if (spec.accel === "kvm") return ["-M", "microvm,acpi=on,rtc=on", "-accel", "kvm", "-cpu", "host,-arch-capabilities"];
-  return ["-M", "microvm,acpi=on,rtc=on,pit=on,pic=on", "-accel", "tcg", "-cpu", "max"];
+  // TCG's translated-code buffer defaults to 1 GiB of address space, filled as the guest runs:
+  // bounded so the QEMU process fits its cgroup (guest RAM + TCG_CODE_BUFFER_MIB + overhead).
+  return ["-M", "microvm,acpi=on,rtc=on,pit=on,pic=on", "-accel", `tcg,tb-size=${TCG_CODE_BUFFER_MIB}`, "-cpu", "max"];
 }
 
 function diskArgs(disk: QemuLaunchSpec["disk"]): string[] {

@@ -41,6 +41,11 @@ export class QmpClient implements AsyncDisposable {
   private nextId = 1;
   private isClosed = false;
 
+  /** True once the socket closed (QEMU exited or quit). */
+  get hasClosed(): boolean {
+    return this.isClosed;
+  }
+
   private constructor(
     private readonly socket: Socket,
     private readonly log: Logger,

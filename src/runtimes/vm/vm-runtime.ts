@@ -1,0 +1,290 @@
+// The `vm` WorkspaceRuntime: one QEMU microVM per workspace. The guest boots Debian's cloud
+// kernel with agentiso's initramfs (src/images/vm-boot), which mounts the workspace disk and
+// starts the same guest agent the containers run, on a virtio-serial port whose host end is
+// a unix socket in the run dir. QMP (qmp.sock) controls the machine. No network device: the
+// LLM and port forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate
+// + fromTemplate) turn a multi-second boot into a restore.
+import { randomUUID } from "node:crypto";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { readTail } from "../../core/read-tail.js";
+import { AgentisoError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import { assertValidName } from "../../core/names.js";
+import type { ResourceTag } from "../../core/resource-tag.js";
+import { withDeadline } from "../../core/deadline.js";
+import { waitForExit } from "../../core/process-state.js";
+import { GuestClient, connectUnix } from "../../guest/index.js";
+import { ensureGuestBootFiles, type GuestBootFiles } from "../../images/vm-boot/index.js";
+import { listCgroups, removeCgroup } from "../container/cgroups.js";
+import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
+import { probeKvmBoot, resolveAccel, type Accel, type AccelSetting } from "./accel.js";
+import { restoreMemorySnapshot, saveMemorySnapshot } from "./memory-snapshot.js";
+import { QmpClient } from "./qmp-client.js";
+import { buildQemuArgv, type QemuLaunchSpec } from "./qemu-command.js";
+import { hostTscKhz } from "./host-tsc.js";
+import { createVmCgroup } from "./vm-cgroup.js";
+import { checkVmPrerequisites } from "./vm-prerequisites.js";
+import { argvNames, argvValue, findProcesses, isQemuOf, killQemu, launchQemu, processArgv, readPidFile } from "./vm-process.js";
+import { vmPaths, type VmPaths } from "./vm-paths.js";
+
+export interface VmRuntimeOptions {
+  tag: ResourceTag;
+  /** Where the guest kernel and initramfs are built and cached (next to the images). */
+  bootCacheDir: string;
+  /** dist/agentiso-guest.cjs: packed into the initramfs. */
+  agentBundlePath: string;
+  accel: AccelSetting;
+  qemuBinary?: string;
+  logger: Logger;
+  /** Deadline for a cold boot to reach the agent; default 300 s (TCG with several VMs booting on 2 cores is slow). */
+  bootTimeoutMs?: number;
+}
+
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+export class VmRuntime implements WorkspaceRuntime {
+  readonly kind = "vm" as const;
+  readonly guestCachesWrites = true;
+  private bootFiles: Promise<GuestBootFiles> | undefined;
+  private accel: Promise<Accel> | undefined;
+  /** Run dirs of the machines this object started or adopted (a running QEMU's argv also tells). */
+  private readonly runDirs = new Map<string, string>();
+
+  constructor(private readonly options: VmRuntimeOptions) {}
+
+  // QEMU's -name, its cgroup's name: tag.name("ws", id).
+  resourceName(workspaceId: string): string {
+    return this.options.tag.name("ws", assertValidName(workspaceId, "workspace id"));
+  }
+
+  async check(): Promise<PrerequisiteCheck[]> {
+    return checkVmPrerequisites({
+      qemuBinary: this.qemuBinary,
+      accelSetting: this.options.accel,
+      agentBundlePath: this.options.agentBundlePath,
+      bootFiles: () => this.guestBootFiles(),
+      accel: () => this.resolvedAccel(),
+    });
+  }
+
+  // Boots cold (or resumes a template) and resolves once the agent has opened its port.
+  async start(spec: RuntimeStartSpec): Promise<RuntimeInstance> {
+    const paths = await this.prepare(spec);
+    const signal = withDeadline(this.bootTimeoutMs, spec.signal);
+    try {
+      await using qmp = await this.launch(spec, paths, signal);
+      if (spec.fromTemplate) await restoreMemorySnapshot(qmp, spec.fromTemplate.memoryPath, { signal, timeoutMs: this.bootTimeoutMs });
+      else await this.bootUntilAgent(qmp, spec.workspaceId, paths, signal);
+      const pid = (await readPidFile(paths.pidFile))!;
+      this.options.logger.info("workspace vm started", { workspace: spec.workspaceId, pid, fromTemplate: spec.fromTemplate !== undefined });
+      return this.instance(spec.workspaceId, pid, paths, {
+        hostname: spec.hostname,
+        ...(spec.fromTemplate && { syncClock: true, reseedEntropy: true }),
+      });
+    } catch (err) {
+      await this.stop(spec.workspaceId, { timeoutMs: 0 }).catch((cleanupErr: unknown) =>
+        this.options.logger.error("cleanup after failed vm start failed", { workspace: spec.workspaceId, err: cleanupErr }),
+      );
+      throw err;
+    }
+  }
+
+  // Cold-boots spec, waits for the agent, saves the machine to memoryPath and ends it.
+  async captureTemplate(spec: RuntimeStartSpec, memoryPath: string): Promise<{ sizeBytes: number; durationMs: number }> {
+    const paths = await this.prepare(spec);
+    const signal = withDeadline(this.bootTimeoutMs, spec.signal);
+    try {
+      await using qmp = await this.launch(spec, paths, signal);
+      await this.bootUntilAgent(qmp, spec.workspaceId, paths, signal);
+      const saved = await saveMemorySnapshot(qmp, memoryPath, { signal, timeoutMs: this.bootTimeoutMs });
+      await qmp.execute("quit").catch(() => {});
+      this.options.logger.info("vm template saved", { workspace: spec.workspaceId, memoryPath, ...saved });
+      return saved;
+    } finally {
+      await this.stop(spec.workspaceId, { timeoutMs: 0 });
+      this.runDirs.delete(spec.workspaceId);
+    }
+  }
+
+  async templateCompatibility(): Promise<string> {
+    return `${await this.resolvedAccel()}-${(await this.guestBootFiles()).hash.slice(0, 16)}`;
+  }
+
+  // Asks the agent to shut down (the guest syncs and powers off), then QMP quit, then SIGKILL.
+  async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    const name = this.resourceName(workspaceId);
+    const runDir = await this.runDirOf(workspaceId);
+    const pids = await this.pidsOf(name, runDir);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    for (const pid of pids) {
+      const graceful = timeoutMs > 0 && runDir !== undefined && (await this.guestShutdown(vmPaths(runDir), pid, timeoutMs));
+      if (!graceful) await killQemu(pid);
+    }
+    const left = await removeCgroup(name);
+    if (left.length > 0) throw new AgentisoError("BACKEND_FAILED", `cgroups of vm workspace ${workspaceId} could not be removed: ${left.join(", ")}`);
+    if (runDir) await this.removeSockets(vmPaths(runDir));
+    if (pids.length > 0) this.options.logger.info("workspace vm stopped", { workspace: workspaceId });
+  }
+
+  // After a daemon restart: the machine is ours if the pid file names a live QEMU with our -name.
+  async adopt(workspaceId: string, runDir: string): Promise<RuntimeInstance | undefined> {
+    const paths = vmPaths(runDir);
+    const pid = await readPidFile(paths.pidFile);
+    if (pid === undefined || !(await isQemuOf(pid, this.resourceName(workspaceId)))) return undefined;
+    this.runDirs.set(workspaceId, runDir);
+    return this.instance(workspaceId, pid, paths);
+  }
+
+  async setNetwork(workspaceId: string, mode: NetworkMode): Promise<void> {
+    if (mode === "none") return;
+    throw new AgentisoError("UNSUPPORTED", `vm workspace ${workspaceId} has no network device: the LLM and port forwards reach it through the agent's tunnels (use a container workspace for egress)`);
+  }
+
+  // The tail of the serial console: kernel messages, agentiso-init lines, the agent's log.
+  async logs(workspaceId: string, options: { maxBytes?: number } = {}): Promise<string> {
+    const runDir = await this.runDirOf(workspaceId);
+    if (!runDir) throw new AgentisoError("NOT_FOUND", `no logs for vm workspace ${workspaceId}: it was not started by this engine`);
+    return readTail(vmPaths(runDir).consoleLog, options.maxBytes ?? 64 * 1024);
+  }
+
+  // Workspace ids with a QEMU process or a cgroup under this engine's tag.
+  async listInstances(): Promise<string[]> {
+    const prefix = this.options.tag.name("ws", "");
+    const owns = (n: string) => n.startsWith(prefix) && n.length > prefix.length;
+    const processes = await findProcesses((argv) => argvNames(argv).some(owns));
+    const names = new Set(await listCgroups(owns));
+    for (const pid of processes) {
+      for (const n of argvNames(await processArgv(pid)).filter(owns)) names.add(n);
+    }
+    return [...names].map((n) => n.slice(prefix.length)).sort();
+  }
+
+  // ---- internals ----
+
+  private get bootTimeoutMs(): number {
+    return this.options.bootTimeoutMs ?? 300_000;
+  }
+
+  private get qemuBinary(): string {
+    return this.options.qemuBinary ?? "qemu-system-x86_64";
+  }
+
+  private guestBootFiles(): Promise<GuestBootFiles> {
+    this.bootFiles ??= ensureGuestBootFiles({ cacheDir: this.options.bootCacheDir, agentBundlePath: this.options.agentBundlePath, logger: this.options.logger });
+    this.bootFiles.catch(() => (this.bootFiles = undefined));
+    return this.bootFiles;
+  }
+
+  private resolvedAccel(): Promise<Accel> {
+    this.accel ??= resolveAccel(this.options.accel, () => this.kvmBoots()).then((accel) => {
+      this.options.logger.info("vm accelerator chosen", { setting: this.options.accel, accel });
+      return accel;
+    });
+    return this.accel;
+  }
+
+  private async kvmBoots(): Promise<boolean> {
+    const boot = await this.guestBootFiles();
+    const works = await probeKvmBoot(this.qemuBinary, boot.kernelPath, boot.initrdPath);
+    if (!works) this.options.logger.warn("/dev/kvm is present but a guest does not boot under KVM (nested virtualization?): using TCG");
+    return works;
+  }
+
+  private async prepare(spec: RuntimeStartSpec): Promise<VmPaths> {
+    if (spec.rootfs.kind !== "block") throw new AgentisoError("UNSUPPORTED", "the vm runtime boots a disk image, not a directory rootfs: create the workspace with runtime vm so storage hands out a disk");
+    const disk = await stat(spec.rootfs.path).catch(() => undefined);
+    if (!disk) throw new AgentisoError("NOT_FOUND", `disk image ${spec.rootfs.path} does not exist`);
+    const name = this.resourceName(spec.workspaceId);
+    const paths = vmPaths(spec.runDir);
+    const running = await this.pidsOf(name, spec.runDir);
+    if (running.length > 0) throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
+    await mkdir(spec.runDir, { recursive: true });
+    this.runDirs.set(spec.workspaceId, spec.runDir);
+    await this.removeSockets(paths);
+    await rm(paths.pidFile, { force: true });
+    return paths;
+  }
+
+  // Starts QEMU paused in its cgroup and connects QMP; the caller resumes it (cont or restore).
+  private async launch(spec: RuntimeStartSpec, paths: VmPaths, signal: AbortSignal): Promise<QmpClient> {
+    const name = this.resourceName(spec.workspaceId);
+    const [boot, accel] = await Promise.all([this.guestBootFiles(), this.resolvedAccel()]);
+    const launch: QemuLaunchSpec = {
+      name,
+      accel,
+      memoryMiB: spec.resources.memoryMiB,
+      cpus: Math.max(1, Math.round(spec.resources.cpus)),
+      kernelPath: boot.kernelPath,
+      initrdPath: boot.initrdPath,
+      disk: { path: spec.rootfs.path, format: spec.rootfs.kind === "block" ? spec.rootfs.format : "raw" },
+      agentSocketPath: paths.agentSocket,
+      qmpSocketPath: paths.qmpSocket,
+      consoleLogPath: paths.consoleLog,
+      pidFilePath: paths.pidFile,
+      vmgenid: randomUUID(),
+      kernelArgs: [`agentiso.pids=${spec.resources.pidsLimit}`, `agentiso.hostname=${spec.hostname.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 63)}`],
+      ...(accel === "tcg" && { tscKhz: await hostTscKhz() }),
+      ...(spec.fromTemplate && { incoming: "defer" as const }),
+    };
+    const argv = [...buildQemuArgv(launch, this.qemuBinary), "-S"];
+    await writeFile(paths.launchFile, JSON.stringify(argv, null, 1));
+    const cgroupProcs = await createVmCgroup(name, spec.resources, accel);
+    await launchQemu(argv, { cgroupProcs, pidFile: paths.pidFile, logPath: paths.qemuLog, signal });
+    return QmpClient.connect(paths.qmpSocket, { signal });
+  }
+
+  // Resumes a cold machine and waits until the agent opens its virtio-serial port, or QEMU ends.
+  private async bootUntilAgent(qmp: QmpClient, workspaceId: string, paths: VmPaths, signal: AbortSignal): Promise<void> {
+    const agentOpened = qmp.waitForEvent("VSERPORT_CHANGE", { predicate: (e) => e.data?.open === true, signal, timeoutMs: this.bootTimeoutMs });
+    agentOpened.catch(() => {});
+    try {
+      await qmp.execute("cont", {}, { signal });
+      await agentOpened;
+    } catch (err) {
+      if (!qmp.hasClosed) throw err;
+      // QEMU ended: the guest powered off (an /init failure) or QEMU was killed (its cgroup's OOM killer)
+      const console = (await readTail(paths.consoleLog, 1500)).trim();
+      throw new AgentisoError("BACKEND_FAILED", `vm workspace ${workspaceId} ended while booting (see its console; an out-of-memory kill of QEMU shows in the host's dmesg): ${console}`);
+    }
+    this.options.logger.debug("vm agent opened its port", { workspace: workspaceId });
+  }
+
+  // The agent's `shutdown` makes the guest init sync its disk and power off; true once QEMU exited.
+  private async guestShutdown(paths: VmPaths, pid: number, timeoutMs: number): Promise<boolean> {
+    const client = new GuestClient({ connect: connectUnix(paths.agentSocket), connectTimeoutMs: Math.min(timeoutMs, 5_000) });
+    try {
+      await client.shutdown({ signal: AbortSignal.timeout(timeoutMs) });
+    } catch {
+      // the agent may exit before it answers; the pid tells
+    } finally {
+      await client.close().catch(() => {});
+    }
+    return waitForExit(pid, timeoutMs);
+  }
+
+  // The live QEMU pids of a workspace: from its pid file, else by -name (a lost run dir).
+  private async pidsOf(name: string, runDir?: string): Promise<number[]> {
+    const fromFile = runDir ? await readPidFile(vmPaths(runDir).pidFile) : undefined;
+    if (fromFile !== undefined && (await isQemuOf(fromFile, name))) return [fromFile];
+    return findProcesses((argv) => argvNames(argv).includes(name));
+  }
+
+  // Known from start/adopt, else read off the running QEMU's -pidfile argument.
+  private async runDirOf(workspaceId: string): Promise<string | undefined> {
+    const known = this.runDirs.get(workspaceId);
+    if (known) return known;
+    const [pid] = await this.pidsOf(this.resourceName(workspaceId));
+    const pidFile = pid === undefined ? undefined : argvValue(await processArgv(pid), "-pidfile");
+    return pidFile === undefined ? undefined : dirname(pidFile);
+  }
+
+  private async removeSockets(paths: VmPaths): Promise<void> {
+    await Promise.all([rm(paths.agentSocket, { force: true }), rm(paths.qmpSocket, { force: true })]);
+  }
+
+  private instance(workspaceId: string, pid: number, paths: VmPaths, configure?: RuntimeInstance["endpoint"]["configure"]): RuntimeInstance {
+    return { workspaceId, runtime: "vm", pid, endpoint: { kind: "unix", path: paths.agentSocket, singleStream: true, ...(configure && { configure }) } };
+  }
+}
+

@@ -1,0 +1,209 @@
+// The workspace contract every runtime passes, through the real CLI, daemon and btrfs
+// loop-file pool on the real base image: lifecycle, exec, env, files, snapshot/restore, fork
+// isolation, limits, adoption after a daemon restart. Registered once per runtime by
+// test/integration/cli-workspace.test.ts (container) and vm-workspace.test.ts (vm, under TCG).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { runCommand } from "../../src/core/run-command.js";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { CliHarness } from "./cli-harness.js";
+import { ensureImage } from "./base-image.js";
+
+export interface WorkspaceContractOptions {
+  runtime: "container" | "vm";
+  /** Set for the suite: why it cannot run here (missing prerequisite). */
+  skip: string | false;
+  /** Extra environment for the CLI (e.g. AGENTISO_VM_ACCEL=tcg). */
+  env?: NodeJS.ProcessEnv;
+  /** The runtime can switch a workspace to NATed egress (VMs have no network device). */
+  egress: boolean;
+  /** Run the runtime-independent tests (init, check, images, bad input) in this suite. */
+  commonTests: boolean;
+}
+
+interface Ws {
+  id: string;
+  name: string;
+  state: string;
+  image: string;
+  createdAt: string;
+  network: string;
+  forkedFrom?: { workspace: string; snapshot: string };
+}
+
+// Registers the contract suite for one runtime.
+export function describeWorkspaceContract(options: WorkspaceContractOptions): void {
+  // printed as the skip reason in the vm suite
+  const common = { skip: options.commonTests ? false : "runtime-independent: the container suite runs it" };
+  describe(`agentiso workspace CLI (${options.runtime} runtime)`, { skip: options.skip, timeout: 1_800_000 }, () => {
+    let cli: CliHarness;
+    const scratch = mkdtempSync("/tmp/ais-cli-files-");
+
+    before(async () => {
+      await ensureImage("base");
+      cli = new CliHarness({ AGENTISO_RUNTIME: options.runtime, ...options.env });
+    });
+    after(async () => {
+      rmSync(scratch, { recursive: true, force: true });
+      await cli?.[Symbol.asyncDispose]();
+    });
+
+    test("init is idempotent: a second run keeps the same single pool", common, async () => {
+      await cli.ok(["init", "--pool-size", "8G"]);
+      const mountsBefore = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(cli.home));
+      const second = await cli.json<{ configChanged: boolean }>(["init", "--pool-size", "8G"]);
+      const mountsAfter = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(cli.home));
+      assert.equal(second.configChanged, false);
+      assert.equal(mountsAfter.length, 1);
+      assert.deepEqual(mountsAfter, mountsBefore);
+    });
+
+    test("check reports every prerequisite as present", common, async () => {
+      const report = await cli.json<{ ok: boolean; checks: Array<{ name: string; ok: boolean }> }>(["check"]);
+      assert.deepEqual(report.checks.filter((c) => !c.ok), []);
+    });
+
+    test("create prints the workspace as JSON and ls/info find it by name and id", async () => {
+      const ws = await cli.json<Ws & { runtime: string }>(["workspace", "create", "--name", "alpha", "--memory", "256M", "--cpus", "1"]);
+      assert.equal(ws.name, "alpha");
+      assert.equal(ws.runtime, options.runtime);
+      assert.equal(ws.state, "running");
+      assert.equal(ws.image, "base");
+      assert.match(ws.createdAt, /^\d{4}-\d\d-\d\dT/);
+      const list = await cli.json<Ws[]>(["ws", "ls"]);
+      assert.ok(list.some((w) => w.id === ws.id && w.name === "alpha"));
+      const info = await cli.json<Ws & { memoryMiB: number }>(["ws", "info", ws.id]);
+      assert.equal(info.name, "alpha");
+      assert.equal(info.memoryMiB, 256);
+    });
+
+    test("exec passes stdout, stderr and the exit code through, with workdir, env and timeout", async () => {
+      const run = await cli.run(["ws", "exec", "alpha", "--workdir", "/tmp", "--env", "GREETING=hi there", "--", "sh", "-c", 'echo "$GREETING from $(pwd)"; echo oops >&2; exit 7']);
+      assert.equal(run.code, 7);
+      assert.equal(run.stdout, "hi there from /tmp\n");
+      assert.equal(run.stderr, "oops\n");
+      const slow = await cli.run(["ws", "exec", "alpha", "--timeout", "1", "--", "sleep", "30"]);
+      assert.notEqual(slow.code, 0);
+      assert.match(slow.stderr, /timed out/);
+    });
+
+    test("env sets variables that later execs see", async () => {
+      await cli.ok(["ws", "env", "alpha", "API_TOKEN=s3cr3t", "MODE=test"]);
+      assert.equal(await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "echo $API_TOKEN-$MODE"]), "s3cr3t-test\n");
+    });
+
+    test("cp copies binary files into and out of a workspace unchanged", async () => {
+      const original = randomBytes(5 * 1024 * 1024 + 123);
+      writeFileSync(join(scratch, "in.bin"), original);
+      await cli.ok(["ws", "cp", join(scratch, "in.bin"), "alpha:/root/data.bin"]);
+      assert.equal(await cli.ok(["ws", "exec", "alpha", "--", "stat", "-c", "%s", "/root/data.bin"]), `${original.length}\n`);
+      await cli.ok(["ws", "cp", "alpha:/root/data.bin", join(scratch, "out.bin")]);
+      assert.ok(readFileSync(join(scratch, "out.bin")).equals(original));
+    });
+
+    test("forks see the snapshot's files and their writes stay their own", async () => {
+      await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "mkdir -p /workspace && echo v1 > /workspace/a.txt"]);
+      await cli.ok(["ws", "snapshot", "alpha", "golden"]);
+      await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "echo v2 > /workspace/a.txt"]);
+      const forks = await cli.json<Ws[]>(["ws", "fork", "alpha", "--snapshot", "golden", "--count", "3", "--name-prefix", "worker"]);
+      assert.deepEqual(forks.map((f) => f.name).sort(), ["worker-1", "worker-2", "worker-3"]);
+      for (const fork of forks) assert.deepEqual({ workspace: fork.forkedFrom?.workspace, snapshot: fork.forkedFrom?.snapshot }, { workspace: "alpha", snapshot: "golden" });
+      await cli.ok(["ws", "exec", "worker-1", "--", "sh", "-c", "echo mine > /workspace/a.txt"]);
+      assert.equal(await cli.ok(["ws", "exec", "worker-1", "--", "cat", "/workspace/a.txt"]), "mine\n");
+      assert.equal(await cli.ok(["ws", "exec", "worker-2", "--", "cat", "/workspace/a.txt"]), "v1\n");
+      assert.equal(await cli.ok(["ws", "exec", "alpha", "--", "cat", "/workspace/a.txt"]), "v2\n");
+      const snaps = await cli.json<Array<{ name: string; dependents: string[] }>>(["ws", "snapshots", "alpha"]);
+      assert.deepEqual(snaps.map((s) => [s.name, s.dependents.sort()]), [["golden", ["worker-1", "worker-2", "worker-3"]]]);
+    });
+
+    test("restore rolls back and snapshot-rm is refused while forks depend on the snapshot", async () => {
+      await cli.ok(["ws", "restore", "alpha", "golden"]);
+      assert.equal(await cli.ok(["ws", "exec", "alpha", "--", "cat", "/workspace/a.txt"]), "v1\n");
+      const refused = await cli.run(["ws", "snapshot-rm", "alpha", "golden"]);
+      assert.equal(refused.code, 5);
+      assert.match(refused.stderr, /worker-1/);
+      const destroyRefused = await cli.run(["ws", "destroy", "alpha"]);
+      assert.equal(destroyRefused.code, 5);
+      await cli.ok(["ws", "destroy", "worker-1", "worker-2", "worker-3"]);
+      await cli.ok(["ws", "snapshot-rm", "alpha", "golden"]);
+      assert.deepEqual(await cli.json(["ws", "snapshots", "alpha"]), []);
+    });
+
+    test("stop keeps the files, start brings the workspace back, logs and network switch work", async () => {
+      await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "echo kept > /root/kept.txt"]);
+      assert.equal((await cli.json<Ws>(["ws", "stop", "alpha"])).state, "stopped");
+      const refused = await cli.run(["ws", "exec", "alpha", "--", "true"]);
+      assert.equal(refused.code, 125);
+      assert.match(refused.stderr, /stopped/);
+      assert.equal((await cli.json<Ws>(["ws", "start", "alpha"])).state, "running");
+      assert.equal(await cli.ok(["ws", "exec", "alpha", "--", "cat", "/root/kept.txt"]), "kept\n");
+      assert.ok((await cli.ok(["ws", "logs", "alpha"])).length > 0);
+      if (options.egress) {
+        assert.equal((await cli.json<Ws>(["ws", "network", "alpha", "egress"])).network, "egress");
+      } else {
+        const refused = await cli.run(["ws", "network", "alpha", "egress"]);
+        assert.notEqual(refused.code, 0);
+        assert.match(refused.stderr, /no network device/);
+      }
+      assert.equal((await cli.json<Ws>(["ws", "network", "alpha", "none"])).network, "none");
+    });
+
+    test("a memory hog is killed and a fork bomb hits the pids limit while the workspace survives", async () => {
+      await cli.ok(["ws", "create", "--name", "limited", "--memory", "96M", "--pids-limit", "64"]);
+      const hog = await cli.run(["ws", "exec", "limited", "--", "node", "-e", "const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))"]);
+      assert.equal(hog.code, 137, hog.stderr);
+      const bomb = await cli.run(["ws", "exec", "limited", "--timeout", "20", "--", "sh", "-c", "for i in $(seq 200); do sleep 3 & done; wait"]);
+      assert.match(bomb.stderr, /Cannot fork|Resource temporarily unavailable/i);
+      assert.equal(await cli.ok(["ws", "exec", "limited", "--", "echo", "alive"]), "alive\n");
+      await cli.ok(["ws", "destroy", "limited"]);
+    });
+
+    test("bad input gets a clear error and a documented exit code", common, async () => {
+      const missing = await cli.run(["ws", "info", "no-such-ws"]);
+      assert.equal(missing.code, 3);
+      assert.match(missing.stderr, /no workspace/);
+      const badName = await cli.run(["ws", "create", "--name", "../etc"]);
+      assert.equal(badName.code, 2);
+      const badFlag = await cli.run(["ws", "create", "--bogus"]);
+      assert.equal(badFlag.code, 2);
+      const duplicate = await cli.run(["ws", "create", "--name", "alpha"]);
+      assert.equal(duplicate.code, 5);
+    });
+
+    test("image ls lists the built images, import takes a rootfs tarball and rm removes it", common, async () => {
+      const images = await cli.json<Array<{ name: string; hash: string; sizeBytes: number }>>(["image", "ls"]);
+      assert.ok(images.some((i) => i.name === "base" && i.sizeBytes > 0));
+      const rootfs = join(scratch, "rootfs");
+      mkdirSync(join(rootfs, "etc"), { recursive: true });
+      writeFileSync(join(rootfs, "etc", "os-release"), 'PRETTY_NAME="tiny"\n');
+      const tarball = join(scratch, "tiny.tar.gz");
+      await runCommand(["tar", "-czf", tarball, "-C", rootfs, "."]);
+      const name = `tiny-${randomBytes(3).toString("hex")}`;
+      try {
+        const imported = await cli.json<{ name: string }>(["image", "import", tarball, "--name", name]);
+        assert.equal(imported.name, name);
+        assert.ok((await cli.json<Array<{ name: string }>>(["image", "ls"])).some((i) => i.name === name));
+        assert.equal((await cli.run(["image", "import", tarball, "--name", name])).code, 5, "a second import without --replace is a conflict");
+      } finally {
+        await cli.ok(["image", "rm", name]);
+      }
+      assert.ok(!(await cli.json<Array<{ name: string }>>(["image", "ls"])).some((i) => i.name === name));
+    });
+
+    test("daemon status reports the daemon, stop ends it and the next command starts a new one", async () => {
+      const status = await cli.json<{ running: boolean; pid: number }>(["daemon", "status"]);
+      assert.equal(status.running, true);
+      await cli.ok(["daemon", "stop"]);
+      assert.equal((await cli.run(["daemon", "status"])).code, 3);
+      assert.equal((await cli.json<Ws>(["ws", "info", "alpha"])).state, "running", "the workspace outlived the daemon and was adopted");
+      assert.notEqual((await cli.json<{ pid: number }>(["daemon", "status"])).pid, status.pid);
+    });
+
+    test("destroy removes the workspace", async () => {
+      await cli.ok(["ws", "destroy", "alpha"]);
+      assert.deepEqual(await cli.json(["ws", "ls"]), []);
+    });
+  });
+}
