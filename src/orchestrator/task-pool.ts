@@ -59,7 +59,10 @@ async function admit(ctx: TaskRunContext, tasks: readonly PlanTask[], parallel: 
       continue;
     }
     ctx.progress({ type: "task_state", task: task.name, state: "forking", worker: workerName(ctx, task) });
-    void steps.prepare(ctx, task).then(preps[i]!.resolve);
+    void steps.prepare(ctx, task).then((prep) => {
+      if (prep.ok) ctx.progress({ type: "task_state", task: task.name, state: "ready", worker: prep.worker.name });
+      preps[i]!.resolve(prep);
+    });
   }
 }
 

@@ -44,10 +44,11 @@ export interface TaskPhases {
   destroy: number;
 }
 
+/** Task states in order; "ready": its worker is forked and set up, waiting for a free slot. */
 export type ProgressEvent =
   /** workspace: the golden's name, announced before it exists so a front door can clean it up. */
   | { type: "golden"; step: string; workspace?: string }
   | { type: "golden_ready"; workspace: string; snapshot: string; commit: string }
-  | { type: "task_state"; task: string; state: "queued" | "forking" | "running" | "collecting"; worker?: string; tokens?: number }
+  | { type: "task_state"; task: string; state: "queued" | "forking" | "ready" | "running" | "collecting"; worker?: string; tokens?: number }
   | { type: "task_done"; task: string; result: TaskResult }
   | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string };

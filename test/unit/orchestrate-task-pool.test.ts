@@ -98,6 +98,8 @@ describe("orchestrator task pool", () => {
     assert.deepEqual(results.map((t) => t.name), tasks(10).map((t) => t.name), "results in plan order");
     assert.ok(results.every((t) => t.status === "succeeded" && t.workerState === "destroyed"));
     assert.equal(r.live.size, 0, "no worker is left when the pool resolves");
+    const ready = r.events.flatMap((e) => (e.type === "task_state" && e.state === "ready" ? [e.task] : []));
+    assert.deepEqual(ready.sort(), tasks(10).map((t) => t.name).sort(), "each worker is announced ready");
   });
 
   test("a task's result is announced only after its worker is destroyed", async () => {
