@@ -15,6 +15,7 @@ import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec,
 import { listCgroups, removeCgroup } from "./cgroups.js";
 import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
+import { findAgentSnapshot } from "./agent-snapshot.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
 import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
@@ -46,16 +47,22 @@ export interface ContainerRuntimeOptions {
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
+/** The host node binary a start uses, with the agent's startup snapshot when one fits it. */
+interface HostNode {
+  path: string;
+  snapshot?: string;
+}
+
 // One per engine (state dir); safe to construct again after a restart and adopt what runs.
 export class ContainerRuntime implements WorkspaceRuntime {
   readonly kind = "container" as const;
-  readonly guestCachesWrites = false;
   private readonly runc: Runc;
   private readonly network: WorkspaceNetwork;
   private readonly idMapping: IdMapping;
   private readonly runDirs = new Map<string, string>();
   /** Rootfs paths where the host's node did not start the agent: they use the guest's node. */
   private readonly hostNodeRefused = new Set<string>();
+  private agentSnapshot: Promise<string | undefined> | undefined;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
@@ -94,7 +101,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   // One attempt: bundle, `runc run`, network naming and agent readiness overlapped, endpoint link.
-  private async boot(spec: RuntimeStartSpec, name: string, hostNode: string | undefined, signal: AbortSignal): Promise<RuntimeInstance> {
+  private async boot(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined, signal: AbortSignal): Promise<RuntimeInstance> {
     const started = performance.now();
     const paths = await this.writeBundle(spec, name, hostNode);
     const pid = await this.runc.runDetached(name, paths.bundle, paths.consoleLog, signal);
@@ -106,7 +113,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     await linkEndpoint(paths, this.idMapping.hostId);
     this.runDirs.set(spec.workspaceId, spec.runDir);
     const timings = { runcMs: Math.round(runcMs), readyMs: Math.round(performance.now() - started) };
-    this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, ...timings });
+    this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, snapshot: hostNode?.snapshot !== undefined, ...timings });
     return this.instance(spec.workspaceId, pid, spec.runDir);
   }
 
@@ -173,7 +180,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   // Prepares the run dir and writes the OCI config.json into it (the run dir is the bundle).
-  private async writeBundle(spec: RuntimeStartSpec, name: string, hostNode: string | undefined): Promise<RunDirPaths> {
+  private async writeBundle(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined): Promise<RunDirPaths> {
     const paths = await prepareRunDir(spec.runDir, toHostname(spec.hostname), this.idMapping.hostId);
     const config = buildWorkspaceSpec(
       {
@@ -187,7 +194,8 @@ export class ContainerRuntime implements WorkspaceRuntime {
         ...(this.options.sharedTools && { sharedTools: this.options.sharedTools }),
         agentRunDir: paths.agentDir,
         nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
-        ...(hostNode !== undefined && { hostNodePath: hostNode }),
+        ...(hostNode && { hostNodePath: hostNode.path }),
+        ...(hostNode?.snapshot !== undefined && { agentSnapshotPath: hostNode.snapshot }),
         hostsFile: paths.hosts,
         resolvConfFile: paths.resolvConf,
         annotations: { "dev.agentiso.workspace": spec.workspaceId },
@@ -199,12 +207,17 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   // The host's node for this rootfs, unless it has failed there or the rootfs has no glibc loader (musl images).
-  private async hostNodeFor(rootfsPath: string): Promise<string | undefined> {
-    const hostNode = this.options.hostNodePath;
-    if (hostNode === undefined || this.hostNodeRefused.has(rootfsPath)) return undefined;
+  private async hostNodeFor(rootfsPath: string): Promise<HostNode | undefined> {
+    const path = this.options.hostNodePath;
+    if (path === undefined || this.hostNodeRefused.has(rootfsPath)) return undefined;
     // only a hint (a symlink inside may point anywhere): a wrong guess costs one failed start, then the fallback
     const hasGlibcLoader = await access(join(rootfsPath, "lib64", "ld-linux-x86-64.so.2")).then(() => true, () => false);
-    return hasGlibcLoader ? hostNode : undefined;
+    if (!hasGlibcLoader) return undefined;
+    // the version is known for the daemon's own binary only; another binary runs without the snapshot
+    const identity = { execPath: path, version: path === process.execPath ? process.version : "unknown", arch: process.arch };
+    this.agentSnapshot ??= findAgentSnapshot(this.options.agentBundlePath, identity);
+    const snapshot = await this.agentSnapshot;
+    return { path, ...(snapshot !== undefined && { snapshot }) };
   }
 
   private get tiniPath(): string {

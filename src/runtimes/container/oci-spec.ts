@@ -15,6 +15,8 @@ export const GUEST_PATHS = {
   agent: "/.agentiso/agent.cjs",
   /** The host's node binary when the agent runs with it (see WorkspaceSpecInput.hostNodePath). */
   node: "/.agentiso/node",
+  /** The agent's startup snapshot for that node (see agent-snapshot.ts). */
+  agentSnapshot: "/.agentiso/agent.snapshot.blob",
   runDir: "/.agentiso/run",
   /** Shared host tools (e.g. opencode): /.agentiso/bin/<name>. */
   bin: "/.agentiso/bin",
@@ -70,6 +72,8 @@ export interface WorkspaceSpecInput {
    * (Debian's node 18 has none and takes ~100 ms of CPU to boot; the host's node 20 ~25 ms).
    */
   hostNodePath?: string;
+  /** With hostNodePath: the agent's V8 startup snapshot built by that binary, bind-mounted read-only. */
+  agentSnapshotPath?: string;
   /** Host files bind-mounted read-only over /etc/hosts and /etc/resolv.conf. */
   hostsFile: string;
   resolvConfFile: string;
@@ -96,7 +100,7 @@ export function buildWorkspaceSpec(input: WorkspaceSpecInput, seccomp: SeccompPr
       terminal: false,
       user: { uid: 0, gid: 0 },
       // tini reaps zombies (with `sleep` as PID 1 they filled the pids limit) and forwards SIGTERM
-      args: [GUEST_PATHS.tini, "-s", "--", input.hostNodePath ? GUEST_PATHS.node : input.nodePathInGuest, GUEST_PATHS.agent, "--listen", `unix:${GUEST_PATHS.socket}`],
+      args: [GUEST_PATHS.tini, "-s", "--", ...agentCommand(input), "--listen", `unix:${GUEST_PATHS.socket}`],
       env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=xterm"],
       cwd: "/",
       capabilities: { bounding: caps, effective: caps, permitted: caps },
@@ -120,6 +124,14 @@ export function buildWorkspaceSpec(input: WorkspaceSpecInput, seccomp: SeccompPr
       readonlyPaths: [...READONLY_PATHS],
     },
   };
+}
+
+// node and the agent: the guest's node, the host's, or the host's from the agent's startup snapshot
+// (the bundle path stays in argv so the agent sees the same process.argv either way).
+function agentCommand(input: WorkspaceSpecInput): string[] {
+  if (!input.hostNodePath) return [input.nodePathInGuest, GUEST_PATHS.agent];
+  const snapshot = input.agentSnapshotPath ? ["--snapshot-blob", GUEST_PATHS.agentSnapshot] : [];
+  return [GUEST_PATHS.node, ...snapshot, GUEST_PATHS.agent];
 }
 
 function resources(r: WorkspaceResources): Record<string, unknown> {
@@ -146,6 +158,7 @@ function mounts(input: WorkspaceSpecInput): OciMount[] {
     ro(input.tiniPath, GUEST_PATHS.tini),
     ro(input.agentBundlePath, GUEST_PATHS.agent),
     ...(input.hostNodePath ? [ro(input.hostNodePath, GUEST_PATHS.node)] : []),
+    ...(input.hostNodePath && input.agentSnapshotPath ? [ro(input.agentSnapshotPath, GUEST_PATHS.agentSnapshot)] : []),
     ...Object.entries(input.sharedTools ?? {}).map(([name, hostPath]) => ro(hostPath, `${GUEST_PATHS.bin}/${name}`)),
     { destination: GUEST_PATHS.runDir, type: "bind", source: input.agentRunDir, options: ["rbind", "rw", "nosuid", "nodev", "noexec"] },
     ro(input.hostsFile, "/etc/hosts"),
@@ -166,7 +179,7 @@ function validate(input: WorkspaceSpecInput): void {
     if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) throw bad(`shared tool name ${JSON.stringify(name)}`);
     if (!path.startsWith("/")) throw bad(`path ${path} must be absolute`);
   }
-  for (const path of [input.rootfsPath, input.tiniPath, input.agentBundlePath, input.agentRunDir, input.hostsFile, input.resolvConfFile, input.hostNodePath ?? "/"]) {
+  for (const path of [input.rootfsPath, input.tiniPath, input.agentBundlePath, input.agentRunDir, input.hostsFile, input.resolvConfFile, input.hostNodePath ?? "/", input.agentSnapshotPath ?? "/"]) {
     if (!path.startsWith("/")) throw bad(`path ${path} must be absolute`);
   }
 }
