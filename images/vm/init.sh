@@ -5,6 +5,7 @@
 #   agentiso.port=NAME        virtio-serial port whose /sys/class/virtio-ports/*/name is NAME
 #   agentiso.node=PATH        node inside the rootfs (default /usr/bin/node)
 #   agentiso.pids=N           pids.max of the cgroup the agent and every exec run in
+#   agentiso.memory=BYTES     memory.max of that cgroup (guest RAM has room for the kernel on top)
 # It loads the virtio modules, mounts the disk, stages tini, busybox and the agent on a tmpfs
 # at /.agentiso and switch_roots into /.agentiso/init, which runs
 # `tini -s -- node agent.cjs --device /dev/vportNpM` and powers off, synced, when it ends.
@@ -28,12 +29,14 @@ root=/dev/vda
 port=agentiso
 node=/usr/bin/node
 pids=
+memory=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     root=*) root="${arg#root=}" ;;
     agentiso.port=*) port="${arg#agentiso.port=}" ;;
     agentiso.node=*) node="${arg#agentiso.node=}" ;;
     agentiso.pids=*) pids="${arg#agentiso.pids=}" ;;
+    agentiso.memory=*) memory="${arg#agentiso.memory=}" ;;
   esac
 done
 
@@ -88,18 +91,21 @@ mount -t tmpfs -o mode=1777,nosuid,nodev shm /newroot/dev/shm || fail "cannot mo
 mount -t tmpfs -o mode=0755,nosuid,nodev run /newroot/run || fail "cannot mount /run"
 
 # PID 1 of the workspace stays a (busybox) shell: it starts tini, which reaps orphans and runs
-# the agent, in a cgroup whose pids.max is agentiso.pids; when the agent exits (a `shutdown`
+# the agent, in a cgroup limited to agentiso.pids processes and agentiso.memory bytes (as in a
+# container, the workspace's memory covers the agent and its commands: a hog there meets the
+# cgroup's OOM killer, not the kernel's own reserve); when the agent exits (a `shutdown`
 # request, or a crash) it flushes the disk and powers off, so QEMU exits with every byte the
 # workspace wrote on its disk. Were tini PID 1, its exit would panic the kernel unsynced.
 cat >/newroot/.agentiso/init <<'GUEST_INIT' || fail "cannot write the workspace init"
 #!/.agentiso/busybox sh
 bb=/.agentiso/busybox
-node="$1" device="$2" pids="$3"
+node="$1" device="$2" pids="$3" memory="$4"
 cg=/sys/fs/cgroup
-if [ -n "$pids" ] && $bb mount -t cgroup2 cgroup2 $cg; then
-  echo +pids >$cg/cgroup.subtree_control
+if { [ -n "$pids" ] || [ -n "$memory" ]; } && $bb mount -t cgroup2 cgroup2 $cg; then
+  echo "+pids +memory" >$cg/cgroup.subtree_control
   $bb mkdir -p $cg/workspace
-  echo "$pids" >$cg/workspace/pids.max
+  [ -z "$pids" ] || echo "$pids" >$cg/workspace/pids.max
+  [ -z "$memory" ] || echo "$memory" >$cg/workspace/memory.max
 fi
 $bb sh -c '[ -d /sys/fs/cgroup/workspace ] && echo $$ >/sys/fs/cgroup/workspace/cgroup.procs; exec /.agentiso/tini -s -- "$@"' tini "$node" /.agentiso/agent.cjs --device "$device"
 echo "agentiso-init: the agent exited ($?): syncing and powering off" >/dev/console
@@ -108,4 +114,4 @@ $bb poweroff -f
 GUEST_INIT
 chmod 0755 /newroot/.agentiso/init
 
-exec switch_root /newroot /.agentiso/init "$node" "$device" "$pids"
+exec switch_root /newroot /.agentiso/init "$node" "$device" "$pids" "$memory"

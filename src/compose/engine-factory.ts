@@ -18,6 +18,7 @@ import { ImageLibrary } from "../images/image-library.js";
 import { ContainerRuntime, toHostname } from "../runtimes/container/container-runtime.js";
 import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
 import { VmRuntime } from "../runtimes/vm/vm-runtime.js";
+import { ensureGuestBootFiles, type GuestBootFiles } from "../images/vm-boot/index.js";
 import { BtrfsStorage } from "../storage/btrfs-storage.js";
 import { OverlayStorage } from "../storage/overlay-storage.js";
 import { ZfsStorage } from "../storage/zfs-storage.js";
@@ -117,6 +118,11 @@ function guestSettings(wanted: NonNullable<GuestEndpoint["configure"]>): { hostn
     ...(wanted.syncClock && { clockEpochMs: Date.now() }),
     ...(wanted.reseedEntropy && { entropy: randomBytes(64) }),
   };
+}
+
+// The microVM guest kernel + initramfs of this install, built (or found) in the image cache.
+export function ensureVmBootFiles(config: Config, logger: Logger): Promise<GuestBootFiles> {
+  return ensureGuestBootFiles({ cacheDir: imageCacheDir(config), agentBundlePath: agentBundlePath(), logger: logger.child({ component: "vm-boot" }) });
 }
 
 // The vm runtime of this install (QEMU microVMs; the guest kernel is cached next to the images).

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "nod
 import { runCommand } from "../../src/core/run-command.js";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { isRunningSync } from "../../src/core/process-state.js";
 import { CliHarness } from "./cli-harness.js";
 import { ensureImage } from "./base-image.js";
 
@@ -199,6 +200,14 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       assert.equal((await cli.run(["daemon", "status"])).code, 3);
       assert.equal((await cli.json<Ws>(["ws", "info", "alpha"])).state, "running", "the workspace outlived the daemon and was adopted");
       assert.notEqual((await cli.json<{ pid: number }>(["daemon", "status"])).pid, status.pid);
+    });
+
+    test("after kill -9 of the daemon the running workspace is adopted: listed running, exec works", async () => {
+      const pid = cli.daemonPid()!;
+      process.kill(pid, "SIGKILL");
+      while (isRunningSync(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal((await cli.json<Ws>(["ws", "info", "alpha"])).state, "running");
+      assert.equal(await cli.ok(["ws", "exec", "alpha", "--", "echo", "adopted"]), "adopted\n");
     });
 
     test("destroy removes the workspace", async () => {

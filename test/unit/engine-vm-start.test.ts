@@ -42,11 +42,9 @@ interface Rig {
   hostnames: string[];
 }
 
-async function withEngine(options: { templates?: boolean; poolSize?: number }, fn: (rig: Rig) => Promise<void>): Promise<void> {
-  const stateDir = mkdtempSync(join(tmpdir(), "agentiso-vm-start-"));
+function makeDeps(stateDir: string, options: { templates?: boolean; poolSize?: number }, hostnames: string[] = []) {
   const storage = new FakeStorage();
   const runtime = new TemplatingRuntime();
-  const hostnames: string[] = [];
   const deps: EngineDeps<GuestLink> = {
     stateDir,
     tag: resourceTagFor(stateDir),
@@ -58,6 +56,13 @@ async function withEngine(options: { templates?: boolean; poolSize?: number }, f
     ...(options.templates && { bootTemplates: true }),
     ...(options.poolSize && { warmPool: { size: options.poolSize, runtime: "container" as const } }),
   };
+  return { deps, storage, runtime };
+}
+
+async function withEngine(options: { templates?: boolean; poolSize?: number }, fn: (rig: Rig) => Promise<void>): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), "agentiso-vm-start-"));
+  const hostnames: string[] = [];
+  const { deps, storage, runtime } = makeDeps(stateDir, options, hostnames);
   const { engine } = await Engine.open(deps, DEFAULTS);
   try {
     await fn({ engine, storage, runtime, hostnames });
@@ -143,18 +148,7 @@ describe("warm pool", () => {
 
   test("closing the engine destroys the pooled workspaces", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "agentiso-vm-pool-"));
-    const storage = new FakeStorage();
-    const runtime = new TemplatingRuntime();
-    const deps: EngineDeps<GuestLink> = {
-      stateDir,
-      tag: resourceTagFor(stateDir),
-      logger: silentLogger,
-      storage,
-      runtimes: { container: runtime },
-      images: { ensureBase: async (image) => (await storage.importBase(image)).name },
-      guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {} },
-      warmPool: { size: 2, runtime: "container" },
-    };
+    const { deps, storage, runtime } = makeDeps(stateDir, { poolSize: 2 });
     try {
       const { engine } = await Engine.open(deps, DEFAULTS);
       await until(() => engine.workspaces.warmPool!.ready().length === 2);

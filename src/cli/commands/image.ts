@@ -1,16 +1,16 @@
 // `agentiso image build NAME | ls [--json] | import FILE --name N | rm N`.
 import { AgentisoError } from "../../core/errors.js";
 import { formatBytes } from "../../config/size.js";
-import { createImageLibrary } from "../../compose/engine-factory.js";
+import { createImageLibrary, ensureVmBootFiles } from "../../compose/engine-factory.js";
 import type { CliCommand } from "../command.js";
 import { requirePositionals, stringValue } from "../command.js";
 import { table } from "../format.js";
 
 export const imageCommand: CliCommand = {
   name: "image",
-  usage: "image build NAME [--force] | image ls [--json] | image import FILE --name N [--replace] | image rm NAME",
-  summary: "build (base, rust, python, node, opencode), list, import or remove images",
-  options: { name: { type: "string" }, force: { type: "boolean" }, replace: { type: "boolean" } },
+  usage: "image build NAME [--force] [--vm] | image ls [--json] | image import FILE --name N [--replace] | image rm NAME",
+  summary: "build (base, rust, python, node, opencode), list, import or remove images; --vm (or runtime vm) also builds the microVM kernel + initramfs",
+  options: { name: { type: "string" }, force: { type: "boolean" }, replace: { type: "boolean" }, vm: { type: "boolean" } },
   async run(ctx, values, positionals) {
     const [action, arg] = positionals;
     const library = createImageLibrary(ctx.config, ctx.logger);
@@ -18,8 +18,9 @@ export const imageCommand: CliCommand = {
       case "build": {
         requirePositionals(this, positionals, 2);
         const info = await library.build(arg!, { force: values.force === true });
-        if (values.json) ctx.json(info.manifest);
-        else ctx.out(`${info.name} ${info.manifest.hash.slice(0, 12)} ${formatBytes(info.manifest.sizeBytes)}\n`);
+        const boot = values.vm === true || ctx.config.runtime.default === "vm" ? await ensureVmBootFiles(ctx.config, ctx.logger) : undefined;
+        if (values.json) ctx.json({ ...info.manifest, ...(boot && { vmBoot: boot }) });
+        else ctx.out(`${info.name} ${info.manifest.hash.slice(0, 12)} ${formatBytes(info.manifest.sizeBytes)}\n${boot ? `vm kernel ${boot.kernelVersion}: ${boot.kernelPath}, initramfs ${boot.initrdPath}\n` : ""}`);
         return 0;
       }
       case "ls":

@@ -15,8 +15,8 @@ const QEMU_PIDS_MAX = 128;
 const CFS_PERIOD_US = 100_000;
 
 // Creates the cgroup in every hierarchy with the limits for `resources`; returns the cgroup.procs files QEMU must join.
-export async function createVmCgroup(name: string, resources: WorkspaceResources, accel: "kvm" | "tcg"): Promise<string[]> {
-  const memoryBytes = (resources.memoryMiB + QEMU_OVERHEAD_MIB + (accel === "tcg" ? TCG_CODE_BUFFER_MIB : 0)) * 1024 * 1024;
+export async function createVmCgroup(name: string, guestMemoryMiB: number, resources: WorkspaceResources, accel: "kvm" | "tcg"): Promise<string[]> {
+  const memoryBytes = (guestMemoryMiB + QEMU_OVERHEAD_MIB + (accel === "tcg" ? TCG_CODE_BUFFER_MIB : 0)) * 1024 * 1024;
   const quotaUs = Math.max(1000, Math.round(resources.cpus * CFS_PERIOD_US));
   const procs: string[] = [];
   for (const hierarchy of await cgroupHierarchies()) {

@@ -4,7 +4,6 @@
 // a unix socket in the run dir. QMP (qmp.sock) controls the machine. No network device: the
 // LLM and port forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate
 // + fromTemplate) turn a multi-second boot into a restore.
-import { randomUUID } from "node:crypto";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { readTail } from "../../core/read-tail.js";
@@ -42,6 +41,12 @@ export interface VmRuntimeOptions {
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/**
+ * Guest RAM on top of the workspace's memory: the guest kernel, its page tables and page
+ * cache floor. The workspace's memory itself is the memory.max of the cgroup inside the guest
+ * that holds the agent and every command, as a container's memory limit does.
+ */
+const GUEST_KERNEL_MIB = 64;
 
 export class VmRuntime implements WorkspaceRuntime {
   readonly kind = "vm" as const;
@@ -213,7 +218,7 @@ export class VmRuntime implements WorkspaceRuntime {
     const launch: QemuLaunchSpec = {
       name,
       accel,
-      memoryMiB: spec.resources.memoryMiB,
+      memoryMiB: spec.resources.memoryMiB + GUEST_KERNEL_MIB,
       cpus: Math.max(1, Math.round(spec.resources.cpus)),
       kernelPath: boot.kernelPath,
       initrdPath: boot.initrdPath,
@@ -222,14 +227,13 @@ export class VmRuntime implements WorkspaceRuntime {
       qmpSocketPath: paths.qmpSocket,
       consoleLogPath: paths.consoleLog,
       pidFilePath: paths.pidFile,
-      vmgenid: randomUUID(),
-      kernelArgs: [`agentiso.pids=${spec.resources.pidsLimit}`, `agentiso.hostname=${spec.hostname.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 63)}`],
+      kernelArgs: [`agentiso.pids=${spec.resources.pidsLimit}`, `agentiso.memory=${spec.resources.memoryMiB * 1024 * 1024}`],
       ...(accel === "tcg" && { tscKhz: await hostTscKhz() }),
       ...(spec.fromTemplate && { incoming: "defer" as const }),
     };
     const argv = [...buildQemuArgv(launch, this.qemuBinary), "-S"];
     await writeFile(paths.launchFile, JSON.stringify(argv, null, 1));
-    const cgroupProcs = await createVmCgroup(name, spec.resources, accel);
+    const cgroupProcs = await createVmCgroup(name, launch.memoryMiB, spec.resources, accel);
     await launchQemu(argv, { cgroupProcs, pidFile: paths.pidFile, logPath: paths.qemuLog, signal });
     return QmpClient.connect(paths.qmpSocket, { signal });
   }
