@@ -25,6 +25,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The microVM guest kernel is fetched with `apt-get download` at first use: it needs apt lists.
+if ! apt-cache show --no-all-versions linux-image-cloud-amd64 >/dev/null 2>&1; then
+  apt-get update -qq
+fi
+
 # Debian bookworm's own node 18, to prove the guest agent bundle runs on it (cached outside the clone).
 ./scripts/fetch-node18.sh >/dev/null
 
