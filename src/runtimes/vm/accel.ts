@@ -1,7 +1,7 @@
 // Which QEMU accelerator a VM uses: KVM when /dev/kvm can be opened read-write (hardware
 // virtualisation, ~0.5 s boots), otherwise TCG (software emulation: slower, but real).
 import { constants } from "node:fs";
-import { access } from "node:fs/promises";
+import { access, readFile, writeFile } from "node:fs/promises";
 import { runCommand } from "../../core/run-command.js";
 
 export type Accel = "kvm" | "tcg";
@@ -32,4 +32,14 @@ export async function probeKvmBoot(qemuBinary: string, kernelPath: string, initr
 // True when vhost-vsock can give guests an AF_VSOCK transport.
 export async function vhostVsockUsable(): Promise<boolean> {
   return access("/dev/vhost-vsock", constants.R_OK | constants.W_OK).then(() => true, () => false);
+}
+
+// A probe's answer remembered in `file` until the host reboots or `key` (the boot files) changes.
+export async function cachedProbe(file: string, key: string, probe: () => Promise<boolean>): Promise<boolean> {
+  const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "")).trim();
+  const saved = JSON.parse(await readFile(file, "utf8").catch(() => "{}")) as { bootId?: string; key?: string; works?: boolean };
+  if (bootId && saved.bootId === bootId && saved.key === key && typeof saved.works === "boolean") return saved.works;
+  const works = await probe();
+  await writeFile(file, JSON.stringify({ bootId, key, works })).catch(() => {});
+  return works;
 }

@@ -5,7 +5,7 @@
 // LLM and port forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate
 // + fromTemplate) turn a multi-second boot into a restore.
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { readTail } from "../../core/read-tail.js";
 import { AgentisoError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
@@ -17,7 +17,7 @@ import { GuestClient, connectUnix } from "../../guest/index.js";
 import { ensureGuestBootFiles, type GuestBootFiles } from "../../images/vm-boot/index.js";
 import { listCgroups, removeCgroup } from "../container/cgroups.js";
 import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
-import { probeKvmBoot, resolveAccel, type Accel, type AccelSetting } from "./accel.js";
+import { cachedProbe, probeKvmBoot, resolveAccel, type Accel, type AccelSetting } from "./accel.js";
 import { restoreMemorySnapshot, saveMemorySnapshot } from "./memory-snapshot.js";
 import { QmpClient } from "./qmp-client.js";
 import { buildQemuArgv, type QemuLaunchSpec } from "./qemu-command.js";
@@ -189,9 +189,12 @@ export class VmRuntime implements WorkspaceRuntime {
     return this.accel;
   }
 
+  // The probe's answer is kept per host boot (a broken KVM costs the probe's whole timeout).
   private async kvmBoots(): Promise<boolean> {
     const boot = await this.guestBootFiles();
-    const works = await probeKvmBoot(this.qemuBinary, boot.kernelPath, boot.initrdPath);
+    const works = await cachedProbe(join(this.options.bootCacheDir, "vm-boot", "kvm-probe.json"), boot.hash, () =>
+      probeKvmBoot(this.qemuBinary, boot.kernelPath, boot.initrdPath),
+    );
     if (!works) this.options.logger.warn("/dev/kvm is present but a guest does not boot under KVM (nested virtualization?): using TCG");
     return works;
   }
