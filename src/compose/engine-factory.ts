@@ -153,8 +153,6 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     stateDir: config.home,
     tag,
     agentBundlePath: agentBundlePath(),
-    // the agent runs with the daemon's own node where the rootfs allows (starts ~75 ms sooner than bookworm's)
-    hostNodePath: process.execPath,
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
     logger: logger.child({ component: "container-runtime" }),
   });

@@ -4,6 +4,7 @@
 import { isAbsolute } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import { runCommand, type RunOptions, type RunResult } from "../core/run-command.js";
+import { SnapshotBatcher } from "./btrfs-snapshot-batch.js";
 
 export interface QgroupUsage {
   referencedBytes: number;
@@ -16,10 +17,14 @@ export async function createSubvolume(path: string, signal?: AbortSignal): Promi
   await btrfs(["subvolume", "create", absolute(path)], { signal });
 }
 
-// Copy-on-write snapshot: constant time whatever the subvolume's size.
+const snapshots = new SnapshotBatcher();
+
+// Copy-on-write snapshot: constant time whatever the subvolume's size. Concurrent calls share one
+// transaction commit (btrfs-snapshot-batch.ts); once started a snapshot is not cancelled (it is
+// short, and killing btrfs mid-ioctl would not undo it anyway), so the signal is checked up front.
 export async function snapshotSubvolume(source: string, target: string, options: { readOnly: boolean; signal?: AbortSignal }): Promise<void> {
-  const argv = ["subvolume", "snapshot", ...(options.readOnly ? ["-r"] : []), source, target];
-  await btrfs(argv, { signal: options.signal });
+  options.signal?.throwIfAborted();
+  await snapshots.snapshot({ source: absolute(source), target: absolute(target), readOnly: options.readOnly });
 }
 
 // Deletes subvolumes in one call (their space is reclaimed in the background).
