@@ -18,10 +18,19 @@ export function resolveCommand(spec: CommandSpec): { file: string; args: string[
   return { file: "/bin/sh", args: ["-c", spec.shell!], display: spec.shell! };
 }
 
-// Spawns the command in a new process group with piped stdio.
+// Spawns the command in a new process group with piped stdio. PWD follows the working
+// directory, as a shell would set it: programs that trust $PWD over getcwd() (opencode does)
+// must not see the agent's own directory (/ in a VM, where init exported PWD=/).
 export function spawnGroup(spec: CommandSpec, env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
   const { file, args } = resolveCommand(spec);
-  return spawn(file, args, { cwd: spec.cwd, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+  const childEnv = spec.cwd?.startsWith("/") ? { ...env, PWD: spec.cwd } : withoutPwd(env);
+  return spawn(file, args, { cwd: spec.cwd, env: childEnv, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+// Without an absolute cwd, an inherited PWD may not say where the child runs.
+function withoutPwd(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { PWD: _pwd, ...rest } = env;
+  return rest;
 }
 
 // Signals the whole group; quiet when it is already gone.

@@ -14,7 +14,7 @@ import { editTask, orchestrateFixture, taskToml } from "../support/orchestrate-f
 const skip = requires(isRoot(), hasCommand("qemu-system-x86_64"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"));
 
 interface Report {
-  tasks: Array<{ name: string; status: string; reason: string; workerState?: string; filesChanged: string[]; patch: string }>;
+  tasks: Array<{ name: string; status: string; reason: string; workerState?: string; filesChanged: string[]; patch: string; toolCalls: unknown[] }>;
   totals: { tokens: { input: number; output: number } };
   merge: Array<{ task: string; branch: string; ok: boolean }>;
 }
@@ -52,8 +52,8 @@ ${taskToml("edit-b")}
     await using cli = new CliHarness({ AGENTISO_TEST_KEY: "sk-test-orchestrate-vm", AGENTISO_VM_ACCEL: "tcg" });
     const results = join(fixture.dir, "results");
     const run = await cli.run(["orchestrate", plan, "--results", results], { timeoutMs: 1_500_000 });
-    assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(readFileSync(join(results, "report.json"), "utf8")) as Report;
+    assert.equal(run.code, 0, `${run.stderr}\n${JSON.stringify(report.tasks.map((t) => ({ name: t.name, reason: t.reason, toolCalls: t.toolCalls })), null, 1)}`);
     for (const [task, file] of [["edit-a", "a.txt"], ["edit-b", "b.txt"]] as const) {
       const result = report.tasks.find((t) => t.name === task)!;
       assert.equal(result.status, "succeeded", `${task}: ${result.reason}`);

@@ -36,6 +36,11 @@ export function describeGuestOperations(target: () => OperationsTarget): void {
     assert.equal(result.stdout, `${target().dir}\nhi\nfrom stdin`);
   });
 
+  test("exec sets PWD to its working directory, whatever PWD the agent or the request carried", async () => {
+    const result = await target().client.exec({ argv: ["printenv", "PWD"], cwd: target().dir, env: { PWD: "/somewhere-else" } });
+    assert.equal(result.stdout, `${target().dir}\n`);
+  });
+
   test("exec output past the limit is cut and flagged truncated", async () => {
     const result = await target().client.exec({ shell: "head -c 5000 /dev/zero", maxOutputBytes: 100 });
     assert.equal(result.stdout.length, 100);
