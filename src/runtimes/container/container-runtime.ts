@@ -2,9 +2,10 @@
 // namespaces; see oci-spec.ts), tini is PID 1, the guest agent listens on a unix socket in a
 // directory bind-mounted from the run dir, and src/net switches the network mode live.
 // Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace.
-import { access, open, stat, writeFile } from "node:fs/promises";
+import { access, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
+import { readTail } from "../../core/read-tail.js";
 import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
@@ -59,6 +60,7 @@ interface HostNode {
 // One per engine (state dir); safe to construct again after a restart and adopt what runs.
 export class ContainerRuntime implements WorkspaceRuntime {
   readonly kind = "container" as const;
+  readonly guestCachesWrites = false;
   private readonly runc: Runc;
   private readonly network: WorkspaceNetwork;
   private readonly idMapping: IdMapping;
@@ -260,19 +262,5 @@ async function assertTraversable(path: string, shiftedRoot: number): Promise<voi
       throw new AgentisoError("INVALID_INPUT", `rootfs ${path} is unreachable for the workspace's root (uid ${shiftedRoot}): ${dir} has mode ${(st.mode & 0o777).toString(8)}; run \`chmod o+x ${dir}\``);
     }
     if (dir === "/") return;
-  }
-}
-
-async function readTail(path: string, maxBytes: number): Promise<string> {
-  const file = await open(path, "r").catch(() => undefined);
-  if (!file) return "";
-  try {
-    const { size } = await file.stat();
-    const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    await file.read(buffer, 0, length, size - length);
-    return buffer.toString("utf8");
-  } finally {
-    await file.close();
   }
 }
