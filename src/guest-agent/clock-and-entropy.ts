@@ -3,6 +3,7 @@
 // every other restore of that snapshot; the host fixes both right after the restore.
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
+import type { KernelHelper } from "./kernel-helper.js";
 import { WireError } from "./wire-error.js";
 
 const DATE_TIMEOUT_MS = 10_000;
@@ -15,8 +16,9 @@ export function dateOperand(epochMs: number, wholeSeconds = false): string {
 
 // Sets the wall clock through `date -u -s` (Node has no settimeofday); needs CAP_SYS_TIME,
 // which VM guests have and container workspaces (sharing the host's clock) do not.
-export function createClockSetter(dateCommand: readonly string[] = ["date"]): (epochMs: number) => Promise<void> {
+export function createClockSetter(dateCommand: readonly string[] = ["date"], helper?: KernelHelper): (epochMs: number) => Promise<void> {
   return async (epochMs) => {
+    if (helper && (await setWithHelper(helper, epochMs))) return;
     const first = await runDate(dateCommand, dateOperand(epochMs));
     // busybox date takes only whole seconds after "@"
     const failure = first && /invalid date/i.test(first) ? await runDate(dateCommand, dateOperand(epochMs, true)) : first;
@@ -26,6 +28,20 @@ export function createClockSetter(dateCommand: readonly string[] = ["date"]): (e
     }
     throw new WireError("INTERNAL", `setting the clock failed: ${failure}`);
   };
+}
+
+// True when the resident helper set the clock; false when it cannot run here (use `date`).
+async function setWithHelper(helper: KernelHelper, epochMs: number): Promise<boolean> {
+  try {
+    await helper.setClock(epochMs);
+    return true;
+  } catch (err) {
+    const reason = (err as Error).message;
+    if (/not permitted|permission denied/i.test(reason)) {
+      throw new WireError("PERMISSION_DENIED", `cannot set the clock (${reason}): the agent needs CAP_SYS_TIME, which only VM guests have`);
+    }
+    return false;
+  }
 }
 
 // Resolves undefined on success, or with the failure text (stderr, or why it could not run).
@@ -47,12 +63,13 @@ function runDate(dateCommand: readonly string[], operand: string): Promise<strin
 // anyone. Mixing alone is not enough after a restore: the kernel's CRNG, saved in the
 // snapshot, reseeds from the pool only every minute or so, so guests resumed from the same
 // template would draw the same random bytes until then. Root (a VM guest) forces the reseed
-// with the RNDRESEEDCRNG ioctl, issued through perl (perl-base is in every Debian image);
+// with the RNDRESEEDCRNG ioctl, issued through perl (perl-base is in every Debian image: the
+// resident kernel-helper.ts when given, else a one-shot perl);
 // elsewhere (a container, no perl) the mix is all there is.
-export function createEntropyWriter(path = "/dev/urandom", reseed: () => Promise<void> = reseedCrng): (bytes: Buffer) => Promise<void> {
+export function createEntropyWriter(path = "/dev/urandom", reseed: () => Promise<void> = reseedCrng, helper?: KernelHelper): (bytes: Buffer) => Promise<void> {
   return async (bytes) => {
     await writeFile(path, bytes, { flag: "a" });
-    await reseed().catch(() => {});
+    await (helper ? helper.reseed().catch(() => reseed()) : reseed()).catch(() => {});
   };
 }
 

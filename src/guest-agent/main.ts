@@ -6,6 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { startupSnapshot } from "node:v8";
 import { createAgentLog } from "./agent-log.js";
 import { createClockSetter, createEntropyWriter } from "./clock-and-entropy.js";
+import { KernelHelper } from "./kernel-helper.js";
 import { GuestAgent } from "./guest-agent.js";
 import { listenDevice, listenUnix, listenVsock, type Listener } from "./listeners.js";
 import { WireError } from "./wire-error.js";
@@ -36,11 +37,12 @@ async function main(argv: string[]): Promise<void> {
     await Promise.all(listeners.map((l) => l.close()));
     process.exit(0);
   };
+  const helper = KernelHelper.supported() ? new KernelHelper() : undefined;
   const agent = new GuestAgent({
     log,
     setHostname,
-    setClock: createClockSetter(),
-    addEntropy: createEntropyWriter(),
+    setClock: createClockSetter(["date"], helper),
+    addEntropy: createEntropyWriter("/dev/urandom", undefined, helper),
     onShutdown: () => void stop("shutdown request"),
   });
   const unix = flag("--listen");

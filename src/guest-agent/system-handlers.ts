@@ -21,8 +21,11 @@ export async function handleUnsetEnv(request: RequestOf<"unset_env">, ctx: Reque
 
 // Applies workspace settings in a fixed order (entropy, clock, hostname); the first failure answers.
 export async function handleConfigure(request: RequestOf<"configure">, ctx: RequestContext): Promise<undefined> {
-  if (request.entropy !== undefined) await ctx.agent.addEntropy(Buffer.from(request.entropy, "base64"));
-  if (request.clockEpochMs !== undefined) await ctx.agent.setClock(request.clockEpochMs);
+  // both may run a program (perl, date): side by side, they cost a restored VM one round
+  await Promise.all([
+    request.entropy !== undefined ? ctx.agent.addEntropy(Buffer.from(request.entropy, "base64")) : undefined,
+    request.clockEpochMs !== undefined ? ctx.agent.setClock(request.clockEpochMs) : undefined,
+  ]);
   if (request.hostname !== undefined) await ctx.agent.setHostname(request.hostname);
   return undefined;
 }

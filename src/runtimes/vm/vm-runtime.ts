@@ -4,6 +4,7 @@
 // a unix socket in the run dir. QMP (qmp.sock) controls the machine. No network device: the
 // LLM and port forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate
 // + fromTemplate) turn a multi-second boot into a restore.
+import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { readTail } from "../../core/read-tail.js";
@@ -102,6 +103,7 @@ export class VmRuntime implements WorkspaceRuntime {
     try {
       await using qmp = await this.launch(spec, paths, signal);
       await this.bootUntilAgent(qmp, spec.workspaceId, paths, signal);
+      await this.warmUpAgent(qmp, paths, signal);
       const saved = await saveMemorySnapshot(qmp, memoryPath, { signal, timeoutMs: this.bootTimeoutMs });
       await qmp.execute("quit").catch(() => {});
       this.options.logger.info("vm template saved", { workspace: spec.workspaceId, memoryPath, ...saved });
@@ -255,6 +257,25 @@ export class VmRuntime implements WorkspaceRuntime {
       throw new AgentisoError("BACKEND_FAILED", `vm workspace ${workspaceId} ended while booting (see its console; an out-of-memory kill of QEMU shows in the host's dmesg): ${console}`);
     }
     this.options.logger.debug("vm agent opened its port", { workspace: workspaceId });
+  }
+
+  // Runs what every restored workspace will run first (hello, configure, exec, a file stat), so
+  // the saved machine holds an agent whose code V8 has already compiled and whose programs are
+  // in the page cache: a restore then pays TCG's retranslation only. Ends with the agent's
+  // port open again, no host connected: the state every restore starts from.
+  private async warmUpAgent(qmp: QmpClient, paths: VmPaths, signal: AbortSignal): Promise<void> {
+    const client = new GuestClient({ connect: connectUnix(paths.agentSocket), connectTimeoutMs: this.bootTimeoutMs });
+    try {
+      await client.connect({ signal });
+      await client.configure({ hostname: "agentiso", clockEpochMs: Date.now(), entropy: randomBytes(64) }, { signal });
+      for (const argv of [["true"], ["sh", "-c", "git --version >/dev/null 2>&1; true"]]) await client.exec({ argv }, { signal });
+      await client.stat("/", { signal });
+    } finally {
+      const reopened = qmp.waitForEvent("VSERPORT_CHANGE", { predicate: (e) => e.data?.open === true, signal, timeoutMs: 60_000 });
+      reopened.catch(() => {});
+      await client.close();
+      await reopened;
+    }
   }
 
   // The agent's `shutdown` makes the guest init sync its disk and power off; true once QEMU exited.
