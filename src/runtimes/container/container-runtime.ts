@@ -113,7 +113,14 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const runcMs = performance.now() - started;
     if (!(await isRunning(pid))) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
     // The agent (Node) takes ~0.1 s to listen: name and configure the network meanwhile.
-    const network = attachNetns(name, pid).then(() => (spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog)));
+    // an init that dies at once (a host node that cannot run here) also fails the netns attach: say so
+    const exitedAtStart = async (err: unknown): Promise<never> => {
+      if (await isRunning(pid)) throw err;
+      throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
+    };
+    const network = attachNetns(name, pid)
+      .then(() => (spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog)))
+      .catch(exitedAtStart);
     await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
     await linkEndpoint(paths, this.idMapping.hostId);
     this.runDirs.set(spec.workspaceId, spec.runDir);
