@@ -36,8 +36,10 @@ interface Ws {
 
 // Registers the contract suite for one runtime.
 export function describeWorkspaceContract(options: WorkspaceContractOptions): void {
-  // printed as the skip reason in the vm suite
-  const common = { skip: options.commonTests ? false : "runtime-independent: the container suite runs it" };
+  // runtime-independent tests (init, check, images, bad input) are registered in one suite only
+  const common = (name: string, fn: () => Promise<void>) => {
+    if (options.commonTests) test(name, fn);
+  };
   describe(`agentiso workspace CLI (${options.runtime} runtime)`, { skip: options.skip, timeout: 1_800_000 }, () => {
     let cli: CliHarness;
     const scratch = mkdtempSync("/tmp/ais-cli-files-");
@@ -51,7 +53,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       await cli?.[Symbol.asyncDispose]();
     });
 
-    test("init is idempotent: a second run keeps the same single pool", common, async () => {
+    common("init is idempotent: a second run keeps the same single pool", async () => {
       await cli.ok(["init", "--pool-size", "8G"]);
       const mountsBefore = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(cli.home));
       const second = await cli.json<{ configChanged: boolean }>(["init", "--pool-size", "8G"]);
@@ -61,7 +63,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       assert.deepEqual(mountsAfter, mountsBefore);
     });
 
-    test("check reports every prerequisite as present", common, async () => {
+    common("check reports every prerequisite as present", async () => {
       const report = await cli.json<{ ok: boolean; checks: Array<{ name: string; ok: boolean }> }>(["check"]);
       assert.deepEqual(report.checks.filter((c) => !c.ok), []);
     });
@@ -161,7 +163,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       await cli.ok(["ws", "destroy", "limited"]);
     });
 
-    test("bad input gets a clear error and a documented exit code", common, async () => {
+    common("bad input gets a clear error and a documented exit code", async () => {
       const missing = await cli.run(["ws", "info", "no-such-ws"]);
       assert.equal(missing.code, 3);
       assert.match(missing.stderr, /no workspace/);
@@ -173,7 +175,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       assert.equal(duplicate.code, 5);
     });
 
-    test("image ls lists the built images, import takes a rootfs tarball and rm removes it", common, async () => {
+    common("image ls lists the built images, import takes a rootfs tarball and rm removes it", async () => {
       const images = await cli.json<Array<{ name: string; hash: string; sizeBytes: number }>>(["image", "ls"]);
       assert.ok(images.some((i) => i.name === "base" && i.sizeBytes > 0));
       const rootfs = join(scratch, "rootfs");
