@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
-import { editTask, orchestrateFixture, taskToml } from "../support/orchestrate-fixture.js";
+import { editTask, orchestrateFixture, stubPlanToml } from "../support/orchestrate-fixture.js";
 
 const skip = requires(isRoot(), hasCommand("qemu-system-x86_64"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"));
 
@@ -27,28 +27,17 @@ describe("agentiso orchestrate on the vm runtime", { skip, timeout: 1_800_000 },
       rules: [editTask("edit-a", "a.txt"), editTask("edit-b", "b.txt")],
       default: { text: "nothing to do" },
     });
-    const plan = fixture.plan(`
-[golden]
-image = "opencode"
-runtime = "vm"
-repo = "${fixture.repo}"
-setup = ["echo built > BUILD-OUTPUT.txt"]
-network = "none"
-
-[model]
-provider = "openai-compatible"
-base_url = "${fixture.stub.url}"
-model = "stub-model"
-api_key_env = "AGENTISO_TEST_KEY"
-
-[run]
-max_parallel = 2
-timeout = "12m"
-merge = "branch-per-task"
-
-${taskToml("edit-a")}
-${taskToml("edit-b")}
-`);
+    const plan = fixture.plan(
+      stubPlanToml({
+        repo: fixture.repo,
+        stubUrl: fixture.stub.url,
+        tasks: ["edit-a", "edit-b"],
+        keyEnv: "AGENTISO_TEST_KEY",
+        golden: 'runtime = "vm"\nsetup = ["echo built > BUILD-OUTPUT.txt"]',
+        timeout: "12m",
+        run: 'merge = "branch-per-task"',
+      }),
+    );
     await using cli = new CliHarness({ AGENTISO_TEST_KEY: "sk-test-orchestrate-vm", AGENTISO_VM_ACCEL: "tcg" });
     const results = join(fixture.dir, "results");
     const run = await cli.run(["orchestrate", plan, "--results", results], { timeoutMs: 1_500_000 });

@@ -68,6 +68,10 @@ export interface StubPlanOptions {
   model?: string;
   /** Extra lines for [run], e.g. 'merge = "branch-per-task"'. */
   run?: string;
+  /** Extra lines for [golden], e.g. 'runtime = "vm"'. */
+  golden?: string;
+  /** Per-task timeout; default "5m". */
+  timeout?: string;
 }
 
 // A plan whose golden is `repo` and whose model is the stub behind the keyless proxy.
@@ -76,6 +80,7 @@ export function stubPlanToml(options: StubPlanOptions): string {
 image = "opencode"
 repo = "${options.repo}"
 network = "none"
+${options.golden ?? ""}
 
 [model]
 provider = "openai-compatible"
@@ -85,7 +90,7 @@ ${options.model ?? ""}
 
 [run]
 max_parallel = ${options.maxParallel ?? options.tasks.length}
-timeout = "5m"
+timeout = "${options.timeout ?? "5m"}"
 ${options.run ?? ""}
 
 ${options.tasks.map((t) => taskToml(t)).join("\n")}
