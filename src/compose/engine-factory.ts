@@ -90,7 +90,7 @@ const guestConnector = (logger: Logger): GuestConnector<GuestClient> => ({
       connect: connectUnix(endpoint.path),
       logger: logger.child({ workspace: options.workspace }),
       // a VM just resumed under TCG retranslates the agent's code before it can answer
-      ...(endpoint.singleStream && { connectTimeoutMs: 120_000 }),
+      ...(endpoint.singleStream && { connectTimeoutMs: 120_000, helloRetryMs: 15_000 }),
     });
     try {
       const signal = options.signal ? { signal: options.signal } : {};

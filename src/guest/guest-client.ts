@@ -25,6 +25,13 @@ export interface GuestClientOptions {
   requestTimeoutMs?: number;
   /** Deadline for connect + hello; default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * Single-stream transports (virtio-serial): give up on one hello after this long and try
+   * again on a fresh connection, until connectTimeoutMs. A hello sent while the agent is
+   * reopening its port after the previous host left can be dropped by the guest's driver;
+   * hanging up and reconnecting makes the agent read afresh. Default: one attempt.
+   */
+  helloRetryMs?: number;
 }
 
 export interface ConfigureSettings {
@@ -34,6 +41,8 @@ export interface ConfigureSettings {
   /** At most MAX_ENTROPY_BYTES random bytes mixed into the guest kernel's pool. */
   entropy?: Uint8Array;
 }
+
+const HELLO_RETRY_PAUSE_MS = 100;
 
 type Reply<T extends AgentMessage["type"]> = Extract<AgentMessage, { type: T }>;
 
@@ -240,7 +249,21 @@ export class GuestClient implements AsyncDisposable {
   }
 
   private async open(): Promise<GuestConnection> {
-    const signal = AbortSignal.timeout(this.options.connectTimeoutMs ?? 10_000);
+    const deadline = Date.now() + (this.options.connectTimeoutMs ?? 10_000);
+    for (;;) {
+      const attemptMs = Math.max(1, Math.min(deadline - Date.now(), this.options.helloRetryMs ?? Infinity));
+      try {
+        return await this.openOnce(AbortSignal.timeout(attemptMs));
+      } catch (err) {
+        const retry = this.options.helloRetryMs !== undefined && Date.now() < deadline && err instanceof AgentisoError && err.code === "GUEST_UNREACHABLE";
+        if (!retry) throw err;
+        this.logger.debug("no hello yet: reconnecting", { err });
+        await new Promise((resolve) => setTimeout(resolve, HELLO_RETRY_PAUSE_MS));
+      }
+    }
+  }
+
+  private async openOnce(signal: AbortSignal): Promise<GuestConnection> {
     let transport: Duplex;
     try {
       transport = await this.options.connect();

@@ -11,6 +11,9 @@ import { MAX_ENTROPY_BYTES } from "../../src/protocol/index.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { describeGuestOperations } from "../support/guest-operations-suite.js";
 import { startInProcessAgent, type InProcessAgent } from "../support/in-process-agent.js";
+import { GuestAgent } from "../../src/guest-agent/guest-agent.js";
+import { GuestClient } from "../../src/guest/guest-client.js";
+import { createLinkedPair } from "../../src/guest/linked-pair.js";
 
 let harness: InProcessAgent;
 let dir: string;
@@ -113,5 +116,44 @@ describe("configure after a memory-snapshot restore: clock and entropy", () => {
   test("the date operand keeps milliseconds, or whole seconds for busybox", () => {
     assert.equal(dateOperand(1767225600007), "@1767225600.007");
     assert.equal(dateOperand(1767225600999, true), "@1767225601");
+  });
+});
+
+describe("hello on a single-stream transport", () => {
+  // AbortSignal.timeout does not keep the event loop alive, and an in-memory pair is no handle
+  let keepAlive: NodeJS.Timeout;
+  before(() => void (keepAlive = setInterval(() => {}, 1000)));
+  after(() => clearInterval(keepAlive));
+
+  test("a hello the agent never saw is retried on a fresh connection within the connect deadline", async () => {
+    const agent = new GuestAgent({});
+    let attempts = 0;
+    const client = new GuestClient({
+      connect: async () => {
+        attempts += 1;
+        const [clientEnd, agentEnd] = createLinkedPair();
+        // the first connection's bytes are lost, as when the guest's port was being reopened
+        if (attempts > 1) agent.serve(agentEnd);
+        return clientEnd;
+      },
+      connectTimeoutMs: 5_000,
+      helloRetryMs: 200,
+    });
+    try {
+      assert.equal((await client.connect()).type, "hello");
+      assert.equal(attempts, 2);
+    } finally {
+      await client.close();
+      agent.close();
+    }
+  });
+
+  test("without helloRetryMs a lost hello fails once the connect deadline passes", async () => {
+    const client = new GuestClient({ connect: async () => createLinkedPair()[0], connectTimeoutMs: 300 });
+    try {
+      await assert.rejects(client.connect(), (err) => isAgentisoError(err, "GUEST_UNREACHABLE"));
+    } finally {
+      await client.close();
+    }
   });
 });
