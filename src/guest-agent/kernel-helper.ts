@@ -72,7 +72,7 @@ export class KernelHelper {
       const onExit = () => done(new Error("the kernel helper exited"));
       const onError = (err: Error) => done(err);
       const timer = setTimeout(() => {
-        this.stop();
+        this.close();
         done(new Error("the kernel helper did not answer"));
       }, REPLY_TIMEOUT_MS);
       child.stdout.on("data", onData);
@@ -96,7 +96,8 @@ export class KernelHelper {
     return child;
   }
 
-  private stop(): void {
+  // Ends the helper process (the agent's exit ends it too: its stdin closes).
+  close(): void {
     this.child?.kill("SIGKILL");
     this.child = undefined;
   }

@@ -8,16 +8,22 @@ import { hasCommand, isRoot, requires } from "../support/prereq.js";
 
 test("the helper reseeds the kernel's CRNG, answering each command on the same process", { skip: requires(isRoot(), hasCommand("perl")) }, async () => {
   const helper = new KernelHelper();
-  await helper.reseed();
-  await Promise.all([helper.reseed(), helper.reseed(), helper.reseed()]);
+  try {
+    await helper.reseed();
+    await Promise.all([helper.reseed(), helper.reseed(), helper.reseed()]);
+  } finally {
+    helper.close(); // a resident process: the test file would never exit
+  }
 });
 
 test("without perl the helper fails at once instead of hanging, and says why", async () => {
   const path = process.env.PATH;
   process.env.PATH = "/nonexistent";
+  const helper = new KernelHelper();
   try {
-    await assert.rejects(new KernelHelper().reseed(), /ENOENT|exited/);
+    await assert.rejects(helper.reseed(), /ENOENT|exited/);
   } finally {
     process.env.PATH = path;
+    helper.close();
   }
 });

@@ -118,7 +118,7 @@ export class VmRuntime implements WorkspaceRuntime {
     return `${await this.resolvedAccel()}-${(await this.guestBootFiles()).hash.slice(0, 16)}`;
   }
 
-  // Asks the agent to shut down (the guest syncs and powers off), then QMP quit, then SIGKILL.
+  // Asks the agent to shut down (the guest syncs and powers off); SIGKILL when that does not end QEMU in time.
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const name = this.resourceName(workspaceId);
     const runDir = await this.runDirOf(workspaceId);
