@@ -1,5 +1,6 @@
 // Engine benchmark (runc + btrfs loop pool, through the daemon): create-to-ready, fork-to-first-
-// exec for 1 and for 20 concurrent forks, exec round trip through the API and the CLI against
+// exec for 1 and for 20 concurrent forks (1 also against a daemon running the agent on the
+// image's node, the baseline), exec round trip through the API and the CLI against
 // spawning `true` on the host, idle memory per workspace (agent + init, from its cgroup), and the
 // CPU one fork costs (the machine is shared: CPU is the number that load does not move).
 import { spawn } from "node:child_process";
@@ -28,14 +29,7 @@ const part: BenchPart = {
     report(`create to ready:            p50 ${ms(percentile(createMs, 50))}  p95 ${ms(percentile(createMs, 95))}`);
     for (const ws of created) await rig.api.call("workspace_destroy", { workspace: ws.id });
 
-    const golden = await create();
-    await rig.api.call("snapshot", { workspace: golden.id, action: "create", name: "s" });
-    const forkAndExec = async () => {
-      const started = performance.now();
-      const [fork] = await rig.api.call<Ws[]>("workspace_fork", { workspace: golden.id, snapshot: "s" });
-      await rig.api.call("exec", { workspace: fork!.id, argv: ["true"] });
-      return { fork: fork!, ms: performance.now() - started };
-    };
+    const forkAndExec = await forkerOf(rig);
     const single: number[] = [];
     const cpu = { host: 0, workspace: 0 };
     const daemonPid = await daemonPidOf(rig);
@@ -62,8 +56,30 @@ const part: BenchPart = {
 
     await execRoundTrips(rig, burst[0]!.fork, report);
     for (const b of burst) await rig.api.call("workspace_destroy", { workspace: b.fork.id });
+
+    // the baseline: the same forks with the agent on the image's own node (Debian's node 18)
+    await using imageNodeRig = await startDaemonRig({ AGENTISO_AGENT_NODE: "image" });
+    const imageNodeFork = await forkerOf(imageNodeRig);
+    const baseline = await sample(8, async () => {
+      const { fork } = await imageNodeFork();
+      await imageNodeRig.api.call("workspace_destroy", { workspace: fork.id });
+    }, 1);
+    const base = percentile(baseline, 50);
+    report(`fork to first exec, agent on the image's node (baseline): p50 ${ms(base)}; the default (host node + snapshot) takes ${ratio(percentile(single, 50), base)} of it`);
   },
 };
+
+// A golden workspace with snapshot "s", and a function that forks it and runs `true` in the fork.
+async function forkerOf(rig: DaemonRig): Promise<() => Promise<{ fork: Ws; ms: number }>> {
+  const golden = await rig.api.call<Ws>("workspace_create", {});
+  await rig.api.call("snapshot", { workspace: golden.id, action: "create", name: "s" });
+  return async () => {
+    const started = performance.now();
+    const [fork] = await rig.api.call<Ws[]>("workspace_fork", { workspace: golden.id, snapshot: "s" });
+    await rig.api.call("exec", { workspace: fork!.id, argv: ["true"] });
+    return { fork: fork!, ms: performance.now() - started };
+  };
+}
 
 async function execRoundTrips(rig: DaemonRig, ws: Ws, report: (line: string) => void): Promise<void> {
   const host = await sample(30, () => spawnTrue());

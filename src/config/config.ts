@@ -41,11 +41,15 @@ export const ConfigSchema = z
     runtime: z
       .object({
         default: z.enum(["container", "vm"]).default("container"),
+        agentNode: z
+          .enum(["host", "image"])
+          .default("host")
+          .describe("Container workspaces: run the guest agent on the daemon's own node (shared read-only, from a startup snapshot: ~3x faster starts) or on the image's node. Images without glibc use theirs either way. Env AGENTISO_AGENT_NODE."),
         uidShiftBase: z.number().int().min(65536).default(100000),
         uidShiftSize: z.number().int().min(65536).default(65536),
       })
       .strict()
-      .default({ default: "container", uidShiftBase: 100000, uidShiftSize: 65536 }),
+      .default({ default: "container", agentNode: "host", uidShiftBase: 100000, uidShiftSize: 65536 }),
     vm: z
       .object({
         accel: z.enum(["auto", "kvm", "tcg"]).default("auto").describe("auto: KVM when /dev/kvm is usable, else TCG (software emulation). Env AGENTISO_VM_ACCEL."),
@@ -133,6 +137,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.AGENTISO_POOL_SIZE) set("storage", "poolSize", env.AGENTISO_POOL_SIZE);
   if (env.AGENTISO_ZFS_DATASET) set("storage", "zfsDataset", env.AGENTISO_ZFS_DATASET);
   if (env.AGENTISO_RUNTIME) set("runtime", "default", env.AGENTISO_RUNTIME);
+  if (env.AGENTISO_AGENT_NODE) set("runtime", "agentNode", env.AGENTISO_AGENT_NODE);
   if (env.AGENTISO_VM_ACCEL) set("vm", "accel", env.AGENTISO_VM_ACCEL);
   if (env.AGENTISO_VM_TEMPLATES) set("vm", "templates", env.AGENTISO_VM_TEMPLATES !== "false" && env.AGENTISO_VM_TEMPLATES !== "0");
   if (env.AGENTISO_VM_WARM_POOL) set("vm", "warmPool", Number(env.AGENTISO_VM_WARM_POOL));

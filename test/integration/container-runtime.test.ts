@@ -3,7 +3,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { runCommand } from "../../src/core/run-command.js";
@@ -11,6 +12,8 @@ import { cgroupHierarchies } from "../../src/runtimes/container/cgroups.js";
 import { waitForExit } from "../../src/core/process-state.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { RuntimeHarness } from "../support/runtime-harness.js";
+
+const THRASH_SCRIPT = readFileSync(join(import.meta.dirname, "../support/thrash.pl"), "utf8");
 
 const skip = requires(hasCommand("runc"), hasCommand("slirp4netns"), hasCommand("nft"), hasCommand("mmdebstrap"), isRoot());
 
@@ -23,6 +26,13 @@ async function hello(path: string): Promise<string> {
 async function cgroupFile(controller: string, name: string, file: string): Promise<string> {
   const hierarchy = (await cgroupHierarchies()).find((h) => h.endsWith(`/${controller}`) || h.includes(`,${controller}`) || h.includes(`${controller},`));
   return (await readFile(`${hierarchy}/${name}/${file}`, "utf8")).trim();
+}
+
+// pids.current at the limit now, or pids.events counting a refused fork (v2 and v1 on recent kernels).
+async function bombHitLimit(name: string): Promise<boolean> {
+  if (Number(await cgroupFile("pids", name, "pids.current")) >= 64) return true;
+  const events = await cgroupFile("pids", name, "pids.events").catch(() => "");
+  return Number(/^max (\d+)/m.exec(events)?.[1] ?? 0) > 0;
 }
 
 describe("container runtime", { skip }, () => {
@@ -143,12 +153,37 @@ describe("container runtime", { skip }, () => {
     });
   });
 
+  // The kernel does not OOM-kill this one: reclaim keeps finding the file's clean pages (test/support/thrash.pl).
+  test("a process thrashing at the memory limit is killed by the thrash guard; init and the agent live on", async () => {
+    await harness.with({ resources: { memoryMiB: 128, cpus: 1, pidsLimit: 128 } }, async (ws) => {
+      const before = await harness.sh(ws.id, "echo $PPID");
+      const thrash = await harness.sh(ws.id, `cat > /root/thrash.pl <<'PERL'\n${THRASH_SCRIPT}\nPERL\nexec perl /root/thrash.pl 80 64 /root/pages.bin`, 60_000);
+      assert.equal(thrash.exitCode, 137, thrash.stderr);
+      assert.equal(thrash.stdout, "thrashing\n", "the script reached its thrashing loop");
+      assert.match(await harness.runtime.logs(ws.id), /"msg":"agentiso killed a process thrashing at the workspace's memory limit".*"command":"perl","limitMiB":128/);
+      assert.equal((await harness.sh(ws.id, "echo $PPID")).stdout, before.stdout, "the same agent answers");
+      await harness.stop(ws.id);
+    });
+  });
+
+  test("a workspace at its limit that only writes files (page cache, no faults) is not killed", async () => {
+    await harness.with({ resources: { memoryMiB: 96, cpus: 1, pidsLimit: 128 } }, async (ws) => {
+      const writer = await harness.sh(ws.id, "dd if=/dev/zero of=/root/big bs=1M count=300 2>/dev/null && sleep 4 && echo done", 60_000);
+      assert.equal(writer.exitCode, 0, writer.stderr);
+      assert.equal(writer.stdout, "done\n");
+      assert.doesNotMatch(await harness.runtime.logs(ws.id), /thrashing/);
+      await harness.stop(ws.id);
+    });
+  });
+
   test("a fork bomb hits the pids limit, the host keeps spawning processes, and stop still cleans up", async () => {
     await harness.with({ resources: { memoryMiB: 256, cpus: 1, pidsLimit: 64 } }, async (ws) => {
       const name = harness.runtime.resourceName(ws.id);
       await harness.runcSh(ws.id, "(b() { b | b & }; b) >/dev/null 2>&1 </dev/null &");
-      // wait on the cgroup's own counter, not a sleep: the bomb saturates the limit quickly
-      while (Number(await cgroupFile("pids", name, "pids.current")) < 64) await new Promise((r) => setImmediate(r));
+      // wait on the cgroup's own counter (its failcount where the kernel has one), not a sleep; under load the bomb can take a while
+      const deadline = Date.now() + 30_000;
+      while (!(await bombHitLimit(name)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(await bombHitLimit(name), "the fork bomb reached the pids limit within 30 s");
       assert.equal(await cgroupFile("pids", name, "pids.max"), "64");
       assert.ok(Number(await cgroupFile("pids", name, "pids.current")) <= 64);
       assert.equal((await runCommand(["true"])).exitCode, 0, "the host still spawns processes");

@@ -1,8 +1,9 @@
 // The `container` WorkspaceRuntime: runc does the isolation (user namespace, cgroups, seccomp,
 // namespaces; see oci-spec.ts), tini is PID 1, the guest agent listens on a unix socket in a
 // directory bind-mounted from the run dir, and src/net switches the network mode live.
-// Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace.
-import { access, stat, writeFile } from "node:fs/promises";
+// Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace. A thrash
+// guard watches each running workspace's memory cgroup (thrash-guard.ts).
+import { access, appendFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { readTail } from "../../core/read-tail.js";
@@ -22,6 +23,7 @@ import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
 import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
+import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
 
 export interface ContainerRuntimeOptions {
   stateDir: string;
@@ -32,9 +34,9 @@ export interface ContainerRuntimeOptions {
   /**
    * A host node binary to run the agent with (shared read-only; see oci-spec.ts hostNodePath);
    * a rootfs where it cannot run (musl, an old glibc) falls back to nodePathInGuest. Unset: the guest's node.
-   * Off by default: with it a memory hog in a 96 MiB workspace thrashed on its own code pages for
-   * 35-60 s before the OOM kill (2.4 s with the guest's node), since the agent's pages are no longer
-   * charged to the workspace's cgroup.
+   * The agent's code pages are then the host's, not charged to the workspace; measured: a node
+   * memory hog at a 96 MiB limit then thrashed on its own code pages (reclaim kept succeeding,
+   * so the kernel never OOM-killed it) for 10 min — the thrash guard (thrash-guard.ts) ends that.
    */
   hostNodePath?: string;
   /** Root inside maps to base..base+size-1 on the host; the rootfs must be chowned to match. */
@@ -68,9 +70,11 @@ export class ContainerRuntime implements WorkspaceRuntime {
   /** Rootfs paths where the host's node did not start the agent: they use the guest's node. */
   private readonly hostNodeRefused = new Set<string>();
   private agentSnapshot: Promise<string | undefined> | undefined;
+  private readonly thrashGuard: ThrashGuard;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
+    this.thrashGuard = new ThrashGuard({ logger: options.logger, onKill: (kill) => void this.noteThrashKill(kill) });
     this.network = options.network ?? new WorkspaceNetwork({ logger: options.logger });
     this.idMapping = options.uidShift ?? { hostId: 100_000, size: 65_536 };
   }
@@ -124,6 +128,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
     await linkEndpoint(paths, this.idMapping.hostId);
     this.runDirs.set(spec.workspaceId, spec.runDir);
+    await this.thrashGuard.watch(spec.workspaceId, name, pid);
     const timings = { runcMs: Math.round(runcMs), readyMs: Math.round(performance.now() - started) };
     this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, snapshot: hostNode?.snapshot !== undefined, ...timings });
     return this.instance(spec.workspaceId, pid, spec.runDir);
@@ -132,6 +137,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // SIGTERM to init (tini forwards it to the agent), then KILL after timeoutMs; then frees runc state, slirp, netns and cgroups.
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const name = this.resourceName(workspaceId);
+    this.thrashGuard.unwatch(workspaceId);
     const state = await this.runc.state(name);
     if (state && (await isRunning(state.pid))) {
       const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
@@ -160,6 +166,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const named = await stat(netnsPath(name)).then(() => true, () => false);
     if (!named) await attachNetns(name, state.pid);
     this.runDirs.set(workspaceId, runDir);
+    await this.thrashGuard.watch(workspaceId, name, state.pid);
     return this.instance(workspaceId, state.pid, runDir);
   }
 
@@ -189,6 +196,14 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // Runs a command as root inside via `runc exec` (diagnostics and tests; the engine talks to the agent).
   exec(workspaceId: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
     return this.runc.exec(this.resourceName(workspaceId), argv, options);
+  }
+
+  // The user learns why their command got 137 from `workspace logs` (the console log is opened for appending).
+  private async noteThrashKill(kill: ThrashKill): Promise<void> {
+    const runDir = this.runDirs.get(kill.workspaceId);
+    if (!runDir) return;
+    const line = { time: new Date().toISOString(), level: "warn", msg: "agentiso killed a process thrashing at the workspace's memory limit", component: "agentiso-daemon", pid: kill.pid, command: kill.command, limitMiB: Math.round(kill.limitBytes / 2 ** 20) };
+    await appendFile(runDirPaths(runDir).consoleLog, `${JSON.stringify(line)}\n`).catch(() => undefined);
   }
 
   // Prepares the run dir and writes the OCI config.json into it (the run dir is the bundle).

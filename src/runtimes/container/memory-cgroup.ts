@@ -1,0 +1,82 @@
+// A workspace's memory cgroup read from the host: usage, limit and major faults (cgroup v1 or
+// v2, whichever hierarchy holds the memory controller), and the processes charged to it.
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { cgroupHierarchies } from "./cgroups.js";
+import type { MemorySample, ProcessMemory } from "./thrash-detector.js";
+
+interface Layout {
+  usage: string;
+  limit: string;
+  /** The memory.stat key of the faults of the cgroup and its descendants. */
+  faultsKey: string;
+}
+
+const V1: Layout = { usage: "memory.usage_in_bytes", limit: "memory.limit_in_bytes", faultsKey: "total_pgmajfault" };
+const V2: Layout = { usage: "memory.current", limit: "memory.max", faultsKey: "pgmajfault" };
+
+export class MemoryCgroup {
+  private constructor(
+    readonly dir: string,
+    private readonly layout: Layout,
+  ) {}
+
+  // The memory cgroup named `name` (a top-level cgroupsPath), or undefined when no hierarchy has it.
+  static async find(name: string): Promise<MemoryCgroup | undefined> {
+    for (const hierarchy of await cgroupHierarchies()) {
+      const dir = join(hierarchy, name);
+      for (const layout of [V1, V2]) {
+        if (await access(join(dir, layout.usage)).then(() => true, () => false)) return new MemoryCgroup(dir, layout);
+      }
+    }
+    return undefined;
+  }
+
+  // Throws (ENOENT) once the cgroup is gone.
+  async sample(): Promise<MemorySample> {
+    const [usage, limit, stat] = await Promise.all([this.read(this.layout.usage), this.read(this.layout.limit), this.read("memory.stat")]);
+    return { usageBytes: Number(usage), limitBytes: limit === "max" ? Infinity : Number(limit), majorFaults: statValue(stat, this.layout.faultsKey) };
+  }
+
+  // Every process in the cgroup with its anonymous + shared resident memory; processes that exit meanwhile are left out.
+  async processes(): Promise<ProcessMemory[]> {
+    const pids = (await this.read("cgroup.procs")).split("\n").filter(Boolean).map(Number);
+    const found = await Promise.all(pids.map((pid) => residentOf(pid)));
+    return found.filter((p): p is ProcessMemory => p !== undefined);
+  }
+
+  private async read(file: string): Promise<string> {
+    return (await readFile(join(this.dir, file), "utf8")).trim();
+  }
+}
+
+// The oldest child of pid: a workspace's agent, which its init started before anything else ran.
+export async function oldestChild(pid: number): Promise<number | undefined> {
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "")).split(" ").filter(Boolean).map(Number);
+  let oldest: { pid: number; startTicks: number } | undefined;
+  for (const child of children) {
+    const stat = await readFile(`/proc/${child}/stat`, "utf8").catch(() => undefined);
+    if (stat === undefined) continue;
+    // field 22 (starttime), counted after the ")" that ends the command name
+    const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    if (!oldest || startTicks < oldest.startTicks) oldest = { pid: child, startTicks };
+  }
+  return oldest?.pid;
+}
+
+// The process's command name, for logs ("?" once it is gone).
+export async function commandOf(pid: number): Promise<string> {
+  return (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "?")).trim();
+}
+
+async function residentOf(pid: number): Promise<ProcessMemory | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined);
+  if (status === undefined) return undefined;
+  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
+  return { pid, residentBytes: (kib("RssAnon") + kib("RssShmem")) * 1024 };
+}
+
+function statValue(stat: string, key: string): number {
+  const line = stat.split("\n").find((l) => l.startsWith(`${key} `));
+  return line ? Number(line.slice(key.length + 1)) : 0;
+}

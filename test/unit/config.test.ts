@@ -1,0 +1,30 @@
+// The configuration: defaults, environment overrides and clear errors, on the keys the
+// composition root branches on.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { loadConfig } from "../../src/config/config.js";
+
+function withHome<T>(configToml: string | undefined, fn: (home: string) => T): T {
+  const home = mkdtempSync(join(tmpdir(), "ais-config-"));
+  try {
+    if (configToml !== undefined) writeFileSync(join(home, "config.toml"), configToml);
+    return fn(home);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+test("the agent runs on the host's node by default; config.toml and AGENTISO_AGENT_NODE choose the image's", () => {
+  withHome(undefined, (home) => assert.equal(loadConfig({ env: { AGENTISO_HOME: home } }).runtime.agentNode, "host"));
+  withHome('[runtime]\nagentNode = "image"\n', (home) => {
+    assert.equal(loadConfig({ env: { AGENTISO_HOME: home } }).runtime.agentNode, "image");
+    assert.equal(loadConfig({ env: { AGENTISO_HOME: home, AGENTISO_AGENT_NODE: "host" } }).runtime.agentNode, "host");
+  });
+});
+
+test("an unknown agent node is refused with the key and the choices", () => {
+  withHome(undefined, (home) => assert.throws(() => loadConfig({ env: { AGENTISO_HOME: home, AGENTISO_AGENT_NODE: "guest" } }), /runtime\.agentNode.*"host".*"image"/));
+});
