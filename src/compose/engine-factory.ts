@@ -155,6 +155,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     agentBundlePath: agentBundlePath(),
     // the daemon's own binary: its version is known, so the agent's startup snapshot can be checked against it
     ...(config.runtime.agentNode === "host" && { hostNodePath: process.execPath }),
+    thrashKillMs: config.runtime.thrashKillMs,
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
     logger: logger.child({ component: "container-runtime" }),
   });

@@ -45,11 +45,17 @@ export const ConfigSchema = z
           .enum(["host", "image"])
           .default("host")
           .describe("Container workspaces: run the guest agent on the daemon's own node (shared read-only, from a startup snapshot: ~3x faster starts) or on the image's node. Images without glibc use theirs either way. Env AGENTISO_AGENT_NODE."),
+        thrashKillMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(5000)
+          .describe("Container workspaces: SIGKILL the largest process of a workspace that has thrashed at its memory limit (>= 20 major page faults/s) this long; 0 = never (the kernel's OOM killer acts only when nothing is left to reclaim)"),
         uidShiftBase: z.number().int().min(65536).default(100000),
         uidShiftSize: z.number().int().min(65536).default(65536),
       })
       .strict()
-      .default({ default: "container", agentNode: "host", uidShiftBase: 100000, uidShiftSize: 65536 }),
+      .default({ default: "container", agentNode: "host", thrashKillMs: 5000, uidShiftBase: 100000, uidShiftSize: 65536 }),
     vm: z
       .object({
         accel: z.enum(["auto", "kvm", "tcg"]).default("auto").describe("auto: KVM when /dev/kvm is usable, else TCG (software emulation). Env AGENTISO_VM_ACCEL."),

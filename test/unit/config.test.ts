@@ -28,3 +28,9 @@ test("the agent runs on the host's node by default; config.toml and AGENTISO_AGE
 test("an unknown agent node is refused with the key and the choices", () => {
   withHome(undefined, (home) => assert.throws(() => loadConfig({ env: { AGENTISO_HOME: home, AGENTISO_AGENT_NODE: "guest" } }), /runtime\.agentNode.*"host".*"image"/));
 });
+
+test("the thrash guard acts after 5 s by default; 0 turns it off; a negative time is refused", () => {
+  withHome(undefined, (home) => assert.equal(loadConfig({ env: { AGENTISO_HOME: home } }).runtime.thrashKillMs, 5000));
+  withHome("[runtime]\nthrashKillMs = 0\n", (home) => assert.equal(loadConfig({ env: { AGENTISO_HOME: home } }).runtime.thrashKillMs, 0));
+  withHome("[runtime]\nthrashKillMs = -1\n", (home) => assert.throws(() => loadConfig({ env: { AGENTISO_HOME: home } }), /runtime\.thrashKillMs/));
+});

@@ -24,6 +24,7 @@ import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPa
 import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
 import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
+import { DEFAULT_THRASH_POLICY } from "./thrash-detector.js";
 
 export interface ContainerRuntimeOptions {
   stateDir: string;
@@ -47,6 +48,8 @@ export interface ContainerRuntimeOptions {
   /** Readiness deadline of start(); default 30 s (Node takes 0.1-0.5 s to start inside). */
   startTimeoutMs?: number;
   network?: WorkspaceNetwork;
+  /** How long a workspace may thrash at its memory limit before its largest process is killed (thrash-guard.ts); 0 = never. Default 5 s. */
+  thrashKillMs?: number;
   /** Host executables every workspace sees read-only at /.agentiso/bin/<name>. */
   sharedTools?: Record<string, string>;
 }
@@ -70,11 +73,15 @@ export class ContainerRuntime implements WorkspaceRuntime {
   /** Rootfs paths where the host's node did not start the agent: they use the guest's node. */
   private readonly hostNodeRefused = new Set<string>();
   private agentSnapshot: Promise<string | undefined> | undefined;
-  private readonly thrashGuard: ThrashGuard;
+  private readonly thrashGuard: ThrashGuard | undefined;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
-    this.thrashGuard = new ThrashGuard({ logger: options.logger, onKill: (kill) => void this.noteThrashKill(kill) });
+    const thrashKillMs = options.thrashKillMs ?? DEFAULT_THRASH_POLICY.windowMs;
+    if (thrashKillMs > 0) {
+      const policy = { ...DEFAULT_THRASH_POLICY, windowMs: thrashKillMs };
+      this.thrashGuard = new ThrashGuard({ logger: options.logger, policy, onKill: (kill) => void this.noteThrashKill(kill) });
+    }
     this.network = options.network ?? new WorkspaceNetwork({ logger: options.logger });
     this.idMapping = options.uidShift ?? { hostId: 100_000, size: 65_536 };
   }
@@ -128,7 +135,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
     await linkEndpoint(paths, this.idMapping.hostId);
     this.runDirs.set(spec.workspaceId, spec.runDir);
-    await this.thrashGuard.watch(spec.workspaceId, name, pid);
+    await this.thrashGuard?.watch(spec.workspaceId, name, pid);
     const timings = { runcMs: Math.round(runcMs), readyMs: Math.round(performance.now() - started) };
     this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, snapshot: hostNode?.snapshot !== undefined, ...timings });
     return this.instance(spec.workspaceId, pid, spec.runDir);
@@ -137,7 +144,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // SIGTERM to init (tini forwards it to the agent), then KILL after timeoutMs; then frees runc state, slirp, netns and cgroups.
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const name = this.resourceName(workspaceId);
-    this.thrashGuard.unwatch(workspaceId);
+    this.thrashGuard?.unwatch(workspaceId);
     const state = await this.runc.state(name);
     if (state && (await isRunning(state.pid))) {
       const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
@@ -166,7 +173,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const named = await stat(netnsPath(name)).then(() => true, () => false);
     if (!named) await attachNetns(name, state.pid);
     this.runDirs.set(workspaceId, runDir);
-    await this.thrashGuard.watch(workspaceId, name, state.pid);
+    await this.thrashGuard?.watch(workspaceId, name, state.pid);
     return this.instance(workspaceId, state.pid, runDir);
   }
 

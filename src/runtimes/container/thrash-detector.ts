@@ -21,7 +21,10 @@ export interface ThrashPolicy {
   headroomBytes: number;
 }
 
-export const DEFAULT_THRASH_POLICY: ThrashPolicy = { windowMs: 3_000, majorFaultsPerSecond: 20, headroomBytes: 4 * 1024 * 1024 };
+// 20 faults/s: a node hog thrashing on its code pages made 40-250/s; writing or re-reading files
+// through read() at the limit makes none (page-cache misses on read() are not page faults), and
+// the mmap'd stream tried made 4-12/s. Refaults and PSI stall did not tell these apart (both high).
+export const DEFAULT_THRASH_POLICY: ThrashPolicy = { windowMs: 5_000, majorFaultsPerSecond: 20, headroomBytes: 4 * 1024 * 1024 };
 
 // Fed one sample per tick; observe() turns true once every tick of the last windowMs was a thrashing one.
 export class ThrashDetector {
