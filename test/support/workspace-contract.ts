@@ -64,8 +64,10 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
     });
 
     common("check reports every prerequisite as present", async () => {
-      const report = await cli.json<{ ok: boolean; checks: Array<{ name: string; ok: boolean }> }>(["check"]);
+      const report = await cli.json<{ ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> }>(["check"]);
       assert.deepEqual(report.checks.filter((c) => !c.ok), []);
+      // the default: the agent on the daemon's node, started from the snapshot `npm run build` made for it
+      assert.match(report.checks.find((c) => c.name === "agent node")?.detail ?? "", /^the host's \S+ v\d+\.\d+\.\d+, from the agent's startup snapshot/);
     });
 
     test("create prints the workspace as JSON and ls/info find it by name and id", async () => {

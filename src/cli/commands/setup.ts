@@ -73,7 +73,8 @@ async function allChecks(config: Config, logger: Logger): Promise<PrerequisiteCh
   } catch {
     /* reported by the bundle check below */
   }
-  const container = await checkContainerPrerequisites({ runcPath: "runc", tiniPath: "/usr/bin/tini-static", agentBundlePath: bundle });
+  const hostNode = config.runtime.agentNode === "host" ? { hostNodePath: process.execPath } : {};
+  const container = await checkContainerPrerequisites({ runcPath: "runc", tiniPath: "/usr/bin/tini-static", agentBundlePath: bundle, ...hostNode });
   const tools = await Promise.all([
     tool("btrfs-progs", ["mkfs.btrfs", "--version"], "apt-get install btrfs-progs"),
     tool("mmdebstrap", ["mmdebstrap", "--version"], "apt-get install mmdebstrap"),

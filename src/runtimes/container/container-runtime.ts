@@ -92,7 +92,8 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   check(): Promise<PrerequisiteCheck[]> {
-    return checkContainerPrerequisites({ runcPath: this.options.runcPath ?? "runc", tiniPath: this.tiniPath, agentBundlePath: this.options.agentBundlePath });
+    const hostNode = this.options.hostNodePath === undefined ? {} : { hostNodePath: this.options.hostNodePath };
+    return checkContainerPrerequisites({ runcPath: this.options.runcPath ?? "runc", tiniPath: this.tiniPath, agentBundlePath: this.options.agentBundlePath, ...hostNode });
   }
 
   // Boots the container and resolves once the agent's socket accepts connections; on any failure everything it created is removed.

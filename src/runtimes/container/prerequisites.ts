@@ -4,11 +4,14 @@ import { constants } from "node:fs";
 import { runCommand } from "../../core/run-command.js";
 import type { PrerequisiteCheck } from "../workspace-runtime.js";
 import { cgroupHierarchies } from "./cgroups.js";
+import { findAgentSnapshot } from "./agent-snapshot.js";
 
 export interface PrerequisiteInput {
   runcPath: string;
   tiniPath: string;
   agentBundlePath: string;
+  /** The host node the agent runs on ([runtime] agentNode = "host"); unset: the image's node. */
+  hostNodePath?: string;
 }
 
 // Runs every check; never throws (a failing probe is a failed check).
@@ -22,6 +25,7 @@ export async function checkContainerPrerequisites(input: PrerequisiteInput): Pro
     commandCheck("nftables", ["nft", "--version"], apt("nftables")),
     commandCheck("iproute2", ["ip", "-V"], apt("iproute2")),
     commandCheck("nsenter", ["nsenter", "--version"], apt("util-linux")),
+    agentNode(input),
     userNamespaces(),
     cgroupControllers(),
     { name: "root", ok: process.getuid?.() === 0, detail: "runc, cgroups and netns need root", fix: "run the agentiso daemon as root" },
@@ -40,6 +44,16 @@ async function commandCheck(name: string, argv: string[], fix: string): Promise<
 async function fileCheck(name: string, path: string, fix: string): Promise<PrerequisiteCheck> {
   const ok = await access(path, constants.R_OK).then(() => true, () => false);
   return { name, ok, detail: ok ? path : `${path} is missing`, ...(ok ? {} : { fix }) };
+}
+
+// Informational: which node starts the agent, and whether the startup snapshot fits it (a start ~2x faster).
+async function agentNode(input: PrerequisiteInput): Promise<PrerequisiteCheck> {
+  const name = "agent node";
+  if (input.hostNodePath === undefined) return { name, ok: true, detail: "the image's /usr/bin/node ([runtime] agentNode = \"image\")" };
+  const version = input.hostNodePath === process.execPath ? process.version : "unknown version";
+  const snapshot = await findAgentSnapshot(input.agentBundlePath, { execPath: input.hostNodePath, version, arch: process.arch });
+  const start = snapshot ? "from the agent's startup snapshot" : "without a startup snapshot (`npm run build` with this node makes one)";
+  return { name, ok: true, detail: `the host's ${input.hostNodePath} ${version}, ${start}; images without glibc use their own node` };
 }
 
 async function userNamespaces(): Promise<PrerequisiteCheck> {
