@@ -63,21 +63,11 @@ function runDate(dateCommand: readonly string[], operand: string): Promise<strin
 // anyone. Mixing alone is not enough after a restore: the kernel's CRNG, saved in the
 // snapshot, reseeds from the pool only every minute or so, so guests resumed from the same
 // template would draw the same random bytes until then. Root (a VM guest) forces the reseed
-// with the RNDRESEEDCRNG ioctl, issued through perl (perl-base is in every Debian image: the
-// resident kernel-helper.ts when given, else a one-shot perl);
-// elsewhere (a container, no perl) the mix is all there is.
-export function createEntropyWriter(path = "/dev/urandom", reseed: () => Promise<void> = reseedCrng, helper?: KernelHelper): (bytes: Buffer) => Promise<void> {
+// with the RNDRESEEDCRNG ioctl through the resident perl helper (perl-base is in every Debian
+// image); elsewhere (a container, no perl) the mix is all there is.
+export function createEntropyWriter(path = "/dev/urandom", helper?: KernelHelper): (bytes: Buffer) => Promise<void> {
   return async (bytes) => {
     await writeFile(path, bytes, { flag: "a" });
-    await (helper ? helper.reseed().catch(() => reseed()) : reseed()).catch(() => {});
+    await helper?.reseed().catch(() => {});
   };
-}
-
-const RNDRESEEDCRNG = 0x5207; // _IO('R', 0x07)
-
-function reseedCrng(): Promise<void> {
-  const script = `open(my $f, "<", "/dev/urandom") or die "$!"; ioctl($f, ${RNDRESEEDCRNG}, 0) or die "$!"`;
-  return new Promise((resolve, reject) => {
-    execFile("perl", ["-e", script], { timeout: DATE_TIMEOUT_MS }, (err) => (err ? reject(err) : resolve()));
-  });
 }

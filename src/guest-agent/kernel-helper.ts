@@ -2,8 +2,8 @@
 // RNDRESEEDCRNG ioctl. It is started at the first `configure` that needs it and then stays,
 // so a VM saved after that (a memory template) wakes up with it already running: setting the
 // clock and reseeding after a restore cost a line on a pipe, not a program start (~0.3 s
-// under TCG). x86-64 Linux only (the syscall number); elsewhere, or without perl, callers
-// fall back to running `date` and a one-shot perl.
+// under TCG). Setting the clock is x86-64 only (the syscall number): elsewhere the caller runs
+// `date`. A helper that died is started again by the next command.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 
 const SYS_SETTIMEOFDAY_X64 = 164;
@@ -27,8 +27,8 @@ export class KernelHelper {
   private child: ChildProcessWithoutNullStreams | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
-  // True where the helper can work at all.
-  static supported(): boolean {
+  // True where the helper knows settimeofday's syscall number.
+  static canSetClock(): boolean {
     return process.platform === "linux" && process.arch === "x64";
   }
 

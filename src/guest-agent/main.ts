@@ -37,12 +37,12 @@ async function main(argv: string[]): Promise<void> {
     await Promise.all(listeners.map((l) => l.close()));
     process.exit(0);
   };
-  const helper = KernelHelper.supported() ? new KernelHelper() : undefined;
+  const helper = new KernelHelper();
   const agent = new GuestAgent({
     log,
     setHostname,
-    setClock: createClockSetter(["date"], helper),
-    addEntropy: createEntropyWriter("/dev/urandom", undefined, helper),
+    setClock: createClockSetter(["date"], KernelHelper.canSetClock() ? helper : undefined),
+    addEntropy: createEntropyWriter("/dev/urandom", helper),
     onShutdown: () => void stop("shutdown request"),
   });
   const unix = flag("--listen");
