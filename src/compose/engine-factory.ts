@@ -156,6 +156,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     // the daemon's own binary: its version is known, so the agent's startup snapshot can be checked against it
     ...(config.runtime.agentNode === "host" && { hostNodePath: process.execPath }),
     thrashKillMs: config.runtime.thrashKillMs,
+    onThrashKill: () => options.events?.thrashKill?.({ runtime: "container" }),
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
     logger: logger.child({ component: "container-runtime" }),
   });

@@ -43,5 +43,7 @@ export interface EngineDeps<G extends GuestLink> {
 export interface EngineEvents {
   workspaceStarted?(info: { runtime: RuntimeKind; durationMs: number }): void;
   workspaceForked?(info: { durationMs: number }): void;
+  /** A runtime ended a process thrashing at its workspace's memory limit (the container thrash guard). */
+  thrashKill?(info: { runtime: RuntimeKind }): void;
   stateChanged?(): void;
 }

@@ -42,6 +42,7 @@ export class AgentisoMetrics {
   readonly registry: Registry;
   private readonly bootSeconds: Histogram<"runtime">;
   private readonly forkSeconds: Histogram;
+  private readonly thrashKillsTotal: Counter<"runtime">;
   private readonly operationSeconds: Histogram<"operation">;
   private readonly execTotal: Counter<"outcome">;
   private readonly errorsTotal: Counter<"operation" | "code">;
@@ -66,6 +67,7 @@ export class AgentisoMetrics {
     });
     this.bootSeconds = new Histogram({ name: "agentiso_boot_duration_seconds", help: "Time from start request to a ready guest agent", labelNames: ["runtime"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers });
     this.forkSeconds = new Histogram({ name: "agentiso_fork_duration_seconds", help: "Time to fork one workspace from a snapshot (until it runs)", buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
+    this.thrashKillsTotal = new Counter({ name: "agentiso_thrash_kills_total", help: "Processes killed for thrashing at their workspace's memory limit (the kernel would not OOM-kill them)", labelNames: ["runtime"], registers });
     this.operationSeconds = new Histogram({ name: "agentiso_operation_duration_seconds", help: "Duration of operations (MCP tools, control API, CLI)", labelNames: ["operation"], buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600], registers });
     this.execTotal = new Counter({ name: "agentiso_exec_total", help: "Commands run with exec/exec_parallel by outcome (ok: exit 0, nonzero, timeout, error: not run)", labelNames: ["outcome"], registers });
     this.errorsTotal = new Counter({ name: "agentiso_errors_total", help: "Failed operations by operation and error code", labelNames: ["operation", "code"], registers });
@@ -85,6 +87,7 @@ export class AgentisoMetrics {
     return {
       workspaceStarted: (info: { runtime: string; durationMs: number }) => this.bootSeconds.observe({ runtime: info.runtime }, info.durationMs / 1000),
       workspaceForked: (info: { durationMs: number }) => this.forkSeconds.observe(info.durationMs / 1000),
+      thrashKill: (info: { runtime: string }) => this.thrashKillsTotal.inc({ runtime: info.runtime }),
     };
   }
 

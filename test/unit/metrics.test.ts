@@ -17,6 +17,7 @@ async function sampleMetrics(counts: Record<string, number> = { running: 2, stop
   const events = metrics.engineEvents();
   events.workspaceStarted({ runtime: "container", durationMs: 180 });
   events.workspaceForked({ durationMs: 25 });
+  events.thrashKill({ runtime: "container" });
   metrics.observeOperation("exec", { durationMs: 12, result: { exitCode: 0, timedOut: false }, session: "s1" });
   metrics.observeOperation("exec", { durationMs: 12, result: { exitCode: 3, timedOut: false } });
   metrics.observeOperation("exec", { durationMs: 12, result: { exitCode: null, timedOut: true }, session: "s1" });
@@ -50,6 +51,7 @@ describe("metrics", () => {
     assert.equal(valueOf(body, 'agentiso_tool_calls_total{tool="exec"}'), 2, "only calls with an MCP session count as tool calls");
     assert.equal(valueOf(body, 'agentiso_boot_duration_seconds_count{runtime="container"}'), 1);
     assert.equal(valueOf(body, "agentiso_fork_duration_seconds_count"), 1);
+    assert.equal(valueOf(body, 'agentiso_thrash_kills_total{runtime="container"}'), 1);
     assert.ok(valueOf(body, "process_cpu_user_seconds_total") !== undefined, "process metrics are exported");
   });
 

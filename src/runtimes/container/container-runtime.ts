@@ -48,6 +48,8 @@ export interface ContainerRuntimeOptions {
   /** Readiness deadline of start(); default 30 s (Node takes 0.1-0.5 s to start inside). */
   startTimeoutMs?: number;
   network?: WorkspaceNetwork;
+  /** Told after the thrash guard killed a process (the daemon counts it in its metrics). */
+  onThrashKill?: (kill: ThrashKill) => void;
   /** How long a workspace may thrash at its memory limit before its largest process is killed (thrash-guard.ts); 0 = never. Default 5 s. */
   thrashKillMs?: number;
   /** Host executables every workspace sees read-only at /.agentiso/bin/<name>. */
@@ -80,7 +82,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const thrashKillMs = options.thrashKillMs ?? DEFAULT_THRASH_POLICY.windowMs;
     if (thrashKillMs > 0) {
       const policy = { ...DEFAULT_THRASH_POLICY, windowMs: thrashKillMs };
-      this.thrashGuard = new ThrashGuard({ logger: options.logger, policy, onKill: (kill) => void this.noteThrashKill(kill) });
+      this.thrashGuard = new ThrashGuard({ logger: options.logger, policy, onKill: (kill) => this.onThrashKill(kill) });
     }
     this.network = options.network ?? new WorkspaceNetwork({ logger: options.logger });
     this.idMapping = options.uidShift ?? { hostId: 100_000, size: 65_536 };
@@ -204,6 +206,11 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // Runs a command as root inside via `runc exec` (diagnostics and tests; the engine talks to the agent).
   exec(workspaceId: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
     return this.runc.exec(this.resourceName(workspaceId), argv, options);
+  }
+
+  private onThrashKill(kill: ThrashKill): void {
+    this.options.onThrashKill?.(kill);
+    void this.noteThrashKill(kill);
   }
 
   // The user learns why their command got 137 from `workspace logs` (the console log is opened for appending).
