@@ -5,8 +5,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 
 // zod's classic API re-exports every locale (`z.locales`, 260 KB of the agent's 480 KB); the
-// agent uses none (English is registered by zod's schemas.js itself), so they are left out:
-// a smaller file to read and parse at every workspace start.
+// agent and the CLI use none (English is registered by zod's schemas.js itself), so they are
+// left out: less to read and parse at every workspace start and every CLI call.
 const withoutZodLocales = {
   name: "without-zod-locales",
   setup(build) {
@@ -43,20 +43,28 @@ const bundles = [
     plugins: [withoutZodLocales],
   },
   {
-    entryPoints: ["src/cli/main.ts"],
-    outfile: "dist/cli.mjs",
+    entryPoints: { cli: "src/cli/main.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".mjs" },
     format: "esm",
     target: "node20",
     // Everything but the native addon is bundled: resolving dozens of ESM packages at start
-    // costs ~100 ms, and `agentiso serve` must answer tools/list fast. Bundled CommonJS code
-    // needs a `require`.
+    // costs ~100 ms, and `agentiso serve` must answer tools/list fast. What a command imports
+    // with import() (the engine, the MCP SDK, the orchestrator) goes to chunks loaded by that
+    // command only: `agentiso ws exec` parses a fraction of the code. Bundled CommonJS code
+    // needs a `require` (the banner goes into every chunk).
+    splitting: true,
+    chunkNames: "cli-chunks/[name]-[hash]",
     external: ["better-sqlite3"],
+    plugins: [withoutZodLocales],
     banner: { js: "import { createRequire as __agentisoCreateRequire } from 'node:module'; const require = __agentisoCreateRequire(import.meta.url);" },
   },
 ];
 
+// chunk names carry content hashes: drop the previous build's
+rmSync("dist/cli-chunks", { recursive: true, force: true });
 for (const options of bundles) {
-  if (!existsSync(options.entryPoints[0])) continue;
+  if (!Object.values(options.entryPoints).every((entry) => existsSync(entry))) continue;
   await build({ bundle: true, platform: "node", sourcemap: "linked", logLevel: "warning", ...options });
 }
 

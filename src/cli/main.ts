@@ -1,7 +1,7 @@
 // agentiso command-line entry point. Thin: parse argv, call an operation (through the daemon)
 // or a local command, print the result, exit with a documented code.
-import { readFileSync } from "node:fs";
 import { loadConfig, type Config } from "../config/config.js";
+import { packageVersion } from "../compose/package-root.js";
 import { createLogger } from "../core/logger.js";
 import { toAgentisoError } from "../core/errors.js";
 import type { ApiClient } from "../api/api-client.js";
@@ -12,10 +12,7 @@ import { EXIT_CODES, EXIT_CODES_HELP } from "./exit-codes.js";
 import { WORKSPACE_COMMANDS } from "./commands/workspace.js";
 import { TOP_LEVEL_COMMANDS } from "./commands/top-level.js";
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
+const version = packageVersion;
 
 function helpText(): string {
   return `agentiso ${version()} — isolated, forkable Linux workspaces for AI coding agents

@@ -1,7 +1,6 @@
 // What the daemon serves besides the control API: MCP over Streamable HTTP (unix socket route
 // /mcp, optional TCP address with a bearer token), Prometheus /metrics, and per-session rate
 // limits. Created before the engine (its events feed the metrics), started after it.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { AgentisoError, isAgentisoError } from "../core/errors.js";
@@ -18,7 +17,8 @@ import { OPERATIONS } from "../operations/registry.js";
 import { createMetrics, type AgentisoMetrics } from "../metrics/agentiso-metrics.js";
 import { parseListenAddress } from "../metrics/listen-address.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/metrics-server.js";
-import { createImageLibrary, PACKAGE_ROOT } from "./engine-factory.js";
+import { createImageLibrary } from "./engine-factory.js";
+import { packageVersion } from "./package-root.js";
 
 type Outcome = { durationMs: number; error?: AgentisoError; result?: unknown; session?: string };
 
@@ -100,8 +100,4 @@ export class DaemonFrontDoors {
     for (const record of this.engine?.workspaces.list() ?? []) counts[record.state] = (counts[record.state] ?? 0) + 1;
     return counts;
   }
-}
-
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }

@@ -3,8 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { AgentisoError } from "../core/errors.js";
 import { ensureStateDir } from "../core/state-dir.js";
@@ -24,19 +23,9 @@ import { OverlayStorage } from "../storage/overlay-storage.js";
 import { ZfsStorage } from "../storage/zfs-storage.js";
 import type { StorageDriver } from "../storage/storage-driver.js";
 import { LibraryBaseImages } from "./base-images.js";
+import { PACKAGE_ROOT } from "./package-root.js";
 
-/** The installed package's root (where images/ and dist/ live). */
-export const PACKAGE_ROOT = findPackageRoot(fileURLToPath(new URL(".", import.meta.url)));
-
-function findPackageRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, "package.json"))) {
-    const parent = resolve(dir, "..");
-    if (parent === dir) throw new AgentisoError("INTERNAL", `cannot find agentiso's package.json above ${start}`);
-    dir = parent;
-  }
-  return dir;
-}
+export { PACKAGE_ROOT } from "./package-root.js";
 
 export function imageCacheDir(config: Config): string {
   return config.images.cacheDir ?? join(config.home, "images");

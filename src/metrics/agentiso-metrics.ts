@@ -35,7 +35,10 @@ const EXEC_OPERATIONS = new Set(["exec", "exec_parallel"]);
 
 // Loads prom-client on demand (the CLI bundle must not pay for it on every start) and builds the metrics.
 export async function createMetrics(options: MetricsOptions): Promise<AgentisoMetrics> {
-  return new AgentisoMetrics(await import("prom-client"), options);
+  const loaded = await import("prom-client");
+  // prom-client is CommonJS: bundled into a chunk of the CLI, its exports arrive under `default`
+  const prom = "Registry" in loaded ? loaded : (loaded as unknown as { default: PromClient }).default;
+  return new AgentisoMetrics(prom, options);
 }
 
 export class AgentisoMetrics {

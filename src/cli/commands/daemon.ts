@@ -2,7 +2,6 @@
 import { request } from "node:http";
 import { AgentisoError } from "../../core/errors.js";
 import { ApiClient } from "../../api/api-client.js";
-import { runDaemon } from "../../compose/daemon.js";
 import type { CliCommand } from "../command.js";
 import { controlSocketPath, daemonLogPath } from "../../config/paths.js";
 import { waitForExit } from "../../core/process-state.js";
@@ -17,6 +16,7 @@ export const daemonCommand: CliCommand = {
     const action = positionals[0] ?? "start";
     if (action === "start" && values.foreground) {
       const readyFd = typeof values["ready-fd"] === "string" ? Number(values["ready-fd"]) : undefined;
+      const { runDaemon } = await import("../../compose/daemon.js");
       return runDaemon(ctx.config, ctx.logger, readyFd === undefined ? {} : { readyFd });
     }
     if (action === "start") {

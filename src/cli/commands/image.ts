@@ -1,7 +1,6 @@
 // `agentiso image build NAME | ls [--json] | import FILE --name N | rm N`.
 import { AgentisoError } from "../../core/errors.js";
 import { formatBytes } from "../../config/size.js";
-import { createImageLibrary, ensureVmBootFiles } from "../../compose/engine-factory.js";
 import type { CliCommand } from "../command.js";
 import { requirePositionals, stringValue } from "../command.js";
 import { table } from "../format.js";
@@ -13,6 +12,7 @@ export const imageCommand: CliCommand = {
   options: { name: { type: "string" }, force: { type: "boolean" }, replace: { type: "boolean" }, vm: { type: "boolean" } },
   async run(ctx, values, positionals) {
     const [action, arg] = positionals;
+    const { createImageLibrary, ensureVmBootFiles } = await import("../../compose/engine-factory.js");
     const library = createImageLibrary(ctx.config, ctx.logger);
     switch (action) {
       case "build": {

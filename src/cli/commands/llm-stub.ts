@@ -1,6 +1,5 @@
 // `agentiso llm-stub [--port N] [--host ADDR] [--script FILE.json]`: the OpenAI-compatible stub
 // model for tests and offline demos (see docs/llm.md).
-import { runLlmStubCommand } from "../../llm/stub-command.js";
 import type { CliCommand } from "../command.js";
 import { stringValue } from "../command.js";
 
@@ -15,6 +14,7 @@ export const llmStubCommand: CliCommand = {
       const value = stringValue(values, key);
       if (value !== undefined) argv.push(`--${key}`, value);
     }
+    const { runLlmStubCommand } = await import("../../llm/stub-command.js");
     return runLlmStubCommand(argv);
   },
 };

@@ -4,13 +4,10 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { toAgentisoError } from "../../core/errors.js";
-import { loadPlanFile } from "../../orchestrator/plan.js";
 import type { OrchestrationReport } from "../../orchestrator/orchestrator.js";
 import type { ProgressEvent } from "../../orchestrator/task-result.js";
 import type { CliCommand } from "../command.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
-import { OrchestrateProgress } from "../orchestrate-progress.js";
-import { writePartialReport } from "../partial-report.js";
 
 export const orchestrateCommand: CliCommand = {
   name: "orchestrate",
@@ -19,6 +16,9 @@ export const orchestrateCommand: CliCommand = {
   options: { results: { type: "string" }, "max-parallel": { type: "string" }, "keep-workers": { type: "boolean" }, "dry-run": { type: "boolean" } },
   async run(ctx, values, positionals) {
     const [planPath] = requirePositionals(this, positionals, 1);
+    const { loadPlanFile } = await import("../../orchestrator/plan.js");
+    const { OrchestrateProgress } = await import("../orchestrate-progress.js");
+    const { writePartialReport } = await import("../partial-report.js");
     const plan = await loadPlanFile(planPath!);
     if (values["dry-run"]) {
       ctx.out(`plan ${planPath} is valid: golden ${plan.golden.workspace ?? `from ${plan.golden.repo} (image ${plan.golden.image})`}, model ${plan.model.provider}/${plan.model.model} (key ${plan.model.key_mode}), ${plan.task.length} tasks, max_parallel ${plan.run.max_parallel}, merge ${plan.run.merge}\n`);

@@ -9,10 +9,8 @@ import { parseSizeBytes } from "../../config/size.js";
 import { AgentisoError } from "../../core/errors.js";
 import { resourceTagFor } from "../../core/resource-tag.js";
 import { runCommand } from "../../core/run-command.js";
-import { agentBundlePath, createStorage, createVmRuntime, PACKAGE_ROOT } from "../../compose/engine-factory.js";
 import type { Config } from "../../config/config.js";
 import type { Logger } from "../../core/logger.js";
-import { checkContainerPrerequisites } from "../../runtimes/container/prerequisites.js";
 import type { PrerequisiteCheck } from "../../runtimes/workspace-runtime.js";
 import type { CliCommand } from "../command.js";
 import { stringValue } from "../command.js";
@@ -27,6 +25,7 @@ export const initCommand: CliCommand = {
     ensureStateDir(ctx.config.home);
     const changed = writeConfigFile(ctx.config.home, stringValue(values, "storage"), stringValue(values, "pool-size"));
     const config = loadConfig({ env: process.env, flags: { home: ctx.config.home } });
+    const { createStorage } = await import("../../compose/engine-factory.js");
     const storage = createStorage(config, resourceTagFor(config.home), ctx.logger);
     await storage.setup();
     const result = { home: config.home, storage: config.storage.driver, poolSizeBytes: config.storage.poolSize, configChanged: changed };
@@ -67,6 +66,8 @@ export const checkCommand: CliCommand = {
 };
 
 async function allChecks(config: Config, logger: Logger): Promise<PrerequisiteCheck[]> {
+  const { agentBundlePath, PACKAGE_ROOT } = await import("../../compose/engine-factory.js");
+  const { checkContainerPrerequisites } = await import("../../runtimes/container/prerequisites.js");
   let bundle = join(PACKAGE_ROOT, "dist", "agentiso-guest.cjs");
   try {
     bundle = agentBundlePath();
@@ -95,6 +96,7 @@ async function tool(name: string, argv: string[], fix: string): Promise<Prerequi
 
 // The vm runtime's checks, prefixed "vm: " (KVM, vhost-vsock, QEMU, the guest kernel, the path used).
 async function vmChecks(config: Config, logger: Logger): Promise<PrerequisiteCheck[]> {
+  const { createVmRuntime } = await import("../../compose/engine-factory.js");
   const checks = await createVmRuntime(config, resourceTagFor(config.home), logger).check();
   return checks.map((c) => ({ ...c, name: `vm: ${c.name}` }));
 }

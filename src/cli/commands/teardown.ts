@@ -4,7 +4,6 @@
 // nothing behind.
 import { rm } from "node:fs/promises";
 import { resourceTagFor } from "../../core/resource-tag.js";
-import { createStorage } from "../../compose/engine-factory.js";
 import type { CliCommand } from "../command.js";
 import { isDaemonRunning } from "../daemon-control.js";
 import { daemonCommand } from "./daemon.js";
@@ -22,6 +21,7 @@ export const teardownCommand: CliCommand = {
       await client.call("workspace_destroy", { workspace: ws.name });
     }
     if (await isDaemonRunning(ctx.config)) await daemonCommand.run({ ...ctx, out: () => {} }, {}, ["stop"]);
+    const { createStorage } = await import("../../compose/engine-factory.js");
     const storage = createStorage(ctx.config, resourceTagFor(ctx.config.home), ctx.logger);
     await storage.setup();
     await storage.close();
