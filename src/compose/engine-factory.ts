@@ -25,8 +25,6 @@ import type { StorageDriver } from "../storage/storage-driver.js";
 import { LibraryBaseImages } from "./base-images.js";
 import { PACKAGE_ROOT } from "./package-root.js";
 
-export { PACKAGE_ROOT } from "./package-root.js";
-
 export function imageCacheDir(config: Config): string {
   return config.images.cacheDir ?? join(config.home, "images");
 }

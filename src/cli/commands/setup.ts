@@ -10,6 +10,7 @@ import { AgentisoError } from "../../core/errors.js";
 import { resourceTagFor } from "../../core/resource-tag.js";
 import { runCommand } from "../../core/run-command.js";
 import type { Config } from "../../config/config.js";
+import { PACKAGE_ROOT } from "../../compose/package-root.js";
 import type { Logger } from "../../core/logger.js";
 import type { PrerequisiteCheck } from "../../runtimes/workspace-runtime.js";
 import type { CliCommand } from "../command.js";
@@ -66,7 +67,7 @@ export const checkCommand: CliCommand = {
 };
 
 async function allChecks(config: Config, logger: Logger): Promise<PrerequisiteCheck[]> {
-  const { agentBundlePath, PACKAGE_ROOT } = await import("../../compose/engine-factory.js");
+  const { agentBundlePath } = await import("../../compose/engine-factory.js");
   const { checkContainerPrerequisites } = await import("../../runtimes/container/prerequisites.js");
   let bundle = join(PACKAGE_ROOT, "dist", "agentiso-guest.cjs");
   try {
