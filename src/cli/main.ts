@@ -12,10 +12,8 @@ import { EXIT_CODES, EXIT_CODES_HELP } from "./exit-codes.js";
 import { WORKSPACE_COMMANDS } from "./commands/workspace.js";
 import { TOP_LEVEL_COMMANDS } from "./commands/top-level.js";
 
-const version = packageVersion;
-
 function helpText(): string {
-  return `agentiso ${version()} — isolated, forkable Linux workspaces for AI coding agents
+  return `agentiso ${packageVersion()} — isolated, forkable Linux workspaces for AI coding agents
 
 Usage: agentiso [--home DIR] <command> [options]
 
@@ -76,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === "version" || first === "--version") {
-    process.stdout.write(version() + "\n");
+    process.stdout.write(packageVersion() + "\n");
     return 0;
   }
   let command = findCommand(TOP_LEVEL_COMMANDS, first);

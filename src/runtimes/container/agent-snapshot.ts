@@ -16,6 +16,11 @@ export interface NodeIdentity {
   arch: string;
 }
 
+// What is known of a node binary: the version only for the one running this process.
+export function nodeIdentity(execPath: string): NodeIdentity {
+  return { execPath, version: execPath === process.execPath ? process.version : "unknown", arch: process.arch };
+}
+
 // The blob path when a usable snapshot sits beside bundlePath for hostNode, else undefined.
 export async function findAgentSnapshot(bundlePath: string, hostNode: NodeIdentity): Promise<string | undefined> {
   const base = bundlePath.replace(/\.cjs$/, "");

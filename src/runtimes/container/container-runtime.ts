@@ -17,7 +17,7 @@ import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec,
 import { listCgroups, removeCgroup } from "./cgroups.js";
 import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
-import { findAgentSnapshot } from "./agent-snapshot.js";
+import { findAgentSnapshot, nodeIdentity } from "./agent-snapshot.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
 import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
@@ -256,8 +256,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const hasGlibcLoader = await access(join(rootfsPath, "lib64", "ld-linux-x86-64.so.2")).then(() => true, () => false);
     if (!hasGlibcLoader) return undefined;
     // the version is known for the daemon's own binary only; another binary runs without the snapshot
-    const identity = { execPath: path, version: path === process.execPath ? process.version : "unknown", arch: process.arch };
-    this.agentSnapshot ??= findAgentSnapshot(this.options.agentBundlePath, identity);
+    this.agentSnapshot ??= findAgentSnapshot(this.options.agentBundlePath, nodeIdentity(path));
     const snapshot = await this.agentSnapshot;
     return { path, ...(snapshot !== undefined && { snapshot }) };
   }

@@ -4,7 +4,7 @@ import { constants } from "node:fs";
 import { runCommand } from "../../core/run-command.js";
 import type { PrerequisiteCheck } from "../workspace-runtime.js";
 import { cgroupHierarchies } from "./cgroups.js";
-import { findAgentSnapshot } from "./agent-snapshot.js";
+import { findAgentSnapshot, nodeIdentity } from "./agent-snapshot.js";
 
 export interface PrerequisiteInput {
   runcPath: string;
@@ -50,10 +50,10 @@ async function fileCheck(name: string, path: string, fix: string): Promise<Prere
 async function agentNode(input: PrerequisiteInput): Promise<PrerequisiteCheck> {
   const name = "agent node";
   if (input.hostNodePath === undefined) return { name, ok: true, detail: "the image's /usr/bin/node ([runtime] agentNode = \"image\")" };
-  const version = input.hostNodePath === process.execPath ? process.version : "unknown version";
-  const snapshot = await findAgentSnapshot(input.agentBundlePath, { execPath: input.hostNodePath, version, arch: process.arch });
+  const identity = nodeIdentity(input.hostNodePath);
+  const snapshot = await findAgentSnapshot(input.agentBundlePath, identity);
   const start = snapshot ? "from the agent's startup snapshot" : "without a startup snapshot (`npm run build` with this node makes one)";
-  return { name, ok: true, detail: `the host's ${input.hostNodePath} ${version}, ${start}; images without glibc use their own node` };
+  return { name, ok: true, detail: `the host's ${input.hostNodePath} ${identity.version}, ${start}; images without glibc use their own node` };
 }
 
 async function userNamespaces(): Promise<PrerequisiteCheck> {
