@@ -80,7 +80,13 @@ export class BtrfsLoopPool {
     const created = await this.createImageIfMissing(signal);
     const [existing] = await this.loopDevices();
     const loopDevice = existing ?? (await attachLoopDevice(this.imagePath, signal));
-    await runCommand(["mount", "-t", "btrfs", "--", loopDevice, this.mountPoint], { signal });
+    try {
+      await runCommand(["mount", "-t", "btrfs", "--", loopDevice, this.mountPoint], { signal });
+    } catch (err) {
+      // a pool that cannot be mounted must not keep a loop device bound to its file
+      if (existing === undefined) await runCommand(["losetup", "-d", loopDevice], { check: false });
+      throw err;
+    }
     await this.ensureQuotas(signal);
     const action = created ? "created" : "reattached";
     this.options.logger.info("btrfs loop pool attached", { action, loopDevice, mountPoint: this.mountPoint });
