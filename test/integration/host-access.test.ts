@@ -106,13 +106,15 @@ describe("host access from an MCP session and from plans", { skip: realDaemonSki
     });
     assert.deepEqual(await names(), before, "no golden or worker was created");
 
-    const planFile = join(mkdtempSync(join(tmpdir(), "seca-plan-")), "plan.toml");
+    const planDir = mkdtempSync(join(tmpdir(), "seca-plan-"));
+    const planFile = join(planDir, "plan.toml");
     writeFileSync(planFile, `[golden]\nrepo = "${join(dir, "repo")}"\nnetwork = "none"\n[model]\nprovider = "stub"\nstub_script = "/dev/zero"\n[[task]]\nname = "t1"\nprompt = "hi"\n`);
     await rssFlat("stub script /dev/zero from the CLI", async () => {
       const run = await cli.run(["orchestrate", planFile, "--results", join(tmpdir(), "seca-results-never")]);
       assert.notEqual(run.code, 0);
       assert.match(run.stderr, /stub script \/dev\/zero is not a regular file/);
     });
+    rmSync(planDir, { recursive: true, force: true });
     assert.equal((await mcp.call<{ stdout: string }>("exec", { workspace: "box", command: "echo alive" })).stdout, "alive\n", "the daemon goes on");
   });
 
