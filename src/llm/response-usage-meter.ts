@@ -15,12 +15,15 @@ export class ResponseUsageMeter {
   private jsonChunks: Buffer[] = [];
   private jsonBytes = 0;
   private usage: PartialUsage = {};
+  /** Body bytes seen so far (what an estimate of output tokens starts from). */
+  bytes = 0;
 
   constructor(contentType: string | undefined) {
     this.sse = (contentType ?? "").includes("text/event-stream");
   }
 
   push(chunk: Buffer): void {
+    this.bytes += chunk.length;
     if (!this.sse) {
       this.jsonBytes += chunk.length;
       if (this.jsonBytes <= MAX_JSON_BODY_BYTES) this.jsonChunks.push(chunk);
