@@ -8,6 +8,7 @@ import { ApiClient } from "../api/api-client.js";
 import type { Config } from "../config/config.js";
 import { controlSocketPath, daemonLogPath } from "../config/paths.js";
 import { AgentisoError } from "../core/errors.js";
+import { daemonEnvironment } from "./daemon-env.js";
 import { EXIT_CODES } from "./exit-codes.js";
 
 export async function isDaemonRunning(config: Config): Promise<boolean> {
@@ -47,7 +48,7 @@ async function startDaemonInBackground(config: Config, timeoutMs: number): Promi
   const child = spawn(process.execPath, [cli, "daemon", "--foreground", "--ready-fd", "3"], {
     detached: true,
     stdio: ["ignore", log, log, "pipe"],
-    env: { ...process.env, AGENTISO_HOME: config.home },
+    env: daemonEnvironment(process.env, config.home),
   });
   closeSync(log);
   const ready = child.stdio[3] as NodeJS.ReadableStream;
