@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import { MAX_FORK_COUNT } from "../engine/snapshot-service.js";
-import { defineOperation, workspaceFor } from "./operation.js";
+import { defineOperation, workspaceFor, type WorkspaceDemand } from "./operation.js";
+import { withOwnForkNames } from "./session-scope.js";
 import { SnapshotName, WorkspaceName, WorkspaceRef, ResourceArgs, resourceOptions } from "./common-schemas.js";
 
 export const snapshot = defineOperation({
@@ -26,9 +27,11 @@ export const snapshot = defineOperation({
         return snapshots.create(record.id, input.name);
       case "restore":
         return snapshots.restore(record.id, input.name);
-      case "delete":
-        await snapshots.delete(record.id, input.name);
-        return { deleted: input.name, workspace: record.name };
+      case "delete": {
+        const name = input.name;
+        await withOwnForkNames(ctx, () => snapshots.delete(record.id, name));
+        return { deleted: name, workspace: record.name };
+      }
     }
   },
 });
@@ -61,6 +64,7 @@ export const workspaceFork = defineOperation({
       signal: ctx.signal,
     });
   },
+  creates: forkDemand,
 });
 
 export const workspaceBatchFork = defineOperation({
@@ -72,4 +76,9 @@ export const workspaceBatchFork = defineOperation({
     const forks = await workspaceFork.run(ctx, input);
     return { workers: forks.map((w) => ({ id: w.id, name: w.name })) };
   },
+  creates: forkDemand,
 });
+
+function forkDemand(input: z.output<typeof ForkInput>): WorkspaceDemand {
+  return { count: input.count ?? 1, forkOf: input.workspace, ...(input.memory !== undefined && { memoryBytes: input.memory }) };
+}

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import { defineOperation, workspaceFor } from "./operation.js";
+import { mayAdopt, notInSession, withOwnForkNames } from "./session-scope.js";
 import { NetworkModeSchema, ResourceArgs, WorkspaceName, WorkspaceRef, resourceOptions } from "./common-schemas.js";
 
 const Ref = z.object({ workspace: WorkspaceRef }).strict();
@@ -27,6 +28,7 @@ export const workspaceCreate = defineOperation({
       ...(ctx.session !== undefined && { owner: ctx.session }),
       signal: ctx.signal,
     }),
+  creates: (input) => ({ count: 1, ...(input.memory !== undefined && { memoryBytes: input.memory }) }),
 });
 
 export const workspaceStart = defineOperation({
@@ -52,7 +54,7 @@ export const workspaceDestroy = defineOperation({
   input: Ref,
   run: async (ctx, input) => {
     const record = workspaceFor(ctx, input.workspace);
-    await ctx.services.engine.workspaces.destroy(record.id);
+    await withOwnForkNames(ctx, () => ctx.services.engine.workspaces.destroy(record.id));
     return { destroyed: record.name, id: record.id };
   },
 });
@@ -109,15 +111,14 @@ export const workspaceNetwork = defineOperation({
 
 export const workspaceAdopt = defineOperation({
   name: "workspace_adopt",
-  description: "Take ownership of a workspace no session owns (e.g. created from the CLI, or left by a session that ended).",
+  description:
+    "Take ownership of a workspace: one no session owns (created from the CLI) for the host's own sessions; one of another session of the same client (e.g. before a reconnect) for a client's sessions.",
   category: "other",
   input: Ref,
   run: async (ctx, input) => {
     if (ctx.session === undefined) throw new AgentisoError("INVALID_INPUT", "workspace_adopt needs an MCP session");
-    const record = ctx.services.engine.workspaces.get(input.workspace);
-    if (record.owner !== undefined && record.owner !== ctx.session) {
-      throw new AgentisoError("PERMISSION_DENIED", `workspace ${record.name} belongs to another session`);
-    }
+    const record = ctx.services.engine.workspaces.list().find((w) => w.id === input.workspace || w.name === input.workspace);
+    if (!record || !mayAdopt(ctx.session, record.owner)) throw notInSession(input.workspace);
     return ctx.services.engine.workspaces.setOwner(record.id, ctx.session);
   },
 });
