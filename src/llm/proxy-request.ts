@@ -6,7 +6,7 @@
 // bytes that went each way rather than waved through.
 import type { IncomingMessage } from "node:http";
 import type { InferenceRoute } from "./proxy-routes.js";
-import { finishUsage, zeroUsage, type PartialUsage, type TokenUsage } from "./token-usage.js";
+import { finishUsage, isRecord, zeroUsage, type PartialUsage, type TokenUsage } from "./token-usage.js";
 
 export const MAX_REQUEST_BODY_BYTES = 32 * 1024 * 1024;
 /** Output tokens reserved for a request that names no max_tokens. */
@@ -117,8 +117,4 @@ function parseObject(raw: Buffer): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -73,8 +73,9 @@ export class TaskSpend {
       return refusal;
     }
     const { maxTokens, maxCostUsd } = this.limits;
-    const heldTokens = maxTokens === undefined ? 0 : Math.min(totalTokens(estimate), maxTokens - totalTokens(this.tokens) - this.reservedTokens);
-    const heldCost = maxCostUsd === undefined ? 0 : Math.min(costOf(estimate, this.prices), maxCostUsd - this.costUsd - this.reservedCostUsd);
+    // a free request may come while the rest is reserved: it holds nothing (never less)
+    const heldTokens = maxTokens === undefined ? 0 : Math.max(0, Math.min(totalTokens(estimate), maxTokens - totalTokens(this.tokens) - this.reservedTokens));
+    const heldCost = maxCostUsd === undefined ? 0 : Math.max(0, Math.min(costOf(estimate, this.prices), maxCostUsd - this.costUsd - this.reservedCostUsd));
     this.reservedTokens += heldTokens;
     this.reservedCostUsd += heldCost;
     this.inFlight += 1;
