@@ -12,6 +12,9 @@ import { HTTP_STATUS } from "./error-status.js";
 
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
+/** Refuses a call by throwing; may return what to run once the call is over (a release). */
+export type AdmitHook = (operation: Operation, input: unknown, session: string | undefined) => (() => void) | void;
+
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 export interface ApiServerOptions {
@@ -22,8 +25,8 @@ export interface ApiServerOptions {
   health: () => Record<string, unknown>;
   /** Tried in order before the built-in routes; return true when handled. */
   extraRoutes?: RouteHandler[];
-  /** Called before every operation; throws to refuse it (rate limits). */
-  admit?: (operation: Operation, session: string | undefined) => void;
+  /** Called before every operation with its parsed input; throws to refuse it (rate limits, caps). */
+  admit?: AdmitHook;
   /** Called after every operation (metrics); session is set for MCP callers. */
   observe?: (name: string, outcome: { durationMs: number; error?: AgentisoError; result?: unknown; session?: string }) => void;
 }
@@ -64,9 +67,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, byName: Map<str
   const streaming = (req.headers.accept ?? "").includes("application/x-ndjson");
   const progress = streaming ? (event: unknown) => void (res.destroyed || res.write(JSON.stringify({ progress: event }) + "\n")) : undefined;
   if (streaming) res.writeHead(200, { "content-type": "application/x-ndjson" });
+  let release: (() => void) | void = undefined;
   try {
-    options.admit?.(operation, session);
     const input = parseInput(operation, body.input);
+    release = options.admit?.(operation, input, session);
     const ctx = { services: options.services, signal: controller.signal, logger: options.logger, ...(session !== undefined && { session }), ...(progress && { progress }) };
     const result = await operation.run(ctx, input);
     options.observe?.(operation.name, { durationMs: performance.now() - started, result, ...(session !== undefined && { session }) });
@@ -78,6 +82,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, byName: Map<str
     if (error.code === "INTERNAL") options.logger.error("operation failed", { operation: operation.name, err });
     if (streaming) res.end(JSON.stringify({ ok: false, error: error.toJSON() }) + "\n");
     else sendError(res, error);
+  } finally {
+    release?.();
   }
 }
 

@@ -14,6 +14,7 @@ import { isRunning } from "../core/process-state.js";
 import { parseStartLine, type StartOutcome } from "../core/ready-pipe.js";
 import { readTail } from "../core/read-tail.js";
 import { readLockHolder } from "../engine/state-lock.js";
+import { daemonEnvironment } from "./daemon-env.js";
 
 const START_ATTEMPTS = 3;
 const LOG_TAIL_BYTES = 2048;
@@ -65,7 +66,7 @@ async function startDaemonInBackground(config: Config, timeoutMs: number): Promi
   const child = spawn(process.execPath, [cli, "daemon", "--foreground", "--ready-fd", "3"], {
     detached: true,
     stdio: ["ignore", log, log, "pipe"],
-    env: { ...process.env, AGENTISO_HOME: config.home },
+    env: daemonEnvironment(process.env, config.home),
   });
   closeSync(log);
   const pipe = child.stdio[3] as Readable;

@@ -1,18 +1,21 @@
 // What the daemon serves besides the control API: MCP over Streamable HTTP (unix socket route
-// /mcp, optional TCP address with a bearer token), Prometheus /metrics, and per-session rate
-// limits. Created before the engine (its events feed the metrics), started after it.
+// /mcp, optional TCP address where each client logs in with its token), Prometheus /metrics,
+// and the admission of session calls (rate limits per client by cost, client caps). Created
+// before the engine (its events feed the metrics), started after it.
 import { join } from "node:path";
-import type { Config } from "../config/config.js";
+import { McpClientSchema, type Config, type McpClientConfig } from "../config/config.js";
 import { AgentisoError, isAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
 import type { EngineEvents } from "../engine/engine-deps.js";
 import { WORKSPACE_STATES } from "../engine/workspace-state.js";
 import type { GuestClient } from "../guest/guest-client.js";
-import type { RouteHandler } from "../api/api-server.js";
-import { HttpMcpEndpoint } from "../mcp/http-mcp.js";
+import type { AdmitHook, RouteHandler } from "../api/api-server.js";
+import { ClientAdmission } from "../mcp/client-admission.js";
+import { HttpMcpEndpoint, type McpClientCredential } from "../mcp/http-mcp.js";
 import { RateLimiter } from "../mcp/rate-limiter.js";
-import type { Operation, OperationServices } from "../operations/operation.js";
+import type { OperationServices } from "../operations/operation.js";
+import { RESERVED_CLIENT_NAMES } from "../operations/session-scope.js";
 import { OPERATIONS } from "../operations/registry.js";
 import { createMetrics, type AgentisoMetrics } from "../metrics/agentiso-metrics.js";
 import { parseListenAddress } from "../metrics/listen-address.js";
@@ -25,7 +28,8 @@ type Outcome = { durationMs: number; error?: AgentisoError; result?: unknown; se
 export class DaemonFrontDoors {
   readonly events: EngineEvents;
   private readonly metrics: AgentisoMetrics;
-  private readonly limiter: RateLimiter;
+  private readonly admission: ClientAdmission;
+  private readonly clients: readonly McpClientCredential[];
   private engine: Engine<GuestClient> | undefined;
   private mcp: HttpMcpEndpoint | undefined;
   private metricsServer: MetricsServer | undefined;
@@ -45,7 +49,14 @@ export class DaemonFrontDoors {
   ) {
     this.metrics = metrics;
     this.events = this.metrics.engineEvents();
-    this.limiter = new RateLimiter(config.limits);
+    const clients = mcpClients(config);
+    this.clients = clients;
+    this.admission = new ClientAdmission({
+      limiter: new RateLimiter(config.limits),
+      clients: clients.map((c) => ({ name: c.name, maxWorkspaces: c.maxWorkspaces, ...(c.maxMemory !== undefined && { maxMemoryBytes: c.maxMemory }) })),
+      engine: () => this.engine,
+      defaultMemoryBytes: config.defaults.memory,
+    });
   }
 
   // The operation services of this daemon (transfer dir, image lookup) around an engine.
@@ -59,21 +70,23 @@ export class DaemonFrontDoors {
     };
   }
 
-  readonly admit = (operation: Operation, session: string | undefined): void => this.limiter.admit(session, operation.category, operation.name);
+  readonly admit: AdmitHook = (operation, input, session) => this.admission.admit(operation, input, session);
   readonly observe = (name: string, outcome: Outcome): void => this.metrics.observeOperation(name, outcome);
 
   // Starts /metrics and MCP (unix route; TCP when configured) once the engine is open.
   async start(engine: Engine<GuestClient>, services: OperationServices): Promise<void> {
     this.engine = engine;
     this.mcp = new HttpMcpEndpoint({ operations: OPERATIONS, services, logger: this.logger, version: packageVersion(), hooks: { admit: this.admit, observe: this.observe } });
-    const { metricsListen, mcpListen, mcpToken } = this.config.daemon;
+    const { metricsListen, mcpListen } = this.config.daemon;
     if (metricsListen !== undefined) {
       this.metricsServer = await startMetricsServer(this.metrics, parseListenAddress(metricsListen, "daemon.metricsListen"), this.logger);
       this.logger.info("metrics listening", { address: this.metricsServer.address });
     }
     if (mcpListen !== undefined) {
-      if (mcpToken === undefined) throw new AgentisoError("INVALID_INPUT", "daemon.mcpListen needs daemon.mcpToken (or AGENTISO_MCP_TOKEN): MCP over TCP always requires a bearer token");
-      this.mcpTcpPort = (await this.mcp.listenTcp(parseListenAddress(mcpListen, "daemon.mcpListen"), mcpToken)).port;
+      if (this.clients.length === 0) {
+        throw new AgentisoError("INVALID_INPUT", "daemon.mcpListen needs a client token: [[daemon.clients]] or daemon.mcpToken (AGENTISO_MCP_TOKEN); MCP over TCP always requires a bearer token");
+      }
+      this.mcpTcpPort = (await this.mcp.listenTcp(parseListenAddress(mcpListen, "daemon.mcpListen"), this.clients)).port;
       this.logger.info("mcp listening", { port: this.mcpTcpPort });
     }
   }
@@ -101,4 +114,16 @@ export class DaemonFrontDoors {
     for (const record of this.engine?.workspaces.list() ?? []) counts[record.state] = (counts[record.state] ?? 0) + 1;
     return counts;
   }
+}
+
+// The TCP MCP clients: [[daemon.clients]], and daemon.mcpToken as a client named "default".
+function mcpClients(config: Config): McpClientConfig[] {
+  const { clients, mcpToken } = config.daemon;
+  const all = [...clients, ...(mcpToken === undefined ? [] : [McpClientSchema.parse({ name: "default", token: mcpToken })])];
+  for (const [index, client] of all.entries()) {
+    const clash = all.findIndex((other) => other.name === client.name || other.token === client.token);
+    if (RESERVED_CLIENT_NAMES.includes(client.name)) throw new AgentisoError("INVALID_INPUT", `MCP client name ${client.name} is reserved: choose another in [[daemon.clients]]`);
+    if (clash !== index) throw new AgentisoError("INVALID_INPUT", `MCP clients ${all[clash]!.name} and ${client.name} share a name or a token (daemon.mcpToken is the client "default"): each needs its own`);
+  }
+  return all;
 }

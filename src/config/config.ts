@@ -26,6 +26,17 @@ const RateLimit = z
 
 /** The built-in providers' URLs: what MCP orchestrations may reach unless the operator says otherwise. */
 export const DEFAULT_ALLOWED_BASE_URLS = ["https://api.openai.com/v1", "https://api.anthropic.com/v1"] as const;
+// An MCP client that logs in over TCP with its own token: its sessions, rate limits and caps
+// are its own (docs/mcp.md "Clients").
+export const McpClientSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "use 1-63 characters a-z 0-9 _ . - starting with a letter or digit").describe("Scopes the client's sessions: owner <name>:<session>"),
+    token: z.string().min(16).describe("Bearer token of this client (at least 16 characters)"),
+    maxWorkspaces: z.number().int().min(0).default(32).describe("Workspaces its sessions may own at once"),
+    maxMemory: Size.optional().describe('Memory all its workspaces may be given together, e.g. "16G"; unset = no cap'),
+    maxSessions: z.number().int().min(1).default(16).describe("MCP sessions it may have open at once"),
+  })
+  .strict();
 
 export const ConfigSchema = z
   .object({
@@ -104,10 +115,11 @@ export const ConfigSchema = z
         mcpListen: z.string().optional().describe("host:port for MCP over Streamable HTTP with a bearer token (the unix socket always serves /mcp)"),
         mcpToken: z.string().min(16).optional().describe("Bearer token TCP MCP clients must send. Env AGENTISO_MCP_TOKEN."),
         transferDir: z.string().optional().describe("Host directory file_transfer and MCP host-path clones are confined to (default HOME/transfer)"),
+        clients: z.array(McpClientSchema).default([]).describe("[[daemon.clients]]: MCP clients over TCP, each with its own token; mcpToken is a client named default"),
       })
       .strict()
-      .default({ idleExitMs: 0 }),
-    // Per MCP session and tool category (token buckets); CLI calls are not limited.
+      .default({ idleExitMs: 0, clients: [] }),
+    // Per MCP client (or host session) and tool category (token buckets); CLI calls are not limited.
     limits: z
       .object({
         create: RateLimit.default({ perMinute: 30, burst: 10 }).describe("workspace_create, workspace_fork, workspace_batch_fork, workspace_prepare"),
@@ -120,6 +132,7 @@ export const ConfigSchema = z
   .strict();
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
+export type McpClientConfig = z.output<typeof McpClientSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 export const DEFAULT_HOME = "/var/lib/agentiso";

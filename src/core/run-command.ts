@@ -3,12 +3,13 @@
 // these machines: callers batch where they can (ip -batch, one nft -f, one btrfs call).
 import { spawn } from "node:child_process";
 import { AgentisoError } from "./errors.js";
+import { hostToolEnv } from "./host-env.js";
 
 export interface RunOptions {
   /** Bytes written to the child's stdin, which is then closed. */
   input?: string | Buffer;
   cwd?: string;
-  /** Full environment for the child (defaults to the parent's). */
+  /** Full environment for the child (default: hostToolEnv(), never the daemon's whole environment). */
   env?: NodeJS.ProcessEnv;
   /** Killed with SIGKILL after this long; default 60 s. */
   timeoutMs?: number;
@@ -38,7 +39,7 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: options.env ?? hostToolEnv(),
       stdio: ["pipe", "pipe", "pipe"],
     });
     const stdout = new OutputBuffer(maxBytes);

@@ -7,6 +7,7 @@
 // which `runCommand` (run to completion) cannot express, hence the one direct spawn here.
 import { spawn } from "node:child_process";
 import { AgentisoError } from "../core/errors.js";
+import { hostToolEnv } from "../core/host-env.js";
 
 export interface FileLock extends AsyncDisposable {
   release(): Promise<void>;
@@ -17,6 +18,7 @@ export function acquireFileLock(path: string, timeoutMs: number, signal?: AbortS
   const waitSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   const child = spawn("flock", ["-x", "-w", String(waitSeconds), path, "sh", "-c", "echo locked; exec cat"], {
     stdio: ["pipe", "pipe", "pipe"],
+    env: hostToolEnv(),
   });
   const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const release = async () => {

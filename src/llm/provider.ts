@@ -1,6 +1,7 @@
 // The one upstream a keyless proxy may reach, and how its real key is presented. A request
-// is forwarded only when its path stays under the provider's base URL; the client's own
-// key headers are always dropped, so a worker can neither leak nor choose a key.
+// is forwarded only when its path stays under the provider's base URL (and names one of the
+// inference endpoints of proxy-routes.ts); the client's own key headers are always dropped,
+// so a worker can neither leak nor choose a key.
 import { AgentisoError } from "../core/errors.js";
 
 export type ProviderKind = "openai" | "openai-compatible" | "anthropic";
@@ -17,6 +18,8 @@ export interface LlmProviderConfig {
 export const CLIENT_KEY_HEADERS = ["authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key"] as const;
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "host", "accept-encoding"]);
+/** Headers some servers read as the real method (a POST that acts as DELETE): never forwarded. */
+const METHOD_OVERRIDES = new Set(["x-http-method-override", "x-http-method", "x-method-override"]);
 
 // Parses and checks the base URL once (http/https only), so later checks compare URLs.
 export function parseProviderBase(provider: LlmProviderConfig): URL {
@@ -56,7 +59,7 @@ export function upstreamHeaders(provider: LlmProviderConfig, base: URL, clientHe
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(clientHeaders)) {
     const lower = name.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(lower) || (CLIENT_KEY_HEADERS as readonly string[]).includes(lower)) continue;
+    if (value === undefined || HOP_BY_HOP.has(lower) || METHOD_OVERRIDES.has(lower) || (CLIENT_KEY_HEADERS as readonly string[]).includes(lower)) continue;
     headers[lower] = value;
   }
   headers.host = base.host;

@@ -1,13 +1,17 @@
-// Forwards one client request to the provider: refuses targets outside the provider and
-// tasks over budget, swaps in the real key, streams the answer back byte for byte while
-// metering its usage. Errors answer JSON `{error: {message, type}}` like the providers do.
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+// Forwards one client request to the provider: refuses targets outside the provider, anything
+// but its inference endpoints and tasks over budget; reserves what the request may cost,
+// swaps in the real key, streams the answer back byte for byte while metering its usage, then
+// settles the reservation with that usage. Errors answer JSON `{error: {message, type}}` like
+// the providers do.
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Logger } from "../core/logger.js";
 import { downstreamHeaders, upstreamHeaders, upstreamUrlFor, type LlmProviderConfig } from "./provider.js";
+import { prepareRequest, ProxyRefusal, readRequestBody, usageToCharge, type PreparedRequest } from "./proxy-request.js";
+import { describeRoutes, inferenceRoute, type InferenceRoute, type RouteOptions } from "./proxy-routes.js";
 import { ResponseUsageMeter } from "./response-usage-meter.js";
-import type { TaskSpend } from "./task-spend.js";
-import { finishUsage } from "./token-usage.js";
+import type { Reservation, TaskSpend } from "./task-spend.js";
+import { zeroUsage } from "./token-usage.js";
 
 export interface ForwardContext {
   provider: LlmProviderConfig;
@@ -16,57 +20,108 @@ export interface ForwardContext {
   logger: Logger;
   /** Upstream gets this long to start answering. */
   upstreamTimeoutMs: number;
+  routes: RouteOptions;
+}
+
+interface Admitted {
+  target: URL;
+  route: InferenceRoute;
+  prepared: PreparedRequest;
+  reservation: Reservation;
 }
 
 // Handles one request end to end; never throws (failures become HTTP errors or a reset).
 export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): void {
   const log = ctx.logger.child({ taskId: ctx.spend.taskId, method: req.method, path: safePath(req.url) });
-  const target = upstreamUrlFor(ctx.base, req.url ?? "");
-  if (!target) {
-    log.warn("llm proxy refused a target outside the provider");
-    req.resume();
-    return sendError(res, 403, "agentiso_proxy_refused", `agentiso proxy: only ${ctx.base.origin}${ctx.base.pathname}/... is reachable through this proxy`);
+  admit(req, ctx).then(
+    (admitted) => {
+      if (!(admitted instanceof ProxyRefusal)) return send(req, res, admitted, ctx, log);
+      log.warn("llm proxy refused a request", { status: admitted.status, type: admitted.type });
+      if (!req.complete) req.resume();
+      sendError(res, admitted);
+    },
+    (err: unknown) => {
+      log.warn("llm proxy could not read a request", { error: (err as Error).message });
+      res.destroy();
+    },
+  );
+}
+
+// The checks, in order of cost: where it goes, what it is, what it may spend.
+async function admit(req: IncomingMessage, ctx: ForwardContext): Promise<Admitted | ProxyRefusal> {
+  const { base, provider } = ctx;
+  const target = upstreamUrlFor(base, req.url ?? "");
+  if (!target) return refused(403, `only ${base.origin}${base.pathname}/... is reachable through this proxy`);
+  const route = inferenceRoute(provider.kind, base.pathname, req.method, target.pathname, ctx.routes);
+  if (!route) {
+    return refused(403, `${req.method} ${target.pathname} is not forwarded: this proxy lends the key for inference only (${describeRoutes(provider.kind, ctx.routes)} under ${base.pathname}/)`);
   }
-  const exhausted = ctx.spend.exhausted();
-  if (exhausted) {
-    ctx.spend.countRefused();
-    log.warn("llm proxy refused a request over budget");
-    req.resume();
-    return sendError(res, 429, "agentiso_budget_exceeded", `agentiso proxy: ${exhausted}; no further model requests are allowed for this task`);
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding !== "identity") {
+    return new ProxyRefusal(415, "agentiso_bad_request", "agentiso proxy: compressed request bodies are not forwarded; send the body uncompressed");
   }
-  ctx.spend.countRequest();
-  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-  const upstream = send(target, { method: req.method, headers: upstreamHeaders(ctx.provider, ctx.base, req.headers), timeout: ctx.upstreamTimeoutMs });
+  const body = await readRequestBody(req);
+  if (body instanceof ProxyRefusal) return body;
+  const prepared = prepareRequest(route, body);
+  if (prepared instanceof ProxyRefusal) return prepared;
+  const reservation = ctx.spend.reserve(prepared.estimate);
+  if (typeof reservation === "string") {
+    return new ProxyRefusal(429, "agentiso_budget_exceeded", `agentiso proxy: ${reservation}; no further model requests are allowed for this task`);
+  }
+  return { target, route, prepared, reservation };
+}
+
+function send(req: IncomingMessage, res: ServerResponse, admitted: Admitted, ctx: ForwardContext, log: Logger): void {
+  const { target, route, prepared, reservation } = admitted;
+  const requestBytes = prepared.body.length;
+  const headers = { ...upstreamHeaders(ctx.provider, ctx.base, req.headers), "content-length": String(requestBytes) };
+  const upstream: ClientRequest = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, { method: req.method, headers, timeout: ctx.upstreamTimeoutMs });
+  let sent = false;
+  let answered = false;
+  upstream.once("finish", () => (sent = true));
   upstream.on("timeout", () => upstream.destroy(new Error("upstream did not answer in time")));
   upstream.on("error", (err) => {
     log.warn("llm proxy upstream failed", { error: err.message });
-    if (!res.headersSent) sendError(res, 502, "agentiso_upstream_failed", `agentiso proxy: provider unreachable: ${err.message}`);
+    // No answer came: a request the provider received may still have cost its input.
+    if (!answered) reservation.settle(sent ? usageToCharge({ route, status: 0, complete: false, reported: {}, requestBytes, responseBytes: 0 }).usage : zeroUsage());
+    if (!res.headersSent) sendError(res, new ProxyRefusal(502, "agentiso_upstream_failed", `agentiso proxy: provider unreachable: ${err.message}`));
     else res.destroy();
   });
-  upstream.on("response", (answer) => relayResponse(answer, res, ctx, log));
+  upstream.on("response", (answer) => {
+    answered = true;
+    relayResponse(answer, res, { route, requestBytes, reservation, log });
+  });
   res.on("close", () => {
     if (!res.writableFinished) upstream.destroy();
   });
-  req.pipe(upstream);
+  upstream.end(prepared.body);
 }
 
-function relayResponse(answer: IncomingMessage, res: ServerResponse, ctx: ForwardContext, log: Logger): void {
+interface Relay {
+  route: InferenceRoute;
+  requestBytes: number;
+  reservation: Reservation;
+  log: Logger;
+}
+
+function relayResponse(answer: IncomingMessage, res: ServerResponse, relay: Relay): void {
   upstreamTimeoutOff(answer);
   const meter = new ResponseUsageMeter(header(answer.headers["content-type"]));
-  res.writeHead(answer.statusCode ?? 502, downstreamHeaders(answer.headers));
+  const status = answer.statusCode ?? 502;
+  res.writeHead(status, downstreamHeaders(answer.headers));
   answer.on("data", (chunk: Buffer) => meter.push(chunk));
   let recorded = false;
-  const record = () => {
+  const record = (complete: boolean) => {
     if (recorded) return;
     recorded = true;
-    const usage = finishUsage(meter.finish());
-    ctx.spend.record(usage);
-    log.info("llm proxy request done", { status: answer.statusCode, complete: answer.complete, usage });
+    const { usage, estimated } = usageToCharge({ route: relay.route, status, complete, reported: meter.finish(), requestBytes: relay.requestBytes, responseBytes: meter.bytes });
+    relay.reservation.settle(usage);
+    relay.log.info("llm proxy request done", { status, complete, usage, ...(estimated && { estimated }) });
   };
   // "end" is registered before pipe(), so usage is counted before the client sees the last byte;
-  // "close" covers a stream the client dropped halfway: it still counts what it used
-  answer.once("end", record);
-  answer.once("close", record);
+  // "close" covers a stream the client dropped halfway: it is charged what it used (estimated)
+  answer.once("end", () => record(answer.complete));
+  answer.once("close", () => record(false));
   answer.on("error", () => res.destroy());
   answer.pipe(res);
 }
@@ -76,9 +131,16 @@ function upstreamTimeoutOff(answer: IncomingMessage): void {
   answer.socket?.setTimeout(0);
 }
 
-function sendError(res: ServerResponse, status: number, type: string, message: string): void {
+function refused(status: number, reason: string): ProxyRefusal {
+  return new ProxyRefusal(status, "agentiso_proxy_refused", `agentiso proxy: ${reason}`);
+}
+
+function sendError(res: ServerResponse, refusal: ProxyRefusal): void {
   if (res.headersSent) return void res.destroy();
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: { message, type, code: type } }));
+  const body = JSON.stringify({ error: { message: refusal.message, type: refusal.type, code: refusal.type } });
+  // A body left unread (over the size cap) must not be parsed as the next request.
+  const close = refusal.status === 413 ? { connection: "close" } : {};
+  res.writeHead(refusal.status, { "content-type": "application/json", ...close }).end(body);
 }
 
 function header(value: string | string[] | undefined): string | undefined {

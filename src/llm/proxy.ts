@@ -1,6 +1,7 @@
 // The keyless LLM proxy. Workers see only a loopback URL; their connections reach this
-// host-side server (tunnelled by the guest agent, or over TCP in tests), which forwards to
-// the one configured provider with the real key and meters each task's tokens and cost.
+// host-side server (tunnelled by the guest agent, or over TCP in tests), which forwards the
+// inference requests of the one configured provider (proxy-routes.ts: nothing else the key
+// could do) with the real key, and meters and caps each task's tokens and cost.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -9,6 +10,7 @@ import { assertValidName } from "../core/names.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import { forwardRequest } from "./proxy-forward.js";
 import { parseProviderBase, type LlmProviderConfig } from "./provider.js";
+import type { RouteOptions } from "./proxy-routes.js";
 import { TaskSpend, type SpendLimits, type TaskUsage, type TokenPrices } from "./task-spend.js";
 
 export interface LlmProxyOptions {
@@ -18,6 +20,8 @@ export interface LlmProxyOptions {
   logger?: Logger;
   /** How long the provider may take to start answering; default 10 min (slow reasoning models). */
   upstreamTimeoutMs?: number;
+  /** Endpoints forwarded beside the inference ones every client needs (e.g. embeddings). */
+  routes?: RouteOptions;
 }
 
 export interface ProxyTask extends AsyncDisposable {
@@ -51,7 +55,7 @@ export class LlmProxy {
       throw new AgentisoError("INVALID_INPUT", "a maxCostUsd cap needs token prices: pass prices to the LlmProxy");
     }
     const spend = new TaskSpend(taskId, limits, this.options.prices);
-    const ctx = { provider: this.options.provider, base: this.base, spend, logger: this.logger, upstreamTimeoutMs: this.options.upstreamTimeoutMs ?? 600_000 };
+    const ctx = { provider: this.options.provider, base: this.base, spend, logger: this.logger, upstreamTimeoutMs: this.options.upstreamTimeoutMs ?? 600_000, routes: this.options.routes ?? {} };
     const server = createServer((req, res) => forwardRequest(req, res, ctx));
     server.on("clientError", (_err, socket) => socket.destroy());
     const task = makeTask(taskId, server, spend, this.base.pathname, () => this.tasks.delete(taskId));

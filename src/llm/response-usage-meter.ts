@@ -15,12 +15,19 @@ export class ResponseUsageMeter {
   private jsonChunks: Buffer[] = [];
   private jsonBytes = 0;
   private usage: PartialUsage = {};
+  private seenBytes = 0;
 
   constructor(contentType: string | undefined) {
     this.sse = (contentType ?? "").includes("text/event-stream");
   }
 
+  /** Body bytes seen so far (what an estimate of output tokens starts from). */
+  get bytes(): number {
+    return this.seenBytes;
+  }
+
   push(chunk: Buffer): void {
+    this.seenBytes += chunk.length;
     if (!this.sse) {
       this.jsonBytes += chunk.length;
       if (this.jsonBytes <= MAX_JSON_BODY_BYTES) this.jsonChunks.push(chunk);

@@ -1,6 +1,7 @@
 // Writes one scripted answer in OpenAI chat-completions form: an SSE stream of chunks
 // (`data: {...}\n\n` ... `data: [DONE]`) or one JSON body. Usage is in the final chunk
-// always, and also in a separate usage-only chunk when the client asked for include_usage.
+// (unless the script says it comes only when asked, as OpenAI does), and in a separate
+// usage-only chunk when the client asked for include_usage.
 import type { ServerResponse } from "node:http";
 import type { StubStep } from "./stub-script.js";
 
@@ -15,6 +16,8 @@ export interface ReplyContext {
   model: string;
   usage: ReplyUsage;
   includeUsage: boolean;
+  /** Usage in the chunk with the finish reason too, whether asked or not. */
+  usageInFinalChunk: boolean;
 }
 
 // Sends an OpenAI-style error body with the scripted status.
@@ -33,7 +36,7 @@ export function streamChunks(step: StubStep, ctx: ReplyContext): object[] {
     const fn = { name: call.name, arguments: JSON.stringify(call.arguments) };
     chunks.push(chunk({ tool_calls: [{ index, id: `call_${ctx.id}_${index}`, type: "function", function: fn }] }, null));
   }
-  chunks.push(chunk({}, finishReason(step), { usage: ctx.usage }));
+  chunks.push(chunk({}, finishReason(step), ctx.usageInFinalChunk ? { usage: ctx.usage } : {}));
   if (ctx.includeUsage) chunks.push({ ...base, choices: [], usage: ctx.usage });
   return chunks;
 }

@@ -55,6 +55,10 @@ export const StubScriptSchema = z
     rules: z.array(StubRuleSchema).default([]),
     default: StubStepSchema.default({ text: "Hello from the agentiso stub model." }).describe("answer when no rule matches"),
     models: z.array(z.string()).default(["stub-model"]).describe("ids listed by GET /v1/models"),
+    streamUsage: z
+      .enum(["always", "when-asked"])
+      .default("always")
+      .describe("streams: always = usage in the final chunk too (like llama.cpp, vLLM); when-asked = only in a usage chunk when stream_options.include_usage is set (like OpenAI)"),
   })
   .strict();
 

@@ -138,7 +138,7 @@ async function answer(res: ServerResponse, chosen: ChosenReply, record: StubRequ
   }
   const tokens = step.usage ?? ctx.script.usage;
   const usage = { prompt_tokens: tokens.promptTokens, completion_tokens: tokens.completionTokens, total_tokens: tokens.promptTokens + tokens.completionTokens };
-  const reply: ReplyContext = { id: ctx.nextId(), model: ctx.model || "stub-model", usage, includeUsage: ctx.includeUsage };
+  const reply: ReplyContext = { id: ctx.nextId(), model: ctx.model || "stub-model", usage, includeUsage: ctx.includeUsage, usageInFinalChunk: ctx.script.streamUsage === "always" };
   if (!record.stream) {
     record.usage = { ...tokens };
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completionBody(step, reply)));

@@ -32,12 +32,15 @@ export function totalTokens(usage: TokenUsage): number {
 /** Fields seen so far in one response; later reports of a field replace earlier ones. */
 export type PartialUsage = Partial<TokenUsage>;
 
-// Reads the usage object of one OpenAI or Anthropic JSON body or SSE event, if it has one.
+// Reads the usage object of one OpenAI or Anthropic JSON body or SSE event, if it has one:
+// top level (chat completions, Anthropic message_delta), in `message` (Anthropic
+// message_start) or in `response` (OpenAI Responses events such as response.completed).
 export function usageFromPayload(payload: unknown): PartialUsage | undefined {
   if (!isRecord(payload)) return undefined;
-  const usage = isRecord(payload.usage) ? payload.usage : isRecord(payload.message) && isRecord(payload.message.usage) ? payload.message.usage : undefined;
+  const usage = [payload, payload.message, payload.response].map((holder) => (isRecord(holder) && isRecord(holder.usage) ? holder.usage : undefined)).find(Boolean);
   if (!usage) return undefined;
-  return "prompt_tokens" in usage || "completion_tokens" in usage ? fromOpenAi(usage) : fromAnthropic(usage);
+  if ("prompt_tokens" in usage || "completion_tokens" in usage) return fromOpenAi(usage);
+  return "input_tokens_details" in usage || "output_tokens_details" in usage ? fromOpenAiResponses(usage) : fromAnthropic(usage);
 }
 
 function fromOpenAi(usage: Record<string, unknown>): PartialUsage {
@@ -48,6 +51,18 @@ function fromOpenAi(usage: Record<string, unknown>): PartialUsage {
     input: prompt === undefined ? undefined : prompt - (cached ?? 0),
     output: num(usage.completion_tokens),
     reasoning,
+    cacheRead: cached,
+  });
+}
+
+// The Responses API counts cached tokens inside input_tokens, like chat completions do.
+function fromOpenAiResponses(usage: Record<string, unknown>): PartialUsage {
+  const input = num(usage.input_tokens);
+  const cached = num(isRecord(usage.input_tokens_details) ? usage.input_tokens_details.cached_tokens : undefined);
+  return compact({
+    input: input === undefined ? undefined : input - (cached ?? 0),
+    output: num(usage.output_tokens),
+    reasoning: num(isRecord(usage.output_tokens_details) ? usage.output_tokens_details.reasoning_tokens : undefined),
     cacheRead: cached,
   });
 }
@@ -74,6 +89,6 @@ function num(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

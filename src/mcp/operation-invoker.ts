@@ -3,11 +3,12 @@
 import { AgentisoError, toAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { parseInput, type Operation, type OperationServices } from "../operations/operation.js";
+import type { AdmitHook } from "../api/api-server.js";
 import type { ToolCaller } from "./tool-caller.js";
 
 export interface InvocationHooks {
-  /** Throws to refuse a call (e.g. QUOTA_EXCEEDED). */
-  admit?(operation: Operation, session: string | undefined): void;
+  /** Throws to refuse a call (e.g. QUOTA_EXCEEDED); may return a release to run once it is over. */
+  admit?: AdmitHook;
   observe?(name: string, outcome: { durationMs: number; error?: AgentisoError; result?: unknown; session?: string }): void;
 }
 
@@ -26,9 +27,10 @@ export function localInvoker(options: LocalInvokerOptions, session: () => string
     if (!operation) throw new AgentisoError("INVALID_INPUT", `unknown tool ${JSON.stringify(name)}`);
     const who = session();
     const started = performance.now();
+    let release: (() => void) | void = undefined;
     try {
-      options.hooks?.admit?.(operation, who);
       const input = parseInput(operation, args);
+      release = options.hooks?.admit?.(operation, input, who);
       const result = await operation.run({ services: options.services, session: who, signal, logger: options.logger }, input);
       options.hooks?.observe?.(name, { durationMs: performance.now() - started, result, session: who });
       return result;
@@ -37,6 +39,8 @@ export function localInvoker(options: LocalInvokerOptions, session: () => string
       options.hooks?.observe?.(name, { durationMs: performance.now() - started, error, session: who });
       if (error.code === "INTERNAL") options.logger.error("operation failed", { operation: name, err });
       throw error;
+    } finally {
+      release?.();
     }
   };
 }

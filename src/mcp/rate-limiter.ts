@@ -1,6 +1,10 @@
-// Rate limits per MCP session and tool category (create / exec / other): one token bucket
-// each. Calls without a session (the CLI, the control API used directly) are not limited:
-// they come from the host's operator. A refused call gets QUOTA_EXCEEDED saying when to retry.
+// Rate limits per principal and tool category (create / exec / other): one token bucket
+// each. The principal is an MCP client's credential (all its sessions share its buckets, so a
+// new session buys no new calls) or, for the host's own sessions (stdio, unix socket), the
+// session. A call costs what it does: a 64-fork batch takes 64 tokens. A call costing more
+// than the bucket holds waits for a full bucket and leaves it in debt. Calls without a
+// principal (the CLI, the control API used directly) are not limited: they come from the
+// host's operator. A refused call gets QUOTA_EXCEEDED saying when to retry.
 import { AgentisoError } from "../core/errors.js";
 import type { OperationCategory } from "../operations/operation.js";
 
@@ -28,22 +32,24 @@ export class RateLimiter {
     private readonly nowMs: () => number = () => performance.now(),
   ) {}
 
-  // Takes one token for (session, category) or throws QUOTA_EXCEEDED with the wait.
-  admit(session: string | undefined, category: OperationCategory, tool: string): void {
-    if (session === undefined) return;
+  // Takes `cost` tokens for (principal, category) or throws QUOTA_EXCEEDED with the wait.
+  admit(principal: string | undefined, category: OperationCategory, tool: string, cost = 1): void {
+    if (principal === undefined) return;
     const limit = this.limits[category];
     const now = this.nowMs();
-    const key = `${category}\0${session}`;
+    const key = `${category}\0${principal}`;
     const bucket = this.refill(this.buckets.get(key) ?? { tokens: limit.burst, updatedMs: now }, limit, now);
-    if (bucket.tokens < 1) {
-      const waitSeconds = Math.max(0.1, ((1 - bucket.tokens) * 60) / limit.perMinute);
+    const needed = Math.min(Math.max(cost, 1), limit.burst);
+    if (bucket.tokens < needed) {
+      const waitSeconds = Math.max(0.1, ((needed - bucket.tokens) * 60) / limit.perMinute);
+      const costs = cost > 1 ? `; this call costs ${cost}` : "";
       throw new AgentisoError(
         "QUOTA_EXCEEDED",
-        `rate limit for ${category} tools reached (${limit.perMinute} per minute, bursts of ${limit.burst}, per session): retry ${tool} in ${waitSeconds.toFixed(1)} s`,
-        { details: { category, retryAfterSeconds: Number(waitSeconds.toFixed(1)) } },
+        `rate limit for ${category} tools reached (${limit.perMinute} per minute, bursts of ${limit.burst}, per client${costs}): retry ${tool} in ${waitSeconds.toFixed(1)} s`,
+        { details: { category, cost, retryAfterSeconds: Number(waitSeconds.toFixed(1)) } },
       );
     }
-    bucket.tokens -= 1;
+    bucket.tokens -= Math.max(cost, 1);
     if (!this.buckets.has(key) && this.buckets.size >= MAX_BUCKETS) this.evictFull(now);
     this.buckets.set(key, bucket);
   }

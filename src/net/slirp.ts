@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { AgentisoError } from "../core/errors.js";
+import { hostToolEnv } from "../core/host-env.js";
 import { netnsPath } from "./netns.js";
 
 const READY_TIMEOUT_MS = 10_000;
@@ -21,7 +22,7 @@ export async function startSlirp(netnsName: string, logPath: string): Promise<nu
     // In a private mount namespace: slirp's --enable-sandbox unmounts things, and through the
     // shared /run/netns propagation that removed the namespace's name from the host.
     const argv = ["--mount", "--propagation", "private", "--", "slirp4netns", ...args];
-    const child = spawn("unshare", argv, { detached: true, stdio: ["ignore", log, log, "pipe"] });
+    const child = spawn("unshare", argv, { detached: true, stdio: ["ignore", log, log, "pipe"], env: hostToolEnv() });
     const ready = child.stdio[3] as NodeJS.ReadableStream;
     await new Promise<void>((resolve, reject) => {
       const fail = (why: string) => {

@@ -102,6 +102,7 @@ export const execParallel = defineOperation({
       runs: z.array(ExecInput).min(1).max(64).describe("One exec per entry (each names its workspace)"),
     })
     .strict(),
+  cost: (input) => input.runs.length,
   run: async (ctx, input) => {
     const settled = await Promise.allSettled(input.runs.map((run) => runExec(ctx, run)));
     return settled.map((s, i) => {

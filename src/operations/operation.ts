@@ -7,6 +7,7 @@ import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
+import { notInSession } from "./session-scope.js";
 
 /** Rate-limit bucket an operation counts against. */
 export type OperationCategory = "create" | "exec" | "other";
@@ -38,6 +39,17 @@ export interface Operation<I extends z.ZodType = z.ZodType, O = unknown> {
   category: OperationCategory;
   input: I;
   run(ctx: OperationContext, input: z.output<I>): Promise<O>;
+  /** Rate-limit units one call takes; default: the workspaces it creates, else 1 (a 64-fork batch costs 64). */
+  cost?(input: z.output<I>): number;
+  /** The workspaces one call creates, for the per-client caps on workspaces and memory. */
+  creates?(input: z.output<I>): WorkspaceDemand;
+}
+
+export interface WorkspaceDemand {
+  count: number;
+  /** Memory of each; default: the origin's for forks (forkOf), else the configured default. */
+  memoryBytes?: number;
+  forkOf?: string;
 }
 
 // Identity function that keeps the input type attached to run().
@@ -55,18 +67,16 @@ export function parseInput<I extends z.ZodType>(operation: Operation<I, unknown>
   });
 }
 
-// Finds a workspace the caller may use: a session sees only the workspaces it owns, and cannot
-// tell another session's workspace from one that does not exist (same error, same words).
+// Finds a workspace the caller may use: a session sees only the workspaces it owns, and
+// cannot tell another session's workspace from none.
 export function workspaceFor(ctx: OperationContext, ref: string): WorkspaceRecord {
   if (ctx.session === undefined) return ctx.services.engine.workspaces.get(ref);
-  let record: WorkspaceRecord | undefined;
+  let record: WorkspaceRecord;
   try {
     record = ctx.services.engine.workspaces.get(ref);
   } catch (err) {
-    if (!isAgentisoError(err, "NOT_FOUND")) throw err;
+    throw isAgentisoError(err, "NOT_FOUND") ? notInSession(ref) : err;
   }
-  if (record === undefined || record.owner !== ctx.session) {
-    throw new AgentisoError("NOT_FOUND", `no workspace ${JSON.stringify(ref)} in this session (see workspace_list; workspace_adopt takes over unowned ones)`);
-  }
+  if (record.owner !== ctx.session) throw notInSession(ref);
   return record;
 }

@@ -10,8 +10,9 @@ import type { HostPaths } from "../core/host-paths.js";
 import { GOLDEN_REPO_DIR, type GoldenWorkspace } from "../orchestrator/golden.js";
 import { DEFAULT_BASE_URLS } from "../orchestrator/model-provider.js";
 import { orchestrate, type GoldenSpec, type OrchestrationReport } from "../orchestrator/orchestrator.js";
-import { isHostPath, parsePlan, type Plan } from "../orchestrator/plan.js";
+import { isHostPath, parsePlan, PlanSchema, type Plan } from "../orchestrator/plan.js";
 import { assertProviderUrlAllowed } from "../orchestrator/provider-url-policy.js";
+import { parseSizeBytes } from "../config/size.js";
 import { PrepareInputSchema, prepareGolden } from "./prepare-operation.js";
 import { writeReport, writeTaskEvents } from "../orchestrator/report-writer.js";
 import { hostPathsFor } from "./host-access.js";
@@ -56,6 +57,16 @@ export const orchestrateOperation = defineOperation({
     });
     const reportPath = await writeReport(resultsDir, report);
     return { reportPath, report };
+  },
+  creates: (input) => {
+    // the golden unless the plan reuses one, and the workers alive at once: the task pool keeps
+    // at most two per slot (all of them when they are kept); a bad plan fails in run()
+    const parsed = PlanSchema.safeParse(input.plan);
+    if (!parsed.success) return { count: 0 };
+    const { golden, run, task } = parsed.data;
+    const parallel = Math.min(input.maxParallel ?? run.max_parallel, task.length);
+    const workers = (input.keepWorkers ?? run.keep_workers) ? task.length : Math.min(task.length, 2 * parallel);
+    return { count: workers + (golden.workspace === undefined ? 1 : 0), memoryBytes: parseSizeBytes(run.memory) };
   },
 });
 

@@ -98,4 +98,5 @@ export const workspacePrepare = defineOperation({
   category: "create",
   input: PrepareInputSchema,
   run: prepareGolden,
+  creates: (input) => ({ count: 1, ...(input.memory !== undefined && { memoryBytes: input.memory }) }),
 });

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import { MAX_FORK_COUNT } from "../engine/snapshot-service.js";
-import { defineOperation, workspaceFor } from "./operation.js";
+import { defineOperation, workspaceFor, type WorkspaceDemand } from "./operation.js";
 import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js";
 import { SnapshotName, WorkspaceName, WorkspaceRef, ResourceArgs, resourceOptions } from "./common-schemas.js";
 
@@ -62,6 +62,7 @@ export const workspaceFork = defineOperation({
       signal: ctx.signal,
     });
   },
+  creates: forkDemand,
 });
 
 export const workspaceBatchFork = defineOperation({
@@ -73,4 +74,9 @@ export const workspaceBatchFork = defineOperation({
     const forks = await workspaceFork.run(ctx, input);
     return { workers: forks.map((w) => ({ id: w.id, name: w.name })) };
   },
+  creates: forkDemand,
 });
+
+function forkDemand(input: z.output<typeof ForkInput>): WorkspaceDemand {
+  return { count: input.count ?? 1, forkOf: input.workspace, ...(input.memory !== undefined && { memoryBytes: input.memory }) };
+}

@@ -1,9 +1,9 @@
 // Workspace lifecycle operations: create, start, stop, destroy, list, info, logs, network, adopt.
 import { z } from "zod";
-import { AgentisoError, isAgentisoError } from "../core/errors.js";
-import type { WorkspaceRecord } from "../engine/workspace-record.js";
+import { AgentisoError } from "../core/errors.js";
 import { defineOperation, workspaceFor } from "./operation.js";
 import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js";
+import { mayAdopt, notInSession } from "./session-scope.js";
 import { NetworkModeSchema, ResourceArgs, WorkspaceName, WorkspaceRef, resourceOptions } from "./common-schemas.js";
 
 const Ref = z.object({ workspace: WorkspaceRef }).strict();
@@ -29,6 +29,7 @@ export const workspaceCreate = defineOperation({
       ...(ctx.session !== undefined && { owner: ctx.session }),
       signal: ctx.signal,
     }),
+  creates: (input) => ({ count: 1, ...(input.memory !== undefined && { memoryBytes: input.memory }) }),
 });
 
 export const workspaceStart = defineOperation({
@@ -113,21 +114,14 @@ export const workspaceNetwork = defineOperation({
 
 export const workspaceAdopt = defineOperation({
   name: "workspace_adopt",
-  description: "Take ownership of a workspace no session owns (e.g. created from the CLI, or left by a session that ended).",
+  description:
+    "Take ownership of a workspace: one no session owns (created from the CLI) for the host's own sessions; one of another session of the same client (e.g. before a reconnect) for a client's sessions.",
   category: "other",
   input: Ref,
   run: async (ctx, input) => {
     if (ctx.session === undefined) throw new AgentisoError("INVALID_INPUT", "workspace_adopt needs an MCP session");
-    let record: WorkspaceRecord | undefined;
-    try {
-      record = ctx.services.engine.workspaces.get(input.workspace);
-    } catch (err) {
-      if (!isAgentisoError(err, "NOT_FOUND")) throw err;
-    }
-    // Another session's workspace answers exactly like a missing one: its name is not told.
-    if (record === undefined || (record.owner !== undefined && record.owner !== ctx.session)) {
-      throw new AgentisoError("NOT_FOUND", `no workspace ${JSON.stringify(input.workspace)} to adopt (workspace_adopt takes over workspaces no session owns)`);
-    }
+    const record = ctx.services.engine.workspaces.list().find((w) => w.id === input.workspace || w.name === input.workspace);
+    if (!record || !mayAdopt(ctx.session, record.owner)) throw notInSession(input.workspace);
     return recordView(ctx, await ctx.services.engine.workspaces.setOwner(record.id, ctx.session));
   },
 });

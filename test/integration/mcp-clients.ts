@@ -18,7 +18,8 @@ export interface McpTestClient extends AsyncDisposable {
 
 type ToolAnswer = { isError?: boolean; content: Array<{ type: string; text: string }> };
 
-function wrap(client: Client): McpTestClient {
+// `end` runs on dispose before the client closes (HTTP: end the MCP session on the server).
+function wrap(client: Client, end: () => Promise<void> = async () => {}): McpTestClient {
   const raw = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 })) as ToolAnswer;
   return {
     client,
@@ -33,7 +34,10 @@ function wrap(client: Client): McpTestClient {
       const text = answer.content[0]!.text;
       return { code: text.slice(0, text.indexOf(":")), text };
     },
-    [Symbol.asyncDispose]: () => client.close(),
+    [Symbol.asyncDispose]: async () => {
+      await end().catch(() => {});
+      await client.close();
+    },
   };
 }
 
@@ -79,7 +83,7 @@ export async function unixHttpClient(socketPath: string, session?: string): Prom
   });
   const client = new Client({ name: "agentiso-test-http", version: "1" });
   await client.connect(transport);
-  return wrap(client);
+  return wrap(client, () => transport.terminateSession());
 }
 
 // The daemon's MCP endpoint on TCP with a bearer token.
@@ -89,5 +93,5 @@ export async function tcpHttpClient(port: number, token: string, session?: strin
   });
   const client = new Client({ name: "agentiso-test-tcp", version: "1" });
   await client.connect(transport);
-  return wrap(client);
+  return wrap(client, () => transport.terminateSession());
 }

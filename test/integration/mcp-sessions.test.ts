@@ -42,7 +42,7 @@ describe("MCP session ownership", { skip: realDaemonSkip, timeout: 600_000 }, ()
       }
     }
     assert.equal((await other.fails("workspace_fork", { workspace: "owned", snapshot: "s" })).code, "NOT_FOUND");
-    assert.equal((await other.fails("workspace_adopt", { workspace: "owned" })).code, "NOT_FOUND");
+    assert.equal((await other.fails("workspace_adopt", { workspace: "owned" })).code, "NOT_FOUND", "adopting another session's workspace reads like adopting none");
     assert.equal((await owner.call<{ state: string }>("workspace_info", { workspace: "owned" })).state, "running");
   });
 

@@ -1,10 +1,13 @@
 // Where the LLM key goes. proxy mode: nowhere inside the worker — not its files, not any
 // process environment — and not in the state database or logs. env mode: in the agent's memory
-// and opencode's environment while it runs, and on no disk.
+// and opencode's environment while it runs, and on no disk. Either way the daemon the CLI
+// auto-starts (and what it starts: runc, slirp4netns...) never has it, nor any other key the
+// CLI's environment held: the key travels over the control socket only.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "../../src/core/run-command.js";
 import { CLI, CliHarness } from "../support/cli-harness.js";
@@ -33,6 +36,20 @@ async function environmentsInside(cli: CliHarness, worker: string): Promise<Arra
   });
 }
 
+// Host processes whose environment (/proc/PID/environ) holds one of `secrets`.
+function hostEnvironsHolding(secrets: string[]): Array<{ pid: number; comm: string }> {
+  const holders: Array<{ pid: number; comm: string }> = [];
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+      if (secrets.some((secret) => environ.includes(secret))) holders.push({ pid: Number(entry), comm: readFileSync(`/proc/${entry}/comm`, "utf8").trim() });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return holders;
+}
+
 async function runWithKey(keyMode: "proxy" | "env", check: (cli: CliHarness, worker: string, key: string) => Promise<void>) {
   const key = `sk-agentiso-secret-${randomBytes(12).toString("hex")}`;
   await using fixture = await orchestrateFixture({
@@ -58,7 +75,9 @@ api_key_env = "AGENTISO_SECRET_KEY"
 key_mode = "${keyMode}"
 ${taskToml("secret")}
 `);
-  await using cli = new CliHarness({ AGENTISO_SECRET_KEY: key });
+  // keys a user commonly has set where they run agentiso, besides the one the plan names
+  const otherKeys = { ANTHROPIC_API_KEY: `sk-ant-${randomBytes(8).toString("hex")}`, OPENAI_API_KEY: `sk-oai-${randomBytes(8).toString("hex")}`, AGENTISO_API_KEY: `sk-ais-${randomBytes(8).toString("hex")}` };
+  await using cli = new CliHarness({ AGENTISO_SECRET_KEY: key, ...otherKeys });
   const started = new Date(Date.now() - 1000);
   const results = join(fixture.dir, "results");
   const child = spawn(process.execPath, [CLI, "orchestrate", plan, "--results", results, "--keep-workers"], { env: cli.env, stdio: ["ignore", "ignore", "pipe"] });
@@ -67,7 +86,16 @@ ${taskToml("secret")}
   const done = new Promise<string>((resolve) => child.on("close", (code) => resolve(`exit ${code}: ${stderr}`)));
   const worker = await waitForOpencode(cli, "secret", done);
   await check(cli, worker.name, key);
+  // while the task runs: only the CLI holds the keys (and, in env mode, opencode in the worker)
+  const inWorker = keyMode === "env" ? ["opencode", "bash", "sh"] : [];
+  const holders = hostEnvironsHolding([key, ...Object.values(otherKeys)]).filter((p) => p.pid !== child.pid);
+  assert.deepEqual(holders.filter((p) => !inWorker.includes(p.comm)), [], "no host process but the CLI (the daemon, runc, the agent...) has a key in its environment");
+  assert.deepEqual(hostEnvironsHolding(Object.values(otherKeys)).map((p) => p.pid), [child.pid], "keys the plan does not name stay in the CLI");
   assert.match(await done, /^exit 0/);
+  const daemonEnviron = readFileSync(`/proc/${cli.daemonPid()}/environ`, "latin1").split("\0");
+  assert.ok(daemonEnviron.includes(`AGENTISO_HOME=${cli.home}`), "this is the auto-started daemon");
+  assert.deepEqual(daemonEnviron.filter((entry) => [key, ...Object.values(otherKeys)].some((secret) => entry.includes(secret))), [], "the daemon's environment holds no key");
+  assert.deepEqual(hostEnvironsHolding([key, ...Object.values(otherKeys)]), [], "after the run no process's environment holds a key");
   assert.ok(fixture.stub.requests.some((r) => r.headers.authorization === `Bearer ${key}`), "the provider received the real key");
   assert.deepEqual(await filesContaining(key, started, [cli.home, results]), [], "no file in the state dir (pool, database, logs) or the results holds the key");
 }

@@ -7,6 +7,7 @@ import { connect, createServer as createNetServer, type AddressInfo, type Socket
 import { createLogger } from "../../src/core/logger.js";
 import { LlmProxy } from "../../src/llm/proxy.js";
 import { startStubServer } from "../../src/llm/stub-server.js";
+import { totalTokens as totalOf } from "../../src/llm/token-usage.js";
 
 const KEY = "sk-real-4f1c0d2e9b8a7766";
 
@@ -120,6 +121,139 @@ describe("llm proxy", () => {
     }
   });
 
+  test("only the provider kind's inference endpoints are forwarded, by method: files, fine-tuning, batches and deletes get 403", async () => {
+    await using stub = await startStubServer();
+    const openai = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
+    await using task = openai.forTask("t1");
+    const url = await task.listen();
+    const refused = [
+      ["DELETE", "/v1/files/file-abc"],
+      ["GET", "/v1/files"],
+      ["POST", "/v1/files"],
+      ["GET", "/v1/files/file-abc/content"],
+      ["POST", "/v1/fine_tuning/jobs"],
+      ["POST", "/v1/batches"],
+      ["DELETE", "/v1/models/ft:stub-model"],
+      ["DELETE", "/v1/responses/resp_1"],
+      ["GET", "/v1/responses/resp_1"],
+      ["GET", "/v1/chat/completions"],
+      ["POST", "/v1/chat/completions/"],
+      ["POST", "/v1/chat%2Fcompletions"],
+      ["POST", "/v1/embeddings"],
+      ["POST", "/v1/messages"],
+    ];
+    for (const [method, path] of refused) {
+      const answer = await rawRequest(url, `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+      assert.match(answer, /^HTTP\/1\.1 403/, `${method} ${path}`);
+      assert.match(answer, /"type":"agentiso_proxy_refused"/);
+      assert.match(answer, /is not forwarded: this proxy lends the key for inference only \(POST chat\/completions, .*GET models\[\/ID\] under \/v1\/\)/);
+    }
+    assert.equal(stub.requests.length, 0, "no refused request reached the provider");
+    // a method override header cannot turn an allowed POST into something else
+    const res = await fetch(`${url}/chat/completions`, { method: "POST", headers: { "x-http-method-override": "DELETE", "x-method-override": "DELETE" }, body: chatBody() });
+    assert.equal(res.status, 200);
+    assert.equal((await fetch(`${url}/models/stub-model`)).status, 404, "GET models/ID reaches the provider (the stub has no such route)");
+    assert.deepEqual(stub.requests.map((r) => [r.method, r.path, r.headers["x-http-method-override"], r.headers["x-method-override"]]), [
+      ["POST", "/v1/chat/completions", undefined, undefined],
+      ["GET", "/v1/models/stub-model", undefined, undefined],
+    ]);
+    const anthropic = new LlmProxy({ provider: { kind: "anthropic", baseUrl: stub.url, apiKey: KEY } });
+    await using claude = anthropic.forTask("t2");
+    const claudeUrl = await claude.listen();
+    assert.equal((await fetch(`${claudeUrl}/chat/completions`, { method: "POST", body: chatBody() })).status, 403);
+    assert.equal((await fetch(`${claudeUrl}/messages/batches`, { method: "POST", body: "{}" })).status, 403);
+    assert.equal((await fetch(`${claudeUrl}/messages`, { method: "POST", body: "{}" })).status, 404, "POST messages reaches the provider");
+    const embedding = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY }, routes: { embeddings: true } });
+    await using embed = embedding.forTask("t3");
+    assert.equal((await fetch(`${await embed.listen()}/embeddings`, { method: "POST", body: JSON.stringify({ input: "x" }) })).status, 404, "embeddings are forwarded when asked for");
+  });
+
+  test("bodies the proxy cannot meter are refused: compressed, background responses, not JSON, over 32 MiB", async () => {
+    await using stub = await startStubServer();
+    const proxy = new LlmProxy({ provider: { kind: "openai", baseUrl: stub.url, apiKey: KEY } });
+    await using task = proxy.forTask("t1");
+    const url = await task.listen();
+    const gzip = await fetch(`${url}/chat/completions`, { method: "POST", headers: { "content-encoding": "gzip" }, body: chatBody() });
+    assert.equal(gzip.status, 415);
+    const background = await fetch(`${url}/responses`, { method: "POST", body: JSON.stringify({ model: "m", input: "hi", background: true }) });
+    assert.equal(background.status, 400);
+    assert.match(((await background.json()) as { error: { message: string } }).error.message, /background responses are not forwarded/);
+    assert.equal((await fetch(`${url}/chat/completions`, { method: "POST", body: "[1]" })).status, 400);
+    const huge = await rawRequest(url, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 40000000\r\n\r\n{");
+    assert.match(huge, /^HTTP\/1\.1 413/);
+    assert.deepEqual(stub.requests, []);
+  });
+
+  test("a streamed chat completion without include_usage is metered: the proxy asks the provider for usage", async () => {
+    await using stub = await startStubServer({ script: { streamUsage: "when-asked", usage: { promptTokens: 30, completionTokens: 10 } } });
+    const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
+    await using task = proxy.forTask("t1");
+    const url = await task.listen();
+    for (const options of [undefined, { include_usage: false }]) {
+      const res = await fetch(`${url}/chat/completions`, { method: "POST", body: chatBody({ stream: true, ...(options && { stream_options: options }) }) });
+      assert.match(await res.text(), /\[DONE\]/);
+    }
+    assert.deepEqual(stub.requests.map((r) => (r.body as { stream_options?: unknown }).stream_options), [{ include_usage: true }, { include_usage: true }]);
+    assert.deepEqual(task.usage().tokens, { input: 60, output: 20, reasoning: 0, cacheRead: 0, cacheWrite: 0 });
+    assert.deepEqual(stub.usageTotals(), { promptTokens: 60, completionTokens: 20 });
+  });
+
+  test("20 parallel streamed requests without include_usage under a 100-token cap: 429 past the cap, and every forwarded token is counted", async () => {
+    // each answer waits 1 s, so all 20 are in flight together; each costs 40 tokens
+    await using stub = await startStubServer({ script: { streamUsage: "when-asked", usage: { promptTokens: 30, completionTokens: 10 }, default: { text: "hi", delayMs: 1000 } } });
+    const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
+    await using task = proxy.forTask("capped", { maxTokens: 100 });
+    const url = await task.listen();
+    const stream = async () => {
+      const res = await fetch(`${url}/chat/completions`, { method: "POST", body: chatBody({ stream: true }) });
+      return { status: res.status, body: await res.text() };
+    };
+    const parallel = await Promise.all(Array.from({ length: 20 }, stream));
+    const statuses = parallel.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 200).length, 1, `one request holds the whole remaining budget while it runs: ${statuses.join(" ")}`);
+    for (const refused of parallel.filter((r) => r.status === 429)) {
+      assert.match(refused.body, /"type":"agentiso_budget_exceeded"/);
+      assert.match(refused.body, /token budget is taken: 0 of 100 tokens used and the rest reserved by 1 request/);
+    }
+    const later = [];
+    for (let i = 0; i < 4; i++) later.push((await stream()).status);
+    assert.deepEqual(later, [200, 200, 429, 429], "sequential requests go on until the cap is reached");
+    const usage = task.usage();
+    assert.equal(totalOf(usage.tokens), 120, "3 answers of 40 tokens: the cap (100) overshot by less than one answer");
+    assert.deepEqual(stub.usageTotals(), { promptTokens: 90, completionTokens: 30 }, "what the provider billed is exactly what was counted");
+    assert.deepEqual({ requests: usage.requests, refused: usage.refused }, { requests: 3, refused: 21 });
+  });
+
+  test("a stream the client drops before its usage arrives is charged an estimate, not nothing", async () => {
+    let upstreamClosed: () => void = () => {};
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "x".repeat(800) } }] })}\n\n`);
+      res.on("close", upstreamClosed); // never ends: the usage chunk would come last
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const proxy = new LlmProxy({ provider: { kind: "openai", baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, apiKey: KEY } });
+      await using task = proxy.forTask("t1", { maxTokens: 150 });
+      const url = await task.listen();
+      const controller = new AbortController();
+      const res = await fetch(`${url}/chat/completions`, { method: "POST", body: chatBody({ stream: true }), signal: controller.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await closed;
+      while (task.usage().tokens.output === 0) await new Promise((resolve) => setImmediate(resolve));
+      const tokens = task.usage().tokens;
+      assert.ok(tokens.input >= Math.ceil(chatBody({ stream: true }).length / 4), `input estimated from the request: ${tokens.input}`);
+      assert.ok(tokens.output >= 200, `output estimated from the bytes streamed: ${tokens.output}`);
+      assert.equal((await fetch(`${url}/chat/completions`, { method: "POST", body: chatBody() })).status, 429);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
   test("a streamed answer reaches the client whole and each response's usage is counted once", async () => {
     await using stub = await startStubServer({ script: { usage: { promptTokens: 100, completionTokens: 20 } } });
     const proxy = new LlmProxy({ provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: KEY } });
@@ -132,22 +266,27 @@ describe("llm proxy", () => {
     assert.deepEqual(task.usage(), { tokens: { input: 200, output: 40, reasoning: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 2, refused: 0 });
   });
 
-  test("OpenAI cached and reasoning tokens and Anthropic SSE usage are counted in the right fields, bodies relayed byte for byte", async () => {
+  test("OpenAI cached and reasoning tokens (chat and Responses) and Anthropic SSE usage are counted in the right fields, bodies relayed byte for byte", async () => {
     const openAiJson = JSON.stringify({ usage: { prompt_tokens: 50, completion_tokens: 30, prompt_tokens_details: { cached_tokens: 20 }, completion_tokens_details: { reasoning_tokens: 10 } } });
     const anthropicSse = [
       `event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":12,"cache_creation_input_tokens":5,"cache_read_input_tokens":7,"output_tokens":1}}}\n\n`,
       `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"hi"}}\n\n`,
       `event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n`,
     ].join("");
-    for (const [kind, type, body, tokens] of [
-      ["openai", "application/json", openAiJson, { input: 30, output: 30, reasoning: 10, cacheRead: 20, cacheWrite: 0 }],
-      ["anthropic", "text/event-stream", anthropicSse, { input: 12, output: 9, reasoning: 0, cacheRead: 7, cacheWrite: 5 }],
+    const responsesSse = [
+      `event: response.created\ndata: {"type":"response.created","response":{"id":"r1","usage":null}}\n\n`,
+      `event: response.completed\ndata: {"type":"response.completed","response":{"id":"r1","usage":{"input_tokens":40,"input_tokens_details":{"cached_tokens":16},"output_tokens":12,"output_tokens_details":{"reasoning_tokens":4}}}}\n\n`,
+    ].join("");
+    for (const [kind, path, type, body, tokens] of [
+      ["openai", "chat/completions", "application/json", openAiJson, { input: 30, output: 30, reasoning: 10, cacheRead: 20, cacheWrite: 0 }],
+      ["openai", "responses", "text/event-stream", responsesSse, { input: 24, output: 12, reasoning: 4, cacheRead: 16, cacheWrite: 0 }],
+      ["anthropic", "messages", "text/event-stream", anthropicSse, { input: 12, output: 9, reasoning: 0, cacheRead: 7, cacheWrite: 5 }],
     ] as const) {
       const upstream = await fixedUpstream(type, body);
       try {
         const proxy = new LlmProxy({ provider: { kind, baseUrl: upstream.url, apiKey: KEY } });
         await using task = proxy.forTask("t1");
-        const res = await fetch(`${await task.listen()}/x`, { method: "POST", body: "{}" });
+        const res = await fetch(`${await task.listen()}/${path}`, { method: "POST", body: "{}" });
         assert.equal(await res.text(), body);
         assert.deepEqual(task.usage().tokens, tokens, kind);
       } finally {

@@ -59,6 +59,15 @@ describe("llm stub server", () => {
     assert.deepEqual(chunks.at(-1), { ...chunks.at(-1), choices: [], usage });
   });
 
+  test("with streamUsage when-asked a stream carries usage only when the client asks for it, as OpenAI does", async () => {
+    await using stub = await startStubServer({ script: { streamUsage: "when-asked", usage: { promptTokens: 7, completionTokens: 3 } } });
+    const unasked = sseEvents(await (await chat(stub.url, { model: "m", stream: true, messages: [{ role: "user", content: "hi" }] })).text());
+    assert.equal(unasked.filter((e) => e !== "[DONE]" && (e as { usage?: unknown }).usage !== undefined).length, 0);
+    const asked = sseEvents(await (await chat(stub.url, { model: "m", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }] })).text());
+    assert.deepEqual(asked.filter((e) => e !== "[DONE]" && (e as { usage?: unknown }).usage !== undefined).map((e) => (e as { choices: unknown[] }).choices), [[]], "only the usage chunk has usage");
+    assert.deepEqual(stub.usageTotals(), { promptTokens: 14, completionTokens: 6 }, "both answers are billed");
+  });
+
   test("a non-streamed answer is one chat.completion with usage, and the model list names the script's models", async () => {
     await using stub = await startStubServer({ script: { models: ["a", "b"] } });
     const body = (await (await chat(stub.url, { model: "a", messages: [{ role: "user", content: "hi" }] })).json()) as Record<string, unknown>;
