@@ -29,7 +29,9 @@ export interface LoopPoolState {
 }
 
 const SETUP_TIMEOUT_MS = 120_000;
-const DETACH_TIMEOUT_MS = 10_000;
+// Measured: 8 pools unmounted at once on a loaded 2-core machine (load 15) took over 10 s to
+// let go of their devices; they all did, later.
+const DETACH_TIMEOUT_MS = 90_000;
 
 export class BtrfsLoopPool {
   readonly imagePath: string;
@@ -67,7 +69,7 @@ export class BtrfsLoopPool {
       }
       // Not autoclear: bound to our file until someone detaches it, and only we do.
       for (const device of devices.filter(isPinned)) await runCommand(["losetup", "-d", device], { check: false });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
