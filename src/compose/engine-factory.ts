@@ -15,6 +15,7 @@ import type { ReconcileReport } from "../engine/reconcile.js";
 import { GuestClient, connectUnix } from "../guest/index.js";
 import { ImageLibrary } from "../images/image-library.js";
 import { ContainerRuntime, toHostname } from "../runtimes/container/container-runtime.js";
+import { WorkspaceNetwork } from "../net/workspace-network.js";
 import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
 import { VmRuntime } from "../runtimes/vm/vm-runtime.js";
 import { ensureGuestBootFiles, type GuestBootFiles } from "../images/vm-boot/index.js";
@@ -145,6 +146,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     thrashKillMs: config.runtime.thrashKillMs,
     onThrashKill: () => options.events?.thrashKill?.({ runtime: "container" }),
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
+    network: new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net }),
     logger: logger.child({ component: "container-runtime" }),
   });
   const scratchDir = join(config.home, "tmp");

@@ -5,12 +5,22 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
+import { parseCidr } from "../core/cidr.js";
 import { AgentisoError } from "../core/errors.js";
 import { parseSizeBytes } from "./size.js";
 
 const Size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
     return parseSizeBytes(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const Cidr = z.string().transform((value, ctx) => {
+  try {
+    return parseCidr(value);
   } catch (err) {
     ctx.addIssue({ code: "custom", message: (err as Error).message });
     return z.NEVER;
@@ -90,6 +100,16 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ idleExitMs: 0 }),
+    // Egress of workspaces in `egress` mode (src/net/egress-rules.ts): the internet only. Private,
+    // link-local, CGNAT, multicast and reserved ranges, IPv6 ULA/link-local and the host's own
+    // addresses are refused; DNS goes only to agentiso's resolver.
+    net: z
+      .object({
+        deny: z.array(Cidr).default([]).describe('More ranges egress may not reach, e.g. ["203.0.113.0/24"]'),
+        allow: z.array(Cidr).default([]).describe('Exceptions to the default denies, e.g. an internal mirror ["10.1.2.3/32"]; never the host itself'),
+      })
+      .strict()
+      .default({ deny: [], allow: [] }),
     // Per MCP session and tool category (token buckets); CLI calls are not limited.
     limits: z
       .object({
