@@ -49,6 +49,8 @@ export function createImageLibrary(config: Config, logger: Logger): ImageLibrary
 // The storage driver the config names (not yet set up: call setup()).
 export function createStorage(config: Config, tag: ResourceTag, logger: Logger): StorageDriver {
   const log = logger.child({ component: "storage" });
+  // the host gid of root inside container workspaces: the only one let through to their files
+  const workspaceGid = config.runtime.uidShiftBase;
   switch (config.storage.driver) {
     case "btrfs":
       return new BtrfsStorage({
@@ -57,12 +59,13 @@ export function createStorage(config: Config, tag: ResourceTag, logger: Logger):
         logger: log,
         loopPoolSizeBytes: config.storage.poolSize,
         ...(config.storage.poolDir !== undefined && { poolDir: config.storage.poolDir }),
+        workspaceGid,
       });
     case "overlay":
-      return new OverlayStorage({ rootDir: join(config.home, "overlay"), tag, logger: log });
+      return new OverlayStorage({ rootDir: join(config.home, "overlay"), tag, logger: log, workspaceGid });
     case "zfs":
       if (!config.storage.zfsDataset) throw new AgentisoError("INVALID_INPUT", "the zfs driver needs storage.zfsDataset (a pool or dataset, e.g. tank/agentiso) in config.toml or AGENTISO_ZFS_DATASET");
-      return new ZfsStorage({ pool: config.storage.zfsDataset, tag, logger: log, zvols: config.storage.zfsZvols });
+      return new ZfsStorage({ pool: config.storage.zfsDataset, tag, logger: log, zvols: config.storage.zfsZvols, workspaceGid });
   }
 }
 
@@ -132,7 +135,7 @@ export interface OpenEngineOptions {
 // Builds every driver from the config and opens (and reconciles) the engine of config.home.
 export async function openEngine(config: Config, logger: Logger, options: OpenEngineOptions = {}): Promise<{ engine: Engine<GuestClient>; report: ReconcileReport }> {
   const tag = resourceTagFor(config.home);
-  ensureStateDir(config.home);
+  ensureStateDir(config.home, { workspaceGid: config.runtime.uidShiftBase });
   const storage = createStorage(config, tag, logger);
   const idShift = config.runtime.uidShiftBase;
   const opencode = hostOpencodeBinary();

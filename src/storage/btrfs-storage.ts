@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
+import { restrictToWorkspaces } from "../core/state-dir.js";
 import { buildDiskImage, directorySizeBytes, populateDirectory } from "./base-import.js";
 import {
   createSubvolume,
@@ -20,6 +21,7 @@ import {
   syncFilesystem,
 } from "./btrfs-cli.js";
 import { CatalogStorage } from "./catalog-storage.js";
+import { hasSafeFlags, readMounts } from "./mount-table.js";
 import { BtrfsLoopPool } from "./pool.js";
 import type { BaseSource, DiskUsage, RootfsHandle, StorageCapabilities, VolumeLayout } from "./storage-driver.js";
 import type { BaseRecord, WorkspaceRecord } from "./volume-catalog.js";
@@ -32,6 +34,8 @@ export interface BtrfsStorageOptions {
   poolDir?: string;
   /** Apparent size of the loop file when one is created. */
   loopPoolSizeBytes?: number;
+  /** The workspaces' host gid: our folder in the pool becomes 0710 root:<gid>, closed to every other local user. */
+  workspaceGid?: number;
 }
 
 const BTRFS_SUPER_MAGIC = 0x9123683e;
@@ -51,9 +55,10 @@ export class BtrfsStorage extends CatalogStorage {
   }
 
   protected async prepare(signal?: AbortSignal): Promise<string> {
-    const poolDir = this.loopPool ? (await this.loopPool.setup(signal)).mountPoint : await checkBtrfs(this.options.poolDir!);
+    const poolDir = this.loopPool ? (await this.loopPool.setup(signal)).mountPoint : await checkBtrfs(this.options.poolDir!, this.logger);
     this.root = join(poolDir, this.options.tag.prefix);
     for (const dir of ["bases", "workspaces", "snapshots", "scratch"]) await mkdir(join(this.root, dir), { recursive: true });
+    if (this.options.workspaceGid !== undefined) restrictToWorkspaces(this.root, this.options.workspaceGid);
     return join(this.root, "catalog");
   }
 
@@ -155,10 +160,15 @@ export class BtrfsStorage extends CatalogStorage {
   }
 }
 
-async function checkBtrfs(poolDir: string): Promise<string> {
+// The operator's own btrfs mount: used as it is (not remounted), with a warning when it lets setuid files or device nodes work.
+async function checkBtrfs(poolDir: string, logger: Logger): Promise<string> {
   const info = await statfs(poolDir).catch(() => undefined);
   if (!info || info.type !== BTRFS_SUPER_MAGIC) {
     throw new AgentisoError("INVALID_STATE", `btrfs pool not mounted at ${poolDir}: mount it, or leave poolDir unset so \`agentiso init\` creates a loop-file pool`);
+  }
+  const mount = (await readMounts()).filter((m) => poolDir === m.target || poolDir.startsWith(`${m.target.replace(/\/$/, "")}/`)).sort((a, b) => b.target.length - a.target.length)[0];
+  if (mount && !hasSafeFlags(mount.options)) {
+    logger.warn("the btrfs pool is mounted without nosuid,nodev: workspaces' setuid files work on the host; remount it with them", { poolDir, mountPoint: mount.target });
   }
   return poolDir;
 }

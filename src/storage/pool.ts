@@ -1,7 +1,10 @@
 // The btrfs pool of a machine that has no btrfs or ZFS pool configured: a sparse loop file
 // under the state dir, formatted once, mounted with quotas on. setup() is idempotent — run
 // twice it finds the mount and does nothing; after a reboot (file present, nothing mounted)
-// it re-attaches the same file, reusing a loop device still bound to it.
+// it re-attaches the same file, reusing a loop device still bound to it. Mounted nosuid,nodev:
+// every workspace writes here as root-inside, and a setuid file or a device node it planted
+// must give nothing to whoever runs or opens it on the host (a pool mounted by an older
+// version without them is remounted with them).
 import { mkdir, open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
@@ -9,7 +12,7 @@ import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
 import { runCommand } from "../core/run-command.js";
 import { withDeadline } from "../core/deadline.js";
-import { mountAt } from "./mount-table.js";
+import { hasSafeFlags, mountAt, SAFE_FLAGS } from "./mount-table.js";
 
 export interface LoopPoolOptions {
   stateDir: string;
@@ -28,6 +31,7 @@ export interface LoopPoolState {
 }
 
 const SETUP_TIMEOUT_MS = 120_000;
+
 const DETACH_TIMEOUT_MS = 10_000;
 
 export class BtrfsLoopPool {
@@ -75,12 +79,16 @@ export class BtrfsLoopPool {
 
   private async attach(signal: AbortSignal): Promise<LoopPoolState> {
     const mounted = await mountAt(this.mountPoint);
-    if (mounted) return { ...this.paths(), loopDevice: await this.checkMountedSource(mounted.source), action: "already-mounted" };
+    if (mounted) {
+      const loopDevice = await this.checkMountedSource(mounted.source);
+      if (!hasSafeFlags(mounted.options)) await runCommand(["mount", "-o", `remount,${SAFE_FLAGS}`, "--", this.mountPoint], { signal });
+      return { ...this.paths(), loopDevice, action: "already-mounted" };
+    }
     await mkdir(this.mountPoint, { recursive: true });
     const created = await this.createImageIfMissing(signal);
     const [existing] = await this.loopDevices();
     const loopDevice = existing ?? (await attachLoopDevice(this.imagePath, signal));
-    await runCommand(["mount", "-t", "btrfs", "--", loopDevice, this.mountPoint], { signal });
+    await runCommand(["mount", "-t", "btrfs", "-o", SAFE_FLAGS, "--", loopDevice, this.mountPoint], { signal });
     await this.ensureQuotas(signal);
     const action = created ? "created" : "reattached";
     this.options.logger.info("btrfs loop pool attached", { action, loopDevice, mountPoint: this.mountPoint });

@@ -289,13 +289,15 @@ export function toHostname(name: string): string {
   return cleaned || "workspace";
 }
 
-// runc mounts the rootfs from inside the user namespace: every ancestor must be searchable by the shifted root.
+// runc mounts the rootfs from inside the user namespace: every ancestor must be searchable by
+// the shifted root (uid and gid both the range's first id) — as others, as the owner, or as the
+// group (the state dir is 0710 root:<that gid>, see core/state-dir.ts).
 async function assertTraversable(path: string, shiftedRoot: number): Promise<void> {
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const st = await stat(dir);
-    const searchable = (st.mode & 0o001) !== 0 || (st.uid === shiftedRoot && (st.mode & 0o100) !== 0);
+    const searchable = (st.mode & 0o001) !== 0 || (st.uid === shiftedRoot && (st.mode & 0o100) !== 0) || (st.gid === shiftedRoot && (st.mode & 0o010) !== 0);
     if (!searchable) {
-      throw new AgentisoError("INVALID_INPUT", `rootfs ${path} is unreachable for the workspace's root (uid ${shiftedRoot}): ${dir} has mode ${(st.mode & 0o777).toString(8)}; run \`chmod o+x ${dir}\``);
+      throw new AgentisoError("INVALID_INPUT", `rootfs ${path} is unreachable for the workspace's root (uid ${shiftedRoot}): ${dir} has mode ${(st.mode & 0o777).toString(8)}; run \`chgrp ${shiftedRoot} ${dir} && chmod g+x ${dir}\``);
     }
     if (dir === "/") return;
   }
