@@ -1,10 +1,20 @@
 // btrfs driver: bases are read-only subvolumes, workspaces are writable snapshots of them,
 // snapshots are read-only snapshots of workspaces and forks are writable snapshots of those —
-// every clone is one constant-time `btrfs subvolume snapshot`. Quotas are exclusive qgroup
-// limits. VM workspaces are a raw disk image inside the subvolume (CoW through the snapshot).
+// every clone is one constant-time `btrfs subvolume snapshot`. VM workspaces are a raw disk
+// image inside the subvolume (CoW through the snapshot).
+//
+// Quotas. On a pool with simple quotas (the loop pool on kernel >= 6.7, see pool.ts) each
+// workspace has a level-1 qgroup of its own, created with its live subvolume, that every
+// snapshot of it joins at creation (`snapshot -i`), and the limit is on that group: a workspace
+// pays for every byte it wrote for as long as anything (its live volume, its snapshots, a fork
+// of them) keeps it, so "write, snapshot, delete, write again" stops at the limit (EDQUOT
+// inside) instead of filling the pool. On a pool with classic ("full") qgroups the limit is the
+// live subvolume's exclusive bytes, as before: joining a group there would stop all accounting
+// until a rescan (the new subvolume shares data outside the group), so snapshots stay uncounted.
 //
 // On disk, under <pool>/<tag prefix>/:  bases/<b>  workspaces/<w>  snapshots/<w>/<s>  catalog/
-import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
+import { randomInt } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -14,11 +24,16 @@ import { buildDiskImage, directorySizeBytes, populateDirectory } from "./base-im
 import {
   createSubvolume,
   deleteSubvolumes,
+  destroyQgroup,
   limitExclusive,
+  limitQgroup,
+  qgroupUsageById,
   qgroupUsageByPath,
+  quotaMode,
   setReadOnly,
   snapshotSubvolume,
   syncFilesystem,
+  type QuotaMode,
 } from "./btrfs-cli.js";
 import { CatalogStorage } from "./catalog-storage.js";
 import { hasSafeFlags, readMounts } from "./mount-table.js";
@@ -40,12 +55,15 @@ export interface BtrfsStorageOptions {
 
 const BTRFS_SUPER_MAGIC = 0x9123683e;
 const DISK_IMAGE = "disk.raw";
+/** Level-1 qgroups of destroyed workspaces that still had members (the cleaner drops subvolumes later). */
+const STALE_QGROUPS = "stale-qgroups.json";
 
 export class BtrfsStorage extends CatalogStorage {
   readonly kind = "btrfs" as const;
   readonly capabilities: StorageCapabilities = { blockVolumes: true, quotas: true, constantTimeFork: true, restoreKeepsLaterSnapshots: true };
   readonly loopPool: BtrfsLoopPool | undefined;
   private root = "";
+  private quotas: QuotaMode = "off";
 
   constructor(private readonly options: BtrfsStorageOptions) {
     super(options.logger.child({ storage: "btrfs" }));
@@ -59,6 +77,12 @@ export class BtrfsStorage extends CatalogStorage {
     this.root = join(poolDir, this.options.tag.prefix);
     for (const dir of ["bases", "workspaces", "snapshots", "scratch"]) await mkdir(join(this.root, dir), { recursive: true });
     if (this.options.workspaceGid !== undefined) restrictToWorkspaces(this.root, this.options.workspaceGid);
+    this.quotas = await quotaMode(poolDir);
+    this.capabilities.quotaCoversSnapshots = this.quotas === "simple";
+    if (this.quotas !== "simple") {
+      this.logger.warn("the btrfs pool has no simple quotas: a workspace's snapshots are not counted against its disk limit (recreate the pool on kernel 6.7+, or `btrfs quota enable --simple` on a fresh one)", { poolDir, quotas: this.quotas });
+    }
+    await this.destroyStaleQgroups();
     return join(this.root, "catalog");
   }
 
@@ -85,16 +109,30 @@ export class BtrfsStorage extends CatalogStorage {
   }
 
   protected async cloneBase(ws: WorkspaceRecord, base: BaseRecord, signal?: AbortSignal): Promise<void> {
-    await snapshotSubvolume(this.basePath(base.name), this.workspacePath(ws.name), { readOnly: false, signal });
+    await this.cloneInNewGroup(ws, this.basePath(base.name), signal);
   }
 
   protected async cloneSnapshot(ws: WorkspaceRecord, origin: WorkspaceRecord, snapshot: string, signal?: AbortSignal): Promise<void> {
-    await snapshotSubvolume(this.snapshotPath(origin.name, snapshot), this.workspacePath(ws.name), { readOnly: false, signal });
+    await this.cloneInNewGroup(ws, this.snapshotPath(origin.name, snapshot), signal);
+  }
+
+  // The live volume, in a level-1 qgroup of its own created in the same step (simple quotas).
+  private async cloneInNewGroup(ws: WorkspaceRecord, source: string, signal?: AbortSignal): Promise<void> {
+    // 47 random bits: two engines sharing a pool never pick the same id (creation would fail, not merge)
+    const qgroup = this.quotas === "simple" ? `1/${randomInt(1, 2 ** 47)}` : undefined;
+    if (qgroup) ws.backend = { ...ws.backend, qgroup };
+    try {
+      await snapshotSubvolume(source, this.workspacePath(ws.name), { readOnly: false, signal, ...(qgroup && { qgroup, createQgroup: true }) });
+    } catch (err) {
+      if (qgroup) await this.dropQgroup(qgroup).catch(() => undefined);
+      throw err;
+    }
   }
 
   protected async takeSnapshot(ws: WorkspaceRecord, snapshot: string): Promise<void> {
     await mkdir(join(this.root, "snapshots", ws.name), { recursive: true });
-    await snapshotSubvolume(this.workspacePath(ws.name), this.snapshotPath(ws.name, snapshot), { readOnly: true });
+    const qgroup = qgroupOf(ws);
+    await snapshotSubvolume(this.workspacePath(ws.name), this.snapshotPath(ws.name, snapshot), { readOnly: true, ...(qgroup && { qgroup }) });
   }
 
   protected async removeSnapshot(ws: WorkspaceRecord, snapshot: string): Promise<void> {
@@ -106,11 +144,13 @@ export class BtrfsStorage extends CatalogStorage {
     const live = this.workspacePath(ws.name);
     const incoming = `${live}.restoring`;
     const outgoing = `${live}.discarded`;
-    await snapshotSubvolume(this.snapshotPath(ws.name, snapshot), incoming, { readOnly: false });
+    const qgroup = qgroupOf(ws);
+    await snapshotSubvolume(this.snapshotPath(ws.name, snapshot), incoming, { readOnly: false, ...(qgroup && { qgroup }) });
     await rename(live, outgoing);
     await rename(incoming, live);
     await deleteSubvolumes([outgoing]);
-    if (ws.quotaBytes !== undefined) await limitExclusive(live, ws.quotaBytes);
+    // a group keeps its limit; a subvolume's limit goes with the subvolume
+    if (ws.quotaBytes !== undefined && !qgroup) await limitExclusive(live, ws.quotaBytes);
   }
 
   protected async removeWorkspace(ws: WorkspaceRecord): Promise<void> {
@@ -118,21 +158,31 @@ export class BtrfsStorage extends CatalogStorage {
     const existing = await filterExisting([...snapshots, this.workspacePath(ws.name)]);
     await deleteSubvolumes(existing);
     await rm(join(this.root, "snapshots", ws.name), { recursive: true, force: true });
+    const qgroup = qgroupOf(ws);
+    if (qgroup) await this.dropQgroup(qgroup);
   }
 
   protected async applyQuota(ws: WorkspaceRecord, quotaBytes: number | undefined): Promise<void> {
-    await limitExclusive(this.workspacePath(ws.name), quotaBytes);
+    const qgroup = qgroupOf(ws);
+    if (qgroup) await limitQgroup(qgroup, quotaBytes, this.root);
+    else await limitExclusive(this.workspacePath(ws.name), quotaBytes);
   }
 
-  // Exclusive bytes (what the quota limits), after committing recent writes.
+  // What the quota limits (the group's bytes: live and snapshots; else the live volume's exclusive bytes), after committing recent writes.
   protected async measure(ws: WorkspaceRecord): Promise<DiskUsage> {
     await syncFilesystem(this.root);
-    const usage = findUsage(await qgroupUsageByPath(this.root), join(this.options.tag.prefix, "workspaces", ws.name));
+    const qgroup = qgroupOf(ws);
+    const usage = qgroup
+      ? (await qgroupUsageById(this.root)).get(qgroup)
+      : findUsage(await qgroupUsageByPath(this.root), join(this.options.tag.prefix, "workspaces", ws.name));
     if (!usage) throw new AgentisoError("BACKEND_FAILED", `no qgroup for workspace ${ws.name}: are quotas enabled on the pool? (btrfs quota enable)`);
     return { usedBytes: usage.exclusiveBytes, ...(ws.quotaBytes !== undefined ? { quotaBytes: ws.quotaBytes } : {}) };
   }
 
+  // Classic qgroups know what deleting each snapshot would free; simple quotas charge the writer
+  // (the live volume), not the snapshot that keeps the bytes, so there the sizes are unknown.
   protected async snapshotSizes(ws: WorkspaceRecord): Promise<Map<string, number>> {
+    if (qgroupOf(ws)) return new Map();
     const all = await qgroupUsageByPath(this.root).catch(() => new Map<string, never>());
     const sizes = new Map<string, number>();
     for (const s of ws.snapshots) {
@@ -145,6 +195,37 @@ export class BtrfsStorage extends CatalogStorage {
   protected handle(ws: WorkspaceRecord): Promise<RootfsHandle> {
     const path = this.workspacePath(ws.name);
     return Promise.resolve(ws.layout === "block" ? { kind: "block", path: join(path, DISK_IMAGE), format: "raw" } : { kind: "directory", path });
+  }
+
+  // Destroys a workspace's group once its subvolumes are gone; while the cleaner still drops
+  // them it is noted and destroyed by a later call (or the next setup).
+  private async dropQgroup(qgroup: string): Promise<void> {
+    await this.lock.run(["stale-qgroups"], async () => {
+      const pending = new Set([...(await this.readStaleQgroups()), qgroup]);
+      for (const id of pending) if (await destroyQgroup(id, this.root)) pending.delete(id);
+      await writeFile(join(this.root, STALE_QGROUPS), JSON.stringify([...pending]));
+    });
+  }
+
+  private async destroyStaleQgroups(): Promise<void> {
+    await this.lock.run(["stale-qgroups"], async () => {
+      const pending = await this.readStaleQgroups();
+      if (pending.length === 0) return;
+      const left = [];
+      for (const id of pending) if (!(await destroyQgroup(id, this.root))) left.push(id);
+      await writeFile(join(this.root, STALE_QGROUPS), JSON.stringify(left));
+    });
+  }
+
+  private async readStaleQgroups(): Promise<string[]> {
+    const text = await readFile(join(this.root, STALE_QGROUPS), "utf8").catch(() => "[]");
+    let ids: unknown;
+    try {
+      ids = JSON.parse(text);
+    } catch {
+      ids = []; // a torn write: at worst an empty group stays behind
+    }
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string" && /^1\/\d+$/.test(id)) : [];
   }
 
   private basePath(name: string): string {
@@ -171,6 +252,12 @@ async function checkBtrfs(poolDir: string, logger: Logger): Promise<string> {
     logger.warn("the btrfs pool is mounted without nosuid,nodev: workspaces' setuid files work on the host; remount it with them", { poolDir, mountPoint: mount.target });
   }
   return poolDir;
+}
+
+// The workspace's own level-1 qgroup ("1/N"), recorded at creation on a simple-quota pool.
+function qgroupOf(ws: WorkspaceRecord): string | undefined {
+  const qgroup = ws.backend?.qgroup;
+  return typeof qgroup === "string" ? qgroup : undefined;
 }
 
 // qgroup paths are relative to the filesystem's top level; ours end with the tag-relative path.

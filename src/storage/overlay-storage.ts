@@ -46,6 +46,7 @@ export class OverlayStorage extends CatalogStorage {
   protected async prepare(): Promise<string> {
     for (const dir of ["bases", "workspaces", "snapshots", "scratch", "catalog"]) await mkdir(join(this.root, dir), { recursive: true });
     if (this.options.workspaceGid !== undefined) restrictToWorkspaces(this.root, this.options.workspaceGid);
+    this.logger.warn("overlay storage has no disk quotas: one workspace can fill the filesystem under its upper dir (use btrfs or zfs for untrusted workloads)", { rootDir: this.options.rootDir });
     const catalogDir = join(this.root, "catalog");
     await this.forEachDirectoryWorkspace(catalogDir, (ws) => this.mount(ws));
     return catalogDir;

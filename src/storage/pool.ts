@@ -12,6 +12,7 @@ import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
 import { runCommand } from "../core/run-command.js";
 import { withDeadline } from "../core/deadline.js";
+import { enableSimpleQuotas } from "./btrfs-cli.js";
 import { hasSafeFlags, mountAt, SAFE_FLAGS } from "./mount-table.js";
 
 export interface LoopPoolOptions {
@@ -119,10 +120,15 @@ export class BtrfsLoopPool {
     return true;
   }
 
-  // Quotas are enabled while the pool is empty, so no rescan is ever needed.
+  // Quotas are enabled while the pool is empty, so no rescan is ever needed: simple quotas where
+  // the kernel has them (a workspace's snapshots then count against its limit, see
+  // btrfs-storage.ts), classic ones before kernel 6.7. A pool keeps the mode it was created with.
   private async ensureQuotas(signal: AbortSignal): Promise<void> {
     const probe = await runCommand(["btrfs", "qgroup", "show", this.mountPoint], { check: false, signal });
-    if (probe.exitCode !== 0) await runCommand(["btrfs", "quota", "enable", this.mountPoint], { signal });
+    if (probe.exitCode === 0) return;
+    if (await enableSimpleQuotas(this.mountPoint)) return;
+    this.options.logger.warn("this kernel has no simple quotas (6.7+): snapshots will not count against their workspace's disk limit");
+    await runCommand(["btrfs", "quota", "enable", this.mountPoint], { signal });
   }
 }
 

@@ -60,6 +60,11 @@ export interface StorageCapabilities {
   blockVolumes: boolean;
   /** setQuota enforces a limit. */
   quotas: boolean;
+  /**
+   * The limit also covers what the workspace's snapshots keep (zfs `quota`, btrfs with simple
+   * quotas): rewriting a workspace between snapshots cannot grow it past its limit. Known after setup().
+   */
+  quotaCoversSnapshots?: boolean;
   /** Snapshot and fork cost is independent of the workspace's size. */
   constantTimeFork: boolean;
   /**

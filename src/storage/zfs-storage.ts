@@ -50,7 +50,7 @@ export class ZfsStorage extends CatalogStorage {
     super(options.logger.child({ storage: "zfs" }));
     if (!POOL_PATTERN.test(options.pool)) throw new AgentisoError("INVALID_INPUT", `invalid zfs pool name ${JSON.stringify(options.pool)}`);
     this.parent = `${options.pool}/${options.tag.prefix}`;
-    this.capabilities = { blockVolumes: options.zvols ?? true, quotas: true, constantTimeFork: true, restoreKeepsLaterSnapshots: false };
+    this.capabilities = { blockVolumes: options.zvols ?? true, quotas: true, quotaCoversSnapshots: true, constantTimeFork: true, restoreKeepsLaterSnapshots: false };
   }
 
   // Creates the tagged parent dataset once; the catalog lives in a folder of its filesystem.
@@ -140,7 +140,10 @@ export class ZfsStorage extends CatalogStorage {
   }
 
   protected async measure(ws: WorkspaceRecord): Promise<DiskUsage> {
-    const usedBytes = await zfsBytes(this.dataset(ws.name), ws.layout === "block" ? "used" : "referenced");
+    if (ws.layout === "block") return { usedBytes: await zfsBytes(this.dataset(ws.name), "used") };
+    // both limits hold the same number: the one closer to it is what binds
+    const values = await zfs(["get", "-H", "-p", "-o", "value", "referenced,used", this.dataset(ws.name)]);
+    const usedBytes = Math.max(...values.trim().split("\n").map(Number));
     return { usedBytes, ...(ws.quotaBytes !== undefined ? { quotaBytes: ws.quotaBytes } : {}) };
   }
 
