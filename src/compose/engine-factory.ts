@@ -124,6 +124,7 @@ export function createVmRuntime(config: Config, tag: ResourceTag, logger: Logger
     agentBundlePath: join(PACKAGE_ROOT, "dist", "agentiso-guest.cjs"),
     accel: config.vm.accel,
     qemuBinary: config.vm.qemu,
+    ...(config.vm.uid > 0 && { runAs: { uid: config.vm.uid, gid: config.vm.uid } }),
     logger: logger.child({ component: "vm-runtime" }),
   });
 }

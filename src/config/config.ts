@@ -72,9 +72,10 @@ export const ConfigSchema = z
         qemu: z.string().default("qemu-system-x86_64").describe("The QEMU binary"),
         templates: z.boolean().default(true).describe("Start fresh VM workspaces from a saved memory image of a booted one (sub-second) instead of a cold boot"),
         warmPool: z.number().int().min(0).max(64).default(0).describe("Booted VMs with the default settings kept ready for workspace_create. Env AGENTISO_VM_WARM_POOL."),
+        uid: z.number().int().min(0).max(2 ** 32 - 2).default(99999).describe("The unprivileged uid (and gid) QEMU drops to once started (-runas): outside the login and subuid ranges, used by nothing else; 0 = QEMU stays root"),
       })
       .strict()
-      .default({ accel: "auto", qemu: "qemu-system-x86_64", templates: true, warmPool: 0 }),
+      .default({ accel: "auto", qemu: "qemu-system-x86_64", templates: true, warmPool: 0, uid: 99999 }),
     images: z
       .object({ cacheDir: z.string().optional().describe("Where built images are cached (default HOME/images)") })
       .strict()

@@ -294,5 +294,6 @@ function toVolumeInfo(record: WorkspaceRecord): WorkspaceVolumeInfo {
     base: record.base,
     ...(record.forkedFrom ? { forkedFrom: { ...record.forkedFrom } } : {}),
     ...(record.quotaBytes !== undefined ? { quotaBytes: record.quotaBytes } : {}),
+    snapshots: record.snapshots.map((s) => s.name),
   };
 }

@@ -32,6 +32,8 @@ export interface WorkspaceVolumeInfo {
   /** Set for forks: the workspace and snapshot this volume was cloned from. */
   forkedFrom?: { workspace: string; snapshot: string };
   quotaBytes?: number;
+  /** Names of its snapshots, oldest first (for reconcile: storage and the database must agree). */
+  snapshots?: string[];
 }
 
 export interface SnapshotInfo {
