@@ -29,12 +29,14 @@ interface Pending extends SnapshotRequest {
 
 // Each request: five positional words (ro|rw, qgroup or "-", create|-, source, target); one
 // background subshell each prints "<index> <exit code> <stderr on one line>" (one short write:
-// lines never interleave). With a qgroup to create, it is created first (a failure skips the snapshot).
+// lines never interleave). With a qgroup to create, it is created first (a failure skips the
+// snapshot), through the target's parent folder: the ioctl's transaction is charged to the
+// subvolume of the path it is given, which must not be one at its limit (the source may be).
 const SCRIPT = `n=0
 while [ $# -ge 5 ]; do
   (if [ "$1" = ro ]; then r=-r; else r=; fi
    if [ "$2" = - ]; then i=; else i="-i $2"; fi
-   out=$({ if [ "$3" = create ]; then btrfs qgroup create "$2" "$4" || exit; fi
+   out=$({ if [ "$3" = create ]; then btrfs qgroup create "$2" "\${5%/*}" || exit; fi
            btrfs subvolume snapshot $r $i "$4" "$5" >/dev/null; } 2>&1); rc=$?
    printf '%s %s %s\\n' "$n" "$rc" "$(printf %s "$out" | tr '\\n' ' ')") &
   shift 5; n=$((n+1))
@@ -77,7 +79,8 @@ async function runBatch(batch: Pending[]): Promise<void> {
     const failure = outcomes.get(index);
     if (failure === "") return request.resolve();
     const why = result instanceof Error ? result.message : (failure ?? `no result (sh exit ${result.exitCode}: ${result.stderr.trim()})`);
-    request.reject(new AgentisoError("BACKEND_FAILED", `btrfs subvolume snapshot ${request.source} ${request.target} failed: ${why}`, { details: { source: request.source, target: request.target } }));
+    const code = /quota exceeded/i.test(why) ? "QUOTA_EXCEEDED" : "BACKEND_FAILED";
+    request.reject(new AgentisoError(code, `btrfs subvolume snapshot ${request.source} ${request.target} failed: ${why}`, { details: { source: request.source, target: request.target } }));
   });
 }
 
