@@ -59,12 +59,15 @@ export async function limitQgroup(qgroup: string, quotaBytes: number | undefined
   await btrfs(["qgroup", "limit", "-e", quotaBytes === undefined ? "none" : String(quotaBytes), qgroup, absolute(path)]);
 }
 
-// Destroys a level-1 qgroup; false while it still has members (subvolumes the cleaner has not dropped yet).
-export async function destroyQgroup(qgroup: string, path: string): Promise<boolean> {
-  const result = await btrfs(["qgroup", "destroy", qgroup, absolute(path)], { check: false });
-  if (result.exitCode === 0 || /No such file|not exist|ENOENT/i.test(result.stderr)) return true;
-  if (/busy/i.test(result.stderr)) return false;
-  throw new AgentisoError("BACKEND_FAILED", `btrfs qgroup destroy ${qgroup} failed: ${result.stderr.trim()}`);
+// Destroys level-1 qgroups in one spawn; returns those that still have members (subvolumes the
+// cleaner has not dropped yet) or failed otherwise (logged by the caller, retried later).
+export async function destroyQgroups(qgroups: readonly string[], path: string): Promise<string[]> {
+  if (qgroups.length === 0) return [];
+  for (const id of qgroups) if (!/^[1-7]\/\d{1,15}$/.test(id)) throw new AgentisoError("INTERNAL", `not a higher-level qgroup id: ${JSON.stringify(id)}`);
+  // prints the ids left: destroy failed for a reason other than "it is gone already"
+  const script = 'p="$1"; shift; for q; do out=$(btrfs qgroup destroy "$q" "$p" 2>&1) || case "$out" in *"No such file"*|*"not exist"*) ;; *) echo "$q";; esac; done';
+  const { stdout } = await runCommand(["sh", "-c", script, "sh", absolute(path), ...qgroups]);
+  return stdout.split("\n").filter(Boolean);
 }
 
 /**

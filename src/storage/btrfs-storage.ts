@@ -24,7 +24,7 @@ import { buildDiskImage, directorySizeBytes, populateDirectory } from "./base-im
 import {
   createSubvolume,
   deleteSubvolumes,
-  destroyQgroup,
+  destroyQgroups,
   limitExclusive,
   limitQgroup,
   qgroupUsageById,
@@ -197,13 +197,13 @@ export class BtrfsStorage extends CatalogStorage {
     return Promise.resolve(ws.layout === "block" ? { kind: "block", path: join(path, DISK_IMAGE), format: "raw" } : { kind: "directory", path });
   }
 
-  // Destroys a workspace's group once its subvolumes are gone; while the cleaner still drops
-  // them it is noted and destroyed by a later call (or the next setup).
+  // Destroys a workspace's group once its subvolumes are gone. The cleaner drops deleted
+  // subvolumes in the background, so right after a destroy the group usually still has members:
+  // it is noted and destroyed by a later call (one spawn for all of them) or the next setup.
   private async dropQgroup(qgroup: string): Promise<void> {
     await this.lock.run(["stale-qgroups"], async () => {
-      const pending = new Set([...(await this.readStaleQgroups()), qgroup]);
-      for (const id of pending) if (await destroyQgroup(id, this.root)) pending.delete(id);
-      await writeFile(join(this.root, STALE_QGROUPS), JSON.stringify([...pending]));
+      const left = await destroyQgroups([...new Set([...(await this.readStaleQgroups()), qgroup])], this.root);
+      await writeFile(join(this.root, STALE_QGROUPS), JSON.stringify(left));
     });
   }
 
@@ -211,9 +211,7 @@ export class BtrfsStorage extends CatalogStorage {
     await this.lock.run(["stale-qgroups"], async () => {
       const pending = await this.readStaleQgroups();
       if (pending.length === 0) return;
-      const left = [];
-      for (const id of pending) if (!(await destroyQgroup(id, this.root))) left.push(id);
-      await writeFile(join(this.root, STALE_QGROUPS), JSON.stringify(left));
+      await writeFile(join(this.root, STALE_QGROUPS), JSON.stringify(await destroyQgroups(pending, this.root)));
     });
   }
 
