@@ -54,6 +54,7 @@ export class DaemonFrontDoors {
     return {
       engine,
       transferDir: this.config.daemon.transferDir ?? join(this.config.home, "transfer"),
+      providerUrls: this.config.model,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
     };
   }

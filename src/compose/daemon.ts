@@ -1,11 +1,11 @@
 // `agentiso daemon --foreground`: owns the engine of one state dir and serves the control API
 // on $AGENTISO_HOME/agentiso.sock. Workspaces keep running when it stops; the next daemon
 // adopts them (reconcile).
-import { closeSync, writeSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Config } from "../config/config.js";
 import { controlSocketPath } from "../config/paths.js";
 import type { Logger } from "../core/logger.js";
+import { startReporter } from "../core/ready-pipe.js";
 import { startApiServer, type RouteHandler } from "../api/api-server.js";
 import { OPERATIONS } from "../operations/registry.js";
 import type { OperationServices } from "../operations/operation.js";
@@ -13,16 +13,30 @@ import { openEngine } from "./engine-factory.js";
 import { DaemonFrontDoors } from "./daemon-front-doors.js";
 
 export interface DaemonOptions {
-  /** File descriptor to write "ready\n" to once the socket listens (set by the CLI's auto-start). */
+  /** File descriptor to say on how the start went: "ready" once the socket listens, or the error (set by the CLI's auto-start). */
   readyFd?: number;
 }
 
 // Runs until SIGTERM/SIGINT or a shutdown request; resolves with the exit code.
 export async function runDaemon(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<number> {
+  const report = startReporter(options.readyFd);
+  const { stopped } = await startServing(config, logger).catch((err: unknown) => {
+    report.failed(err);
+    throw err;
+  });
+  report.ready();
+  await stopped;
+  logger.info("daemon stopped");
+  return 0;
+}
+
+// Opens the engine and serves it; resolves once the control socket listens. `stopped` resolves
+// once the server and then the engine have closed (SIGTERM/SIGINT or a shutdown request).
+async function startServing(config: Config, logger: Logger): Promise<{ stopped: Promise<void> }> {
   // MCP over HTTP, /metrics and rate limits (daemon-front-doors.ts); its events feed the metrics.
   const doors = await DaemonFrontDoors.create(config, logger);
-  const { engine, report } = await openEngine(config, logger, { events: doors.events });
-  logger.info("engine opened", { home: config.home, ...report });
+  const { engine, report: reconciled } = await openEngine(config, logger, { events: doors.events });
+  logger.info("engine opened", { home: config.home, ...reconciled });
   const services: OperationServices = doors.servicesFor(engine);
   await doors.start(engine, services).catch(async (err: unknown) => {
     await engine.close();
@@ -56,17 +70,15 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
     admit: doors.admit,
     observe: doors.observe,
     health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()), ...doors.health() }),
+  }).catch(async (err: unknown) => {
+    await doors.close();
+    await engine.close();
+    throw err;
   });
   ref.server = server;
   logger.info("daemon ready", { socket: controlSocketPath(config), pid: process.pid });
-  if (options.readyFd !== undefined) {
-    writeSync(options.readyFd, "ready\n");
-    closeSync(options.readyFd);
-  }
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
-  await new Promise<void>((resolve) => server.once("close", () => resolve()));
-  await stopping;
-  logger.info("daemon stopped");
-  return 0;
+  const stopped = new Promise<void>((resolve) => server.once("close", () => resolve())).then(() => stopping);
+  return { stopped };
 }

@@ -34,6 +34,9 @@ const RateLimit = z
   })
   .strict();
 
+/** The built-in providers' URLs: what MCP orchestrations may reach unless the operator says otherwise. */
+export const DEFAULT_ALLOWED_BASE_URLS = ["https://api.openai.com/v1", "https://api.anthropic.com/v1"] as const;
+
 export const ConfigSchema = z
   .object({
     home: z.string().describe("State dir: database, pool, images, sockets. Env AGENTISO_HOME."),
@@ -80,6 +83,20 @@ export const ConfigSchema = z
       .object({ cacheDir: z.string().optional().describe("Where built images are cached (default HOME/images)") })
       .strict()
       .default({}),
+    // Which model providers an MCP session's orchestrate may send a key and prompts to (the CLI may use any).
+    model: z
+      .object({
+        allowedBaseUrls: z
+          .array(z.string().url())
+          .default([...DEFAULT_ALLOWED_BASE_URLS])
+          .describe("Provider base URLs MCP orchestrations may use: a plan's base_url must equal one or lie under it. Env AGENTISO_ALLOWED_BASE_URLS (comma-separated)."),
+        allowPrivateBaseUrls: z
+          .boolean()
+          .default(false)
+          .describe("Let an allowed base URL resolve to a private, loopback or link-local address (an entry that is such an IP literal is allowed either way)"),
+      })
+      .strict()
+      .default({ allowedBaseUrls: [...DEFAULT_ALLOWED_BASE_URLS], allowPrivateBaseUrls: false }),
     defaults: z
       .object({
         image: z.string().default("base"),
@@ -172,6 +189,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.AGENTISO_METRICS_LISTEN) set("daemon", "metricsListen", env.AGENTISO_METRICS_LISTEN);
   if (env.AGENTISO_MCP_LISTEN) set("daemon", "mcpListen", env.AGENTISO_MCP_LISTEN);
   if (env.AGENTISO_MCP_TOKEN) set("daemon", "mcpToken", env.AGENTISO_MCP_TOKEN);
+  if (env.AGENTISO_ALLOWED_BASE_URLS) set("model", "allowedBaseUrls", env.AGENTISO_ALLOWED_BASE_URLS.split(",").map((url) => url.trim()).filter(Boolean));
   const result: Record<string, unknown> = { ...out };
   if (env.AGENTISO_LOG_LEVEL) result.logLevel = env.AGENTISO_LOG_LEVEL;
   return result;

@@ -10,7 +10,7 @@ export async function isRunning(pid: number): Promise<boolean> {
   return runningFromStat(await readFile(`/proc/${pid}/stat`, "utf8").catch(() => ""));
 }
 
-// isRunning for synchronous callers (the state lock is taken before anything async runs).
+// isRunning for synchronous callers.
 export function isRunningSync(pid: number): boolean {
   try {
     return runningFromStat(readFileSync(`/proc/${pid}/stat`, "utf8"));

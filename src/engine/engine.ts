@@ -26,7 +26,7 @@ export class Engine<G extends GuestLink = GuestLink> {
   // Opens the engine of deps.stateDir (exclusive) and reconciles it with the host.
   static async open<G extends GuestLink>(deps: EngineDeps<G>, defaults: WorkspaceDefaults): Promise<{ engine: Engine<G>; report: ReconcileReport }> {
     ensureStateDir(deps.stateDir);
-    const lock = acquireStateLock(deps.stateDir);
+    const lock = await acquireStateLock(deps.stateDir);
     let db: StateDb | undefined;
     try {
       db = new StateDb(join(deps.stateDir, "state.db"));

@@ -1,9 +1,15 @@
 // One engine per state dir: it owns the pool, the containers and the database. The lock is a
-// pid file created exclusively; a stale file (its process is gone) is taken over.
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync } from "node:fs";
+// listening socket in Linux's abstract namespace, named after the state dir: binding a name is
+// atomic, and the kernel frees it the moment its holder dies (SIGKILL included), so there is
+// no stale lock to take over and no window in which two starters both win. (The pid file this
+// replaced had both: a reader could find it still empty, call it stale and delete it while its
+// creator went on.) `engine.lock` beside the database still names the holder's pid, for
+// messages and tools; it decides nothing.
+import { createHash } from "node:crypto";
+import { readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
-import { isRunningSync } from "../core/process-state.js";
 
 export interface StateLock {
   readonly path: string;
@@ -11,37 +17,58 @@ export interface StateLock {
 }
 
 // Takes the lock or throws CONFLICT naming the pid that holds it.
-export function acquireStateLock(stateDir: string): StateLock {
+export async function acquireStateLock(stateDir: string): Promise<StateLock> {
   const path = join(stateDir, "engine.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, "wx", 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return { path, release: () => releaseIfOurs(path) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = readHolder(path);
-      if (holder !== undefined && (holder === process.pid || isRunningSync(holder))) {
-        throw new AgentisoError("CONFLICT", `another agentiso engine (pid ${holder}) owns ${stateDir}: use its daemon, or stop it with \`agentiso daemon stop\``, {
-          details: { pid: holder },
-        });
-      }
-      unlinkSync(path); // stale: its process is gone
-    }
+  const server = createServer((socket) => socket.destroy());
+  try {
+    await listen(server, lockName(stateDir));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    const holder = readLockHolder(stateDir);
+    throw new AgentisoError("CONFLICT", `another agentiso engine${holder === undefined ? "" : ` (pid ${holder})`} owns ${stateDir}: use its daemon, or stop it with \`agentiso daemon stop\``, {
+      ...(holder !== undefined && { details: { pid: holder } }),
+    });
   }
-  throw new AgentisoError("CONFLICT", `cannot take the engine lock ${path}`);
+  server.unref(); // the lock must not keep a finished process alive
+  writePidFile(path);
+  return {
+    path,
+    release: () => {
+      if (readLockHolder(stateDir) === process.pid) unlinkSync(path);
+      server.close();
+    },
+  };
 }
 
-function readHolder(path: string): number | undefined {
+/** The pid recorded by the engine that holds (or last held) the lock of stateDir. */
+export function readLockHolder(stateDir: string): number | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
+    const pid = Number.parseInt(readFileSync(join(stateDir, "engine.lock"), "utf8").trim(), 10);
     return Number.isFinite(pid) ? pid : undefined;
   } catch {
     return undefined;
   }
 }
 
-function releaseIfOurs(path: string): void {
-  if (readHolder(path) === process.pid) unlinkSync(path);
+// The same state dir reached through a symlink must give the same name.
+function lockName(stateDir: string): string {
+  const digest = createHash("sha256").update(realpathSync(stateDir)).digest("hex").slice(0, 40);
+  return `\0agentiso/engine/${digest}`;
+}
+
+function listen(server: Server, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ path: name }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+// Written whole under a temporary name, then renamed: a reader never sees it half-written.
+function writePidFile(path: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${process.pid}\n`, { mode: 0o600 });
+  renameSync(temporary, path);
 }

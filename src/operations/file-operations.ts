@@ -1,9 +1,9 @@
 // Files in a workspace: read, write, edit (exact replace), list, and transfer between the
-// workspace and the host. The host side of a transfer is confined to the configured transfer
-// directory: `..` and symlinks cannot leave it.
+// workspace and the host. The host side of a transfer is confined to the transfer directory
+// (an MCP session: its own subdirectory of it) by host-access.ts: `..` and symlinks cannot leave it.
 import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, mkdir, realpath } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { lstat, mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { z } from "zod";
@@ -11,6 +11,7 @@ import { AgentisoError } from "../core/errors.js";
 import { MAX_INLINE_BYTES } from "../protocol/version.js";
 import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
 import { WorkspaceRef } from "./common-schemas.js";
+import { transferPathsFor } from "./host-access.js";
 
 const GuestPath = z.string().min(1).max(4096).describe("Absolute path inside the workspace, e.g. /workspace/src/main.ts");
 const Encoding = z.enum(["utf8", "base64"]).default("utf8").describe("utf8 for text, base64 for binary");
@@ -111,7 +112,7 @@ export const fileTransfer = defineOperation({
     })
     .strict(),
   run: async (ctx, input) => {
-    const hostPath = await confinedHostPath(ctx.services.transferDir, input.hostPath, input.direction === "download");
+    const hostPath = await transferPathsFor(ctx).resolve(input.hostPath, { forWriting: input.direction === "download" });
     const guest = await guestOf(ctx, input.workspace);
     if (input.direction === "upload") {
       const bytes = await guest.upload(input.workspacePath, createReadStream(hostPath), {}, { signal: ctx.signal });
@@ -122,31 +123,3 @@ export const fileTransfer = defineOperation({
     return { direction: "download", bytes: (await lstat(hostPath)).size, hostPath: input.hostPath, workspacePath: input.workspacePath };
   },
 });
-
-// Resolves a path under root, refusing `..`, absolute paths and symlinks that lead outside.
-export async function confinedHostPath(root: string, path: string, forWriting: boolean): Promise<string> {
-  if (isAbsolute(path) || path.split(/[\\/]/).includes("..")) {
-    throw new AgentisoError("PERMISSION_DENIED", `hostPath ${JSON.stringify(path)} must be relative to the transfer directory, without ..`);
-  }
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  const realRoot = await realpath(root);
-  const target = resolve(realRoot, path);
-  // Resolve symlinks in whatever part of the path exists already.
-  let existing = target;
-  while (!(await exists(existing))) existing = dirname(existing);
-  const real = join(await realpath(existing), relative(existing, target));
-  if (real !== realRoot && !real.startsWith(realRoot + sep)) {
-    throw new AgentisoError("PERMISSION_DENIED", `hostPath ${JSON.stringify(path)} leaves the transfer directory`);
-  }
-  if (!forWriting && !(await exists(real))) throw new AgentisoError("NOT_FOUND", `no file ${JSON.stringify(path)} in the transfer directory`);
-  return real;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

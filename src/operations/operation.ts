@@ -2,7 +2,7 @@
 // tool, as a control-API endpoint and as a CLI command. The zod schema is the single place a
 // parameter is described and validated.
 import type { z } from "zod";
-import { AgentisoError } from "../core/errors.js";
+import { AgentisoError, isAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
@@ -13,8 +13,10 @@ export type OperationCategory = "create" | "exec" | "other";
 
 export interface OperationServices {
   engine: Engine<GuestClient>;
-  /** Host directory file_transfer may read and write (nothing outside it). */
+  /** Host directory file_transfer may read and write (nothing outside it); each MCP session gets its own subdirectory. */
   transferDir: string;
+  /** Provider URLs MCP orchestrations may use (config [model]); default: the built-in providers'. */
+  providerUrls?: { allowedBaseUrls: readonly string[]; allowPrivateBaseUrls: boolean };
   /** Whether an image is built or buildable without a long wait (workspace_prepare picks its default with it). */
   imageAvailable?(name: string): Promise<boolean>;
 }
@@ -53,10 +55,17 @@ export function parseInput<I extends z.ZodType>(operation: Operation<I, unknown>
   });
 }
 
-// Finds a workspace the caller may use: a session sees only the workspaces it owns.
+// Finds a workspace the caller may use: a session sees only the workspaces it owns, and cannot
+// tell another session's workspace from one that does not exist (same error, same words).
 export function workspaceFor(ctx: OperationContext, ref: string): WorkspaceRecord {
-  const record = ctx.services.engine.workspaces.get(ref);
-  if (ctx.session !== undefined && record.owner !== ctx.session) {
+  if (ctx.session === undefined) return ctx.services.engine.workspaces.get(ref);
+  let record: WorkspaceRecord | undefined;
+  try {
+    record = ctx.services.engine.workspaces.get(ref);
+  } catch (err) {
+    if (!isAgentisoError(err, "NOT_FOUND")) throw err;
+  }
+  if (record === undefined || record.owner !== ctx.session) {
     throw new AgentisoError("NOT_FOUND", `no workspace ${JSON.stringify(ref)} in this session (see workspace_list; workspace_adopt takes over unowned ones)`);
   }
   return record;

@@ -1,16 +1,22 @@
 // orchestrate: run a plan (golden → fork → opencode → collect → merge) inside the daemon and
-// write the results directory. Progress streams to the caller when it asks for it.
+// write the results directory. Progress streams to the caller when it asks for it. A plan from
+// an MCP session is confined before anything starts: golden.workspace must be its own, host
+// paths (repo, stub_script, baseDir, resultsDir) must lie in its transfer directory, and the
+// provider URL must be one the operator allows.
 import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
+import type { HostPaths } from "../core/host-paths.js";
 import { GOLDEN_REPO_DIR, type GoldenWorkspace } from "../orchestrator/golden.js";
+import { DEFAULT_BASE_URLS } from "../orchestrator/model-provider.js";
 import { orchestrate, type GoldenSpec, type OrchestrationReport } from "../orchestrator/orchestrator.js";
-import { isHostPath, parsePlan } from "../orchestrator/plan.js";
+import { isHostPath, parsePlan, type Plan } from "../orchestrator/plan.js";
+import { assertProviderUrlAllowed } from "../orchestrator/provider-url-policy.js";
 import { PrepareInputSchema, prepareGolden } from "./prepare-operation.js";
-import type { OperationContext } from "./operation.js";
 import { writeReport, writeTaskEvents } from "../orchestrator/report-writer.js";
-import { confinedHostPath } from "./file-operations.js";
-import { defineOperation } from "./operation.js";
+import { hostPathsFor } from "./host-access.js";
+import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
+import { DEFAULT_ALLOWED_BASE_URLS } from "../config/config.js";
 
 export const orchestrateOperation = defineOperation({
   name: "orchestrate",
@@ -20,19 +26,25 @@ export const orchestrateOperation = defineOperation({
   input: z
     .object({
       plan: z.record(z.string(), z.unknown()).describe("The plan (PLAN.toml as an object: golden, model, run, task[]); see docs/orchestrate.md"),
-      baseDir: z.string().min(1).describe("Directory relative host paths in the plan are resolved against"),
-      resultsDir: z.string().min(1).describe("Where report.json, report.md and the patches go (MCP sessions: relative to the transfer dir)"),
+      baseDir: z.string().min(1).describe("Directory relative host paths in the plan are resolved against (MCP sessions: relative to, or inside, the session's transfer dir)"),
+      resultsDir: z.string().min(1).describe("Where report.json, report.md and the patches go (MCP sessions: relative to, or inside, the session's transfer dir)"),
       apiKey: z.string().min(1).max(16384).optional().describe("The model's key (the value of the plan's api_key_env); never stored or logged"),
       maxParallel: z.number().int().min(1).max(64).optional().describe("How many workers run at once (default: the plan's run.max_parallel)"),
       keepWorkers: z.boolean().optional().describe("Keep the worker workspaces after the run to inspect them (default: the plan's run.keep_workers, false)"),
     })
     .strict(),
   run: async (ctx, input): Promise<{ reportPath: string; report: OrchestrationReport }> => {
-    const resultsDir = ctx.session !== undefined ? await confinedHostPath(ctx.services.transferDir, input.resultsDir, true) : input.resultsDir;
-    if (!isAbsolute(resultsDir) || !isAbsolute(input.baseDir)) throw new AgentisoError("INVALID_INPUT", "resultsDir and baseDir must be absolute paths");
-    const plan = parsePlan(input.plan, input.baseDir);
+    const hostPaths = hostPathsFor(ctx);
+    const confined = hostPaths.root !== undefined;
+    const resultsDir = confined ? await hostPaths.resolve(input.resultsDir, { forWriting: true, what: "resultsDir" }) : input.resultsDir;
+    const baseDir = confined ? await hostPaths.resolve(input.baseDir, { forWriting: true, what: "baseDir" }) : input.baseDir;
+    if (!isAbsolute(resultsDir) || !isAbsolute(baseDir)) throw new AgentisoError("INVALID_INPUT", "resultsDir and baseDir must be absolute paths");
+    const plan = parsePlan(input.plan, baseDir);
+    if (ctx.session !== undefined) await confinePlan(ctx, plan, hostPaths);
     const report = await orchestrate(ctx.services.engine, plan, {
       prepareGolden: (spec) => prepareGoldenFor(ctx, spec),
+      workspaceFor: (ref) => workspaceFor(ctx, ref),
+      hostPaths,
       ...(input.apiKey !== undefined && { apiKey: input.apiKey }),
       ...(input.maxParallel !== undefined && { maxParallel: input.maxParallel }),
       ...(input.keepWorkers !== undefined && { keepWorkers: input.keepWorkers }),
@@ -46,6 +58,18 @@ export const orchestrateOperation = defineOperation({
     return { reportPath, report };
   },
 });
+
+// Everything an MCP plan names, checked before the first workspace or packet: its own golden
+// workspace, host files inside its transfer directory, an allowed provider URL.
+async function confinePlan(ctx: OperationContext, plan: Plan, hostPaths: HostPaths): Promise<void> {
+  if (plan.golden.workspace !== undefined) workspaceFor(ctx, plan.golden.workspace);
+  if (plan.golden.repo !== undefined && isHostPath(plan.golden.repo)) plan.golden.repo = await hostPaths.resolve(plan.golden.repo, { what: "golden.repo" });
+  if (plan.model.stub_script !== undefined) plan.model.stub_script = await hostPaths.resolve(plan.model.stub_script, { what: "model.stub_script" });
+  if (plan.model.provider === "stub") return; // the daemon starts the stub model itself, on its loopback
+  const baseUrl = plan.model.base_url ?? DEFAULT_BASE_URLS[plan.model.provider];
+  if (baseUrl === undefined) return; // parsePlan already asked for one
+  await assertProviderUrlAllowed(baseUrl, ctx.services.providerUrls ?? { allowedBaseUrls: DEFAULT_ALLOWED_BASE_URLS, allowPrivateBaseUrls: false });
+}
 
 // The golden workspace through workspace_prepare, so MCP and the orchestrator build it alike.
 async function prepareGoldenFor(ctx: OperationContext, spec: GoldenSpec): Promise<GoldenWorkspace> {

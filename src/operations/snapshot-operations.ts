@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import { MAX_FORK_COUNT } from "../engine/snapshot-service.js";
 import { defineOperation, workspaceFor } from "./operation.js";
+import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js";
 import { SnapshotName, WorkspaceName, WorkspaceRef, ResourceArgs, resourceOptions } from "./common-schemas.js";
 
 export const snapshot = defineOperation({
@@ -19,15 +20,15 @@ export const snapshot = defineOperation({
   run: async (ctx, input) => {
     const record = workspaceFor(ctx, input.workspace);
     const snapshots = ctx.services.engine.snapshots;
-    if (input.action === "list") return snapshots.list(record.id);
+    if (input.action === "list") return snapshotsView(ctx, snapshots.list(record.id));
     if (input.name === undefined) throw new AgentisoError("INVALID_INPUT", `snapshot ${input.action} needs a name`);
     switch (input.action) {
       case "create":
         return snapshots.create(record.id, input.name);
       case "restore":
-        return snapshots.restore(record.id, input.name);
+        return recordView(ctx, await snapshots.restore(record.id, input.name));
       case "delete":
-        await snapshots.delete(record.id, input.name);
+        await hidingForeignForks(ctx, `snapshot ${input.name} of ${record.name}`, () => snapshots.delete(record.id, input.name!));
         return { deleted: input.name, workspace: record.name };
     }
   },

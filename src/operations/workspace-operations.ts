@@ -1,7 +1,9 @@
 // Workspace lifecycle operations: create, start, stop, destroy, list, info, logs, network, adopt.
 import { z } from "zod";
-import { AgentisoError } from "../core/errors.js";
+import { AgentisoError, isAgentisoError } from "../core/errors.js";
+import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import { defineOperation, workspaceFor } from "./operation.js";
+import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js";
 import { NetworkModeSchema, ResourceArgs, WorkspaceName, WorkspaceRef, resourceOptions } from "./common-schemas.js";
 
 const Ref = z.object({ workspace: WorkspaceRef }).strict();
@@ -34,7 +36,7 @@ export const workspaceStart = defineOperation({
   description: "Start a stopped workspace.",
   category: "other",
   input: Ref,
-  run: (ctx, input) => ctx.services.engine.workspaces.start(workspaceFor(ctx, input.workspace).id),
+  run: async (ctx, input) => recordView(ctx, await ctx.services.engine.workspaces.start(workspaceFor(ctx, input.workspace).id)),
 });
 
 export const workspaceStop = defineOperation({
@@ -42,7 +44,7 @@ export const workspaceStop = defineOperation({
   description: "Stop a running workspace (its files are kept; start it again later).",
   category: "other",
   input: Ref,
-  run: (ctx, input) => ctx.services.engine.workspaces.stop(workspaceFor(ctx, input.workspace).id),
+  run: async (ctx, input) => recordView(ctx, await ctx.services.engine.workspaces.stop(workspaceFor(ctx, input.workspace).id)),
 });
 
 export const workspaceDestroy = defineOperation({
@@ -52,7 +54,7 @@ export const workspaceDestroy = defineOperation({
   input: Ref,
   run: async (ctx, input) => {
     const record = workspaceFor(ctx, input.workspace);
-    await ctx.services.engine.workspaces.destroy(record.id);
+    await hidingForeignForks(ctx, `workspace ${record.name}`, () => ctx.services.engine.workspaces.destroy(record.id));
     return { destroyed: record.name, id: record.id };
   },
 });
@@ -63,10 +65,12 @@ export const workspaceList = defineOperation({
   category: "other",
   input: z.object({ state: z.enum(["running", "stopped", "failed"]).optional().describe("Only workspaces in this state") }).strict(),
   run: async (ctx, input) =>
-    ctx.services.engine.workspaces.list({
-      ...(ctx.session !== undefined && { owner: ctx.session }),
-      ...(input.state !== undefined && { states: [input.state] }),
-    }),
+    ctx.services.engine.workspaces
+      .list({
+        ...(ctx.session !== undefined && { owner: ctx.session }),
+        ...(input.state !== undefined && { states: [input.state] }),
+      })
+      .map((record) => recordView(ctx, record)),
 });
 
 export const workspacePool = defineOperation({
@@ -87,7 +91,7 @@ export const workspaceInfo = defineOperation({
   input: Ref,
   run: async (ctx, input) => {
     const record = workspaceFor(ctx, input.workspace);
-    return { ...record, snapshots: ctx.services.engine.snapshots.list(record.id) };
+    return { ...recordView(ctx, record), snapshots: snapshotsView(ctx, ctx.services.engine.snapshots.list(record.id)) };
   },
 });
 
@@ -104,7 +108,7 @@ export const workspaceNetwork = defineOperation({
   description: "Switch a workspace's network: none (loopback only) or egress (outbound internet; the host stays unreachable).",
   category: "other",
   input: z.object({ workspace: WorkspaceRef, mode: NetworkModeSchema }).strict(),
-  run: (ctx, input) => ctx.services.engine.workspaces.setNetwork(workspaceFor(ctx, input.workspace).id, input.mode),
+  run: async (ctx, input) => recordView(ctx, await ctx.services.engine.workspaces.setNetwork(workspaceFor(ctx, input.workspace).id, input.mode)),
 });
 
 export const workspaceAdopt = defineOperation({
@@ -114,10 +118,16 @@ export const workspaceAdopt = defineOperation({
   input: Ref,
   run: async (ctx, input) => {
     if (ctx.session === undefined) throw new AgentisoError("INVALID_INPUT", "workspace_adopt needs an MCP session");
-    const record = ctx.services.engine.workspaces.get(input.workspace);
-    if (record.owner !== undefined && record.owner !== ctx.session) {
-      throw new AgentisoError("PERMISSION_DENIED", `workspace ${record.name} belongs to another session`);
+    let record: WorkspaceRecord | undefined;
+    try {
+      record = ctx.services.engine.workspaces.get(input.workspace);
+    } catch (err) {
+      if (!isAgentisoError(err, "NOT_FOUND")) throw err;
     }
-    return ctx.services.engine.workspaces.setOwner(record.id, ctx.session);
+    // Another session's workspace answers exactly like a missing one: its name is not told.
+    if (record === undefined || (record.owner !== undefined && record.owner !== ctx.session)) {
+      throw new AgentisoError("NOT_FOUND", `no workspace ${JSON.stringify(input.workspace)} to adopt (workspace_adopt takes over workspaces no session owns)`);
+    }
+    return recordView(ctx, await ctx.services.engine.workspaces.setOwner(record.id, ctx.session));
   },
 });

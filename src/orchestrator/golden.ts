@@ -18,9 +18,9 @@ export interface GoldenWorkspace {
   repoDir: string;
 }
 
-// An existing golden (plan golden.workspace): its snapshot must exist; HEAD of its repo is the commit.
-export async function reuseGolden(engine: Engine<GuestClient>, workspace: string, snapshot: string, signal?: AbortSignal): Promise<GoldenWorkspace> {
-  const record = engine.workspaces.get(workspace);
+// An existing golden (plan golden.workspace): its snapshot must exist; HEAD of its repo is the
+// commit. Takes the record, not a name: the caller looks it up with its owner check.
+export async function reuseGolden(engine: Engine<GuestClient>, record: WorkspaceRecord, snapshot: string, signal?: AbortSignal): Promise<GoldenWorkspace> {
   if (!engine.snapshots.list(record.id).some((s) => s.name === snapshot)) {
     throw new AgentisoError("NOT_FOUND", `workspace ${record.name} has no snapshot ${snapshot}: prepare it first (workspace_prepare)`);
   }

@@ -1,11 +1,10 @@
 // merge = "branch-per-task": each successful task's patch becomes a commit on its own branch,
 // agentiso/<run>/<task>, cut from the golden commit — in the host repository the golden was
 // cloned from, or (for a git URL) in the golden workspace's repository. Patches that fail to
-// apply, and tasks whose patches touch the same files, are reported.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { runCommand } from "../core/run-command.js";
+// apply, and tasks whose patches touch the same files, are reported. On the host, a patch is
+// untrusted content about to be written by root: it goes through host-git, which commits it
+// without a checkout and with every hook, filter and fsmonitor off.
+import { commitPatchOnBranch, openHostRepo, type HostRepo } from "../core/host-git.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import type { GoldenWorkspace } from "./golden.js";
@@ -26,7 +25,13 @@ export interface MergeResult {
   overlapsWith: string[];
 }
 
-const AUTHOR = ["-c", "user.name=agentiso", "-c", "user.email=agentiso@localhost"];
+const AUTHOR = { name: "agentiso", email: "agentiso@localhost" };
+
+export interface MergeOptions {
+  /** Set when the plan came from an MCP session: the host repo must lie (self-contained) inside it. */
+  confinedTo?: string;
+  signal?: AbortSignal;
+}
 
 export async function mergeBranchPerTask(
   engine: Engine<GuestClient>,
@@ -34,47 +39,36 @@ export async function mergeBranchPerTask(
   golden: GoldenWorkspace,
   tasks: TaskResult[],
   progress: (e: ProgressEvent) => void,
-  signal?: AbortSignal,
+  options: MergeOptions = {},
 ): Promise<MergeResult[]> {
+  const { signal } = options;
   const mergeable = tasks.filter((t) => t.status === "succeeded" && t.patch.length > 0);
-  const hostRepo = plan.golden.repo !== undefined && isHostPath(plan.golden.repo) ? plan.golden.repo : undefined;
+  const hostPath = plan.golden.repo !== undefined && isHostPath(plan.golden.repo) ? plan.golden.repo : undefined;
+  const hostRepo = hostPath === undefined ? undefined : await openHostRepo(hostPath, { ...(options.confinedTo !== undefined && { confinedTo: options.confinedTo }) }).catch((err: unknown) => err as Error);
   const results: MergeResult[] = [];
   for (const task of mergeable) {
     const branch = `agentiso/${golden.workspace.name}/${task.name}`;
     const overlapsWith = mergeable.filter((o) => o !== task && o.filesChanged.some((f) => task.filesChanged.includes(f))).map((o) => o.name);
-    const applied = hostRepo
-      ? await applyOnHost(hostRepo, golden.commit, branch, task, signal)
-      : await applyInGolden(engine, golden, branch, task, signal);
-    const result: MergeResult = { task: task.name, branch, repository: hostRepo ?? `workspace:${golden.workspace.name}`, overlapsWith, ...applied };
+    const applied =
+      hostRepo instanceof Error
+        ? { ok: false, error: hostRepo.message }
+        : hostRepo
+          ? await applyOnHost(hostRepo, golden.commit, branch, task, signal)
+          : await applyInGolden(engine, golden, branch, task, signal);
+    const result: MergeResult = { task: task.name, branch, repository: hostPath ?? `workspace:${golden.workspace.name}`, overlapsWith, ...applied };
     progress({ type: "merge", task: task.name, branch, ok: result.ok, ...(result.error !== undefined && { detail: result.error }) });
     results.push(result);
   }
   return results;
 }
 
-async function applyOnHost(repo: string, base: string, branch: string, task: TaskResult, signal?: AbortSignal): Promise<{ ok: boolean; commit?: string; error?: string }> {
-  const scratch = await mkdtemp(join(tmpdir(), "agentiso-merge-"));
-  const worktree = join(scratch, "worktree");
-  const git = (...args: string[]) => runCommand(["git", ...AUTHOR, "-C", worktree, ...args], { ...(signal && { signal }) });
+async function applyOnHost(repo: HostRepo, base: string, branch: string, task: TaskResult, signal?: AbortSignal): Promise<{ ok: boolean; commit?: string; error?: string }> {
   try {
-    await runCommand(["git", "-C", repo, "worktree", "add", "--quiet", "-b", branch, worktree, base], { ...(signal && { signal }) });
-    const patchFile = join(scratch, "task.patch");
-    await writeFile(patchFile, task.patch);
-    try {
-      await git("apply", "--index", "--binary", patchFile);
-    } catch (err) {
-      await runCommand(["git", "-C", repo, "worktree", "remove", "--force", worktree], { check: false });
-      await runCommand(["git", "-C", repo, "branch", "-D", branch], { check: false });
-      return { ok: false, error: `patch does not apply: ${(err as Error).message}` };
-    }
-    await git("commit", "--quiet", "-m", `agentiso: ${task.name}`, "-m", task.summary.slice(0, 2000));
-    const commit = (await git("rev-parse", "HEAD")).stdout.trim();
+    const message = [`agentiso: ${task.name}`, ...(task.summary.trim() ? [task.summary.slice(0, 2000)] : [])];
+    const commit = await commitPatchOnBranch(repo, { base, branch, patch: task.patch, message, author: AUTHOR, ...(signal && { signal }) });
     return { ok: true, commit };
   } catch (err) {
     return { ok: false, error: (err as Error).message };
-  } finally {
-    await runCommand(["git", "-C", repo, "worktree", "remove", "--force", worktree], { check: false });
-    await rm(scratch, { recursive: true, force: true });
   }
 }
 

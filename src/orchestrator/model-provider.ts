@@ -1,10 +1,11 @@
 // Resolves the plan's [model] into the provider the proxy forwards to: a real one (key from
 // the caller), or the stub model started here when the plan names none.
 import { AgentisoError } from "../core/errors.js";
+import type { HostPaths } from "../core/host-paths.js";
 import type { Logger } from "../core/logger.js";
 import type { LlmProviderConfig } from "../llm/provider.js";
 import { startStubServer, type StubServer } from "../llm/stub-server.js";
-import { loadStubScript } from "../llm/stub-script.js";
+import { parseStubScript, type StubScript } from "../llm/stub-script.js";
 import { demoStubScript } from "./demo-script.js";
 import type { OpencodeProviderKind } from "./opencode/opencode-config.js";
 import type { Plan } from "./plan.js";
@@ -16,16 +17,20 @@ export interface ResolvedModel extends AsyncDisposable {
   stub?: StubServer;
 }
 
-const DEFAULT_BASE_URLS: Record<string, string> = {
+export const DEFAULT_BASE_URLS: Record<string, string | undefined> = {
   openai: "https://api.openai.com/v1",
   anthropic: "https://api.anthropic.com/v1",
 };
 
+/** A stub script is a small JSON file: anything bigger is refused before it is read. */
+export const MAX_STUB_SCRIPT_BYTES = 4 * 1024 * 1024;
+
 // apiKey: the value of the plan's api_key_env, read by the caller from ITS environment.
-export async function resolveModel(plan: Plan, apiKey: string | undefined, logger: Logger): Promise<ResolvedModel> {
+// hostPaths: how stub_script is read (a bounded read, confined to the session's directory for MCP).
+export async function resolveModel(plan: Plan, apiKey: string | undefined, logger: Logger, hostPaths: HostPaths): Promise<ResolvedModel> {
   const model = plan.model;
   if (model.provider === "stub") {
-    const script = model.stub_script ? await loadStubScript(model.stub_script) : demoStubScript(plan.task);
+    const script = model.stub_script ? await readStubScript(hostPaths, model.stub_script) : demoStubScript(plan.task);
     const stub = await startStubServer({ script, logger: logger.child({ component: "llm-stub" }) });
     return {
       provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: "agentiso-stub-key" },
@@ -44,4 +49,15 @@ export async function resolveModel(plan: Plan, apiKey: string | undefined, logge
     opencode: { kind: model.provider, model: model.model },
     [Symbol.asyncDispose]: async () => {},
   };
+}
+
+async function readStubScript(hostPaths: HostPaths, path: string): Promise<StubScript> {
+  const text = (await hostPaths.readFile(path, { maxBytes: MAX_STUB_SCRIPT_BYTES, what: "stub script" })).toString("utf8");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new AgentisoError("INVALID_INPUT", `stub script ${path} is not valid JSON`, { cause: err });
+  }
+  return parseStubScript(raw);
 }

@@ -2,8 +2,10 @@
 // engine and the guest connections the LLM tunnels ride on); front doors stream its progress.
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
+import type { HostPaths } from "../core/host-paths.js";
 import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
+import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { LlmProxy } from "../llm/proxy.js";
 import { addUsage, zeroUsage, type TokenUsage } from "../llm/token-usage.js";
@@ -32,6 +34,10 @@ export interface GoldenSpec {
 export interface OrchestrateOptions {
   /** Builds the golden workspace (the workspace_prepare operation); the orchestrator only sequences. */
   prepareGolden: (spec: GoldenSpec) => Promise<GoldenWorkspace>;
+  /** Looks up golden.workspace for the caller (with its owner check: a session sees only its own). */
+  workspaceFor: (ref: string) => WorkspaceRecord;
+  /** How the plan's host paths (stub_script, the repo merged into) are read: confined for MCP sessions. */
+  hostPaths: HostPaths;
   apiKey?: string;
   maxParallel?: number;
   keepWorkers?: boolean;
@@ -61,7 +67,7 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
   const id = randomBytes(3).toString("hex");
   const startedAt = new Date();
   const progress = options.progress ?? (() => {});
-  await using model = await resolveModel(plan, options.apiKey, options.logger);
+  await using model = await resolveModel(plan, options.apiKey, options.logger, options.hostPaths);
   const proxy = new LlmProxy({ provider: model.provider, logger: options.logger });
   let golden: GoldenWorkspace | undefined;
   const builtGolden = plan.golden.workspace === undefined;
@@ -72,7 +78,7 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
     const goldenMs = lap();
     const tasks = await runAll(engine, plan, golden, proxy, model.opencode, options, id, progress);
     const tasksMs = lap();
-    const merge = plan.run.merge === "branch-per-task" ? await mergeBranchPerTask(engine, plan, golden, tasks, progress, options.signal) : [];
+    const merge = plan.run.merge === "branch-per-task" ? await mergeBranchPerTask(engine, plan, golden, tasks, progress, { signal: options.signal, ...(options.hostPaths.root !== undefined && { confinedTo: options.hostPaths.root }) }) : [];
     const stagesMs = { golden: goldenMs, tasks: tasksMs, merge: lap() };
     return { ...report(id, startedAt, plan, golden, tasks, merge, options.signal.aborted), stagesMs };
   } finally {
@@ -86,7 +92,7 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
 }
 
 async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: OrchestrateOptions, id: string, progress: (e: ProgressEvent) => void): Promise<GoldenWorkspace> {
-  if (plan.golden.workspace !== undefined) return reuseGolden(engine, plan.golden.workspace, plan.golden.snapshot, options.signal);
+  if (plan.golden.workspace !== undefined) return reuseGolden(engine, options.workspaceFor(plan.golden.workspace), plan.golden.snapshot, options.signal);
   progress({ type: "golden", step: `preparing from ${plan.golden.repo} (image ${plan.golden.image})`, workspace: `golden-${id}` });
   return options.prepareGolden({
     name: `golden-${id}`,

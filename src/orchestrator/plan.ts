@@ -1,11 +1,11 @@
 // The orchestration plan (PLAN.toml): where the golden workspace comes from, which model the
 // workers use and how, and the tasks. Parsed and validated once; everything after works on
 // the typed Plan. docs/orchestrate.md documents every field with a full example.
-import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
+import { readBoundedFile } from "../core/host-paths.js";
 import { parseDurationMs } from "../config/size.js";
 
 const TaskName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "task names use a-z 0-9 _ . - (they name patches and branches)");
@@ -94,14 +94,11 @@ export function parsePlan(raw: unknown, baseDir: string): Plan {
   return plan;
 }
 
-// Reads and validates PLAN.toml.
+const MAX_PLAN_BYTES = 4 * 1024 * 1024;
+
+// Reads and validates PLAN.toml (a regular file of at most 4 MiB).
 export async function loadPlanFile(path: string): Promise<Plan> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new AgentisoError("NOT_FOUND", `cannot read plan ${path}: ${(err as Error).message}`);
-  }
+  const text = (await readBoundedFile(path, { maxBytes: MAX_PLAN_BYTES, what: "plan", noFollow: false })).toString("utf8");
   let raw: unknown;
   try {
     raw = parseToml(text);

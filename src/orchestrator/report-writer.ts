@@ -1,5 +1,7 @@
 // The results directory: report.json (machine), report.md (human), <task>.patch and
-// <task>.events.ndjson (opencode's raw event stream) per task.
+// <task>.events.ndjson (opencode's raw event stream) per task. Files are opened with
+// O_NOFOLLOW: a symlink planted where a report file goes is refused, not written through.
+import { constants } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { totalTokens } from "../llm/token-usage.js";
@@ -9,21 +11,27 @@ import type { OrchestrationReport } from "./orchestrator.js";
 export async function writeReport(dir: string, report: OrchestrationReport): Promise<string> {
   await mkdir(dir, { recursive: true });
   for (const task of report.tasks) {
-    await writeFile(join(dir, `${task.name}.patch`), task.patch);
+    await writeResult(join(dir, `${task.name}.patch`), task.patch);
   }
   const json = {
     ...report,
     tasks: report.tasks.map((t) => ({ ...t, patchFile: `${t.name}.patch`, eventsFile: `${t.name}.events.ndjson` })),
   };
   const path = join(dir, "report.json");
-  await writeFile(path, JSON.stringify(json, null, 2) + "\n");
-  await writeFile(join(dir, "report.md"), markdown(report));
+  await writeResult(path, JSON.stringify(json, null, 2) + "\n");
+  await writeResult(join(dir, "report.md"), markdown(report));
   return path;
 }
 
 export async function writeTaskEvents(dir: string, task: string, ndjson: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `${task}.events.ndjson`), ndjson);
+  await writeResult(join(dir, `${task}.events.ndjson`), ndjson);
+}
+
+const WRITE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+
+function writeResult(path: string, data: string): Promise<void> {
+  return writeFile(path, data, { flag: WRITE_NO_FOLLOW });
 }
 
 function markdown(report: OrchestrationReport): string {

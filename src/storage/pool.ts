@@ -6,7 +6,8 @@
 // must give nothing to whoever runs or opens it on the host (a pool mounted by an older
 // version without them is remounted with them).
 import { mkdir, open, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
@@ -57,7 +58,9 @@ export class BtrfsLoopPool {
   // Unmounts the pool and frees its loop devices; the file (the data) stays. The kernel may
   // still hold the device for a moment after umount returns (the filesystem's last reference
   // to it is dropped asynchronously), and `losetup -d` on a busy device only marks it for
-  // autoclear: so this waits until no device is bound to the file any more.
+  // autoclear: so this waits until no device is bound to the file any more. It never runs
+  // `losetup -d` on a device marked for autoclear: the kernel may free such a device at any
+  // moment, another pool may attach the number, and the detach would hit that pool instead.
   async detach(): Promise<void> {
     if (await mountAt(this.mountPoint)) await runCommand(["umount", "--", this.mountPoint]);
     const deadline = Date.now() + DETACH_TIMEOUT_MS;
@@ -67,7 +70,8 @@ export class BtrfsLoopPool {
       if (Date.now() > deadline) {
         throw new AgentisoError("BACKEND_FAILED", `loop device ${devices.join(", ")} of ${this.imagePath} is still in use ${DETACH_TIMEOUT_MS / 1000} s after unmounting the pool`);
       }
-      for (const device of devices) await runCommand(["losetup", "-d", device], { check: false });
+      // Not autoclear: bound to our file until someone detaches it, and only we do.
+      for (const device of devices.filter(isPinned)) await runCommand(["losetup", "-d", device], { check: false });
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -87,9 +91,16 @@ export class BtrfsLoopPool {
     }
     await mkdir(this.mountPoint, { recursive: true });
     const created = await this.createImageIfMissing(signal);
-    const [existing] = await this.loopDevices();
+    // A device marked for autoclear is on its way out (a detach just ran): attach anew.
+    const [existing] = (await this.loopDevices()).filter(isPinned);
     const loopDevice = existing ?? (await attachLoopDevice(this.imagePath, signal));
-    await runCommand(["mount", "-t", "btrfs", "-o", SAFE_FLAGS, "--", loopDevice, this.mountPoint], { signal });
+    try {
+      await runCommand(["mount", "-t", "btrfs", "-o", SAFE_FLAGS, "--", loopDevice, this.mountPoint], { signal });
+    } catch (err) {
+      // a pool that cannot be mounted must not keep a loop device bound to its file
+      if (existing === undefined) await runCommand(["losetup", "-d", loopDevice], { check: false });
+      throw err;
+    }
     await this.ensureQuotas(signal);
     const action = created ? "created" : "reattached";
     this.options.logger.info("btrfs loop pool attached", { action, loopDevice, mountPoint: this.mountPoint });
@@ -129,6 +140,17 @@ export class BtrfsLoopPool {
     if (await enableSimpleQuotas(this.mountPoint)) return;
     this.options.logger.warn("this kernel has no simple quotas (6.7+): snapshots will not count against their workspace's disk limit");
     await runCommand(["btrfs", "quota", "enable", this.mountPoint], { signal });
+  }
+}
+
+// Whether the device stays bound until someone detaches it: bound now and not marked for
+// autoclear (the kernel frees such a device by itself once its last user lets go of it). A
+// device already unbound reads as not pinned: its number may belong to another pool by now.
+function isPinned(device: string): boolean {
+  try {
+    return readFileSync(`/sys/block/${basename(device)}/loop/autoclear`, "utf8").trim() === "0";
+  } catch {
+    return false;
   }
 }
 

@@ -10,9 +10,9 @@ import { ensureImage } from "../support/base-image.js";
 import { tcpHttpClient, unixHttpClient } from "./mcp-clients.js";
 import { describeToolSuite, realDaemonSkip } from "./mcp-tool-suite.js";
 
-describeToolSuite("MCP over Streamable HTTP on the daemon's unix socket", async (cli) => {
+describeToolSuite("MCP over Streamable HTTP on the daemon's unix socket", async (cli, session) => {
   await cli.ok(["daemon"]); // the socket exists once the daemon runs
-  return unixHttpClient(join(cli.home, "agentiso.sock"));
+  return unixHttpClient(join(cli.home, "agentiso.sock"), session);
 });
 
 describe("MCP over TCP with a bearer token, session identity and rate limits", { skip: realDaemonSkip, timeout: 600_000 }, () => {

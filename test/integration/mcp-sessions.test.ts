@@ -42,8 +42,34 @@ describe("MCP session ownership", { skip: realDaemonSkip, timeout: 600_000 }, ()
       }
     }
     assert.equal((await other.fails("workspace_fork", { workspace: "owned", snapshot: "s" })).code, "NOT_FOUND");
-    assert.equal((await other.fails("workspace_adopt", { workspace: "owned" })).code, "PERMISSION_DENIED");
+    assert.equal((await other.fails("workspace_adopt", { workspace: "owned" })).code, "NOT_FOUND");
     assert.equal((await owner.call<{ state: string }>("workspace_info", { workspace: "owned" })).state, "running");
+  });
+
+  test("orchestrate naming another session's workspace as its golden is NOT_FOUND, and no answer tells that workspace's name", async () => {
+    await owner.call("snapshot", { workspace: "owned", action: "create", name: "golden" });
+    const plan = (workspace: string) => ({ golden: { workspace, snapshot: "golden" }, task: [{ name: "t1", prompt: "say hi" }] });
+    for (const ref of [wsId, "owned"]) {
+      const failure = await other.fails("orchestrate", { plan: plan(ref), baseDir: ".", resultsDir: "results" });
+      assert.equal(failure.code, "NOT_FOUND", failure.text);
+      const missing = await other.fails("orchestrate", { plan: plan("no-such-ws"), baseDir: ".", resultsDir: "results" });
+      assert.equal(failure.text.replaceAll(JSON.stringify(ref), '"REF"'), missing.text.replaceAll('"no-such-ws"', '"REF"'), "worded exactly as for a workspace that does not exist");
+    }
+    for (const [tool, args] of [
+      ["orchestrate", { plan: plan(wsId), baseDir: ".", resultsDir: "results" }],
+      ["workspace_adopt", { workspace: wsId }],
+      ["workspace_info", { workspace: wsId }],
+      ["workspace_fork", { workspace: wsId, snapshot: "golden" }],
+    ] as const) {
+      const failure = await other.fails(tool, args);
+      assert.doesNotMatch(failure.text, /\bowned\b/, `${tool} does not reveal the name`);
+    }
+    const parallel = await other.call<Array<{ ok: boolean; error?: { code: string; message: string } }>>("exec_parallel", { runs: [{ workspace: wsId, command: "true" }] });
+    assert.equal(parallel[0]!.error?.code, "NOT_FOUND");
+    assert.doesNotMatch(parallel[0]!.error!.message, /\bowned\b/);
+    assert.deepEqual(await other.call("workspace_list"), [], "B created no golden, worker or fork");
+    assert.deepEqual((await owner.call<Array<{ name: string }>>("workspace_list")).map((w) => w.name), ["owned"]);
+    await owner.call("snapshot", { workspace: "owned", action: "delete", name: "golden" });
   });
 
   test("after `agentiso daemon stop` the owner's next call restarts the daemon and still owns the workspace", async () => {

@@ -2,4 +2,4 @@
 import { describeToolSuite } from "./mcp-tool-suite.js";
 import { stdioClient } from "./mcp-clients.js";
 
-describeToolSuite("MCP over stdio (agentiso serve)", (cli) => stdioClient(cli));
+describeToolSuite("MCP over stdio (agentiso serve)", (cli, session) => stdioClient(cli, session));

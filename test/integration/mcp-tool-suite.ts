@@ -7,6 +7,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { runCommand } from "../../src/core/run-command.js";
+import { sessionTransferDir } from "../../src/core/host-paths.js";
 import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
@@ -31,17 +32,20 @@ export async function makeHostRepo(dir: string): Promise<void> {
   await git("commit", "-qm", "initial");
 }
 
-export function describeToolSuite(title: string, connect: (cli: CliHarness) => Promise<McpTestClient>, extraEnv: NodeJS.ProcessEnv = {}): void {
+// connect opens a client acting as `session`; the suite finds that session's transfer directory from it.
+export function describeToolSuite(title: string, connect: (cli: CliHarness, session: string) => Promise<McpTestClient>, extraEnv: NodeJS.ProcessEnv = {}): void {
   describe(title, { skip: realDaemonSkip, timeout: 1_200_000 }, () => {
     let cli: CliHarness;
     let mcp: McpTestClient;
     const ws = `mcp-${randomBytes(3).toString("hex")}`;
+    const session = `suite-${randomBytes(3).toString("hex")}`;
+    const transferOf = (home: string) => sessionTransferDir(join(home, "transfer"), session);
 
     before(async () => {
       await ensureImage("base");
       cli = new CliHarness(extraEnv);
       await cli.ok(["init", "--pool-size", "8G"]);
-      mcp = await connect(cli);
+      mcp = await connect(cli, session);
     });
     after(async () => {
       await mcp?.[Symbol.asyncDispose]();
@@ -100,15 +104,18 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness) => P
       assert.match((await mcp.fails("file_edit", { workspace: ws, path: "/work/notes/a.txt", oldText: "zeta", newText: "x" })).code, /NOT_FOUND|INVALID_INPUT|CONFLICT/);
     });
 
-    test("file_transfer moves files through the transfer dir, and `..` or a symlink cannot leave it", async () => {
-      const transfer = join(cli.home, "transfer");
+    test("file_transfer moves files through the session's own transfer dir, and `..`, another session's dir or a symlink cannot leave it", async () => {
+      const transfer = transferOf(cli.home);
       mkdirSync(transfer, { recursive: true });
       writeFileSync(join(transfer, "in.txt"), "from host\n");
       await mcp.call("file_transfer", { workspace: ws, direction: "upload", hostPath: "in.txt", workspacePath: "/work/in.txt" });
       assert.equal((await mcp.call<{ stdout: string }>("exec", { workspace: ws, command: "cat /work/in.txt" })).stdout, "from host\n");
       await mcp.call("file_transfer", { workspace: ws, direction: "download", hostPath: "out/copy.txt", workspacePath: "/work/notes/a.txt" });
       symlinkSync("/etc", join(transfer, "escape"));
-      for (const hostPath of ["../config.toml", "/etc/passwd", "escape/passwd", "out/../../state.db"]) {
+      const otherSession = sessionTransferDir(join(cli.home, "transfer"), "someone-else");
+      mkdirSync(otherSession, { recursive: true });
+      writeFileSync(join(otherSession, "theirs.txt"), "not yours\n");
+      for (const hostPath of ["../config.toml", "/etc/passwd", "escape/passwd", "out/../../state.db", join(otherSession, "theirs.txt"), "../someone-else/theirs.txt"]) {
         const failure = await mcp.fails("file_transfer", { workspace: ws, direction: "upload", hostPath, workspacePath: "/work/x" });
         assert.equal(failure.code, "PERMISSION_DENIED", hostPath);
       }
@@ -116,7 +123,7 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness) => P
     });
 
     test("git_clone copies a host repo in; git_status, git_diff and git_commit follow changes", async () => {
-      const repo = join(cli.home, "transfer", "repo");
+      const repo = join(transferOf(cli.home), "repo");
       await makeHostRepo(repo);
       const cloned = await mcp.call<{ commit: string }>("git_clone", { workspace: ws, hostPath: "repo", dest: "/src/repo" });
       assert.match(cloned.commit, /^[0-9a-f]{40}$/);
@@ -163,7 +170,7 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness) => P
     });
 
     test("workspace_prepare clones, runs setup and snapshots golden; a failing setup reports its output and leaves nothing", async () => {
-      await makeHostRepo(join(cli.home, "transfer", "prep"));
+      await makeHostRepo(join(transferOf(cli.home), "prep"));
       const golden = await mcp.call<{ workspace: { id: string; name: string }; snapshot: string; commit: string }>("workspace_prepare", {
         name: `${ws}-g`,
         image: "base",

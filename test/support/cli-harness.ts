@@ -1,9 +1,9 @@
 // Drives the real `agentiso` CLI (bin/agentiso.js, built by scripts/test.mjs) against its own
 // state dir, with the shared image cache. Disposal tears everything down and reports anything
 // left behind (mounts, loop devices, runc containers, processes) by name.
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync, readdirSync } from "node:fs";
+import { basename, join } from "node:path";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { TEST_IMAGE_CACHE, REPO_DIR } from "./base-image.js";
 
@@ -14,6 +14,9 @@ export interface CliRun {
 }
 
 export const CLI = join(REPO_DIR, "bin", "agentiso.js");
+/** Where the log of a daemon that failed to start is kept: the state dir goes with the test. */
+export const FAILED_DAEMON_LOGS = "/tmp/agentiso-failed-daemons";
+const FAILED_START = /the daemon (could not start|exited during start|did not start)/;
 
 export class CliHarness implements AsyncDisposable {
   readonly home: string;
@@ -36,7 +39,7 @@ export class CliHarness implements AsyncDisposable {
       child.on("error", reject);
       child.on("close", (code) => {
         clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
+        resolve({ code: code ?? -1, stdout, stderr: this.explain(stderr) });
       });
       child.stdin.end(options.input ?? "");
     });
@@ -51,6 +54,16 @@ export class CliHarness implements AsyncDisposable {
 
   async json<T = unknown>(args: string[]): Promise<T> {
     return JSON.parse(await this.ok([...args, "--json"])) as T;
+  }
+
+  // A CLI's stderr, with the daemon's log appended (and kept) when the daemon failed to start.
+  explain(stderr: string): string {
+    const log = join(this.home, "daemon.log");
+    if (!FAILED_START.test(stderr) || !existsSync(log)) return stderr;
+    mkdirSync(FAILED_DAEMON_LOGS, { recursive: true });
+    const kept = join(FAILED_DAEMON_LOGS, `${basename(this.home)}-${Date.now()}.log`);
+    copyFileSync(log, kept);
+    return `${stderr}\n--- the end of the daemon's log (kept at ${kept}) ---\n${readFileSync(log, "utf8").slice(-4096)}`;
   }
 
   daemonPid(): number | undefined {
@@ -84,11 +97,18 @@ export function leftoversOf(home: string): string[] {
     leaks.push(...names.map((name) => `cgroup ${dir}/${name}`));
   }
   leaks.push(...readIfDir("/run/netns").filter((n) => n.startsWith(prefix)).map((n) => `netns ${n}`));
+  leaks.push(...hostNftTables().filter((t) => t.includes(prefix)).map((t) => `nftables ${t}`));
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     const cmdline = readIfExists(`/proc/${pid}/cmdline`)?.replaceAll("\0", " ");
     if (cmdline?.includes(home)) leaks.push(`process ${pid}: ${cmdline.slice(0, 120)}`);
   }
   return leaks;
+}
+
+// "table inet NAME" lines of the host's own ruleset (a workspace's tables live in its netns).
+function hostNftTables(): string[] {
+  const listed = spawnSync("nft", ["list", "tables"], { encoding: "utf8" });
+  return listed.status === 0 ? listed.stdout.split("\n").filter(Boolean) : [];
 }
 
 function readIfDir(path: string): string[] {

@@ -15,7 +15,7 @@ export async function waitForOpencode(cli: CliHarness, task: string, finished: P
   let ended: unknown;
   void finished.then((value) => (ended = value ?? "ended"));
   while (Date.now() < deadline) {
-    if (ended !== undefined) throw new Error(`the orchestration ended before opencode ran for ${task}: ${JSON.stringify(ended)}`);
+    if (ended !== undefined) throw new Error(`the orchestration ended before opencode ran for ${task}: ${cli.explain(JSON.stringify(ended))}`);
     const listed = await cli.run(["ws", "ls", "--json"]);
     const worker = listed.code === 0 ? (JSON.parse(listed.stdout) as Ws[]).find((w) => w.name.endsWith(`-${task}`)) : undefined;
     if (worker) {
