@@ -29,7 +29,11 @@ function rootfsOnHost(cli: CliHarness, id: string): string {
   return join(cli.home, "pool", "mnt", prefix, "workspaces", id);
 }
 
-/** Runs a file as another local user, as a login would: every capability dropped by the uid change. */
+/**
+ * Runs a file as another local user, as a login would: every capability dropped by the uid
+ * change before exec. (Not `setpriv --reuid`: it keeps its capabilities until the exec, so the
+ * exec's path lookup still passes any directory — measured: it ran a file in a 0710 dir.)
+ */
 function runAs(uid: number, gid: number, file: string, args: string[]) {
   return spawnSync(file, args, { uid, gid, encoding: "utf8", timeout: 10_000 });
 }
