@@ -1,10 +1,11 @@
-// The daemon's control API: JSON over HTTP on a unix socket in the state dir (mode 0600, so
-// only root and the owner reach it). Every operation of the registry is one endpoint:
+// The daemon's control API: JSON over HTTP on a unix socket in the state dir, created mode 0600
+// (bound under umask 0177, no chmod afterwards: there is never a moment when it is wider), in
+// a state dir of mode 0710 — only root and the owner reach it. Every operation of the registry is one endpoint:
 //   POST /v1/operations/<name>   body {"input": {...}, "session"?: "..."}
 //   → 200 {"ok": true, "result": ...} | 4xx/5xx {"ok": false, "error": {"code", "message", "details"?}}
 // Other routes (MCP, metrics) are mounted by the daemon through `extraRoutes`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { chmod, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { AgentisoError, toAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { parseInput, type Operation, type OperationServices } from "../operations/operation.js";
@@ -40,10 +41,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<Server>
   await rm(options.socketPath, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.socketPath, () => resolve());
+    listenPrivately(server, options.socketPath, () => resolve());
   });
-  await chmod(options.socketPath, 0o600);
   return server;
+}
+
+// Binds the socket with umask 0177, so it is created 0600: no moment exists in which another
+// local user could connect (a chmod after listen leaves one). Node binds a unix socket
+// synchronously inside listen(), so the process-wide umask is changed for no other file.
+function listenPrivately(server: Server, socketPath: string, onListening: () => void): void {
+  const previous = process.umask(0o177);
+  try {
+    server.listen(socketPath, onListening);
+  } finally {
+    process.umask(previous);
+  }
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, byName: Map<string, Operation>, options: ApiServerOptions): Promise<void> {

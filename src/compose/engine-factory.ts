@@ -15,6 +15,7 @@ import type { ReconcileReport } from "../engine/reconcile.js";
 import { GuestClient, connectUnix } from "../guest/index.js";
 import { ImageLibrary } from "../images/image-library.js";
 import { ContainerRuntime, toHostname } from "../runtimes/container/container-runtime.js";
+import { WorkspaceNetwork } from "../net/workspace-network.js";
 import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
 import { VmRuntime } from "../runtimes/vm/vm-runtime.js";
 import { ensureGuestBootFiles, type GuestBootFiles } from "../images/vm-boot/index.js";
@@ -48,6 +49,8 @@ export function createImageLibrary(config: Config, logger: Logger): ImageLibrary
 // The storage driver the config names (not yet set up: call setup()).
 export function createStorage(config: Config, tag: ResourceTag, logger: Logger): StorageDriver {
   const log = logger.child({ component: "storage" });
+  // the host gid of root inside container workspaces: the only one let through to their files
+  const workspaceGid = config.runtime.uidShiftBase;
   switch (config.storage.driver) {
     case "btrfs":
       return new BtrfsStorage({
@@ -56,12 +59,13 @@ export function createStorage(config: Config, tag: ResourceTag, logger: Logger):
         logger: log,
         loopPoolSizeBytes: config.storage.poolSize,
         ...(config.storage.poolDir !== undefined && { poolDir: config.storage.poolDir }),
+        workspaceGid,
       });
     case "overlay":
-      return new OverlayStorage({ rootDir: join(config.home, "overlay"), tag, logger: log });
+      return new OverlayStorage({ rootDir: join(config.home, "overlay"), tag, logger: log, workspaceGid });
     case "zfs":
       if (!config.storage.zfsDataset) throw new AgentisoError("INVALID_INPUT", "the zfs driver needs storage.zfsDataset (a pool or dataset, e.g. tank/agentiso) in config.toml or AGENTISO_ZFS_DATASET");
-      return new ZfsStorage({ pool: config.storage.zfsDataset, tag, logger: log, zvols: config.storage.zfsZvols });
+      return new ZfsStorage({ pool: config.storage.zfsDataset, tag, logger: log, zvols: config.storage.zfsZvols, workspaceGid });
   }
 }
 
@@ -120,6 +124,7 @@ export function createVmRuntime(config: Config, tag: ResourceTag, logger: Logger
     agentBundlePath: join(PACKAGE_ROOT, "dist", "agentiso-guest.cjs"),
     accel: config.vm.accel,
     qemuBinary: config.vm.qemu,
+    ...(config.vm.uid > 0 && { runAs: { uid: config.vm.uid, gid: config.vm.uid } }),
     logger: logger.child({ component: "vm-runtime" }),
   });
 }
@@ -131,7 +136,7 @@ export interface OpenEngineOptions {
 // Builds every driver from the config and opens (and reconciles) the engine of config.home.
 export async function openEngine(config: Config, logger: Logger, options: OpenEngineOptions = {}): Promise<{ engine: Engine<GuestClient>; report: ReconcileReport }> {
   const tag = resourceTagFor(config.home);
-  ensureStateDir(config.home);
+  ensureStateDir(config.home, { workspaceGid: config.runtime.uidShiftBase });
   const storage = createStorage(config, tag, logger);
   const idShift = config.runtime.uidShiftBase;
   const opencode = hostOpencodeBinary();
@@ -145,6 +150,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     thrashKillMs: config.runtime.thrashKillMs,
     onThrashKill: () => options.events?.thrashKill?.({ runtime: "container" }),
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
+    network: new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net }),
     logger: logger.child({ component: "container-runtime" }),
   });
   const scratchDir = join(config.home, "tmp");

@@ -5,12 +5,22 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
+import { parseCidr } from "../core/cidr.js";
 import { AgentisoError } from "../core/errors.js";
 import { parseSizeBytes } from "./size.js";
 
 const Size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
     return parseSizeBytes(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const Cidr = z.string().transform((value, ctx) => {
+  try {
+    return parseCidr(value);
   } catch (err) {
     ctx.addIssue({ code: "custom", message: (err as Error).message });
     return z.NEVER;
@@ -76,9 +86,10 @@ export const ConfigSchema = z
         qemu: z.string().default("qemu-system-x86_64").describe("The QEMU binary"),
         templates: z.boolean().default(true).describe("Start fresh VM workspaces from a saved memory image of a booted one (sub-second) instead of a cold boot"),
         warmPool: z.number().int().min(0).max(64).default(0).describe("Booted VMs with the default settings kept ready for workspace_create. Env AGENTISO_VM_WARM_POOL."),
+        uid: z.number().int().min(0).max(2 ** 32 - 2).default(99999).describe("The unprivileged uid (and gid) QEMU drops to once started (-runas): outside the login and subuid ranges, used by nothing else; 0 = QEMU stays root"),
       })
       .strict()
-      .default({ accel: "auto", qemu: "qemu-system-x86_64", templates: true, warmPool: 0 }),
+      .default({ accel: "auto", qemu: "qemu-system-x86_64", templates: true, warmPool: 0, uid: 99999 }),
     images: z
       .object({ cacheDir: z.string().optional().describe("Where built images are cached (default HOME/images)") })
       .strict()
@@ -119,6 +130,16 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ idleExitMs: 0, clients: [] }),
+    // Egress of workspaces in `egress` mode (src/net/egress-rules.ts): the internet only. Private,
+    // link-local, CGNAT, multicast and reserved ranges, IPv6 ULA/link-local and the host's own
+    // addresses are refused; DNS goes only to agentiso's resolver.
+    net: z
+      .object({
+        deny: z.array(Cidr).default([]).describe('More ranges egress may not reach, e.g. ["203.0.113.0/24"]'),
+        allow: z.array(Cidr).default([]).describe('Exceptions to the default denies, e.g. an internal mirror ["10.1.2.3/32"]; never the host itself'),
+      })
+      .strict()
+      .default({ deny: [], allow: [] }),
     // Per MCP client (or host session) and tool category (token buckets); CLI calls are not limited.
     limits: z
       .object({

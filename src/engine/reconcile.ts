@@ -14,10 +14,12 @@ export interface ReconcileReport {
   discarded: string[];
   reapedInstances: string[];
   reapedVolumes: string[];
+  /** "workspace@snapshot": taken in storage but never recorded (removed, so the name is free), or recorded but gone from storage (row dropped). */
+  repairedSnapshots: string[];
 }
 
 export async function reconcile<G extends GuestLink>(svc: WorkspaceService<G>, db: StateDb, deps: EngineDeps<G>): Promise<ReconcileReport> {
-  const report: ReconcileReport = { adopted: [], markedStopped: [], discarded: [], reapedInstances: [], reapedVolumes: [] };
+  const report: ReconcileReport = { adopted: [], markedStopped: [], discarded: [], reapedInstances: [], reapedVolumes: [], repairedSnapshots: [] };
   for (const record of db.listWorkspaces()) {
     await reconcileOne(svc, db, record, report, deps.logger);
   }
@@ -34,12 +36,47 @@ export async function reconcile<G extends GuestLink>(svc: WorkspaceService<G>, d
     }
   }
   for (const volume of await deps.storage.listWorkspaces()) {
-    if (known.has(volume.name) || volume.name.startsWith(TEMPLATE_VOLUME_PREFIX)) continue;
+    if (known.has(volume.name)) {
+      await reconcileSnapshots(db.getWorkspace(volume.name)!, volume.snapshots, db, deps, report);
+      continue;
+    }
+    if (volume.name.startsWith(TEMPLATE_VOLUME_PREFIX)) continue;
     deps.logger.warn("reconcile: reaping orphan volume", { volume: volume.name });
     await deps.storage.destroyWorkspace(volume.name).catch((err: unknown) => deps.logger.error("reconcile: volume reap failed", { volume: volume.name, err }));
     report.reapedVolumes.push(volume.name);
   }
   return report;
+}
+
+// A snapshot is taken in storage first and recorded after (snapshot-service.ts); a daemon killed
+// between the two left a storage snapshot nobody knows of, whose name `snapshot` would then
+// refuse for ever: it is removed (its creation never succeeded for the caller), so the name is
+// free again. A row whose storage snapshot is gone (a delete cut off half-way) is dropped.
+async function reconcileSnapshots<G extends GuestLink>(
+  record: WorkspaceRecord,
+  inStorage: readonly string[] | undefined,
+  db: StateDb,
+  deps: EngineDeps<G>,
+  report: ReconcileReport,
+): Promise<void> {
+  if (!inStorage) return; // a driver that does not list them
+  const rows = new Set(db.listSnapshots(record.id).map((s) => s.name));
+  for (const name of inStorage.filter((s) => !rows.has(s))) {
+    deps.logger.warn("reconcile: removing a snapshot that was never recorded", { workspace: record.id, snapshot: name });
+    try {
+      await deps.storage.deleteSnapshot(record.id, name);
+      report.repairedSnapshots.push(`${record.name}@${name}`);
+    } catch (err) {
+      deps.logger.error("reconcile: snapshot removal failed", { workspace: record.id, snapshot: name, err });
+    }
+  }
+  const stored = new Set(inStorage);
+  for (const name of [...rows].filter((s) => !stored.has(s))) {
+    if (db.forksOf(record.id, name).length > 0) continue; // forks keep their own volumes; the row names their origin
+    deps.logger.warn("reconcile: dropping the record of a snapshot storage no longer has", { workspace: record.id, snapshot: name });
+    db.deleteSnapshot(record.id, name);
+    report.repairedSnapshots.push(`${record.name}@${name}`);
+  }
 }
 
 async function reconcileOne<G extends GuestLink>(

@@ -2,6 +2,7 @@
 // a copy-on-write clone of another workspace's snapshot; lineage is kept in SQLite and by the
 // storage driver.
 import { AgentisoError } from "../core/errors.js";
+import { KeyedLock } from "../core/keyed-lock.js";
 import { assertValidName } from "../core/names.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import type { StateDb } from "./state-db.js";
@@ -24,14 +25,23 @@ export interface ForkOptions extends Omit<CreateWorkspaceOptions, "image" | "run
 export const MAX_FORK_COUNT = 64;
 
 export class SnapshotService<G extends GuestLink> {
+  private readonly lock = new KeyedLock();
+
   constructor(
     private readonly workspaces: WorkspaceService<G>,
     private readonly db: StateDb,
     private readonly deps: EngineDeps<G>,
   ) {}
 
+  // Storage first, then the row: a crash between leaves a storage snapshot without a row, which
+  // reconcile removes (reconcile.ts). One create or delete per workspace at a time, so the name
+  // check and the row agree with storage.
   async create(idOrName: string, snapshot: string): Promise<SnapshotView> {
     assertValidName(snapshot, "snapshot name");
+    return this.lock.run([this.workspaces.get(idOrName).id], () => this.createLocked(idOrName, snapshot));
+  }
+
+  private async createLocked(idOrName: string, snapshot: string): Promise<SnapshotView> {
     const record = this.workspaces.get(idOrName);
     if (record.state !== "running" && record.state !== "stopped") {
       throw new AgentisoError("INVALID_STATE", `workspace ${record.name} is ${record.state}: snapshots need a running or stopped workspace`);
@@ -69,6 +79,10 @@ export class SnapshotService<G extends GuestLink> {
   }
 
   async delete(idOrName: string, snapshot: string): Promise<void> {
+    await this.lock.run([this.workspaces.get(idOrName).id], () => this.deleteLocked(idOrName, snapshot));
+  }
+
+  private async deleteLocked(idOrName: string, snapshot: string): Promise<void> {
     const record = this.workspaces.get(idOrName);
     this.requireSnapshot(record, snapshot);
     const forks = this.db.forksOf(record.id, snapshot);

@@ -1,9 +1,10 @@
 // A workspace's network mode, switched live. `none`: the namespace has only loopback.
 // `egress`: slirp4netns NATs outbound traffic and an nftables table inside the namespace
-// rejects the host's own addresses (host-addresses.ts) before anything leaves.
+// rejects the host's own addresses (host-addresses.ts), every private and link-local range and
+// DNS to anything but slirp's forwarder before anything leaves (egress-rules.ts).
 import type { Logger } from "../core/logger.js";
 import { AgentisoError } from "../core/errors.js";
-import { egressRuleset, removeEgressRuleset, type HostAddresses } from "./egress-rules.js";
+import { egressRuleset, removeEgressRuleset, type EgressPolicy, type HostAddresses } from "./egress-rules.js";
 import { hostAddresses } from "./host-addresses.js";
 import { runInNetns } from "./netns.js";
 import { startSlirp, stopSlirp, findSlirp } from "./slirp.js";
@@ -14,8 +15,8 @@ export interface WorkspaceNetworkOptions {
   logger: Logger;
   /** Defaults to the live host addresses. */
   addresses?: () => HostAddresses;
-  /** More destinations egress must not reach (e.g. the LAN: "10.0.0.0/8", "192.168.0.0/16"). */
-  deniedCidrs?: readonly string[];
+  /** The operator's additions to the default denies and exceptions from them (config.toml `[net]`). */
+  policy?: EgressPolicy;
 }
 
 // Stateless over the host: the mode is read back from what runs (slirp present = egress).
@@ -26,9 +27,7 @@ export class WorkspaceNetwork {
   async setMode(netnsName: string, mode: WorkspaceNetworkMode, slirpLogPath: string): Promise<void> {
     if (mode === "egress") {
       const host = (this.options.addresses ?? hostAddresses)();
-      const extra = this.options.deniedCidrs ?? [];
-      const denied = { v4: [...host.v4, ...extra.filter((c) => !c.includes(":"))], v6: [...host.v6, ...extra.filter((c) => c.includes(":"))] };
-      await runInNetns(netnsName, ["nft", "-f", "-"], { input: egressRuleset(denied) });
+      await runInNetns(netnsName, ["nft", "-f", "-"], { input: egressRuleset(host, this.options.policy) });
       if ((await findSlirp(netnsName)).length === 0) await startSlirp(netnsName, slirpLogPath);
     } else if (mode === "none") {
       await stopSlirp(netnsName);

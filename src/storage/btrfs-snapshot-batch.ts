@@ -14,6 +14,12 @@ export interface SnapshotRequest {
   source: string;
   target: string;
   readOnly: boolean;
+  /**
+   * A level-1 qgroup ("1/N") the new subvolume joins at creation (`-i`: no accounting gap, no
+   * rescan in simple-quota mode); `createQgroup` creates it first, in the same shell.
+   */
+  qgroup?: string;
+  createQgroup?: boolean;
 }
 
 interface Pending extends SnapshotRequest {
@@ -21,14 +27,19 @@ interface Pending extends SnapshotRequest {
   reject: (err: Error) => void;
 }
 
-// Each request: three positional words (ro|rw, source, target); one background subshell each
-// prints "<index> <exit code> <stderr on one line>" (one short write: lines never interleave).
+// Each request: five positional words (ro|rw, qgroup or "-", create|-, source, target); one
+// background subshell each prints "<index> <exit code> <stderr on one line>" (one short write:
+// lines never interleave). With a qgroup to create, it is created first (a failure skips the
+// snapshot), through the target's parent folder: the ioctl's transaction is charged to the
+// subvolume of the path it is given, which must not be one at its limit (the source may be).
 const SCRIPT = `n=0
-while [ $# -ge 3 ]; do
+while [ $# -ge 5 ]; do
   (if [ "$1" = ro ]; then r=-r; else r=; fi
-   out=$(btrfs subvolume snapshot $r "$2" "$3" 2>&1 >/dev/null); rc=$?
+   if [ "$2" = - ]; then i=; else i="-i $2"; fi
+   out=$({ if [ "$3" = create ]; then btrfs qgroup create "$2" "\${5%/*}" || exit; fi
+           btrfs subvolume snapshot $r $i "$4" "$5" >/dev/null; } 2>&1); rc=$?
    printf '%s %s %s\\n' "$n" "$rc" "$(printf %s "$out" | tr '\\n' ' ')") &
-  shift 3; n=$((n+1))
+  shift 5; n=$((n+1))
 done
 wait`;
 
@@ -42,6 +53,7 @@ export class SnapshotBatcher {
     for (const path of [request.source, request.target]) {
       if (!isAbsolute(path)) throw new AgentisoError("INTERNAL", `btrfs paths must be absolute, got ${JSON.stringify(path)}`);
     }
+    if (request.qgroup !== undefined && !/^[1-7]\/\d{1,15}$/.test(request.qgroup)) throw new AgentisoError("INTERNAL", `not a higher-level qgroup id: ${JSON.stringify(request.qgroup)}`);
     return new Promise((resolve, reject) => {
       this.queue.push({ ...request, resolve, reject });
       if (!this.running) void this.drain();
@@ -60,14 +72,15 @@ export class SnapshotBatcher {
 }
 
 async function runBatch(batch: Pending[]): Promise<void> {
-  const words = batch.flatMap((r) => [r.readOnly ? "ro" : "rw", r.source, r.target]);
+  const words = batch.flatMap((r) => [r.readOnly ? "ro" : "rw", r.qgroup ?? "-", r.qgroup !== undefined && r.createQgroup ? "create" : "-", r.source, r.target]);
   const result = await runCommand(["sh", "-c", SCRIPT, "sh", ...words], { check: false, timeoutMs: 120_000 }).catch((err: Error) => err);
   const outcomes = result instanceof Error ? new Map<number, string>() : parseOutcomes(result.stdout);
   batch.forEach((request, index) => {
     const failure = outcomes.get(index);
     if (failure === "") return request.resolve();
     const why = result instanceof Error ? result.message : (failure ?? `no result (sh exit ${result.exitCode}: ${result.stderr.trim()})`);
-    request.reject(new AgentisoError("BACKEND_FAILED", `btrfs subvolume snapshot ${request.source} ${request.target} failed: ${why}`, { details: { source: request.source, target: request.target } }));
+    const code = /quota exceeded/i.test(why) ? "QUOTA_EXCEEDED" : "BACKEND_FAILED";
+    request.reject(new AgentisoError(code, `btrfs subvolume snapshot ${request.source} ${request.target} failed: ${why}`, { details: { source: request.source, target: request.target } }));
   });
 }
 

@@ -137,7 +137,7 @@ export abstract class CatalogStorage implements StorageDriver {
 
   // Only this tag's workspaces: everything else in the pool belongs to someone else.
   async listWorkspaces(): Promise<WorkspaceVolumeInfo[]> {
-    return (await this.catalog.listWorkspaces()).map(toVolumeInfo);
+    return (await this.catalog.listWorkspaces()).map((record) => ({ ...toVolumeInfo(record), snapshots: record.snapshots.map((s) => s.name) }));
   }
 
   // Refused with CONFLICT naming the forks that depend on one of its snapshots.

@@ -25,6 +25,15 @@ export function parseMounts(text: string): MountEntry[] {
     });
 }
 
+/** Per-mount flags every mount of workspace files has: no setuid/setgid/file capabilities, no device nodes. */
+export const SAFE_FLAGS = "nosuid,nodev";
+
+// Whether a mount's option string (from /proc/mounts) has every flag of SAFE_FLAGS.
+export function hasSafeFlags(options: string): boolean {
+  const present = new Set(options.split(","));
+  return SAFE_FLAGS.split(",").every((flag) => present.has(flag));
+}
+
 // The topmost mount at exactly this path, if any.
 export async function mountAt(path: string): Promise<MountEntry | undefined> {
   const mounts = await readMounts();

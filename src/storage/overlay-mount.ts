@@ -3,7 +3,7 @@
 // engine's tag, so orphaned overlay mounts show up in /proc/mounts under our name.
 import { AgentisoError } from "../core/errors.js";
 import { runCommand } from "../core/run-command.js";
-import { mountAt } from "./mount-table.js";
+import { hasSafeFlags, mountAt, SAFE_FLAGS } from "./mount-table.js";
 
 export interface OverlayLayers {
   /** Mount source shown in /proc/mounts, e.g. "ais3f9a2c-ws-<name>". */
@@ -17,13 +17,18 @@ export interface OverlayLayers {
 
 // Neither the inode index nor redirects/metacopy: they would tie an upper dir to the exact lower
 // inodes it was made on, and our snapshots reuse upper dirs as lower layers of forks.
-const FIXED_OPTIONS = "index=off,redirect_dir=off,metacopy=off";
+// SAFE_FLAGS: a setuid file or device node a workspace wrote gives nothing through the mount
+const FIXED_OPTIONS = `index=off,redirect_dir=off,metacopy=off,${SAFE_FLAGS}`;
 
 // Mounts the overlay unless something is already mounted at its merged dir.
 export async function mountOverlay(layers: OverlayLayers): Promise<void> {
   const existing = await mountAt(layers.merged);
   if (existing) {
-    if (existing.fstype === "overlay" && existing.source === layers.source) return;
+    if (existing.fstype === "overlay" && existing.source === layers.source) {
+      // mounted by an older version without them
+      if (!hasSafeFlags(existing.options)) await runCommand(["mount", "-o", `remount,${SAFE_FLAGS}`, "--", layers.merged]);
+      return;
+    }
     throw new AgentisoError("CONFLICT", `${layers.merged} is already mounted (${existing.fstype} from ${existing.source}): unmount it`);
   }
   for (const dir of [...layers.lowers, layers.upper, layers.work]) {

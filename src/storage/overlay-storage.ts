@@ -11,6 +11,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
+import { restrictToWorkspaces } from "../core/state-dir.js";
 import { runCommand } from "../core/run-command.js";
 import { buildDiskImage, directorySizeBytes, populateDirectory } from "./base-import.js";
 import { CatalogStorage } from "./catalog-storage.js";
@@ -23,6 +24,8 @@ export interface OverlayStorageOptions {
   rootDir: string;
   tag: ResourceTag;
   logger: Logger;
+  /** The workspaces' host gid: our folder becomes 0710 root:<gid> (the upper dirs hold workspace files unmounted). */
+  workspaceGid?: number;
 }
 
 const DISK_IMAGE = "disk.raw";
@@ -42,6 +45,8 @@ export class OverlayStorage extends CatalogStorage {
   // Creates the folders and re-mounts every workspace (after a reboot nothing is mounted).
   protected async prepare(): Promise<string> {
     for (const dir of ["bases", "workspaces", "snapshots", "scratch", "catalog"]) await mkdir(join(this.root, dir), { recursive: true });
+    if (this.options.workspaceGid !== undefined) restrictToWorkspaces(this.root, this.options.workspaceGid);
+    this.logger.warn("overlay storage has no disk quotas: one workspace can fill the filesystem under its upper dir (use btrfs or zfs for untrusted workloads)", { rootDir: this.options.rootDir });
     const catalogDir = join(this.root, "catalog");
     await this.forEachDirectoryWorkspace(catalogDir, (ws) => this.mount(ws));
     return catalogDir;

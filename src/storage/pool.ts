@@ -1,7 +1,10 @@
 // The btrfs pool of a machine that has no btrfs or ZFS pool configured: a sparse loop file
 // under the state dir, formatted once, mounted with quotas on. setup() is idempotent — run
 // twice it finds the mount and does nothing; after a reboot (file present, nothing mounted)
-// it re-attaches the same file, reusing a loop device still bound to it.
+// it re-attaches the same file, reusing a loop device still bound to it. Mounted nosuid,nodev:
+// every workspace writes here as root-inside, and a setuid file or a device node it planted
+// must give nothing to whoever runs or opens it on the host (a pool mounted by an older
+// version without them is remounted with them).
 import { mkdir, open, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -10,7 +13,8 @@ import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
 import { runCommand } from "../core/run-command.js";
 import { withDeadline } from "../core/deadline.js";
-import { mountAt } from "./mount-table.js";
+import { enableSimpleQuotas } from "./btrfs-cli.js";
+import { hasSafeFlags, mountAt, SAFE_FLAGS } from "./mount-table.js";
 
 export interface LoopPoolOptions {
   stateDir: string;
@@ -81,14 +85,18 @@ export class BtrfsLoopPool {
 
   private async attach(signal: AbortSignal): Promise<LoopPoolState> {
     const mounted = await mountAt(this.mountPoint);
-    if (mounted) return { ...this.paths(), loopDevice: await this.checkMountedSource(mounted.source), action: "already-mounted" };
+    if (mounted) {
+      const loopDevice = await this.checkMountedSource(mounted.source);
+      if (!hasSafeFlags(mounted.options)) await runCommand(["mount", "-o", `remount,${SAFE_FLAGS}`, "--", this.mountPoint], { signal });
+      return { ...this.paths(), loopDevice, action: "already-mounted" };
+    }
     await mkdir(this.mountPoint, { recursive: true });
     const created = await this.createImageIfMissing(signal);
     // A device marked for autoclear is on its way out (a detach just ran): attach anew.
     const [existing] = (await this.loopDevices()).filter(isPinned);
     const loopDevice = existing ?? (await attachLoopDevice(this.imagePath, signal));
     try {
-      await runCommand(["mount", "-t", "btrfs", "--", loopDevice, this.mountPoint], { signal });
+      await runCommand(["mount", "-t", "btrfs", "-o", SAFE_FLAGS, "--", loopDevice, this.mountPoint], { signal });
     } catch (err) {
       // a pool that cannot be mounted must not keep a loop device bound to its file
       if (existing === undefined) await runCommand(["losetup", "-d", loopDevice], { check: false });
@@ -124,10 +132,15 @@ export class BtrfsLoopPool {
     return true;
   }
 
-  // Quotas are enabled while the pool is empty, so no rescan is ever needed.
+  // Quotas are enabled while the pool is empty, so no rescan is ever needed: simple quotas where
+  // the kernel has them (a workspace's snapshots then count against its limit, see
+  // btrfs-storage.ts), classic ones before kernel 6.7. A pool keeps the mode it was created with.
   private async ensureQuotas(signal: AbortSignal): Promise<void> {
     const probe = await runCommand(["btrfs", "qgroup", "show", this.mountPoint], { check: false, signal });
-    if (probe.exitCode !== 0) await runCommand(["btrfs", "quota", "enable", this.mountPoint], { signal });
+    if (probe.exitCode === 0) return;
+    if (await enableSimpleQuotas(this.mountPoint)) return;
+    this.options.logger.warn("this kernel has no simple quotas (6.7+): snapshots will not count against their workspace's disk limit");
+    await runCommand(["btrfs", "quota", "enable", this.mountPoint], { signal });
   }
 }
 

@@ -32,6 +32,8 @@ export interface WorkspaceVolumeInfo {
   /** Set for forks: the workspace and snapshot this volume was cloned from. */
   forkedFrom?: { workspace: string; snapshot: string };
   quotaBytes?: number;
+  /** Names of its snapshots, oldest first (for reconcile: storage and the database must agree). */
+  snapshots?: string[];
 }
 
 export interface SnapshotInfo {
@@ -60,6 +62,11 @@ export interface StorageCapabilities {
   blockVolumes: boolean;
   /** setQuota enforces a limit. */
   quotas: boolean;
+  /**
+   * The limit also covers what the workspace's snapshots keep (zfs `quota`, btrfs with simple
+   * quotas): rewriting a workspace between snapshots cannot grow it past its limit. Known after setup().
+   */
+  quotaCoversSnapshots?: boolean;
   /** Snapshot and fork cost is independent of the workspace's size. */
   constantTimeFork: boolean;
   /**

@@ -2,14 +2,19 @@
 // by the engine's tag: <pool>/<tag>/base-<b> (with @base), <pool>/<tag>/ws-<w> (a clone), its
 // snapshots <pool>/<tag>/ws-<w>@<s>; a fork is `zfs clone ws-<w>@<s>`. Containers get the
 // dataset's mountpoint, VMs a zvol (/dev/zvol/...). Lineage is also written to the datasets as
-// user properties (agentiso:forked-from, agentiso:base). Quotas are `refquota`: the limit
-// counts everything the workspace references, data shared with its origin included.
+// user properties (agentiso:forked-from, agentiso:base). Quotas are `refquota` — the limit
+// counts everything the workspace references, data shared with its origin included — and
+// `quota` with the same value, which also counts the workspace's snapshots: what a snapshot
+// keeps alive is charged to its workspace, so snapshots cannot grow a workspace past its limit.
+// The parent dataset has setuid=off and devices=off (inherited): workspaces write as root-inside,
+// and a setuid file or a device node they planted gives nothing to anyone on the host.
 // zfs-fuse (no kernel zfs): datasets, snapshots and clones work; zvols do not (zvols: false).
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
+import { restrictToWorkspaces } from "../core/state-dir.js";
 import { runCommand } from "../core/run-command.js";
 import { buildDiskImage, populateDirectory } from "./base-import.js";
 import { CatalogStorage } from "./catalog-storage.js";
@@ -26,7 +31,12 @@ export interface ZfsStorageOptions {
   zvols?: boolean;
   /** Creating volumes is refused below this much free pool space. Default 256 MiB. */
   minFreeBytes?: number;
+  /** The workspaces' host gid: the parent's mountpoint becomes 0710 root:<gid>, closed to every other local user. */
+  workspaceGid?: number;
 }
+
+/** Set on the parent dataset, inherited by every dataset below it. */
+const SAFE_PROPERTIES = { setuid: "off", devices: "off" } as const;
 
 const POOL_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*$/;
 
@@ -40,7 +50,7 @@ export class ZfsStorage extends CatalogStorage {
     super(options.logger.child({ storage: "zfs" }));
     if (!POOL_PATTERN.test(options.pool)) throw new AgentisoError("INVALID_INPUT", `invalid zfs pool name ${JSON.stringify(options.pool)}`);
     this.parent = `${options.pool}/${options.tag.prefix}`;
-    this.capabilities = { blockVolumes: options.zvols ?? true, quotas: true, constantTimeFork: true, restoreKeepsLaterSnapshots: false };
+    this.capabilities = { blockVolumes: options.zvols ?? true, quotas: true, quotaCoversSnapshots: true, constantTimeFork: true, restoreKeepsLaterSnapshots: false };
   }
 
   // Creates the tagged parent dataset once; the catalog lives in a folder of its filesystem.
@@ -48,10 +58,23 @@ export class ZfsStorage extends CatalogStorage {
     if (!(await zfsExists(this.options.pool))) {
       throw new AgentisoError("INVALID_STATE", `zfs pool ${this.options.pool} is not imported: run \`zpool import ${this.options.pool}\` (and start zfs-fuse where there is no kernel zfs)`);
     }
-    if (!(await zfsExists(this.parent))) await zfs(["create", "-o", `agentiso:tag=${this.options.tag.prefix}`, this.parent], signal);
+    const safe = Object.entries(SAFE_PROPERTIES).flatMap(([key, value]) => ["-o", `${key}=${value}`]);
+    if (!(await zfsExists(this.parent))) await zfs(["create", "-o", `agentiso:tag=${this.options.tag.prefix}`, ...safe, this.parent], signal);
+    else await this.ensureSafeProperties(signal);
     this.mountRoot = (await zfs(["get", "-H", "-o", "value", "mountpoint", this.parent], signal)).trim();
     if (!this.mountRoot.startsWith("/")) throw new AgentisoError("INVALID_STATE", `zfs dataset ${this.parent} has no mountpoint (${this.mountRoot})`);
+    if (this.options.workspaceGid !== undefined) restrictToWorkspaces(this.mountRoot, this.options.workspaceGid);
     return join(this.mountRoot, "catalog");
+  }
+
+  // A parent created by an older version: switch setuid and devices off now.
+  private async ensureSafeProperties(signal?: AbortSignal): Promise<void> {
+    const names = Object.keys(SAFE_PROPERTIES);
+    const values = (await zfs(["get", "-H", "-o", "value", names.join(","), this.parent], signal)).trim().split("\n");
+    for (const [i, name] of names.entries()) {
+      const wanted = SAFE_PROPERTIES[name as keyof typeof SAFE_PROPERTIES];
+      if (values[i]?.trim() !== wanted) await zfs(["set", `${name}=${wanted}`, this.parent], signal);
+    }
   }
 
   protected release(): Promise<void> {
@@ -113,10 +136,14 @@ export class ZfsStorage extends CatalogStorage {
   protected async applyQuota(ws: WorkspaceRecord, quotaBytes: number | undefined): Promise<void> {
     if (ws.layout === "block") throw new AgentisoError("UNSUPPORTED", "a zvol's size (volsize) is its limit: VM disks take no quota");
     await zfs(["set", `refquota=${quotaBytes ?? "none"}`, this.dataset(ws.name)]);
+    await zfs(["set", `quota=${quotaBytes ?? "none"}`, this.dataset(ws.name)]);
   }
 
   protected async measure(ws: WorkspaceRecord): Promise<DiskUsage> {
-    const usedBytes = await zfsBytes(this.dataset(ws.name), ws.layout === "block" ? "used" : "referenced");
+    if (ws.layout === "block") return { usedBytes: await zfsBytes(this.dataset(ws.name), "used") };
+    // both limits hold the same number: the one closer to it is what binds
+    const values = await zfs(["get", "-H", "-p", "-o", "value", "referenced,used", this.dataset(ws.name)]);
+    const usedBytes = Math.max(...values.trim().split("\n").map(Number));
     return { usedBytes, ...(ws.quotaBytes !== undefined ? { quotaBytes: ws.quotaBytes } : {}) };
   }
 

@@ -57,7 +57,7 @@ export class FakeStorage implements StorageDriver {
   }
 
   async listWorkspaces(): Promise<WorkspaceVolumeInfo[]> {
-    return [...this.volumes.values()].map((v) => v.info);
+    return [...this.volumes.values()].map((v) => ({ ...v.info, snapshots: [...v.snapshots.keys()] }));
   }
 
   async destroyWorkspace(name: string): Promise<void> {
@@ -69,6 +69,7 @@ export class FakeStorage implements StorageDriver {
 
   async snapshot(workspace: string, snapshot: string): Promise<SnapshotInfo> {
     const volume = this.volume(workspace);
+    if (volume.snapshots.has(snapshot)) throw new AgentisoError("CONFLICT", `workspace ${workspace} already has a snapshot ${JSON.stringify(snapshot)}`);
     const createdAt = new Date().toISOString();
     volume.snapshots.set(assertValidName(snapshot), { files: new Map(volume.files), createdAt });
     return { workspace, name: snapshot, createdAt, dependents: [] };

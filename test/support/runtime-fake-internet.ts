@@ -1,7 +1,9 @@
 // A "fake internet" for egress tests: a network namespace joined to the host by a veth pair,
 // on a random /24 of the benchmark range 198.18.0.0/15 (never a real outside address), with
 // an HTTP server inside on .1:8080. The host side gets .254, so the host routes the /24 through
-// the veth and slirp4netns (which uses the host's routing table) can reach it.
+// the veth and slirp4netns (which uses the host's routing table) can reach it. Given a private
+// subnet instead (privateSubnet()), the same thing is a host "on the LAN" around the machine:
+// one the test owns, so egress tests never send a packet to anyone else's.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -24,12 +26,35 @@ export interface FakeInternet {
   close(): Promise<void>;
 }
 
+// A random 10.x.y or 192.168.y /24 (its first three octets) that no route of the host overlaps.
+export async function privateSubnet(): Promise<string> {
+  const routes = JSON.parse((await runCommand(["ip", "-j", "-4", "route", "show", "table", "all"])).stdout) as Array<{ dst: string }>;
+  const taken = routes.map((r) => r.dst).filter((dst) => /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const subnet = attempt % 2 === 0 ? `10.${randomInt(64, 250)}.${randomInt(0, 256)}` : `192.168.${randomInt(64, 250)}`;
+    if (!taken.some((dst) => overlaps(`${subnet}.0/24`, dst))) return subnet;
+  }
+  throw new Error("no free private /24 on this host for a test network");
+}
+
+function overlaps(a: string, b: string): boolean {
+  const parse = (cidr: string): [number, number] => {
+    const [address, bits = "32"] = cidr.split("/");
+    return [address!.split(".").reduce((n, octet) => n * 256 + Number(octet), 0), Number(bits)];
+  };
+  const [[x, xBits], [y, yBits]] = [parse(a), parse(b)];
+  const bits = Math.min(xBits, yBits);
+  const mask = bits === 0 ? 0 : 2 ** 32 - 2 ** (32 - bits);
+  return (x & mask) >>> 0 === (y & mask) >>> 0;
+}
+
 // Creates the namespace, veth pair, addresses and server; close() removes all of it.
-export async function startFakeInternet(): Promise<FakeInternet> {
+// `subnet`: the first three octets of the /24 (default: a random one of 198.18.0.0/15).
+export async function startFakeInternet(options: { subnet?: string } = {}): Promise<FakeInternet> {
   const suffix = randomBytes(3).toString("hex");
   const netns = `aisfi-${suffix}`;
   const [hostIf, nsIf] = [`fih${suffix}`, `fin${suffix}`];
-  const subnet = `198.${randomInt(18, 20)}.${randomInt(0, 256)}`;
+  const subnet = options.subnet ?? `198.${randomInt(18, 20)}.${randomInt(0, 256)}`;
   const [address, hostAddress] = [`${subnet}.1`, `${subnet}.254`];
   let server: ChildProcess | undefined;
   const close = async () => {

@@ -210,6 +210,30 @@ export function describeStorageDriver(name: string, make: () => Promise<StorageF
       await driver.destroyWorkspace("limited");
     });
 
+    test("a workspace's snapshots count against its quota: write, snapshot, delete, write again stops at the limit", async (t) => {
+      if (!driver.capabilities.quotas || !driver.capabilities.quotaCoversSnapshots) {
+        t.skip(`${name} here limits the live volume only (no quotas, or a btrfs pool without simple quotas)`);
+        return;
+      }
+      const quotaBytes = 16 * 1024 * 1024;
+      const chunk = Buffer.alloc(10 * 1024 * 1024, 9);
+      await driver.createWorkspace("hoarder", { base: "base", quotaBytes });
+      const dir = await directoryOf(driver, "hoarder");
+      await writeFile(join(dir, "first"), chunk);
+      await driver.snapshot("hoarder", "keep");
+      await rm(join(dir, "first"));
+      // the snapshot still holds the first 10 MiB: 10 more do not fit in 16
+      await assert.rejects(writeFile(join(dir, "second"), chunk), isOutOfSpace);
+      await rm(join(dir, "second"), { force: true });
+      assert.ok((await driver.usage("hoarder")).usedBytes >= chunk.length, "the snapshot's bytes are charged to the workspace");
+      // deleting the snapshot gives the space back (btrfs frees it once its cleaner has dropped the snapshot)
+      await driver.deleteSnapshot("hoarder", "keep");
+      const deadline = Date.now() + 30_000;
+      while ((await driver.usage("hoarder")).usedBytes >= chunk.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await writeFile(join(dir, "second"), chunk);
+      await driver.destroyWorkspace("hoarder");
+    });
+
     test("the snapshot list names each snapshot once, oldest first, and a deleted one is gone", async () => {
       await driver.createWorkspace("snappy", { base: "base" });
       for (const s of ["one", "two", "three"]) await driver.snapshot("snappy", s);

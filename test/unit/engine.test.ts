@@ -185,4 +185,44 @@ describe("reconcile", () => {
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
+
+  test("a snapshot in storage without a row (the daemon killed between the two) is removed at the next open, and its name is free again", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "agentiso-engine-"));
+    const storage = new FakeStorage();
+    const runtime = new FakeRuntime();
+    try {
+      const first = await Engine.open(makeDeps(stateDir, storage, runtime), DEFAULTS);
+      const ws = await first.engine.workspaces.create({ name: "w" });
+      await first.engine.snapshots.create("w", "kept");
+      // what the kill left: the storage snapshot was taken, its row never written
+      await storage.snapshot(ws.id, "torn");
+      await assert.rejects(first.engine.snapshots.create("w", "torn"), rejectsWith("CONFLICT"), "before the repair the name is taken");
+      // and a row whose storage snapshot is gone (a delete cut off after storage, before the row)
+      await storage.deleteSnapshot(ws.id, "kept");
+      await first.engine.close();
+
+      const second = await Engine.open(makeDeps(stateDir, storage, runtime), DEFAULTS);
+      try {
+        assert.deepEqual(second.report.repairedSnapshots.sort(), ["w@kept", "w@torn"]);
+        assert.deepEqual(second.engine.snapshots.list("w"), []);
+        await second.engine.snapshots.create("w", "torn");
+        await second.engine.snapshots.create("w", "kept");
+        assert.deepEqual(second.engine.snapshots.list("w").map((s) => s.name).sort(), ["kept", "torn"]);
+      } finally {
+        await second.engine.close();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  test("two creates of the same snapshot name at once: one wins, the other is a CONFLICT, storage and rows agree", () =>
+    withEngine(async (engine, deps) => {
+      const ws = await engine.workspaces.create({ name: "w" });
+      const results = await Promise.allSettled([engine.snapshots.create("w", "s"), engine.snapshots.create("w", "s")]);
+      assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+      assert.ok(isAgentisoError((results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason, "CONFLICT"));
+      assert.deepEqual(engine.snapshots.list("w").map((s) => s.name), ["s"]);
+      assert.deepEqual([...deps.storage.volumes.get(ws.id)!.snapshots.keys()], ["s"]);
+    }));
 });

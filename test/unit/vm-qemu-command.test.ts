@@ -113,6 +113,18 @@ describe("buildQemuArgv", () => {
     assert.equal(escapeOption("a,,b"), "a,,,,b");
   });
 
+  test("every QEMU runs under its seccomp sandbox, and drops root for the uid it is given", () => {
+    for (const accel of ["tcg", "kvm"] as const) {
+      const argv = buildQemuArgv(spec({ accel, ...(accel === "kvm" && { tscKhz: undefined }) }));
+      assert.deepEqual(values(argv, "-sandbox"), ["on,obsolete=deny,resourcecontrol=deny"]);
+      assert.deepEqual(values(argv, "-runas"), [], "no uid given: no -runas");
+    }
+    assert.deepEqual(values(buildQemuArgv(spec({ runAs: { uid: 99999, gid: 99998 } })), "-runas"), ["99999:99998"]);
+    for (const bad of [{ uid: 0, gid: 99999 }, { uid: 99999, gid: 0 }, { uid: -1, gid: 5 }, { uid: 1.5, gid: 5 }]) {
+      assert.ok(refused(() => buildQemuArgv(spec({ runAs: bad }))), JSON.stringify(bad));
+    }
+  });
+
   test("kernel and initrd paths with commas and bad sizes are refused", () => {
     assert.ok(refused(() => buildQemuArgv(spec({ kernelPath: "/a,b/vmlinux" }))));
     assert.ok(refused(() => buildQemuArgv(spec({ initrdPath: "/a,b/initrd.img" }))));

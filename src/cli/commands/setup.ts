@@ -23,7 +23,7 @@ export const initCommand: CliCommand = {
   summary: "prepare the state dir and storage pool (idempotent)",
   options: { storage: { type: "string" }, "pool-size": { type: "string" } },
   async run(ctx, values) {
-    ensureStateDir(ctx.config.home);
+    ensureStateDir(ctx.config.home, { workspaceGid: ctx.config.runtime.uidShiftBase });
     const changed = writeConfigFile(ctx.config.home, stringValue(values, "storage"), stringValue(values, "pool-size"));
     const config = loadConfig({ env: process.env, flags: { home: ctx.config.home } });
     const { createStorage } = await import("../../compose/engine-factory.js");

@@ -24,6 +24,8 @@ import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPa
 import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
 import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
+import { ioWeightSupported, readHardLimits } from "./host-limits.js";
+import type { HardLimits } from "./oci-spec.js";
 import { DEFAULT_THRASH_POLICY } from "./thrash-detector.js";
 
 export interface ContainerRuntimeOptions {
@@ -57,6 +59,8 @@ export interface ContainerRuntimeOptions {
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/** cgroup IO weight of every workspace where the host's scheduler weighs IO (10-1000; host processes have 100-500). */
+const WORKSPACE_IO_WEIGHT = 50;
 
 /** The host node binary a start uses, with the agent's startup snapshot when one fits it. */
 interface HostNode {
@@ -75,6 +79,8 @@ export class ContainerRuntime implements WorkspaceRuntime {
   /** Rootfs paths where the host's node did not start the agent: they use the guest's node. */
   private readonly hostNodeRefused = new Set<string>();
   private agentSnapshot: Promise<string | undefined> | undefined;
+  /** The daemon's hard rlimits and whether IO can be weighed: read once, they do not change. */
+  private hostLimits: Promise<{ hard: HardLimits; ioWeight: boolean }> | undefined;
   private readonly thrashGuard: ThrashGuard | undefined;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
@@ -224,6 +230,8 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // Prepares the run dir and writes the OCI config.json into it (the run dir is the bundle).
   private async writeBundle(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined): Promise<RunDirPaths> {
     const paths = await prepareRunDir(spec.runDir, toHostname(spec.hostname), this.idMapping.hostId);
+    this.hostLimits ??= Promise.all([readHardLimits(), ioWeightSupported()]).then(([hard, ioWeight]) => ({ hard, ioWeight }));
+    const host = await this.hostLimits;
     const config = buildWorkspaceSpec(
       {
         rootfsPath: spec.rootfs.path,
@@ -241,6 +249,9 @@ export class ContainerRuntime implements WorkspaceRuntime {
         hostsFile: paths.hosts,
         resolvConfFile: paths.resolvConf,
         annotations: { "dev.agentiso.workspace": spec.workspaceId },
+        hostHardLimits: host.hard,
+        // below every process outside (CFQ's default weight is 500, BFQ's 100): under IO contention the host wins
+        ...(host.ioWeight && { blkioWeight: WORKSPACE_IO_WEIGHT }),
       },
       buildSeccompProfile(),
     );
@@ -289,13 +300,15 @@ export function toHostname(name: string): string {
   return cleaned || "workspace";
 }
 
-// runc mounts the rootfs from inside the user namespace: every ancestor must be searchable by the shifted root.
+// runc mounts the rootfs from inside the user namespace: every ancestor must be searchable by
+// the shifted root (uid and gid both the range's first id) — as others, as the owner, or as the
+// group (the state dir is 0710 root:<that gid>, see core/state-dir.ts).
 async function assertTraversable(path: string, shiftedRoot: number): Promise<void> {
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const st = await stat(dir);
-    const searchable = (st.mode & 0o001) !== 0 || (st.uid === shiftedRoot && (st.mode & 0o100) !== 0);
+    const searchable = (st.mode & 0o001) !== 0 || (st.uid === shiftedRoot && (st.mode & 0o100) !== 0) || (st.gid === shiftedRoot && (st.mode & 0o010) !== 0);
     if (!searchable) {
-      throw new AgentisoError("INVALID_INPUT", `rootfs ${path} is unreachable for the workspace's root (uid ${shiftedRoot}): ${dir} has mode ${(st.mode & 0o777).toString(8)}; run \`chmod o+x ${dir}\``);
+      throw new AgentisoError("INVALID_INPUT", `rootfs ${path} is unreachable for the workspace's root (uid ${shiftedRoot}): ${dir} has mode ${(st.mode & 0o777).toString(8)}; run \`chgrp ${shiftedRoot} ${dir} && chmod g+x ${dir}\``);
     }
     if (dir === "/") return;
   }

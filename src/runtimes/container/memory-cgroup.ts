@@ -45,6 +45,14 @@ export class MemoryCgroup {
     return found.filter((p): p is ProcessMemory => p !== undefined);
   }
 
+  // True when pid is still the process that was seen (same start time: the pid was not reused)
+  // and still charged to this cgroup: what the thrash guard checks right before its SIGKILL.
+  async stillHolds(victim: ProcessMemory): Promise<boolean> {
+    const members = await this.read("cgroup.procs").catch(() => "");
+    if (!members.split("\n").includes(String(victim.pid))) return false;
+    return victim.startTicks !== undefined && (await startTicksOf(victim.pid)) === victim.startTicks;
+  }
+
   private async read(file: string): Promise<string> {
     return (await readFile(join(this.dir, file), "utf8")).trim();
   }
@@ -57,11 +65,21 @@ export async function oldestChild(pid: number): Promise<number | undefined> {
   for (const child of children) {
     const stat = await readFile(`/proc/${child}/stat`, "utf8").catch(() => undefined);
     if (stat === undefined) continue;
-    // field 22 (starttime), counted after the ")" that ends the command name
-    const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const startTicks = parseStartTicks(stat);
     if (!oldest || startTicks < oldest.startTicks) oldest = { pid: child, startTicks };
   }
   return oldest?.pid;
+}
+
+// When pid started (clock ticks since boot), or undefined once it is gone.
+export async function startTicksOf(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  return stat === undefined ? undefined : parseStartTicks(stat);
+}
+
+// Field 22 (starttime) of a /proc/PID/stat line, counted after the ")" that ends the command name.
+function parseStartTicks(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
 }
 
 // The process's command name, for logs ("?" once it is gone).
@@ -70,10 +88,10 @@ export async function commandOf(pid: number): Promise<string> {
 }
 
 async function residentOf(pid: number): Promise<ProcessMemory | undefined> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined);
-  if (status === undefined) return undefined;
+  const [status, startTicks] = await Promise.all([readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined), startTicksOf(pid)]);
+  if (status === undefined || startTicks === undefined) return undefined;
   const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
-  return { pid, residentBytes: (kib("RssAnon") + kib("RssShmem")) * 1024 };
+  return { pid, residentBytes: (kib("RssAnon") + kib("RssShmem")) * 1024, startTicks };
 }
 
 function statValue(stat: string, key: string): number {

@@ -3,7 +3,8 @@
 // docs/runtime-container.md; the short version: a user namespace maps root inside to an
 // unprivileged host uid range, own pid/mount/ipc/uts/net/cgroup namespaces, a Docker-like
 // capability set without NET_ADMIN/SYS_ADMIN, a seccomp denylist, no_new_privs,
-// Docker's masked and read-only paths, cgroup limits, and tini as PID 1 to reap zombies.
+// Docker's masked and read-only paths, cgroup limits (an IO weight where the host weighs IO),
+// rlimits for what cgroups do not bound per process, and tini as PID 1 to reap zombies.
 import { AgentisoError } from "../../core/errors.js";
 import type { WorkspaceResources } from "../workspace-runtime.js";
 import type { SeccompProfile } from "./seccomp-profile.js";
@@ -78,7 +79,30 @@ export interface WorkspaceSpecInput {
   hostsFile: string;
   resolvConfFile: string;
   annotations?: Record<string, string>;
+  /** The daemon's own hard rlimits (readHardLimits): a workspace's may not exceed them (no CAP_SYS_RESOURCE on the host). */
+  hostHardLimits?: HardLimits;
+  /** cgroup blkio/io weight (10-1000), only where the host's IO scheduler weighs (BFQ/CFQ): workspaces yield IO to the host. */
+  blkioWeight?: number;
 }
+
+/** Hard limits by OCI rlimit type; Infinity = unlimited. */
+export type HardLimits = Partial<Record<"RLIMIT_NOFILE" | "RLIMIT_NPROC" | "RLIMIT_CORE", number>>;
+
+export interface OciRlimit {
+  type: string;
+  soft: number;
+  hard: number;
+}
+
+/**
+ * What cgroups do not bound per process: open files (a process holding a million fds pins
+ * kernel memory), core dumps (none: a crash's memory stays in the workspace, and no host core
+ * handler runs on its behalf), and processes per uid inside — twice the pids limit, so the
+ * pids cgroup (which counts every task of the workspace and records each refusal) is what trips;
+ * this is the bound where a host has no pids controller. (Before Linux 5.14 the count was per
+ * host uid, shared by every workspace: there it is a shared ceiling of twice one workspace's.)
+ */
+export const WORKSPACE_RLIMITS: Readonly<Record<keyof HardLimits, number | "2x pids">> = { RLIMIT_NOFILE: 65536, RLIMIT_NPROC: "2x pids", RLIMIT_CORE: 0 };
 
 interface OciMount {
   destination: string;
@@ -104,7 +128,7 @@ export function buildWorkspaceSpec(input: WorkspaceSpecInput, seccomp: SeccompPr
       env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "TERM=xterm"],
       cwd: "/",
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      // no rlimits: raising one above the daemon's own hard limit needs a host capability; they are inherited
+      rlimits: workspaceRlimits(input.resources.pidsLimit, input.hostHardLimits ?? {}),
       noNewPrivileges: true,
     },
     root: { path: input.rootfsPath, readonly: false },
@@ -118,12 +142,20 @@ export function buildWorkspaceSpec(input: WorkspaceSpecInput, seccomp: SeccompPr
       // can be mounted); the runtime then names it with `ip netns attach` for slirp and nft.
       namespaces: ["pid", "network", "ipc", "uts", "mount", "user", "cgroup"].map((type) => ({ type })),
       cgroupsPath: input.cgroupsPath,
-      resources: resources(input.resources),
+      resources: { ...resources(input.resources), ...(input.blkioWeight !== undefined && { blockIO: { weight: input.blkioWeight } }) },
       seccomp,
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },
   };
+}
+
+// soft = hard = the wanted value, never above the daemon's own hard limit (raising one needs a host capability).
+export function workspaceRlimits(pidsLimit: number, hostHard: HardLimits): OciRlimit[] {
+  return Object.entries(WORKSPACE_RLIMITS).map(([type, wanted]) => {
+    const value = Math.min(wanted === "2x pids" ? 2 * pidsLimit : wanted, hostHard[type as keyof HardLimits] ?? Infinity);
+    return { type, soft: value, hard: value };
+  });
 }
 
 // node and the agent: the guest's node, the host's, or the host's from the agent's startup snapshot
@@ -175,6 +207,7 @@ function validate(input: WorkspaceSpecInput): void {
   if (!(Number.isInteger(pidsLimit) && pidsLimit >= 8)) throw bad(`pidsLimit ${pidsLimit} (an integer >= 8)`);
   if (!input.cgroupsPath.startsWith("/")) throw bad(`cgroupsPath ${input.cgroupsPath} must be absolute`);
   if (input.idMapping.hostId <= 0 || input.idMapping.size < 65536) throw bad("uid shift must map 65536 ids to an unprivileged host range");
+  if (input.blkioWeight !== undefined && !(Number.isInteger(input.blkioWeight) && input.blkioWeight >= 10 && input.blkioWeight <= 1000)) throw bad(`blkioWeight ${input.blkioWeight} (10-1000)`);
   for (const [name, path] of Object.entries(input.sharedTools ?? {})) {
     if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) throw bad(`shared tool name ${JSON.stringify(name)}`);
     if (!path.startsWith("/")) throw bad(`path ${path} must be absolute`);

@@ -58,6 +58,8 @@ export interface ProcessMemory {
   pid: number;
   /** Anonymous and shared memory: what the process is charged for and could give back by dying. */
   residentBytes: number;
+  /** When it started (clock ticks since boot, /proc/PID/stat field 22): with the pid, which process this is. */
+  startTicks?: number;
 }
 
 // The process to kill: the largest one that is not protected (the workspace's init and agent), if any.

@@ -83,6 +83,12 @@ export class ThrashGuard {
       return;
     }
     const command = await commandOf(victim.pid);
+    // Node 20 has no pidfd (pidfd_open/pidfd_send_signal), so the kill goes by pid: right before
+    // it, make sure the pid still names the process chosen (same start time) in this workspace's
+    // cgroup. What is left is the time between that read and kill(2) — the victim would have to
+    // exit and its pid be handed to a new process within it — and even then only a process of
+    // the same cgroup could be hit, unless the pid wrapped into a host process in that instant.
+    if (!(await w.cgroup.stillHolds(victim))) return; // it exited meanwhile, or the pid is someone else's now
     try {
       process.kill(victim.pid, "SIGKILL");
     } catch {

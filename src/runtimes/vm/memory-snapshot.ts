@@ -9,12 +9,14 @@ import { performance } from "node:perf_hooks";
 import { AgentisoError } from "../../core/errors.js";
 import { withDeadline } from "../../core/deadline.js";
 import type { QmpClient, QmpEvent } from "./qmp-client.js";
-import { listenToFile, migrationSocket, streamFileTo } from "./qmp-migration-stream.js";
+import { listenToFile, migrationSocket, streamFileTo, type SocketOwner } from "./qmp-migration-stream.js";
 
 export interface MemorySnapshotOptions {
   signal?: AbortSignal;
   /** Default 120 s: a 512 MiB guest under TCG needs a few seconds. */
   timeoutMs?: number;
+  /** The uid:gid QEMU dropped to (-runas): it must reach the migration socket. */
+  qemuUser?: SocketOwner;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -29,8 +31,8 @@ export async function saveMemorySnapshot(qmp: QmpClient, path: string, options: 
   const signal = withDeadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal);
   const started = performance.now();
   const partial = `${path}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  await using socket = await migrationSocket();
-  const sink = await listenToFile(socket.path, partial, signal);
+  await using socket = await migrationSocket(options.qemuUser);
+  const sink = await listenToFile(socket.path, partial, signal, options.qemuUser);
   try {
     await qmp.execute("stop", undefined, { signal });
     await prepareMigration(qmp, signal);
@@ -57,7 +59,7 @@ export async function restoreMemorySnapshot(qmp: QmpClient, path: string, option
   });
   const signal = withDeadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal);
   const started = performance.now();
-  await using socket = await migrationSocket();
+  await using socket = await migrationSocket(options.qemuUser);
   await prepareMigration(qmp, signal);
   const finished = migrationFinished(qmp, signal);
   await qmp.execute("migrate-incoming", { uri: socket.uri }, { signal });

@@ -2,6 +2,13 @@
 // every flag is unit-tested and the runtime only spawns what this returns. `-M microvm` has
 // no PCI: every device is a virtio-mmio one. There is no network device at all: the LLM and
 // port forwards go through the agent's tunnels.
+//
+// QEMU parses what the guest does (devices, the migration stream): it is confined as if it were
+// the guest. `-sandbox on` installs QEMU's seccomp filter; `-runas` drops root once every file
+// and socket is open (the daemon, as root, still reaches them: QMP, the agent socket, kill).
+// QEMU 7.2 installs the filter BEFORE -daemonize forks and calls setsid, so `spawn=deny` and
+// `elevateprivileges=deny` kill it at start (measured: SIGSYS on setsid); -runas then needs
+// setuid too. What we keep: obsolete and resource-control syscalls denied, and root gone.
 import { AgentisoError } from "../../core/errors.js";
 
 export interface QemuLaunchSpec {
@@ -31,10 +38,15 @@ export interface QemuLaunchSpec {
   vmgenid?: string;
   /** Extra kernel arguments. */
   kernelArgs?: string[];
+  /** Drop to this uid:gid once set up (-runas). Unset: QEMU stays root (still sandboxed). */
+  runAs?: { uid: number; gid: number };
 }
 
 /** The TCG translation cache (MiB): part of QEMU's own memory under TCG. */
 export const TCG_CODE_BUFFER_MIB = 256;
+
+/** QEMU's seccomp filter: the strictest set -daemonize (and -runas) survive on QEMU 7.2 (see the top of this file). */
+export const QEMU_SANDBOX = "on,obsolete=deny,resourcecontrol=deny";
 
 /** The virtio-serial port name /init looks for (agentiso.port=). */
 export const AGENT_PORT_NAME = "agentiso";
@@ -52,6 +64,8 @@ export function buildQemuArgv(spec: QemuLaunchSpec, qemuBinary = "qemu-system-x8
     "-m", `${spec.memoryMiB}M`,
     "-smp", String(spec.cpus),
     "-nodefaults", "-no-user-config", "-nic", "none", "-display", "none", "-no-reboot",
+    "-sandbox", QEMU_SANDBOX,
+    ...(spec.runAs === undefined ? [] : ["-runas", `${spec.runAs.uid}:${spec.runAs.gid}`]),
     "-kernel", spec.kernelPath,
     "-initrd", spec.initrdPath,
     "-append", kernelCommandLine(spec),
@@ -131,6 +145,9 @@ function validate(spec: QemuLaunchSpec): void {
   }
   if (spec.vmgenid !== undefined && !/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(spec.vmgenid)) throw invalid(`vmgenid must be a UUID, got ${spec.vmgenid}`);
   if (spec.tscKhz !== undefined && (!Number.isInteger(spec.tscKhz) || spec.tscKhz <= 0)) throw invalid(`tscKhz must be a positive integer, got ${spec.tscKhz}`);
+  for (const id of spec.runAs === undefined ? [] : [spec.runAs.uid, spec.runAs.gid]) {
+    if (!Number.isInteger(id) || id <= 0 || id >= 2 ** 32 - 1) throw invalid(`runAs ids must be unprivileged (1 to 4294967294), got ${id}`);
+  }
 }
 
 function tscRequired(): never {

@@ -4,7 +4,7 @@
 // `exec:cat > f` QEMU SIGTERMs `cat` right after closing the pipe, racing its last write.
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chown, mkdtemp, rm } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,9 +20,17 @@ export interface MigrationSocket extends AsyncDisposable {
   uri: string;
 }
 
-// Makes a short, unique socket path (unix socket paths are limited to 107 bytes).
-export async function migrationSocket(): Promise<MigrationSocket> {
+/** The uid:gid QEMU runs as (-runas): the socket's directory, and the socket we listen on, are handed to it. */
+export interface SocketOwner {
+  uid: number;
+  gid: number;
+}
+
+// Makes a short, unique socket path (unix socket paths are limited to 107 bytes), in a 0700
+// directory owned by QEMU's uid when it dropped root (it creates the socket there on restore).
+export async function migrationSocket(owner?: SocketOwner): Promise<MigrationSocket> {
   const dir = await mkdtemp(join(tmpdir(), "agentiso-migrate-"));
+  if (owner) await chown(dir, owner.uid, owner.gid);
   const path = join(dir, "stream.sock");
   return { path, uri: `unix:${path}`, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -33,11 +41,12 @@ export interface FileSink {
   close(): void;
 }
 
-// Listens on socketPath; the first connection's bytes are written to filePath.
-export async function listenToFile(socketPath: string, filePath: string, signal: AbortSignal): Promise<FileSink> {
+// Listens on socketPath (connectable by `owner`, QEMU's uid); the first connection's bytes are written to filePath.
+export async function listenToFile(socketPath: string, filePath: string, signal: AbortSignal, owner?: SocketOwner): Promise<FileSink> {
   const server = createServer();
   server.listen(socketPath);
   await once(server, "listening", { signal });
+  if (owner) await chown(socketPath, owner.uid, owner.gid);
   const closing = new AbortController();
   const done = receiveOne(server, filePath, AbortSignal.any([signal, closing.signal]));
   done.catch(() => {}); // the caller awaits it only once the migration has completed

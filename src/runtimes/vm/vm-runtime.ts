@@ -39,6 +39,8 @@ export interface VmRuntimeOptions {
   logger: Logger;
   /** Deadline for a cold boot to reach the agent; default 300 s (TCG with several VMs booting on 2 cores is slow). */
   bootTimeoutMs?: number;
+  /** The unprivileged uid:gid QEMU drops to once set up (-runas, see qemu-command.ts). Unset: it stays root. */
+  runAs?: { uid: number; gid: number };
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -80,7 +82,7 @@ export class VmRuntime implements WorkspaceRuntime {
     const signal = withDeadline(this.bootTimeoutMs, spec.signal);
     try {
       await using qmp = await this.launch(spec, paths, signal);
-      if (spec.fromTemplate) await restoreMemorySnapshot(qmp, spec.fromTemplate.memoryPath, { signal, timeoutMs: this.bootTimeoutMs });
+      if (spec.fromTemplate) await restoreMemorySnapshot(qmp, spec.fromTemplate.memoryPath, { signal, timeoutMs: this.bootTimeoutMs, ...this.qemuUser });
       else await this.bootUntilAgent(qmp, spec.workspaceId, paths, signal);
       const pid = (await readPidFile(paths.pidFile))!;
       this.options.logger.info("workspace vm started", { workspace: spec.workspaceId, pid, fromTemplate: spec.fromTemplate !== undefined });
@@ -104,7 +106,7 @@ export class VmRuntime implements WorkspaceRuntime {
       await using qmp = await this.launch(spec, paths, signal);
       await this.bootUntilAgent(qmp, spec.workspaceId, paths, signal);
       await this.warmUpAgent(qmp, paths, signal);
-      const saved = await saveMemorySnapshot(qmp, memoryPath, { signal, timeoutMs: this.bootTimeoutMs });
+      const saved = await saveMemorySnapshot(qmp, memoryPath, { signal, timeoutMs: this.bootTimeoutMs, ...this.qemuUser });
       await qmp.execute("quit").catch(() => {});
       this.options.logger.info("vm template saved", { workspace: spec.workspaceId, memoryPath, ...saved });
       return saved;
@@ -173,6 +175,10 @@ export class VmRuntime implements WorkspaceRuntime {
     return this.options.bootTimeoutMs ?? 300_000;
   }
 
+  private get qemuUser(): { qemuUser?: { uid: number; gid: number } } {
+    return this.options.runAs ? { qemuUser: this.options.runAs } : {};
+  }
+
   private get qemuBinary(): string {
     return this.options.qemuBinary ?? "qemu-system-x86_64";
   }
@@ -235,6 +241,7 @@ export class VmRuntime implements WorkspaceRuntime {
       kernelArgs: [`agentiso.pids=${spec.resources.pidsLimit}`, `agentiso.memory=${spec.resources.memoryMiB * 1024 * 1024}`],
       ...(accel === "tcg" && { tscKhz: await hostTscKhz() }),
       ...(spec.fromTemplate && { incoming: "defer" as const }),
+      ...(this.options.runAs && { runAs: this.options.runAs }),
     };
     const argv = [...buildQemuArgv(launch, this.qemuBinary), "-S"];
     await writeFile(paths.launchFile, JSON.stringify(argv, null, 1));
