@@ -54,6 +54,7 @@ export class DaemonFrontDoors {
     return {
       engine,
       transferDir: this.config.daemon.transferDir ?? join(this.config.home, "transfer"),
+      caps: this.config.caps,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
     };
   }

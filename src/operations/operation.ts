@@ -4,6 +4,7 @@
 import type { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import type { ByteCaps } from "../config/config.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -15,6 +16,8 @@ export interface OperationServices {
   engine: Engine<GuestClient>;
   /** Host directory file_transfer may read and write (nothing outside it). */
   transferDir: string;
+  /** Caps on bytes taken from workspaces ([caps]); CAP_DEFAULTS when unset. */
+  caps?: ByteCaps;
   /** Whether an image is built or buildable without a long wait (workspace_prepare picks its default with it). */
   imageAvailable?(name: string): Promise<boolean>;
 }
