@@ -18,6 +18,7 @@ import { listCgroups, removeCgroup } from "./cgroups.js";
 import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
 import { findAgentSnapshot, nodeIdentity } from "./agent-snapshot.js";
+import { prepareHostNodeLibs, type HostNodeLibs } from "./host-node-libs.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
 import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
@@ -62,6 +63,8 @@ const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 interface HostNode {
   path: string;
   snapshot?: string;
+  /** The host's loader and node's libraries (host-node-libs.ts); unset for a static node. */
+  libs?: HostNodeLibs;
 }
 
 // One per engine (state dir); safe to construct again after a restart and adopt what runs.
@@ -75,6 +78,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   /** Rootfs paths where the host's node did not start the agent: they use the guest's node. */
   private readonly hostNodeRefused = new Set<string>();
   private agentSnapshot: Promise<string | undefined> | undefined;
+  private hostNodeLibs: Promise<HostNodeLibs | undefined> | undefined;
   private readonly thrashGuard: ThrashGuard | undefined;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
@@ -238,6 +242,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
         nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
         ...(hostNode && { hostNodePath: hostNode.path }),
         ...(hostNode?.snapshot !== undefined && { agentSnapshotPath: hostNode.snapshot }),
+        ...(hostNode?.libs !== undefined && { hostNodeLibs: hostNode.libs }),
         hostsFile: paths.hosts,
         resolvConfFile: paths.resolvConf,
         annotations: { "dev.agentiso.workspace": spec.workspaceId },
@@ -258,7 +263,9 @@ export class ContainerRuntime implements WorkspaceRuntime {
     // the version is known for the daemon's own binary only; another binary runs without the snapshot
     this.agentSnapshot ??= findAgentSnapshot(this.options.agentBundlePath, nodeIdentity(path));
     const snapshot = await this.agentSnapshot;
-    return { path, ...(snapshot !== undefined && { snapshot }) };
+    this.hostNodeLibs ??= prepareHostNodeLibs(path, join(this.options.stateDir, "host-node"));
+    const libs = await this.hostNodeLibs;
+    return { path, ...(snapshot !== undefined && { snapshot }), ...(libs !== undefined && { libs }) };
   }
 
   private get tiniPath(): string {
