@@ -1,10 +1,11 @@
 // `agentiso daemon --foreground`: owns the engine of one state dir and serves the control API
 // on $AGENTISO_HOME/agentiso.sock. Workspaces keep running when it stops; the next daemon
 // adopts them (reconcile).
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, statSync, writeSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Config } from "../config/config.js";
-import { controlSocketPath } from "../config/paths.js";
+import { controlSocketPath, daemonLogPath } from "../config/paths.js";
+import { LogRotation } from "../core/log-rotation.js";
 import type { Logger } from "../core/logger.js";
 import { startApiServer, type RouteHandler } from "../api/api-server.js";
 import { OPERATIONS } from "../operations/registry.js";
@@ -20,6 +21,7 @@ export interface DaemonOptions {
 // Runs until SIGTERM/SIGINT or a shutdown request; resolves with the exit code.
 export async function runDaemon(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<number> {
   // MCP over HTTP, /metrics and rate limits (daemon-front-doors.ts); its events feed the metrics.
+  const logRotation = rotateDaemonLog(config, logger);
   const doors = await DaemonFrontDoors.create(config, logger);
   const { engine, report } = await openEngine(config, logger, { events: doors.events });
   logger.info("engine opened", { home: config.home, ...report });
@@ -68,5 +70,25 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
   await new Promise<void>((resolve) => server.once("close", () => resolve()));
   await stopping;
   logger.info("daemon stopped");
+  logRotation?.close();
   return 0;
+}
+
+// When stderr is daemon.log (the CLI's auto-start opens it for appending), it rotates by size:
+// a workspace can make the daemon log (an agent's errors), so the file must not grow without end.
+function rotateDaemonLog(config: Config, logger: Logger): LogRotation | undefined {
+  const path = daemonLogPath(config);
+  if (!isStderr(path)) return undefined;
+  const rotation = new LogRotation({ maxBytes: config.caps.daemonLogBytes, keep: config.caps.daemonLogKeep }, logger);
+  rotation.guard(path);
+  return rotation;
+}
+
+function isStderr(path: string): boolean {
+  try {
+    const [fd, file] = [fstatSync(2), statSync(path)];
+    return fd.dev === file.dev && fd.ino === file.ino;
+  } catch {
+    return false;
+  }
 }

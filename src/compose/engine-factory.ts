@@ -120,6 +120,7 @@ export function createVmRuntime(config: Config, tag: ResourceTag, logger: Logger
     agentBundlePath: join(PACKAGE_ROOT, "dist", "agentiso-guest.cjs"),
     accel: config.vm.accel,
     qemuBinary: config.vm.qemu,
+    consoleLogBytes: config.caps.consoleLogBytes,
     logger: logger.child({ component: "vm-runtime" }),
   });
 }
@@ -143,6 +144,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     // the daemon's own binary: its version is known, so the agent's startup snapshot can be checked against it
     ...(config.runtime.agentNode === "host" && { hostNodePath: process.execPath }),
     thrashKillMs: config.runtime.thrashKillMs,
+    consoleLogBytes: config.caps.consoleLogBytes,
     onThrashKill: () => options.events?.thrashKill?.({ runtime: "container" }),
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
     logger: logger.child({ component: "container-runtime" }),

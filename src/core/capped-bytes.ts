@@ -24,9 +24,9 @@ export interface CappedBytesOptions extends ByteCap {
 
 // The TOO_LARGE error every capped reader throws: what, the cap, and how to raise it.
 export function tooLarge(cap: ByteCap, seenBytes?: number): AgentisoError {
-  const seen = seenBytes === undefined ? "more" : `${seenBytes} bytes or more`;
+  const seen = seenBytes === undefined ? "" : `${seenBytes} bytes or more, `;
   const raise = cap.setting ? ` (the cap is ${cap.setting} in config.toml)` : "";
-  return new AgentisoError("TOO_LARGE", `${cap.what} is too large: ${seen}, over the cap of ${cap.maxBytes} bytes${raise}`, {
+  return new AgentisoError("TOO_LARGE", `${cap.what} is too large: ${seen}over the cap of ${cap.maxBytes} bytes${raise}`, {
     details: { maxBytes: cap.maxBytes, ...(seenBytes !== undefined && { seenBytes }) },
   });
 }

@@ -7,6 +7,7 @@ import { access, appendFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { readTail } from "../../core/read-tail.js";
+import { LogRotation } from "../../core/log-rotation.js";
 import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
@@ -55,9 +56,12 @@ export interface ContainerRuntimeOptions {
   thrashKillMs?: number;
   /** Host executables every workspace sees read-only at /.agentiso/bin/<name>. */
   sharedTools?: Record<string, string>;
+  /** console.log (tini's stdout, writable from inside through /proc/1/fd/1) rotates past this; default 8 MiB. */
+  consoleLogBytes?: number;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+const DEFAULT_CONSOLE_LOG_BYTES = 8 * 1024 * 1024;
 
 /** The host node binary a start uses, with the agent's startup snapshot when one fits it. */
 interface HostNode {
@@ -80,6 +84,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private agentSnapshot: Promise<string | undefined> | undefined;
   private hostNodeLibs: Promise<HostNodeLibs | undefined> | undefined;
   private readonly thrashGuard: ThrashGuard | undefined;
+  private readonly consoles: LogRotation;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
@@ -90,6 +95,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     }
     this.network = options.network ?? new WorkspaceNetwork({ logger: options.logger });
     this.idMapping = options.uidShift ?? { hostId: 100_000, size: 65_536 };
+    this.consoles = new LogRotation({ maxBytes: options.consoleLogBytes ?? DEFAULT_CONSOLE_LOG_BYTES, keep: 1 }, options.logger);
   }
 
   // runc id, cgroup name and network namespace name of a workspace (one tagged name for all three).
@@ -142,6 +148,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
     await linkEndpoint(paths, this.idMapping.hostId);
     this.runDirs.set(spec.workspaceId, spec.runDir);
+    this.consoles.guard(paths.consoleLog);
     await this.thrashGuard?.watch(spec.workspaceId, name, pid);
     const timings = { runcMs: Math.round(runcMs), readyMs: Math.round(performance.now() - started) };
     this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, snapshot: hostNode?.snapshot !== undefined, ...timings });
@@ -152,6 +159,8 @@ export class ContainerRuntime implements WorkspaceRuntime {
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const name = this.resourceName(workspaceId);
     this.thrashGuard?.unwatch(workspaceId);
+    const runDir = this.runDirs.get(workspaceId);
+    if (runDir) this.consoles.unguard(runDirPaths(runDir).consoleLog);
     const state = await this.runc.state(name);
     if (state && (await isRunning(state.pid))) {
       const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
@@ -180,6 +189,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const named = await stat(netnsPath(name)).then(() => true, () => false);
     if (!named) await attachNetns(name, state.pid);
     this.runDirs.set(workspaceId, runDir);
+    this.consoles.guard(runDirPaths(runDir).consoleLog);
     await this.thrashGuard?.watch(workspaceId, name, state.pid);
     return this.instance(workspaceId, state.pid, runDir);
   }
