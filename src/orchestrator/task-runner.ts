@@ -90,7 +90,7 @@ function judgedResult(task: PlanTask, run: OpencodeRun, changes: CollectedChange
   };
 }
 
-// opencode's stdout is writable by any process in the worker (/proc/PID/fd/1): it is held up to
+// opencode's stdout carries whatever the worker and the model make it print: it is held up to
 // [caps] agentOutputBytes, and one byte more ends the run with TOO_LARGE.
 async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker) {
   const { command, guest, access } = prepared;
