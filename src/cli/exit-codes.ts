@@ -14,6 +14,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   QUOTA_EXCEEDED: 9,
   UNSUPPORTED: 10,
   PERMISSION_DENIED: 11,
+  TOO_LARGE: 12,
   CANCELLED: 130,
 };
 
@@ -21,5 +22,6 @@ export const EXEC_OWN_FAILURE_EXIT = 125;
 
 export const EXIT_CODES_HELP = `Exit codes: 0 ok; 1 internal error; 2 invalid usage or input; 3 not found; 4 invalid state;
   5 conflict; 6 timeout; 7 workspace agent unreachable; 8 a host tool failed; 9 quota or rate
-  limit; 10 unsupported here; 11 permission denied; 130 cancelled.
+  limit; 10 unsupported here; 11 permission denied; 12 too large (a workspace produced more bytes
+  than their cap); 130 cancelled.
   \`workspace exec\` exits with the command's exit code (125 when agentiso itself failed).`;

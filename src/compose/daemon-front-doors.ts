@@ -66,6 +66,7 @@ export class DaemonFrontDoors {
       engine,
       transferDir: this.config.daemon.transferDir ?? join(this.config.home, "transfer"),
       providerUrls: this.config.model,
+      caps: this.config.caps,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
     };
   }

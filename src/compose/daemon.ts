@@ -1,9 +1,11 @@
 // `agentiso daemon --foreground`: owns the engine of one state dir and serves the control API
 // on $AGENTISO_HOME/agentiso.sock. Workspaces keep running when it stops; the next daemon
 // adopts them (reconcile).
+import { fstatSync, statSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Config } from "../config/config.js";
-import { controlSocketPath } from "../config/paths.js";
+import { controlSocketPath, daemonLogPath } from "../config/paths.js";
+import { LogRotation } from "../core/log-rotation.js";
 import type { Logger } from "../core/logger.js";
 import { startReporter } from "../core/ready-pipe.js";
 import { startApiServer, type RouteHandler } from "../api/api-server.js";
@@ -20,13 +22,16 @@ export interface DaemonOptions {
 // Runs until SIGTERM/SIGINT or a shutdown request; resolves with the exit code.
 export async function runDaemon(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<number> {
   const report = startReporter(options.readyFd);
+  const logRotation = rotateDaemonLog(config, logger);
   const { stopped } = await startServing(config, logger).catch((err: unknown) => {
     report.failed(err);
+    logRotation?.close();
     throw err;
   });
   report.ready();
   await stopped;
   logger.info("daemon stopped");
+  logRotation?.close();
   return 0;
 }
 
@@ -81,4 +86,23 @@ async function startServing(config: Config, logger: Logger): Promise<{ stopped: 
   process.once("SIGINT", () => void stop("SIGINT"));
   const stopped = new Promise<void>((resolve) => server.once("close", () => resolve())).then(() => stopping);
   return { stopped };
+}
+
+// When stderr is daemon.log (the CLI's auto-start opens it for appending), it rotates by size:
+// a workspace can make the daemon log (an agent's errors), so the file must not grow without end.
+function rotateDaemonLog(config: Config, logger: Logger): LogRotation | undefined {
+  const path = daemonLogPath(config);
+  if (!isStderr(path)) return undefined;
+  const rotation = new LogRotation({ maxBytes: config.caps.daemonLogBytes, keep: config.caps.daemonLogKeep }, logger);
+  rotation.guard(path);
+  return rotation;
+}
+
+function isStderr(path: string): boolean {
+  try {
+    const [fd, file] = [fstatSync(2), statSync(path)];
+    return fd.dev === file.dev && fd.ino === file.ino;
+  } catch {
+    return false;
+  }
 }

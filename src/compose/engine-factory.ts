@@ -125,6 +125,7 @@ export function createVmRuntime(config: Config, tag: ResourceTag, logger: Logger
     accel: config.vm.accel,
     qemuBinary: config.vm.qemu,
     ...(config.vm.uid > 0 && { runAs: { uid: config.vm.uid, gid: config.vm.uid } }),
+    consoleLogBytes: config.caps.consoleLogBytes,
     logger: logger.child({ component: "vm-runtime" }),
   });
 }
@@ -148,6 +149,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     // the daemon's own binary: its version is known, so the agent's startup snapshot can be checked against it
     ...(config.runtime.agentNode === "host" && { hostNodePath: process.execPath }),
     thrashKillMs: config.runtime.thrashKillMs,
+    consoleLogBytes: config.caps.consoleLogBytes,
     onThrashKill: () => options.events?.thrashKill?.({ runtime: "container" }),
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
     network: new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net }),

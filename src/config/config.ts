@@ -47,6 +47,17 @@ export const McpClientSchema = z
     maxSessions: z.number().int().min(1).default(16).describe("MCP sessions it may have open at once"),
   })
   .strict();
+/** Defaults of [caps]: also used where no config is passed (tests, library use). */
+export const CAP_DEFAULTS = {
+  // 16 MiB each: the daemon holds up to both per running task, plus the frames they came in as
+  // until the GC runs (measured: a refused 3 GB patch peaked the daemon at 217 MiB with 16, 370 with 64)
+  patchBytes: 16 * 1024 ** 2,
+  agentOutputBytes: 16 * 1024 ** 2,
+  transferBytes: 4 * 1024 ** 3,
+  consoleLogBytes: 8 * 1024 ** 2,
+  daemonLogBytes: 32 * 1024 ** 2,
+  daemonLogKeep: 3,
+};
 
 export const ConfigSchema = z
   .object({
@@ -140,6 +151,18 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ deny: [], allow: [] }),
+    // Bytes the daemon takes from a workspace: past a cap the call fails with TOO_LARGE (src/core/capped-bytes.ts).
+    caps: z
+      .object({
+        patchBytes: Size.default(CAP_DEFAULTS.patchBytes).describe("A worker's collected patch (git diff in the worker)"),
+        agentOutputBytes: Size.default(CAP_DEFAULTS.agentOutputBytes).describe("opencode's stdout (its JSON events) per task"),
+        transferBytes: Size.default(CAP_DEFAULTS.transferBytes).describe("One file downloaded from a workspace (file_transfer, ws cp)"),
+        consoleLogBytes: Size.default(CAP_DEFAULTS.consoleLogBytes).describe("A workspace's console log on the host; past it the last window is kept as console.log.1"),
+        daemonLogBytes: Size.default(CAP_DEFAULTS.daemonLogBytes).describe("daemon.log before it rotates to daemon.log.1"),
+        daemonLogKeep: z.number().int().min(1).max(100).default(CAP_DEFAULTS.daemonLogKeep).describe("Rotated daemon logs kept (daemon.log.1 .. .N)"),
+      })
+      .strict()
+      .default(CAP_DEFAULTS),
     // Per MCP client (or host session) and tool category (token buckets); CLI calls are not limited.
     limits: z
       .object({
@@ -154,6 +177,7 @@ export const ConfigSchema = z
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
 export type McpClientConfig = z.output<typeof McpClientSchema>;
+export type ByteCaps = Config["caps"];
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 export const DEFAULT_HOME = "/var/lib/agentiso";

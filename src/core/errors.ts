@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   "GUEST_UNREACHABLE", // the in-workspace agent does not answer (workspace died, transport closed)
   "BACKEND_FAILED", // a host tool (runc, btrfs, zfs, qemu) failed: see cause
   "QUOTA_EXCEEDED", // disk/memory/pids limit or a configured rate limit
+  "TOO_LARGE", // bytes a workspace produced (patch, output, download, message) passed their cap
   "UNSUPPORTED", // this driver or machine cannot do it (e.g. zvols on zfs-fuse)
   "PERMISSION_DENIED", // path escapes its root, session does not own the workspace
   "INTERNAL", // a bug: please report

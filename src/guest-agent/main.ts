@@ -30,6 +30,14 @@ async function main(argv: string[]): Promise<void> {
     return at >= 0 ? argv[at + 1] : undefined;
   };
   const log = createAgentLog(argv.includes("--quiet"));
+  // SIGUSR1 would open Node's inspector on 127.0.0.1:9229 inside the workspace, handing the
+  // agent to any process there. A listener of our own replaces node's handler (node 18/20 have
+  // no --disable-sigusr1); it runs before the agent listens, so before any workspace process.
+  let usr1Seen = false;
+  process.on("SIGUSR1", () => {
+    if (!usr1Seen) log.warn("SIGUSR1 ignored: the agent opens no inspector");
+    usr1Seen = true;
+  });
   const listeners: Listener[] = [];
   const stop = async (reason: string) => {
     log.info("agent stopping", { reason });

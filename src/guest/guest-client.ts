@@ -79,7 +79,8 @@ export class GuestClient implements AsyncDisposable {
     return { ...result, stdout: stdout ?? "", stderr: stderr ?? "" };
   }
 
-  // Runs a command and streams its output chunks as they come (bounded by flow control).
+  // Runs a command and streams its output chunks as they come (bounded by flow control);
+  // breaking out of the iteration cancels the command.
   execStream(command: ExecOptions, options: CallOptions = {}): ExecStream {
     const started = this.start(execBody(command, true), "exec", options, execDeadline(command));
     const result = started.then(async (stream) => {
@@ -87,10 +88,15 @@ export class GuestClient implements AsyncDisposable {
       return rest;
     });
     result.catch(() => {});
+    // a consumer that stops early (a capped reader past its cap) cancels the command in the guest
     async function* chunks(): AsyncGenerator<OutputChunk> {
       const stream = await started;
-      for await (const event of stream.events()) {
-        if (event.type === "data") yield { fd: event.fd ?? 1, data: Buffer.from(event.data, "base64") };
+      try {
+        for await (const event of stream.events()) {
+          if (event.type === "data") yield { fd: event.fd ?? 1, data: Buffer.from(event.data, "base64") };
+        }
+      } finally {
+        stream.abort();
       }
     }
     return { result, [Symbol.asyncIterator]: chunks };

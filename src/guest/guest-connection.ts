@@ -4,6 +4,7 @@
 import type { Duplex } from "node:stream";
 import type { Logger } from "../core/logger.js";
 import type { AgentisoError } from "../core/errors.js";
+import { clipText } from "../core/capped-bytes.js";
 import { AgentMessageSchema, encodeDataFrame, encodeFrame, FrameDecoder, parsePayload, type AgentMessage, type ClientMessage } from "../protocol/index.js";
 import { guestUnreachable } from "./wire-errors.js";
 
@@ -12,11 +13,15 @@ export interface Receiver {
   onClose(error: AgentisoError): void;
 }
 
+const MAX_WARNINGS = 20;
+
 /** A single transport; GuestClient replaces it after it dies. */
 export class GuestConnection {
   private readonly decoder = new FrameDecoder();
   private readonly receivers = new Map<number, Receiver>();
   private lastId = 0;
+  /** Warnings about the agent's own misbehaviour logged on this connection (a flood is logged once). */
+  private warnings = 0;
   private closeError: AgentisoError | undefined;
   readonly closed: Promise<void>;
 
@@ -69,7 +74,7 @@ export class GuestConnection {
     for (const payload of this.decoder.push(chunk)) {
       const parsed = AgentMessageSchema.safeParse(safeJson(payload));
       if (!parsed.success) {
-        this.logger.warn("agent sent an invalid message", { issue: parsed.error.issues[0]?.message });
+        this.warn("agent sent an invalid message", { issue: clipText(parsed.error.issues[0]?.message ?? "", 200) });
         continue;
       }
       this.route(parsed.data);
@@ -81,7 +86,14 @@ export class GuestConnection {
     const target = message.type === "tunnel_accept" ? message.listenId : message.id;
     const receiver = this.receivers.get(target);
     if (receiver) return receiver.onMessage(message);
-    if (message.type === "error") this.logger.warn("agent error for no request", { id: message.id, code: message.code, message: message.message });
+    if (message.type === "error") this.warn("agent error for no request", { id: message.id, code: message.code, message: clipText(message.message, 200) });
+  }
+
+  // What the agent sends is the workspace's choice: at most MAX_WARNINGS lines per connection reach the daemon's log.
+  private warn(msg: string, fields: Record<string, unknown>): void {
+    this.warnings += 1;
+    if (this.warnings <= MAX_WARNINGS) this.logger.warn(msg, fields);
+    if (this.warnings === MAX_WARNINGS) this.logger.warn("agent keeps misbehaving: further warnings on this connection are not logged", {});
   }
 
   private fail(error: AgentisoError): void {

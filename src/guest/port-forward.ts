@@ -9,9 +9,13 @@ import type { GuestConnection } from "./guest-connection.js";
 import { createTunnelSocket } from "./tunnel-socket.js";
 import { abortedError, fromWireError } from "./wire-errors.js";
 
+/** Connections one forwarded guest port may have open at once (each is a host socket). */
+export const MAX_OPEN_TUNNELS = 256;
+
 // Sends tunnel_listen and resolves once the guest port is listening.
 export function listenGuestPort(connection: GuestConnection, guestPort: number, onConnection: ConnectionHandler, signal: AbortSignal): Promise<GuestPortForward> {
   const id = connection.nextId();
+  let open = 0;
   let closedResolve!: () => void;
   const closed = new Promise<void>((resolve) => (closedResolve = resolve));
   const close = async () => {
@@ -27,7 +31,12 @@ export function listenGuestPort(connection: GuestConnection, guestPort: number, 
           signal.removeEventListener("abort", onAbort);
           resolve({ port: message.port, close, [Symbol.asyncDispose]: close });
         } else if (message.type === "tunnel_accept") {
-          onConnection(createTunnelSocket(connection, message.id));
+          // the agent announces connections as it likes: past MAX_OPEN_TUNNELS at once they are refused
+          if (open >= MAX_OPEN_TUNNELS) return connection.send({ id: message.id, type: "cancel" });
+          const socket = createTunnelSocket(connection, message.id);
+          open += 1;
+          socket.once("close", () => (open -= 1));
+          onConnection(socket);
         } else if (message.type === "done" || message.type === "error") {
           connection.unregister(id);
           signal.removeEventListener("abort", onAbort);

@@ -2,9 +2,19 @@
 // as an async iterable with acks sent as the consumer takes each chunk (flow control), the
 // final reply as a promise, and cancel-on-abort (the agent then stops the work).
 import type { AgentisoError } from "../core/errors.js";
-import { FINAL_TYPES, type AgentMessage, type ClientRequest } from "../protocol/index.js";
+import { tooLarge } from "../core/capped-bytes.js";
+import { FINAL_TYPES, STREAM_WINDOW_BYTES, type AgentMessage, type ClientRequest } from "../protocol/index.js";
 import type { GuestConnection, Receiver } from "./guest-connection.js";
 import { abortedError, fromWireError } from "./wire-errors.js";
+
+/**
+ * What the events not yet taken may cost: an honest agent sends at most STREAM_WINDOW_BYTES of
+ * data before acks; one that ignores the window (or floods small messages) fails the request
+ * with TOO_LARGE instead of growing the daemon's memory. Each message counts its data plus
+ * MESSAGE_COST_BYTES for the object that carries it.
+ */
+export const MAX_QUEUED_BYTES = 2 * STREAM_WINDOW_BYTES;
+const MESSAGE_COST_BYTES = 256;
 
 export type RequestBody = ClientRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
@@ -15,6 +25,7 @@ export class RequestStream implements Receiver {
   readonly result: Promise<AgentMessage>;
   private settleResult!: { resolve: (m: AgentMessage) => void; reject: (e: AgentisoError) => void };
   private readonly queue: AgentMessage[] = [];
+  private queuedBytes = 0;
   private wake: (() => void) | undefined;
   private finished = false;
   private failure: AgentisoError | undefined;
@@ -40,6 +51,9 @@ export class RequestStream implements Receiver {
 
   onMessage(message: AgentMessage): void {
     if (!FINAL_TYPES.has(message.type)) {
+      if (this.finished) return;
+      this.queuedBytes += costOf(message);
+      if (this.queuedBytes > MAX_QUEUED_BYTES) return this.refuse();
       this.queue.push(message);
       return this.notify();
     }
@@ -71,6 +85,7 @@ export class RequestStream implements Receiver {
     while (true) {
       const next = this.queue.shift();
       if (next) {
+        this.queuedBytes -= costOf(next);
         yield next;
         if (next.type === "data") this.send({ type: "ack", bytes: Buffer.byteLength(next.data, "base64") });
         continue;
@@ -86,6 +101,14 @@ export class RequestStream implements Receiver {
     if (this.finished) return;
     this.connection.send({ id: this.id, type: "cancel" });
     this.settle(abortedError(this.signal, this.what));
+  }
+
+  // The agent ignored flow control: stop the request (the agent is told to cancel) and drop what it queued.
+  private refuse(): void {
+    this.connection.send({ id: this.id, type: "cancel" });
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.settle(tooLarge({ what: `the agent's unread messages for ${this.what}`, maxBytes: MAX_QUEUED_BYTES }));
   }
 
   private settle(error?: AgentisoError, message?: AgentMessage): void {
@@ -104,4 +127,8 @@ export class RequestStream implements Receiver {
     this.wake = undefined;
     wake?.();
   }
+}
+
+function costOf(message: AgentMessage): number {
+  return MESSAGE_COST_BYTES + (message.type === "data" ? message.data.length : 0);
 }

@@ -3,8 +3,10 @@
 // consumer reads it; destroying the socket sends `cancel`, which closes the guest socket.
 import { Duplex } from "node:stream";
 import type { AgentisoError } from "../core/errors.js";
+import { tooLarge } from "../core/capped-bytes.js";
 import { FlowWindow, STREAM_WINDOW_BYTES, type AgentMessage } from "../protocol/index.js";
 import type { GuestConnection, Receiver } from "./guest-connection.js";
+import { MAX_QUEUED_BYTES } from "./request-stream.js";
 import { fromWireError } from "./wire-errors.js";
 
 // Creates the Duplex for stream `id` and registers it to receive that stream's messages.
@@ -45,6 +47,8 @@ export function createTunnelSocket(connection: GuestConnection, id: number): Dup
         const data = Buffer.from(message.data, "base64");
         if (socket.push(data)) connection.send({ id, type: "ack", bytes: data.length });
         else unacked += data.length;
+        // an agent that ignores the window would grow the socket's buffer without end
+        if (unacked > MAX_QUEUED_BYTES) socket.destroy(tooLarge({ what: "data the agent sent into a tunnel without acks", maxBytes: MAX_QUEUED_BYTES }));
       } else if (message.type === "tunnel_ready") {
         socket.emit("tunnel_ready", message.port);
       } else if (message.type === "ack") {

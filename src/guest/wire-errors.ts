@@ -1,4 +1,5 @@
 // The one table from the agent's wire error codes to engine error codes (the guest edge).
+import { clipText } from "../core/capped-bytes.js";
 import { AgentisoError, type ErrorCode } from "../core/errors.js";
 import type { ErrorMessage, WireErrorCode } from "../protocol/index.js";
 
@@ -11,7 +12,7 @@ const WIRE_TO_ERROR: Record<WireErrorCode, ErrorCode> = {
   NOT_FOUND: "NOT_FOUND",
   ALREADY_EXISTS: "CONFLICT",
   CONFLICT: "CONFLICT",
-  TOO_LARGE: "QUOTA_EXCEEDED",
+  TOO_LARGE: "TOO_LARGE",
   PERMISSION_DENIED: "PERMISSION_DENIED",
   TIMEOUT: "TIMEOUT",
   CANCELLED: "CANCELLED",
@@ -21,8 +22,9 @@ const WIRE_TO_ERROR: Record<WireErrorCode, ErrorCode> = {
 };
 
 // Converts an agent `error` message into an AgentisoError; details.wireCode keeps the original.
+// The agent's text (the workspace's choice, up to a frame) is clipped before anyone logs or repeats it.
 export function fromWireError(message: ErrorMessage, what: string): AgentisoError {
-  return new AgentisoError(WIRE_TO_ERROR[message.code] ?? "INTERNAL", `${what}: ${message.message}`, {
+  return new AgentisoError(WIRE_TO_ERROR[message.code] ?? "INTERNAL", `${what}: ${clipText(message.message)}`, {
     details: { wireCode: message.code },
   });
 }

@@ -22,6 +22,7 @@ export const MCP_ERRORS: Record<ErrorCode, { hint: string; retryable: boolean }>
   GUEST_UNREACHABLE: { hint: "the workspace's agent does not answer: check workspace_info / workspace_logs, or restart it", retryable: true },
   BACKEND_FAILED: { hint: "a host tool failed: the message has its output; the operator may need to run `agentiso check`", retryable: true },
   QUOTA_EXCEEDED: { hint: "a limit was reached: wait as the message says, or free resources", retryable: true },
+  TOO_LARGE: { hint: "the workspace produced more bytes than agentiso takes at once: read it in ranges, make it smaller, or ask the operator to raise the cap ([caps] in config.toml)", retryable: false },
   UNSUPPORTED: { hint: "this host cannot do that: choose another option", retryable: false },
   PERMISSION_DENIED: { hint: "this session may not do that (own workspaces only; host paths inside the transfer directory)", retryable: false },
   INTERNAL: { hint: "an agentiso bug: please report it with the message", retryable: false },

@@ -1,17 +1,18 @@
 // Files in a workspace: read, write, edit (exact replace), list, and transfer between the
 // workspace and the host. The host side of a transfer is confined to the transfer directory
 // (an MCP session: its own subdirectory of it) by host-access.ts: `..` and symlinks cannot leave it.
-import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, mkdir } from "node:fs/promises";
+// Downloads are written under the operator's cap (capped-download.ts).
+import { createReadStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Readable } from "node:stream";
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
+import { CAP_DEFAULTS } from "../config/config.js";
 import { MAX_INLINE_BYTES } from "../protocol/version.js";
 import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
 import { WorkspaceRef } from "./common-schemas.js";
 import { transferPathsFor } from "./host-access.js";
+import { downloadCapped } from "./capped-download.js";
 
 const GuestPath = z.string().min(1).max(4096).describe("Absolute path inside the workspace, e.g. /workspace/src/main.ts");
 const Encoding = z.enum(["utf8", "base64"]).default("utf8").describe("utf8 for text, base64 for binary");
@@ -101,7 +102,7 @@ export const fileList = defineOperation({
 
 export const fileTransfer = defineOperation({
   name: "file_transfer",
-  description: "Copy a file between the host's transfer directory and a workspace (streamed, any size). hostPath is relative to the transfer directory.",
+  description: "Copy a file between the host's transfer directory and a workspace (streamed; downloads up to the operator's cap, TOO_LARGE past it). hostPath is relative to the transfer directory.",
   category: "other",
   input: z
     .object({
@@ -119,7 +120,8 @@ export const fileTransfer = defineOperation({
       return { direction: "upload", bytes, hostPath: input.hostPath, workspacePath: input.workspacePath };
     }
     await mkdir(dirname(hostPath), { recursive: true });
-    await pipeline(Readable.from(guest.download(input.workspacePath, {}, { signal: ctx.signal })), createWriteStream(hostPath, { flags: "w", mode: 0o600 }));
-    return { direction: "download", bytes: (await lstat(hostPath)).size, hostPath: input.hostPath, workspacePath: input.workspacePath };
+    const maxBytes = (ctx.services.caps ?? CAP_DEFAULTS).transferBytes;
+    const bytes = await downloadCapped(guest, input.workspacePath, hostPath, { maxBytes, signal: ctx.signal });
+    return { direction: "download", bytes, hostPath: input.hostPath, workspacePath: input.workspacePath };
   },
 });

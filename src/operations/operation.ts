@@ -4,6 +4,7 @@
 import type { z } from "zod";
 import { AgentisoError, isAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import type { ByteCaps } from "../config/config.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -18,6 +19,8 @@ export interface OperationServices {
   transferDir: string;
   /** Provider URLs MCP orchestrations may use (config [model]); default: the built-in providers'. */
   providerUrls?: { allowedBaseUrls: readonly string[]; allowPrivateBaseUrls: boolean };
+  /** Caps on bytes taken from workspaces ([caps]); CAP_DEFAULTS when unset. */
+  caps?: ByteCaps;
   /** Whether an image is built or buildable without a long wait (workspace_prepare picks its default with it). */
   imageAvailable?(name: string): Promise<boolean>;
 }

@@ -50,6 +50,7 @@ export const orchestrateOperation = defineOperation({
       ...(input.maxParallel !== undefined && { maxParallel: input.maxParallel }),
       ...(input.keepWorkers !== undefined && { keepWorkers: input.keepWorkers }),
       ...(ctx.session !== undefined && { owner: ctx.session }),
+      ...(ctx.services.caps && { caps: ctx.services.caps }),
       signal: ctx.signal,
       logger: ctx.logger,
       progress: (event) => ctx.progress?.(event),

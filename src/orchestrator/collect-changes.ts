@@ -1,6 +1,7 @@
 // What a worker changed: the files and a binary-safe patch, taken with git inside the worker
 // (new files included via `add -A`). The baseline is the worker's tree BEFORE the agent ran —
 // the golden commit plus whatever setup left behind — so setup output never lands in patches.
+import { CappedBytes } from "../core/capped-bytes.js";
 import { AgentisoError } from "../core/errors.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { shellQuote } from "./guest-shell.js";
@@ -10,23 +11,21 @@ export interface CollectedChanges {
   patch: string;
 }
 
-// One streamed exec (streams are not capped like buffered output, so patches of any size
-// fit): the changed names NUL-terminated, an empty name, then the patch.
-export async function collectChanges(guest: GuestClient, repoDir: string, baseline: string, signal?: AbortSignal): Promise<CollectedChanges> {
+// One streamed exec: the changed names NUL-terminated, an empty name, then the patch. The
+// worker's git (its own binary, so anything) decides how many bytes come: they are held up to
+// maxBytes, and one more fails with TOO_LARGE and stops the command.
+export async function collectChanges(guest: GuestClient, repoDir: string, baseline: string, options: { maxBytes: number; what: string; signal?: AbortSignal }): Promise<CollectedChanges> {
   const base = shellQuote(baseline);
   const script = `git add -A && git diff --cached --name-only -z ${base} && printf '\\0' && git diff --cached --binary ${base}`;
-  const stream = guest.execStream({ shell: script, cwd: repoDir, commandTimeoutMs: 600_000 }, signal ? { signal } : {});
-  const out: Buffer[] = [];
-  let stderr = "";
-  for await (const chunk of stream) {
-    if (chunk.fd === 1) out.push(chunk.data);
-    else stderr = (stderr + chunk.data.toString("utf8")).slice(-2000);
-  }
+  const stream = guest.execStream({ shell: script, cwd: repoDir, commandTimeoutMs: 600_000 }, options.signal ? { signal: options.signal } : {});
+  const out = new CappedBytes({ what: options.what, maxBytes: options.maxBytes, setting: "[caps] patchBytes", keep: "all" });
+  const stderr = new CappedBytes({ what: "git's stderr", maxBytes: Infinity, keep: "tail", windowBytes: 2000 });
+  for await (const chunk of stream) (chunk.fd === 1 ? out : stderr).push(chunk.data);
   const result = await stream.result;
   if (result.exitCode !== 0) {
-    throw new AgentisoError("BACKEND_FAILED", `git diff in ${repoDir} exited with ${result.exitCode ?? result.signal}: ${stderr.trim()}`, { details: { command: script } });
+    throw new AgentisoError("BACKEND_FAILED", `git diff in ${repoDir} exited with ${result.exitCode ?? result.signal}: ${stderr.toString().trim()}`, { details: { command: script } });
   }
-  return parseCollected(Buffer.concat(out));
+  return parseCollected(out.toBuffer());
 }
 
 // Splits "name\0name\0\0patch" (or "\0" and an empty patch when nothing changed).

@@ -16,6 +16,7 @@ import { isHostPath, taskTimeoutMs, type Plan } from "./plan.js";
 import { runTaskPool } from "./task-pool.js";
 import type { ProgressEvent, TaskResult } from "./task-result.js";
 import { parseSizeBytes } from "../config/size.js";
+import { CAP_DEFAULTS } from "../config/config.js";
 
 /** What the golden workspace is built with when the plan does not reuse one. */
 export interface GoldenSpec {
@@ -46,6 +47,8 @@ export interface OrchestrateOptions {
   logger: Logger;
   progress?: (event: ProgressEvent) => void;
   onEvents?: (task: string, ndjson: string) => void;
+  /** Caps on what a worker hands back (opencode's output, the patch); default CAP_DEFAULTS. */
+  caps?: { agentOutputBytes: number; patchBytes: number };
 }
 
 export interface OrchestrationReport {
@@ -131,6 +134,7 @@ async function runAll(
     memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
     cpus: workerCpus(plan),
     workerPrefix: `w${id}`,
+    caps: options.caps ?? CAP_DEFAULTS,
     keepWorkers: options.keepWorkers ?? plan.run.keep_workers,
     ...(options.owner !== undefined && { owner: options.owner }),
     logger: options.logger,

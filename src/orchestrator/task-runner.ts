@@ -1,6 +1,7 @@
 // One task in its prepared worker (see worker-prep.ts): run `opencode run --format json`,
 // stream its events, then collect outcome, tokens and the patch. Every failure becomes a
 // result with a reason; nothing here throws past the task.
+import { CappedBytes } from "../core/capped-bytes.js";
 import { toAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Engine } from "../engine/engine.js";
@@ -34,6 +35,8 @@ export interface TaskRunContext {
   logger: Logger;
   signal: AbortSignal;
   progress: (event: ProgressEvent) => void;
+  /** Bytes taken from a worker: opencode's stdout and the patch (TOO_LARGE past them). */
+  caps: { agentOutputBytes: number; patchBytes: number };
   /** Raw opencode events of the task (NDJSON lines), for the results dir. */
   onEvents?: (task: string, ndjson: string) => void;
 }
@@ -50,7 +53,7 @@ export async function runPrepared(ctx: TaskRunContext, task: PlanTask, prepared:
     phases.run = performance.now() - runStarted;
     ctx.onEvents?.(task.name, run.raw);
     ctx.progress({ type: "task_state", task: task.name, state: "collecting", worker });
-    const changes = await collectChanges(guest, task.workdir, prepared.baseline, ctx.signal);
+    const changes = await collectChanges(guest, task.workdir, prepared.baseline, { maxBytes: ctx.caps.patchBytes, what: `the patch of task ${task.name}`, signal: ctx.signal });
     phases.collect = performance.now() - runStarted - phases.run;
     return { ...judgedResult(task, run, changes, access.usage()), durationMs: Math.round(performance.now() - turn), phasesMs: roundPhases(phases), worker };
   } catch (err) {
@@ -87,23 +90,25 @@ function judgedResult(task: PlanTask, run: OpencodeRun, changes: CollectedChange
   };
 }
 
+// opencode's stdout carries whatever the worker and the model make it print: it is held up to
+// [caps] agentOutputBytes, and one byte more ends the run with TOO_LARGE.
 async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker) {
   const { command, guest, access } = prepared;
   const parser = new OpencodeEventParser();
-  let stderr = "";
-  let raw = "";
+  const stdout = new CappedBytes({ what: `opencode's output in task ${task.name}`, maxBytes: ctx.caps.agentOutputBytes, setting: "[caps] agentOutputBytes", keep: "all" });
+  const stderr = new CappedBytes({ what: "opencode's stderr", maxBytes: Infinity, keep: "tail", windowBytes: 8192 });
   const stream = guest.execStream({ argv: command.argv, env: command.env, cwd: task.workdir, commandTimeoutMs: ctx.timeoutMs }, { signal: ctx.signal });
   for await (const chunk of stream) {
-    if (chunk.fd === 1) {
-      raw += chunk.data.toString("utf8");
-      if (parser.push(chunk.data).some((e) => e.type === "step_finish")) {
-        ctx.progress({ type: "task_state", task: task.name, state: "running", worker: prepared.name, tokens: totalTokens(access.usage().tokens) });
-      }
-    } else {
-      stderr = (stderr + chunk.data.toString("utf8")).slice(-8192);
+    if (chunk.fd !== 1) {
+      stderr.push(chunk.data);
+      continue;
+    }
+    stdout.push(chunk.data);
+    if (parser.push(chunk.data).some((e) => e.type === "step_finish")) {
+      ctx.progress({ type: "task_state", task: task.name, state: "running", worker: prepared.name, tokens: totalTokens(access.usage().tokens) });
     }
   }
-  return { parser, raw, stderr, exec: await stream.result };
+  return { parser, raw: stdout.toString(), stderr: stderr.toString(), exec: await stream.result };
 }
 
 function roundPhases(phases: TaskPhases): TaskPhases {

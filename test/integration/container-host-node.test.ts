@@ -1,5 +1,6 @@
 // The container runtime running the agent with the host's node (shared read-only at
-// /.agentiso/node, from the agent's startup snapshot when it fits that binary) and falling
+// /.agentiso/node, through the host's loader and libraries at /.agentiso/lib, from the
+// agent's startup snapshot when it fits that binary) and falling
 // back to the guest's own node where the host's cannot run.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -45,7 +46,7 @@ describe("container runtime with the host's node", { skip }, () => {
     await withHostNode(process.execPath, async (id) => {
       const out = await harness.sh(id, "tr '\\0' ' ' < /proc/1/cmdline; echo; /.agentiso/node --version; touch /.agentiso/node /.agentiso/agent.snapshot.blob 2>&1 || echo read-only");
       const [init, version, ...rest] = out.stdout.trim().split("\n");
-      assert.match(init!, /^\/\.agentiso\/tini -s -- \/\.agentiso\/node --snapshot-blob \/\.agentiso\/agent\.snapshot\.blob \/\.agentiso\/agent\.cjs --listen/);
+      assert.match(init!, /^\/\.agentiso\/tini -s -- \/\.agentiso\/lib\/ld-linux-\S+ --inhibit-cache --library-path \/\.agentiso\/lib \/\.agentiso\/node --snapshot-blob \/\.agentiso\/agent\.snapshot\.blob \/\.agentiso\/agent\.cjs --listen/);
       assert.equal(version, process.version);
       assert.match(rest.join("\n"), /read-only/);
       // the agent's environment is the workspace's, not the build machine's, and it spawns processes after deserialization
@@ -60,7 +61,7 @@ describe("container runtime with the host's node", { skip }, () => {
     await chmod(copy, 0o755);
     await withHostNode(copy, async (id) => {
       const out = await harness.sh(id, "tr '\\0' ' ' < /proc/1/cmdline");
-      assert.match(out.stdout, /^\/\.agentiso\/tini -s -- \/\.agentiso\/node \/\.agentiso\/agent\.cjs --listen/);
+      assert.match(out.stdout, /^\/\.agentiso\/tini -s -- \/\.agentiso\/lib\/ld-linux-\S+ --inhibit-cache --library-path \/\.agentiso\/lib \/\.agentiso\/node \/\.agentiso\/agent\.cjs --listen/);
     });
   });
 

@@ -151,7 +151,7 @@ export function describeGuestOperations(target: () => OperationsTarget): void {
   test("reads bigger than the inline limit are refused with TOO_LARGE", async () => {
     const path = join(target().dir, "big.dat");
     await writeFile(path, Buffer.alloc(9 * 1024 * 1024));
-    await assert.rejects(target().client.readFile(path), (err) => isAgentisoError(err, "QUOTA_EXCEEDED"));
+    await assert.rejects(target().client.readFile(path), (err) => isAgentisoError(err, "TOO_LARGE"));
   });
 
   test("upload and download carry 5 MiB of binary data intact", async () => {
@@ -170,7 +170,7 @@ export function describeGuestOperations(target: () => OperationsTarget): void {
 
   test("an upload over its size limit fails TOO_LARGE and leaves no file behind", async () => {
     const path = join(target().dir, "limited.dat");
-    await assert.rejects(target().client.upload(path, Buffer.alloc(4096), { maxBytes: 100 }), (err) => isAgentisoError(err, "QUOTA_EXCEEDED"));
+    await assert.rejects(target().client.upload(path, Buffer.alloc(4096), { maxBytes: 100 }), (err) => isAgentisoError(err, "TOO_LARGE"));
     await assert.rejects(stat(path));
     const leftovers = (await target().client.listDir(target().dir)).filter((e) => e.name.startsWith(".agentiso-upload"));
     assert.deepEqual(leftovers, []);

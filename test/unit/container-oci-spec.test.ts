@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { buildWorkspaceSpec, GUEST_PATHS, MASKED_PATHS, WORKSPACE_CAPABILITIES, type WorkspaceSpecInput } from "../../src/runtimes/container/oci-spec.js";
+import { buildWorkspaceSpec, GUEST_PATHS, LD_SO_PRELOAD, MASKED_PATHS, WORKSPACE_CAPABILITIES, type WorkspaceSpecInput } from "../../src/runtimes/container/oci-spec.js";
 import { buildSeccompProfile } from "../../src/runtimes/container/seccomp-profile.js";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { toHostname } from "../../src/runtimes/container/container-runtime.js";
@@ -79,6 +79,17 @@ describe("workspace OCI spec", () => {
     assert.equal((byDest.get(GUEST_PATHS.agent) as { source: string }).source, input.agentBundlePath);
     assert.ok((byDest.get(GUEST_PATHS.agent) as { options: string[] }).options.includes("ro"));
     assert.equal((byDest.get(GUEST_PATHS.runDir) as { source: string }).source, input.agentRunDir);
+  });
+
+  test("the host's node starts through the host's loader and libraries, read-only, with /etc/ld.so.preload masked", () => {
+    const libs = { dir: "/var/lib/agentiso/host-node/libs-0123", loader: "ld-linux-x86-64.so.2" };
+    const { process: proc, mounts, linux } = spec({ hostNodePath: "/usr/bin/node", hostNodeLibs: libs });
+    assert.deepEqual(proc.args.slice(3, 9), ["/.agentiso/lib/ld-linux-x86-64.so.2", "--inhibit-cache", "--library-path", "/.agentiso/lib", "/.agentiso/node", "/.agentiso/agent.cjs"]);
+    const lib = mounts.find((m: { destination: string }) => m.destination === GUEST_PATHS.libs);
+    assert.deepEqual(lib, { destination: "/.agentiso/lib", type: "bind", source: libs.dir, options: ["rbind", "ro", "nosuid", "nodev"] });
+    assert.ok(linux.maskedPaths.includes(LD_SO_PRELOAD));
+    assert.ok(!spec().linux.maskedPaths.includes(LD_SO_PRELOAD), "the image's own node keeps the workspace's preload: it is the workspace's program");
+    assert.throws(() => spec({ hostNodePath: "/usr/bin/node", hostNodeLibs: { ...libs, loader: "../ld.so" } }), (err) => isAgentisoError(err, "INVALID_INPUT"));
   });
 
   test("sysfs and the cgroup tree are mounted read-only", () => {

@@ -91,7 +91,7 @@ describe("buildQemuArgv", () => {
     const chardevs = values(buildQemuArgv(spec()), "-chardev");
     assert.ok(chardevs.includes("socket,id=agent,path=/run/ws/agent.sock,server=on,wait=off"));
     assert.ok(chardevs.includes("socket,id=qmp,path=/run/ws/qmp.sock,server=on,wait=off"));
-    assert.ok(chardevs.includes("file,id=console,path=/run/ws/console.log"));
+    assert.ok(chardevs.includes("file,id=console,path=/run/ws/console.log,append=on"));
     const argv = buildQemuArgv(spec());
     assert.ok(values(argv, "-device").some((d) => d.startsWith("virtserialport,") && /(^|,)chardev=agent(,|$)/.test(d) && /(^|,)name=agentiso(,|$)/.test(d)));
     assert.ok(argv.includes("-no-reboot") && argv.includes("-daemonize"));

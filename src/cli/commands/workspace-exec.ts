@@ -1,5 +1,6 @@
 // `agentiso workspace exec|env|cp`: run commands, set persistent env, copy files in and out.
-import { open, stat } from "node:fs/promises";
+import { open, stat, unlink } from "node:fs/promises";
+import { CappedBytes, tooLarge } from "../../core/capped-bytes.js";
 import { AgentisoError } from "../../core/errors.js";
 import type { CliCommand } from "../command.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
@@ -82,17 +83,23 @@ export const cpCommand: CliCommand = {
       }
       return 0;
     }
+    // the workspace picks the file (a sparse 100 TiB one, a link to /dev/zero): copy at most [caps] transferBytes
+    const cap = { what: `the workspace file ${src}`, maxBytes: ctx.config.caps.transferBytes, setting: "[caps] transferBytes" };
+    const counted = new CappedBytes({ ...cap, keep: "none" });
     const file = await open(dst!, "w");
     try {
-      let offset = 0;
       for (;;) {
-        const chunk = await client.call<{ content: string; eof: boolean }>("file_read", { workspace: from!.workspace, path: from!.path, offset, limit: CHUNK_BYTES, encoding: "base64" });
+        const chunk = await client.call<{ content: string; eof: boolean; sizeBytes: number }>("file_read", { workspace: from!.workspace, path: from!.path, offset: counted.totalBytes, limit: CHUNK_BYTES, encoding: "base64" });
+        if (chunk.sizeBytes > cap.maxBytes) throw tooLarge(cap, chunk.sizeBytes);
         const data = Buffer.from(chunk.content, "base64");
+        counted.push(data);
         await file.write(data);
-        offset += data.length;
         if (chunk.eof || data.length === 0) break;
       }
-      ctx.out(`${offset} bytes copied to ${dst}\n`);
+      ctx.out(`${counted.totalBytes} bytes copied to ${dst}\n`);
+    } catch (err) {
+      await unlink(dst!).catch(() => {});
+      throw err;
     } finally {
       await file.close();
     }

@@ -58,22 +58,28 @@ export interface ParsedOpencodeRun {
 
 export class OpencodeEventParser {
   private readonly decoder = new StringDecoder("utf8");
-  private pending = "";
+  /** Pieces of the line not yet ended: joined once its newline comes (a long line is not re-split per chunk). */
+  private pending: string[] = [];
   private unparsed = 0;
   readonly events: OpencodeEvent[] = [];
 
   // Adds bytes; returns the events completed by them.
   push(chunk: Buffer | string): OpencodeEvent[] {
-    this.pending += typeof chunk === "string" ? chunk : this.decoder.write(chunk);
-    const lines = this.pending.split("\n");
-    this.pending = lines.pop() ?? "";
+    const lines = (typeof chunk === "string" ? chunk : this.decoder.write(chunk)).split("\n");
+    const rest = lines.pop() ?? "";
+    if (lines.length === 0) {
+      if (rest) this.pending.push(rest);
+      return [];
+    }
+    lines[0] = this.pending.join("") + lines[0];
+    this.pending = rest ? [rest] : [];
     return lines.flatMap((line) => this.line(line));
   }
 
   // Flushes a last line without newline and returns the summary of everything seen.
   end(): ParsedOpencodeRun {
-    this.line(this.pending + this.decoder.end());
-    this.pending = "";
+    this.line(this.pending.join("") + this.decoder.end());
+    this.pending = [];
     return summarizeEvents(this.events, this.unparsed);
   }
 

@@ -7,6 +7,7 @@ import { access, appendFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { readTail } from "../../core/read-tail.js";
+import { LogRotation } from "../../core/log-rotation.js";
 import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
@@ -18,6 +19,7 @@ import { listCgroups, removeCgroup } from "./cgroups.js";
 import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
 import { findAgentSnapshot, nodeIdentity } from "./agent-snapshot.js";
+import { prepareHostNodeLibs, type HostNodeLibs } from "./host-node-libs.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
 import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
@@ -56,16 +58,21 @@ export interface ContainerRuntimeOptions {
   thrashKillMs?: number;
   /** Host executables every workspace sees read-only at /.agentiso/bin/<name>. */
   sharedTools?: Record<string, string>;
+  /** console.log (tini's stdout, writable from inside through /proc/1/fd/1) rotates past this; default 8 MiB. */
+  consoleLogBytes?: number;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 /** cgroup IO weight of every workspace where the host's scheduler weighs IO (10-1000; host processes have 100-500). */
 const WORKSPACE_IO_WEIGHT = 50;
+const DEFAULT_CONSOLE_LOG_BYTES = 8 * 1024 * 1024;
 
 /** The host node binary a start uses, with the agent's startup snapshot when one fits it. */
 interface HostNode {
   path: string;
   snapshot?: string;
+  /** The host's loader and node's libraries (host-node-libs.ts); unset for a static node. */
+  libs?: HostNodeLibs;
 }
 
 // One per engine (state dir); safe to construct again after a restart and adopt what runs.
@@ -81,7 +88,9 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private agentSnapshot: Promise<string | undefined> | undefined;
   /** The daemon's hard rlimits and whether IO can be weighed: read once, they do not change. */
   private hostLimits: Promise<{ hard: HardLimits; ioWeight: boolean }> | undefined;
+  private hostNodeLibs: Promise<HostNodeLibs | undefined> | undefined;
   private readonly thrashGuard: ThrashGuard | undefined;
+  private readonly consoles: LogRotation;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
@@ -92,6 +101,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     }
     this.network = options.network ?? new WorkspaceNetwork({ logger: options.logger });
     this.idMapping = options.uidShift ?? { hostId: 100_000, size: 65_536 };
+    this.consoles = new LogRotation({ maxBytes: options.consoleLogBytes ?? DEFAULT_CONSOLE_LOG_BYTES, keep: 1 }, options.logger);
   }
 
   // runc id, cgroup name and network namespace name of a workspace (one tagged name for all three).
@@ -144,6 +154,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
     await linkEndpoint(paths, this.idMapping.hostId);
     this.runDirs.set(spec.workspaceId, spec.runDir);
+    this.consoles.guard(paths.consoleLog);
     await this.thrashGuard?.watch(spec.workspaceId, name, pid);
     const timings = { runcMs: Math.round(runcMs), readyMs: Math.round(performance.now() - started) };
     this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, snapshot: hostNode?.snapshot !== undefined, ...timings });
@@ -154,6 +165,8 @@ export class ContainerRuntime implements WorkspaceRuntime {
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const name = this.resourceName(workspaceId);
     this.thrashGuard?.unwatch(workspaceId);
+    const runDir = this.runDirs.get(workspaceId);
+    if (runDir) this.consoles.unguard(runDirPaths(runDir).consoleLog);
     const state = await this.runc.state(name);
     if (state && (await isRunning(state.pid))) {
       const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
@@ -182,6 +195,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const named = await stat(netnsPath(name)).then(() => true, () => false);
     if (!named) await attachNetns(name, state.pid);
     this.runDirs.set(workspaceId, runDir);
+    this.consoles.guard(runDirPaths(runDir).consoleLog);
     await this.thrashGuard?.watch(workspaceId, name, state.pid);
     return this.instance(workspaceId, state.pid, runDir);
   }
@@ -246,6 +260,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
         nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
         ...(hostNode && { hostNodePath: hostNode.path }),
         ...(hostNode?.snapshot !== undefined && { agentSnapshotPath: hostNode.snapshot }),
+        ...(hostNode?.libs !== undefined && { hostNodeLibs: hostNode.libs }),
         hostsFile: paths.hosts,
         resolvConfFile: paths.resolvConf,
         annotations: { "dev.agentiso.workspace": spec.workspaceId },
@@ -269,7 +284,9 @@ export class ContainerRuntime implements WorkspaceRuntime {
     // the version is known for the daemon's own binary only; another binary runs without the snapshot
     this.agentSnapshot ??= findAgentSnapshot(this.options.agentBundlePath, nodeIdentity(path));
     const snapshot = await this.agentSnapshot;
-    return { path, ...(snapshot !== undefined && { snapshot }) };
+    this.hostNodeLibs ??= prepareHostNodeLibs(path, join(this.options.stateDir, "host-node"));
+    const libs = await this.hostNodeLibs;
+    return { path, ...(snapshot !== undefined && { snapshot }), ...(libs !== undefined && { libs }) };
   }
 
   private get tiniPath(): string {

@@ -16,6 +16,8 @@ export const GUEST_PATHS = {
   agent: "/.agentiso/agent.cjs",
   /** The host's node binary when the agent runs with it (see WorkspaceSpecInput.hostNodePath). */
   node: "/.agentiso/node",
+  /** The host's loader and node's libraries when the agent runs on the host's node (host-node-libs.ts). */
+  libs: "/.agentiso/lib",
   /** The agent's startup snapshot for that node (see agent-snapshot.ts). */
   agentSnapshot: "/.agentiso/agent.snapshot.blob",
   runDir: "/.agentiso/run",
@@ -40,6 +42,9 @@ export const MASKED_PATHS: readonly string[] = [
   "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
   "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
 ];
+
+/** Masked (reads as empty) when the agent runs on the host's node; the workspace's own programs see it empty too. */
+export const LD_SO_PRELOAD = "/etc/ld.so.preload";
 
 export const READONLY_PATHS: readonly string[] = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
@@ -75,6 +80,12 @@ export interface WorkspaceSpecInput {
   hostNodePath?: string;
   /** With hostNodePath: the agent's V8 startup snapshot built by that binary, bind-mounted read-only. */
   agentSnapshotPath?: string;
+  /**
+   * With hostNodePath: the host's loader and node's libraries, bind-mounted read-only at
+   * GUEST_PATHS.libs; node then starts through that loader, never the workspace's (and
+   * /etc/ld.so.preload is masked), so no library of the workspace is loaded into it.
+   */
+  hostNodeLibs?: { dir: string; loader: string };
   /** Host files bind-mounted read-only over /etc/hosts and /etc/resolv.conf. */
   hostsFile: string;
   resolvConfFile: string;
@@ -144,7 +155,8 @@ export function buildWorkspaceSpec(input: WorkspaceSpecInput, seccomp: SeccompPr
       cgroupsPath: input.cgroupsPath,
       resources: { ...resources(input.resources), ...(input.blkioWeight !== undefined && { blockIO: { weight: input.blkioWeight } }) },
       seccomp,
-      maskedPaths: [...MASKED_PATHS],
+      // ld.so reads /etc/ld.so.preload whatever its options: the host's node must not load the workspace's choice
+      maskedPaths: input.hostNodeLibs ? [...MASKED_PATHS, LD_SO_PRELOAD] : [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },
   };
@@ -163,7 +175,10 @@ export function workspaceRlimits(pidsLimit: number, hostHard: HardLimits): OciRl
 function agentCommand(input: WorkspaceSpecInput): string[] {
   if (!input.hostNodePath) return [input.nodePathInGuest, GUEST_PATHS.agent];
   const snapshot = input.agentSnapshotPath ? ["--snapshot-blob", GUEST_PATHS.agentSnapshot] : [];
-  return [GUEST_PATHS.node, ...snapshot, GUEST_PATHS.agent];
+  const libs = input.hostNodeLibs;
+  // the host's ld.so: no ld.so.cache, node's libraries from the read-only copy only
+  const loader = libs ? [`${GUEST_PATHS.libs}/${libs.loader}`, "--inhibit-cache", "--library-path", GUEST_PATHS.libs] : [];
+  return [...loader, GUEST_PATHS.node, ...snapshot, GUEST_PATHS.agent];
 }
 
 function resources(r: WorkspaceResources): Record<string, unknown> {
@@ -191,6 +206,7 @@ function mounts(input: WorkspaceSpecInput): OciMount[] {
     ro(input.agentBundlePath, GUEST_PATHS.agent),
     ...(input.hostNodePath ? [ro(input.hostNodePath, GUEST_PATHS.node)] : []),
     ...(input.hostNodePath && input.agentSnapshotPath ? [ro(input.agentSnapshotPath, GUEST_PATHS.agentSnapshot)] : []),
+    ...(input.hostNodePath && input.hostNodeLibs ? [ro(input.hostNodeLibs.dir, GUEST_PATHS.libs)] : []),
     ...Object.entries(input.sharedTools ?? {}).map(([name, hostPath]) => ro(hostPath, `${GUEST_PATHS.bin}/${name}`)),
     { destination: GUEST_PATHS.runDir, type: "bind", source: input.agentRunDir, options: ["rbind", "rw", "nosuid", "nodev", "noexec"] },
     ro(input.hostsFile, "/etc/hosts"),
@@ -212,7 +228,8 @@ function validate(input: WorkspaceSpecInput): void {
     if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) throw bad(`shared tool name ${JSON.stringify(name)}`);
     if (!path.startsWith("/")) throw bad(`path ${path} must be absolute`);
   }
-  for (const path of [input.rootfsPath, input.tiniPath, input.agentBundlePath, input.agentRunDir, input.hostsFile, input.resolvConfFile, input.hostNodePath ?? "/", input.agentSnapshotPath ?? "/"]) {
+  if (input.hostNodeLibs && !/^ld-[a-z0-9_.-]+$/i.test(input.hostNodeLibs.loader)) throw bad(`loader name ${JSON.stringify(input.hostNodeLibs.loader)}`);
+  for (const path of [input.rootfsPath, input.tiniPath, input.agentBundlePath, input.agentRunDir, input.hostsFile, input.resolvConfFile, input.hostNodePath ?? "/", input.agentSnapshotPath ?? "/", input.hostNodeLibs?.dir ?? "/"]) {
     if (!path.startsWith("/")) throw bad(`path ${path} must be absolute`);
   }
 }

@@ -69,7 +69,8 @@ export function buildQemuArgv(spec: QemuLaunchSpec, qemuBinary = "qemu-system-x8
     "-kernel", spec.kernelPath,
     "-initrd", spec.initrdPath,
     "-append", kernelCommandLine(spec),
-    "-chardev", `file,id=console,path=${escapeOption(spec.consoleLogPath)}`,
+    // append: the daemon rotates the file in place (core/log-rotation.ts); QEMU's next write lands at 0
+    "-chardev", `file,id=console,path=${escapeOption(spec.consoleLogPath)},append=on`,
     "-serial", "chardev:console",
     "-chardev", `socket,id=qmp,path=${escapeOption(spec.qmpSocketPath)},server=on,wait=off`,
     "-mon", "chardev=qmp,mode=control",

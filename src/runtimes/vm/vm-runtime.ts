@@ -4,6 +4,7 @@
 // a unix socket in the run dir. QMP (qmp.sock) controls the machine. No network device: the
 // LLM and port forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate
 // + fromTemplate) turn a multi-second boot into a restore.
+import { LogRotation } from "../../core/log-rotation.js";
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -41,6 +42,8 @@ export interface VmRuntimeOptions {
   bootTimeoutMs?: number;
   /** The unprivileged uid:gid QEMU drops to once set up (-runas, see qemu-command.ts). Unset: it stays root. */
   runAs?: { uid: number; gid: number };
+  /** The serial console file (the guest writes it at will) rotates past this; default 8 MiB. */
+  consoleLogBytes?: number;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -58,8 +61,11 @@ export class VmRuntime implements WorkspaceRuntime {
   private accel: Promise<Accel> | undefined;
   /** Run dirs of the machines this object started or adopted (a running QEMU's argv also tells). */
   private readonly runDirs = new Map<string, string>();
+  private readonly consoles: LogRotation;
 
-  constructor(private readonly options: VmRuntimeOptions) {}
+  constructor(private readonly options: VmRuntimeOptions) {
+    this.consoles = new LogRotation({ maxBytes: options.consoleLogBytes ?? 8 * 1024 * 1024, keep: 1 }, options.logger);
+  }
 
   // QEMU's -name, its cgroup's name: tag.name("ws", id).
   resourceName(workspaceId: string): string {
@@ -85,6 +91,7 @@ export class VmRuntime implements WorkspaceRuntime {
       if (spec.fromTemplate) await restoreMemorySnapshot(qmp, spec.fromTemplate.memoryPath, { signal, timeoutMs: this.bootTimeoutMs, ...this.qemuUser });
       else await this.bootUntilAgent(qmp, spec.workspaceId, paths, signal);
       const pid = (await readPidFile(paths.pidFile))!;
+      this.consoles.guard(paths.consoleLog);
       this.options.logger.info("workspace vm started", { workspace: spec.workspaceId, pid, fromTemplate: spec.fromTemplate !== undefined });
       return this.instance(spec.workspaceId, pid, paths, {
         hostname: spec.hostname,
@@ -124,6 +131,7 @@ export class VmRuntime implements WorkspaceRuntime {
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const name = this.resourceName(workspaceId);
     const runDir = await this.runDirOf(workspaceId);
+    if (runDir) this.consoles.unguard(vmPaths(runDir).consoleLog);
     const pids = await this.pidsOf(name, runDir);
     const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     for (const pid of pids) {
@@ -142,6 +150,7 @@ export class VmRuntime implements WorkspaceRuntime {
     const pid = await readPidFile(paths.pidFile);
     if (pid === undefined || !(await isQemuOf(pid, this.resourceName(workspaceId)))) return undefined;
     this.runDirs.set(workspaceId, runDir);
+    this.consoles.guard(paths.consoleLog);
     return this.instance(workspaceId, pid, paths);
   }
 
