@@ -10,6 +10,7 @@ import { readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } fro
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
+import { isRunningSync } from "../core/process-state.js";
 
 export interface StateLock {
   readonly path: string;
@@ -24,7 +25,7 @@ export async function acquireStateLock(stateDir: string): Promise<StateLock> {
     await listen(server, lockName(stateDir));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
-    const holder = readLockHolder(stateDir);
+    const holder = await liveHolder(stateDir);
     throw new AgentisoError("CONFLICT", `another agentiso engine${holder === undefined ? "" : ` (pid ${holder})`} owns ${stateDir}: use its daemon, or stop it with \`agentiso daemon stop\``, {
       ...(holder !== undefined && { details: { pid: holder } }),
     });
@@ -48,6 +49,17 @@ export function readLockHolder(stateDir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+// The holder writes its pid right after it binds: a loser of a close race may look first. Give
+// it a moment to appear, for the message; nothing depends on finding it.
+async function liveHolder(stateDir: string): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pid = readLockHolder(stateDir);
+    if (pid !== undefined && isRunningSync(pid)) return pid;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return undefined;
 }
 
 // The same state dir reached through a symlink must give the same name.
