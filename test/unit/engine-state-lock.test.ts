@@ -2,7 +2,7 @@
 // holder's lock is free at once, and nothing in the pid file can make two engines run.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,15 +18,23 @@ interface Racer {
   release(): void;
 }
 
+// Every racer started by a test; killed when the test ends, whatever its outcome.
+const racers = new Set<ChildProcess>();
+
 function startRacer(stateDir: string, startAt = 0): Racer {
   const child = spawn(process.execPath, ["--import", "tsx", HOLDER, stateDir, String(startAt)], { stdio: ["pipe", "pipe", "inherit"] });
+  racers.add(child);
+  child.once("exit", () => racers.delete(child));
   const answer = new Promise<string>((resolve) => createInterface({ input: child.stdout }).once("line", resolve));
   return { pid: child.pid!, answer, release: () => child.stdin.end() };
 }
 
 function withStateDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "agentiso-lock-"));
-  return fn(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+  return fn(dir).finally(() => {
+    for (const child of racers) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
 }
 
 describe("engine state lock", () => {
