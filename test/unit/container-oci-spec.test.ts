@@ -1,26 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { buildWorkspaceSpec, GUEST_PATHS, LD_SO_PRELOAD, MASKED_PATHS, WORKSPACE_CAPABILITIES, type WorkspaceSpecInput } from "../../src/runtimes/container/oci-spec.js";
-import { buildSeccompProfile } from "../../src/runtimes/container/seccomp-profile.js";
+import { GUEST_PATHS, LD_SO_PRELOAD, MASKED_PATHS, WORKSPACE_CAPABILITIES, type WorkspaceSpecInput } from "../../src/runtimes/container/oci-spec.js";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { toHostname } from "../../src/runtimes/container/container-runtime.js";
-
-const input: WorkspaceSpecInput = {
-  rootfsPath: "/pool/ws/w1",
-  hostname: "w1",
-  resources: { memoryMiB: 512, cpus: 1.5, pidsLimit: 256 },
-  cgroupsPath: "/ais123456-ws-w1",
-  idMapping: { hostId: 100000, size: 65536 },
-  tiniPath: "/usr/bin/tini-static",
-  agentBundlePath: "/opt/agentiso/dist/agentiso-guest.cjs",
-  agentRunDir: "/var/lib/agentiso/run/w1/agent",
-  nodePathInGuest: "/usr/bin/node",
-  hostsFile: "/var/lib/agentiso/run/w1/etc-hosts",
-  resolvConfFile: "/var/lib/agentiso/run/w1/etc-resolv.conf",
-};
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the spec is plain JSON for runc
-const spec = (overrides: Partial<WorkspaceSpecInput> = {}): any => buildWorkspaceSpec({ ...input, ...overrides }, buildSeccompProfile("x64"));
+import { SPEC_INPUT as input, specWith as spec } from "../support/oci-spec-input.js";
 
 describe("workspace OCI spec", () => {
   test("shared host tools are bind-mounted read-only at /.agentiso/bin/<name>, and odd names are refused", () => {

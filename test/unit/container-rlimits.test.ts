@@ -2,27 +2,10 @@
 // above the daemon's own hard limits; an IO weight appears only where the host can weigh IO.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { buildWorkspaceSpec, WORKSPACE_RLIMITS, workspaceRlimits, type WorkspaceSpecInput } from "../../src/runtimes/container/oci-spec.js";
-import { buildSeccompProfile } from "../../src/runtimes/container/seccomp-profile.js";
+import { WORKSPACE_RLIMITS, workspaceRlimits } from "../../src/runtimes/container/oci-spec.js";
 import { parseHardLimits } from "../../src/runtimes/container/host-limits.js";
 import { isAgentisoError } from "../../src/core/errors.js";
-
-const input: WorkspaceSpecInput = {
-  rootfsPath: "/pool/ws/w1",
-  hostname: "w1",
-  resources: { memoryMiB: 512, cpus: 1, pidsLimit: 256 },
-  cgroupsPath: "/ais123456-ws-w1",
-  idMapping: { hostId: 100000, size: 65536 },
-  tiniPath: "/usr/bin/tini-static",
-  agentBundlePath: "/opt/agentiso/dist/agentiso-guest.cjs",
-  agentRunDir: "/var/lib/agentiso/run/w1/agent",
-  nodePathInGuest: "/usr/bin/node",
-  hostsFile: "/var/lib/agentiso/run/w1/etc-hosts",
-  resolvConfFile: "/var/lib/agentiso/run/w1/etc-resolv.conf",
-};
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the spec is plain JSON for runc
-const spec = (overrides: Partial<WorkspaceSpecInput> = {}): any => buildWorkspaceSpec({ ...input, ...overrides }, buildSeccompProfile("x64"));
+import { specWith as spec } from "../support/oci-spec-input.js";
 
 const PROC_LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds
