@@ -6,7 +6,7 @@
 // partial is left in the transfer dir, and the daemon's peak RSS stays under 300 MiB.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
@@ -97,7 +97,8 @@ describe("bytes a workspace produces are capped", { skip, timeout: 1_800_000 }, 
     const small = await mcp.call<{ bytes: number }>("file_transfer", { workspace: "secc-dl", direction: "download", hostPath: "small", workspacePath: "/small" });
     assert.equal(small.bytes, 6, "a file under the cap still downloads");
     const transferDir = join(cli.home, "transfer");
-    const left = existsSync(transferDir) ? readdirSync(transferDir, { recursive: true }).map(String).filter((f) => !f.endsWith("small")) : [];
+    // files only: the MCP session's own transfer subdirectory is there too
+    const left = existsSync(transferDir) ? readdirSync(transferDir, { recursive: true }).map(String).filter((f) => !f.endsWith("small") && !statSync(join(transferDir, f)).isDirectory()) : [];
     assert.deepEqual(left, [], "no partial download stays in the transfer dir");
 
     const copy = await cli.run(["ws", "cp", "secc-dl:/big", join(fixture.dir, "big-copy")]);
