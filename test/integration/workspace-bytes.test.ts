@@ -67,13 +67,16 @@ describe("bytes a workspace produces are capped", { skip, timeout: 1_800_000 }, 
     await cli.ok(["init", "--pool-size", "16G"]);
 
     const results = join(fixture.dir, "results");
-    const plan = fixture.plan(stubPlanToml({ repo: fixture.repo, stubUrl: fixture.stub.url, tasks: ["flood", "bigpatch", "survivor"], keyEnv: "AGENTISO_TEST_KEY", maxParallel: 2 }));
+    // one task at a time: the flood's opencode holds a 12 MB reply several times over, and beside
+    // the 3 GB patch on a loaded CI machine it once ended "failed" before printing it (cause not
+    // yet found; the reason is now in the assertion's message)
+    const plan = fixture.plan(stubPlanToml({ repo: fixture.repo, stubUrl: fixture.stub.url, tasks: ["flood", "bigpatch", "survivor"], keyEnv: "AGENTISO_TEST_KEY", maxParallel: 1 }));
     const run = await cli.run(["orchestrate", plan, "--results", results], { timeoutMs: 1_200_000 });
     assert.equal(run.code, 1, run.stderr);
     const report = JSON.parse(readFileSync(join(results, "report.json"), "utf8")) as Report;
     const byName = Object.fromEntries(report.tasks.map((t) => [t.name, t]));
     const events = (task: string) => (existsSync(join(results, `${task}.events.ndjson`)) ? readFileSync(join(results, `${task}.events.ndjson`), "utf8").split("\n").filter((l) => l.includes("tool_use")).join("\n").slice(0, 3000) : "");
-    assert.equal(byName["flood"]!.status, "error", events("flood"));
+    assert.equal(byName["flood"]!.status, "error", `${byName["flood"]!.reason}\n${events("flood")}`);
     assert.match(byName["flood"]!.reason, /^TOO_LARGE: opencode's output in task flood is too large: \d+ bytes or more, over the cap of 8388608 bytes \(the cap is \[caps\] agentOutputBytes/);
     assert.equal(byName["bigpatch"]!.status, "error", events("bigpatch"));
     assert.match(byName["bigpatch"]!.reason, /^TOO_LARGE: the patch of task bigpatch is too large: \d+ bytes or more, over the cap of 16777216 bytes \(the cap is \[caps\] patchBytes/);
