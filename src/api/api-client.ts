@@ -2,6 +2,12 @@
 import { request } from "node:http";
 import { withDeadline } from "../core/deadline.js";
 import { AgentisoError, ERROR_CODES, type ErrorCode } from "../core/errors.js";
+import type { InputOf, OperationContract, OutputOf } from "../contract/contract.js";
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
 
 export interface ApiClientOptions {
   socketPath: string;
@@ -12,8 +18,18 @@ export interface ApiClientOptions {
 export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {}
 
-  // Runs an operation in the daemon; throws the daemon's error as an AgentisoError.
-  async call<T = unknown>(operation: string, input: unknown, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+  // Runs an operation, typed by its contract: the input and the result are what the contract says.
+  run<C extends OperationContract>(contract: C, input: InputOf<C>, options: CallOptions = {}): Promise<OutputOf<C>> {
+    return this.call(contract.name, input, options);
+  }
+
+  // Runs a long operation, typed by its contract, calling onProgress for each progress event.
+  runStreaming<C extends OperationContract>(contract: C, input: InputOf<C>, onProgress: (event: unknown) => void, options: { signal?: AbortSignal } = {}): Promise<OutputOf<C>> {
+    return this.callStreaming(contract.name, input, onProgress, options);
+  }
+
+  // Runs an operation by name (untyped: for tools forwarding raw calls); throws the daemon's error as an AgentisoError.
+  async call<T = unknown>(operation: string, input: unknown, options: CallOptions = {}): Promise<T> {
     const body = JSON.stringify({ input, ...(this.options.session !== undefined && { session: this.options.session }) });
     const response = await this.send("POST", `/v1/operations/${operation}`, body, options);
     return response as T;

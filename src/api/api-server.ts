@@ -7,36 +7,26 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { rm } from "node:fs/promises";
 import { AgentisoError, toAgentisoError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import { parseInput, type Operation, type OperationServices } from "../operations/operation.js";
+import type { OperationInvoker } from "../operations/invoke.js";
 import { HTTP_STATUS } from "./error-status.js";
 
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
-
-/** Refuses a call by throwing; may return what to run once the call is over (a release). */
-export type AdmitHook = (operation: Operation, input: unknown, session: string | undefined) => (() => void) | void;
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 export interface ApiServerOptions {
   socketPath: string;
-  operations: readonly Operation[];
-  services: OperationServices;
-  logger: Logger;
+  /** Runs the operations: validation, admission, metrics and error mapping happen there. */
+  invoker: OperationInvoker;
   health: () => Record<string, unknown>;
   /** Tried in order before the built-in routes; return true when handled. */
   extraRoutes?: RouteHandler[];
-  /** Called before every operation with its parsed input; throws to refuse it (rate limits, caps). */
-  admit?: AdmitHook;
-  /** Called after every operation (metrics); session is set for MCP callers. */
-  observe?: (name: string, outcome: { durationMs: number; error?: AgentisoError; result?: unknown; session?: string }) => void;
 }
 
 // Starts listening; resolves with the server once the socket accepts connections.
 export async function startApiServer(options: ApiServerOptions): Promise<Server> {
-  const byName = new Map(options.operations.map((op) => [op.name, op]));
   const server = createServer((req, res) => {
-    handle(req, res, byName, options).catch((err: unknown) => sendError(res, toAgentisoError(err)));
+    handle(req, res, options).catch((err: unknown) => sendError(res, toAgentisoError(err)));
   });
   await rm(options.socketPath, { force: true });
   await new Promise<void>((resolve, reject) => {
@@ -58,44 +48,35 @@ function listenPrivately(server: Server, socketPath: string, onListening: () => 
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, byName: Map<string, Operation>, options: ApiServerOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: ApiServerOptions): Promise<void> {
   for (const route of options.extraRoutes ?? []) if (await route(req, res)) return;
   const url = new URL(req.url ?? "/", "http://agentiso");
+  const { invoker } = options;
   if (req.method === "GET" && url.pathname === "/v1/health") return sendJson(res, 200, { ok: true, result: options.health() });
   if (req.method === "GET" && url.pathname === "/v1/operations") {
-    return sendJson(res, 200, { ok: true, result: [...byName.values()].map((op) => ({ name: op.name, description: op.description })) });
+    return sendJson(res, 200, { ok: true, result: invoker.contracts.map((op) => ({ name: op.name, title: op.title, description: op.description })) });
   }
   const match = /^\/v1\/operations\/([a-z_]+)$/.exec(url.pathname);
   if (req.method !== "POST" || !match) throw new AgentisoError("NOT_FOUND", `no route ${req.method} ${url.pathname}`);
-  const operation = byName.get(match[1]!);
-  if (!operation) throw new AgentisoError("NOT_FOUND", `no operation ${match[1]} (GET /v1/operations lists them)`);
+  const name = match[1]!;
+  if (!invoker.has(name)) throw new AgentisoError("NOT_FOUND", `no operation ${name} (GET /v1/operations lists them)`);
   const body = await readJsonBody(req);
   const controller = new AbortController();
   res.on("close", () => controller.abort(new AgentisoError("CANCELLED", "client went away")));
-  const started = performance.now();
   const session = typeof body.session === "string" ? body.session : undefined;
   // Long operations (orchestrate) stream progress as NDJSON lines when the client asks for it;
   // the last line is the usual {"ok": ...} envelope.
   const streaming = (req.headers.accept ?? "").includes("application/x-ndjson");
   const progress = streaming ? (event: unknown) => void (res.destroyed || res.write(JSON.stringify({ progress: event }) + "\n")) : undefined;
   if (streaming) res.writeHead(200, { "content-type": "application/x-ndjson" });
-  let release: (() => void) | void = undefined;
   try {
-    const input = parseInput(operation, body.input);
-    release = options.admit?.(operation, input, session);
-    const ctx = { services: options.services, signal: controller.signal, logger: options.logger, ...(session !== undefined && { session }), ...(progress && { progress }) };
-    const result = await operation.run(ctx, input);
-    options.observe?.(operation.name, { durationMs: performance.now() - started, result, ...(session !== undefined && { session }) });
+    const result = await invoker.invoke({ name, input: body.input, signal: controller.signal, ...(session !== undefined && { session }), ...(progress && { progress }) });
     if (streaming) res.end(JSON.stringify({ ok: true, result: result ?? null }) + "\n");
     else sendJson(res, 200, { ok: true, result: result ?? null });
   } catch (err) {
     const error = toAgentisoError(err);
-    options.observe?.(operation.name, { durationMs: performance.now() - started, error, ...(session !== undefined && { session }) });
-    if (error.code === "INTERNAL") options.logger.error("operation failed", { operation: operation.name, err });
     if (streaming) res.end(JSON.stringify({ ok: false, error: error.toJSON() }) + "\n");
     else sendError(res, error);
-  } finally {
-    release?.();
   }
 }
 

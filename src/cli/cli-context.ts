@@ -3,6 +3,7 @@
 import type { Config } from "../config/config.js";
 import type { Logger } from "../core/logger.js";
 import type { ApiClient } from "../api/api-client.js";
+import { parseInput, type InputOf, type OperationContract, type OutputOf } from "../contract/contract.js";
 
 export interface CliContext {
   config: Config;
@@ -16,3 +17,10 @@ export interface CliContext {
 }
 
 export type CommandHandler = (ctx: CliContext, argv: string[]) => Promise<number>;
+
+// Runs an operation from argv-built input: validated here with its contract (a bad flag is
+// INVALID_INPUT before any daemon starts), then sent, typed end to end.
+export async function runOperation<C extends OperationContract>(ctx: CliContext, contract: C, raw: Record<string, unknown>): Promise<OutputOf<C>> {
+  const input = parseInput(contract, raw) as InputOf<C>;
+  return (await ctx.daemon()).run(contract, input);
+}

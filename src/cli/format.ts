@@ -1,4 +1,5 @@
 // Human output: aligned tables and short workspace lines. --json output bypasses this.
+import type { Workspace } from "../contract/result-schemas.js";
 
 export function table(rows: string[][], header: string[]): string {
   const all = [header, ...rows];
@@ -6,18 +7,8 @@ export function table(rows: string[][], header: string[]): string {
   return all.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
 }
 
-export interface WorkspaceLike {
-  id: string;
-  name: string;
-  state: string;
-  image: string;
-  runtime?: string;
-  network?: string;
-  createdAt: string;
-  forkedFrom?: { workspace: string; snapshot: string };
-}
 
-export function workspaceTable(workspaces: readonly WorkspaceLike[]): string {
+export function workspaceTable(workspaces: readonly Workspace[]): string {
   return table(
     workspaces.map((w) => [w.name, w.id, w.state, w.image, w.runtime ?? "", w.network ?? "", w.forkedFrom ? `${w.forkedFrom.workspace}@${w.forkedFrom.snapshot}` : "", w.createdAt]),
     ["NAME", "ID", "STATE", "IMAGE", "RUNTIME", "NETWORK", "FORKED FROM", "CREATED"],

@@ -7,6 +7,7 @@ import { errorResult } from "../orchestrator/task-runner.js";
 import { writeReport } from "../orchestrator/report-writer.js";
 import type { TaskResult } from "../orchestrator/task-result.js";
 import type { CliContext } from "./cli-context.js";
+import { contracts } from "../contract/registry.js";
 import type { OrchestrateProgress } from "./orchestrate-progress.js";
 import { ensureDaemon } from "./daemon-control.js";
 
@@ -35,7 +36,7 @@ async function destroyLeftovers(ctx: CliContext, workers: string[]): Promise<voi
   try {
     // A new daemon: the old one died (the context's client points at its dead socket).
     const client = await ensureDaemon(ctx.config);
-    for (const worker of workers) await client.call("workspace_destroy", { workspace: worker }).catch(() => {});
+    for (const worker of workers) await client.run(contracts.workspaceDestroy, { workspace: worker }).catch(() => {});
   } catch (err) {
     ctx.err(`agentiso: could not destroy the workers ${workers.join(", ")}: ${(err as Error).message}\n`);
   }

@@ -1,10 +1,10 @@
-// The MCP stdio server behind `agentiso serve` (loaded only by that command: the MCP SDK and the
-// operation registry are most of what the CLI would otherwise parse at every start).
+// The MCP stdio server behind `agentiso serve` (loaded only by that command: the MCP SDK is most
+// of what the CLI would otherwise parse at every start).
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { daemonCaller } from "../mcp/daemon-caller.js";
 import { OversizeGuard, oversizedAnswer } from "../mcp/oversize-guard.js";
 import { createToolServer } from "../mcp/tool-server.js";
-import { OPERATIONS } from "../operations/registry.js";
+import { CONTRACTS } from "../contract/registry.js";
 import { packageVersion } from "../compose/package-root.js";
 import type { CliContext } from "./cli-context.js";
 import { ensureDaemon } from "./daemon-control.js";
@@ -14,7 +14,7 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 // Serves MCP on stdin/stdout until the client closes stdin; tool calls go to the daemon as `session`.
 export async function serveStdio(ctx: CliContext, session: string): Promise<number> {
   const server = createToolServer({
-    operations: OPERATIONS,
+    contracts: CONTRACTS,
     version: packageVersion(),
     call: daemonCaller(() => ensureDaemon(ctx.config, { session })),
     onCall: (tool, outcome) => ctx.logger.debug("tool call", { tool, durationMs: Math.round(outcome.durationMs), ...(outcome.error && { code: outcome.error.code }) }),

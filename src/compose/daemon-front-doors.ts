@@ -10,20 +10,18 @@ import type { Engine } from "../engine/engine.js";
 import type { EngineEvents } from "../engine/engine-deps.js";
 import { WORKSPACE_STATES } from "../engine/workspace-state.js";
 import type { GuestClient } from "../guest/guest-client.js";
-import type { AdmitHook, RouteHandler } from "../api/api-server.js";
-import { ClientAdmission } from "../mcp/client-admission.js";
+import type { RouteHandler } from "../api/api-server.js";
+import { OperationInvoker, type AdmitHook, type InvocationOutcome } from "../operations/invoke.js";
+import { ClientAdmission } from "../operations/client-admission.js";
 import { HttpMcpEndpoint, type McpClientCredential } from "../mcp/http-mcp.js";
-import { RateLimiter } from "../mcp/rate-limiter.js";
+import { RateLimiter } from "../operations/rate-limiter.js";
 import type { OperationServices } from "../operations/operation.js";
 import { RESERVED_CLIENT_NAMES } from "../operations/session-scope.js";
-import { OPERATIONS } from "../operations/registry.js";
 import { createMetrics, type AgentisoMetrics } from "../metrics/agentiso-metrics.js";
 import { parseListenAddress } from "../metrics/listen-address.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/metrics-server.js";
 import { createImageLibrary } from "./engine-factory.js";
 import { packageVersion } from "./package-root.js";
-
-type Outcome = { durationMs: number; error?: AgentisoError; result?: unknown; session?: string };
 
 export class DaemonFrontDoors {
   readonly events: EngineEvents;
@@ -32,6 +30,7 @@ export class DaemonFrontDoors {
   private readonly clients: readonly McpClientCredential[];
   private engine: Engine<GuestClient> | undefined;
   private mcp: HttpMcpEndpoint | undefined;
+  private started: OperationInvoker | undefined;
   private metricsServer: MetricsServer | undefined;
   private mcpTcpPort: number | undefined;
 
@@ -72,12 +71,13 @@ export class DaemonFrontDoors {
   }
 
   readonly admit: AdmitHook = (operation, input, session) => this.admission.admit(operation, input, session);
-  readonly observe = (name: string, outcome: Outcome): void => this.metrics.observeOperation(name, outcome);
+  readonly observe = (name: string, outcome: InvocationOutcome): void => this.metrics.observeOperation(name, outcome);
 
   // Starts /metrics and MCP (unix route; TCP when configured) once the engine is open.
   async start(engine: Engine<GuestClient>, services: OperationServices): Promise<void> {
     this.engine = engine;
-    this.mcp = new HttpMcpEndpoint({ operations: OPERATIONS, services, logger: this.logger, version: packageVersion(), hooks: { admit: this.admit, observe: this.observe } });
+    this.started = new OperationInvoker({ services, logger: this.logger, hooks: { admit: this.admit, observe: this.observe } });
+    this.mcp = new HttpMcpEndpoint({ invoker: this.started, logger: this.logger, version: packageVersion() });
     const { metricsListen, mcpListen } = this.config.daemon;
     if (metricsListen !== undefined) {
       this.metricsServer = await startMetricsServer(this.metrics, parseListenAddress(metricsListen, "daemon.metricsListen"), this.logger);
@@ -90,6 +90,12 @@ export class DaemonFrontDoors {
       this.mcpTcpPort = (await this.mcp.listenTcp(parseListenAddress(mcpListen, "daemon.mcpListen"), this.clients)).port;
       this.logger.info("mcp listening", { port: this.mcpTcpPort });
     }
+  }
+
+  // The one invoker of this daemon's operations (control API and MCP alike); exists once started.
+  get invoker(): OperationInvoker {
+    if (!this.started) throw new AgentisoError("INTERNAL", "the daemon's front doors are not started");
+    return this.started;
   }
 
   get routes(): RouteHandler[] {

@@ -9,7 +9,6 @@ import { LogRotation } from "../core/log-rotation.js";
 import type { Logger } from "../core/logger.js";
 import { startReporter } from "../core/ready-pipe.js";
 import { startApiServer, type RouteHandler } from "../api/api-server.js";
-import { OPERATIONS } from "../operations/registry.js";
 import type { OperationServices } from "../operations/operation.js";
 import { openEngine } from "./engine-factory.js";
 import { DaemonFrontDoors } from "./daemon-front-doors.js";
@@ -68,12 +67,8 @@ async function startServing(config: Config, logger: Logger): Promise<{ stopped: 
   };
   const server = await startApiServer({
     socketPath: controlSocketPath(config),
-    operations: OPERATIONS,
-    services,
-    logger,
+    invoker: doors.invoker,
     extraRoutes: [shutdownRoute, ...doors.routes],
-    admit: doors.admit,
-    observe: doors.observe,
     health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()), ...doors.health() }),
   }).catch(async (err: unknown) => {
     await doors.close();

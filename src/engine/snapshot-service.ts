@@ -2,6 +2,7 @@
 // a copy-on-write clone of another workspace's snapshot; lineage is kept in SQLite and by the
 // storage driver.
 import { AgentisoError } from "../core/errors.js";
+import { MAX_FORK_COUNT } from "../core/limits.js";
 import { KeyedLock } from "../core/keyed-lock.js";
 import { assertValidName } from "../core/names.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
@@ -21,8 +22,6 @@ export interface ForkOptions extends Omit<CreateWorkspaceOptions, "image" | "run
   count?: number;
   namePrefix?: string;
 }
-
-export const MAX_FORK_COUNT = 64;
 
 export class SnapshotService<G extends GuestLink> {
   private readonly lock = new KeyedLock();

@@ -13,10 +13,10 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { AgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { isValidName } from "../core/names.js";
-import { clientSession } from "../operations/session-scope.js";
-import { localInvoker, type LocalInvokerOptions } from "./operation-invoker.js";
+import { clientSession, type OperationInvoker } from "../operations/invoke.js";
 import { describeOversized, oversizedAnswer, type OversizedMessage } from "./oversize-guard.js";
 import { createToolServer } from "./tool-server.js";
+import type { ToolCaller } from "./tool-caller.js";
 
 export const MCP_PATH = "/mcp";
 export const SESSION_HEADER = "x-agentiso-session";
@@ -27,7 +27,8 @@ const EVICT_IDLE_SESSION_MS = 60_000;
 // Loaded on first use: `agentiso serve` shares this bundle and must start fast without it.
 const loadTransport = () => import("@modelcontextprotocol/sdk/server/streamableHttp.js");
 
-export interface HttpMcpOptions extends LocalInvokerOptions {
+export interface HttpMcpOptions {
+  invoker: OperationInvoker;
   version: string;
   logger: Logger;
 }
@@ -160,7 +161,9 @@ export class HttpMcpEndpoint {
     };
     const name = () => identity ?? `mcp-${transport.sessionId ?? "pending"}`;
     const session = () => (client === undefined ? name() : clientSession(client, name()));
-    const server = createToolServer({ operations: this.options.operations, version: this.options.version, call: localInvoker(this.options, session) });
+    const { invoker } = this.options;
+    const call: ToolCaller = (name, input, { signal }) => invoker.invoke({ name, input, session: session(), signal });
+    const server = createToolServer({ contracts: invoker.contracts, version: this.options.version, call });
     void server.connect(transport);
     return transport;
   }

@@ -1,45 +1,67 @@
-// MCP tool definitions generated from the operations registry: the tool name is the
-// operation's name, the description its description, the input schema its zod schema as JSON
-// Schema (draft 7, what MCP clients expect). Pure: no I/O, so `agentiso serve` lists tools
-// without touching the daemon.
+// MCP tool definitions generated from the operation contracts: the tool name is the
+// operation's name, title and description its own, the input and output schemas its zod
+// schemas as JSON Schema (draft 7, what MCP clients expect), the annotations its hints.
+// Pure: no I/O, so `agentiso serve` lists tools without touching the daemon.
 import { z } from "zod";
-import type { Operation } from "../operations/operation.js";
+import type { OperationContract } from "../contract/contract.js";
+
+type ObjectSchema = { type: "object"; [key: string]: unknown };
 
 export interface ToolDefinition {
   name: string;
+  title: string;
   description: string;
-  inputSchema: { type: "object"; [key: string]: unknown };
-  annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
+  inputSchema: ObjectSchema;
+  outputSchema: ObjectSchema;
+  annotations: { title: string; readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
 }
 
-// Tools that only look: clients may call them without asking the user.
-const READ_ONLY = new Set(["workspace_list", "workspace_info", "workspace_logs", "file_read", "file_list", "git_status", "git_diff"]);
-// Tools that throw work away.
-const DESTRUCTIVE = new Set(["workspace_destroy", "workspace_stop", "snapshot"]);
+/** The key a result that is not a JSON object (a list, a union) travels under in structuredContent. */
+export const WRAPPED_RESULT_KEY = "result";
 
-const cache = new WeakMap<readonly Operation[], ToolDefinition[]>();
+const cache = new WeakMap<readonly OperationContract[], ToolDefinition[]>();
 
-// The tool list for an operations list (computed once per list).
-export function toolDefinitions(operations: readonly Operation[]): ToolDefinition[] {
-  let tools = cache.get(operations);
+// The tool list for a contracts list (computed once per list).
+export function toolDefinitions(contracts: readonly OperationContract[]): ToolDefinition[] {
+  let tools = cache.get(contracts);
   if (!tools) {
-    tools = operations.map(toolDefinition);
-    cache.set(operations, tools);
+    tools = contracts.map(toolDefinition);
+    cache.set(contracts, tools);
   }
   return tools;
 }
 
 // One operation as an MCP tool.
-export function toolDefinition(operation: Operation): ToolDefinition {
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(operation.input, { io: "input", unrepresentable: "any", target: "draft-7" }) as Record<string, unknown>;
+export function toolDefinition(contract: OperationContract): ToolDefinition {
+  const { hints } = contract;
   return {
-    name: operation.name,
-    description: operation.description,
-    inputSchema: { ...schema, type: "object" },
+    name: contract.name,
+    title: contract.title,
+    description: contract.description,
+    inputSchema: { ...jsonSchema(contract.input, "input"), type: "object" },
+    outputSchema: outputSchemaOf(contract),
     annotations: {
-      readOnlyHint: READ_ONLY.has(operation.name),
-      destructiveHint: DESTRUCTIVE.has(operation.name),
-      openWorldHint: operation.name === "git_clone" || operation.name === "workspace_prepare",
+      title: contract.title,
+      readOnlyHint: hints.readOnly,
+      destructiveHint: hints.destructive,
+      idempotentHint: hints.idempotent,
+      openWorldHint: hints.openWorld,
     },
   };
+}
+
+// MCP wants structured output to be a JSON object: a list or a union is wrapped as {result: ...}.
+export function wrapsResult(contract: OperationContract): boolean {
+  return jsonSchema(contract.output, "output").type !== "object";
+}
+
+function outputSchemaOf(contract: OperationContract): ObjectSchema {
+  const schema = jsonSchema(contract.output, "output");
+  if (!wrapsResult(contract)) return { ...schema, type: "object" };
+  return { type: "object", properties: { [WRAPPED_RESULT_KEY]: schema }, required: [WRAPPED_RESULT_KEY], additionalProperties: false };
+}
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-7" }) as Record<string, unknown>;
+  return rest;
 }

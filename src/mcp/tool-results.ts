@@ -3,6 +3,8 @@
 // server carries on. The ONE table from AgentisoError codes to MCP lives here.
 import type { ErrorCode } from "../core/errors.js";
 import type { AgentisoError } from "../core/errors.js";
+import type { OperationContract } from "../contract/contract.js";
+import { WRAPPED_RESULT_KEY, wrapsResult } from "./tool-definitions.js";
 
 export interface ToolResult {
   [key: string]: unknown;
@@ -38,7 +40,9 @@ export function errorResult(error: AgentisoError): ToolResult {
   };
 }
 
-// A successful call: the operation's result as JSON text (what every client shows the model).
-export function successResult(value: unknown): ToolResult {
-  return { content: [{ type: "text", text: JSON.stringify(value ?? null, null, 2) }] };
+// A successful call: the operation's result as JSON text (what every client shows the model)
+// and as structured content matching the tool's outputSchema.
+export function successResult(contract: OperationContract, value: unknown): ToolResult {
+  const structured = wrapsResult(contract) ? { [WRAPPED_RESULT_KEY]: value ?? null } : (value as Record<string, unknown>);
+  return { content: [{ type: "text", text: JSON.stringify(value ?? null, null, 2) }], structuredContent: structured };
 }

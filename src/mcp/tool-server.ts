@@ -1,17 +1,17 @@
-// The MCP server of agentiso: tools/list from the operations registry, tools/call validated
+// The MCP server of agentiso: tools/list from the operation contracts, tools/call validated
 // with the operation's own zod schema (so a wrong type, an unknown key or a missing field comes
 // back as isError with our message) and handed to a ToolCaller. Transport-agnostic: stdio for
 // `agentiso serve`, Streamable HTTP in the daemon.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { AgentisoError, toAgentisoError } from "../core/errors.js";
-import { parseInput, type Operation } from "../operations/operation.js";
+import { parseInput, type OperationContract } from "../contract/contract.js";
 import type { ToolCaller } from "./tool-caller.js";
 import { toolDefinitions } from "./tool-definitions.js";
 import { errorResult, successResult, type ToolResult } from "./tool-results.js";
 
 export interface ToolServerOptions {
-  operations: readonly Operation[];
+  contracts: readonly OperationContract[];
   call: ToolCaller;
   version: string;
   /** Observes every tools/call (e.g. a log line); never throws. */
@@ -23,8 +23,8 @@ const INSTRUCTIONS = `agentiso gives you isolated Linux workspaces. Typical flow
 // A ready MCP server (connect it to a transport).
 export function createToolServer(options: ToolServerOptions): Server {
   const server = new Server({ name: "agentiso", version: options.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-  const byName = new Map(options.operations.map((op) => [op.name, op]));
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolDefinitions(options.operations) }));
+  const byName = new Map(options.contracts.map((contract) => [contract.name, contract]));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolDefinitions(options.contracts) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const started = performance.now();
     const result = await callTool(byName, options.call, request.params.name, request.params.arguments ?? {}, extra.signal);
@@ -35,18 +35,18 @@ export function createToolServer(options: ToolServerOptions): Server {
 }
 
 async function callTool(
-  byName: Map<string, Operation>,
+  byName: Map<string, OperationContract>,
   call: ToolCaller,
   name: string,
   args: Record<string, unknown>,
   signal: AbortSignal,
 ): Promise<{ answer: ToolResult; error?: AgentisoError }> {
   try {
-    const operation = byName.get(name);
-    if (!operation) throw new AgentisoError("INVALID_INPUT", `unknown tool ${JSON.stringify(name)}: tools/list shows the available tools`);
+    const contract = byName.get(name);
+    if (!contract) throw new AgentisoError("INVALID_INPUT", `unknown tool ${JSON.stringify(name)}: tools/list shows the available tools`);
     // Validate here too: bad arguments are answered without waking the daemon.
-    parseInput(operation, args);
-    return { answer: successResult(await call(name, args, { signal })) };
+    parseInput(contract, args);
+    return { answer: successResult(contract, await call(name, args, { signal })) };
   } catch (err) {
     const error = toAgentisoError(err);
     return { answer: errorResult(error), error };

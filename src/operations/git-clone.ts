@@ -9,7 +9,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
 import { bundleAll, openHostRepo, type HostRepo } from "../core/host-git.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -18,18 +17,6 @@ import { hostPathsFor } from "./host-access.js";
 import { gitIn } from "./git-exec.js";
 
 export type CloneSource = { url: string } | { hostPath: string };
-
-export const CloneSourceArgs = {
-  url: z
-    .string()
-    .min(1)
-    .max(4096)
-    .regex(/^[^-]/, "a URL must not start with -")
-    .optional()
-    .describe("Git URL to clone (https://, git://, ssh://, user@host:path) or a path inside the workspace"),
-  hostPath: z.string().min(1).max(4096).optional().describe("A git repository on the host (MCP sessions: a path relative to, or inside, this session's own transfer directory)"),
-  branch: z.string().min(1).max(256).regex(/^[^-\s][^\s]*$/, "a branch must not start with - or contain spaces").optional().describe("Branch or tag to check out (default: the remote's HEAD)"),
-};
 
 const REMOTE_URL = /^(https?|git|ssh):\/\/|^[\w.-]+@[\w.-]+:/;
 

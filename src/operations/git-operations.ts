@@ -1,32 +1,22 @@
 // git inside a workspace, run through the guest agent: clone (a URL, or a host repo copied in
 // as a bundle), status (parsed), diff (the patch text) and commit. The repo belongs to the
 // workspace's root, so git's "dubious ownership" check never triggers.
-import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
-import { MAX_EXEC_INLINE_BYTES } from "../protocol/version.js";
 import { gitIn } from "./git-exec.js";
 import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
-import { WorkspaceRef } from "./common-schemas.js";
 import { parseGitPorcelain } from "./git-porcelain.js";
-import { cloneIntoWorkspace, CloneSourceArgs, type CloneSource } from "./git-clone.js";
-
-export const DEFAULT_REPO_DIR = "/workspace";
-const MAX_PATCH_BYTES = MAX_EXEC_INLINE_BYTES;
-const RepoDir = z.string().min(1).max(4096).default(DEFAULT_REPO_DIR).describe(`Repository directory inside the workspace (default ${DEFAULT_REPO_DIR})`);
+import { cloneIntoWorkspace, type CloneSource } from "./git-clone.js";
+import { contracts } from "../contract/registry.js";
+import { MAX_PATCH_BYTES } from "../contract/git-contracts.js";
 
 async function repoOf(ctx: OperationContext, ref: string): Promise<{ record: WorkspaceRecord; guest: GuestClient }> {
   const record = workspaceFor(ctx, ref);
   return { record, guest: await ctx.services.engine.workspaces.guest(record.id, ctx.signal) };
 }
 
-export const gitClone = defineOperation({
-  name: "git_clone",
-  description:
-    "Clone a repository into a workspace: a git URL (the workspace gets outbound network just for the clone) or a host repository path (copied in as a git bundle; in an MCP session it must lie inside the host transfer directory). Returns the checked-out commit.",
-  category: "other",
-  input: z.object({ workspace: WorkspaceRef, ...CloneSourceArgs, dest: RepoDir.describe(`Directory to clone into (default ${DEFAULT_REPO_DIR}); must not exist or be empty`) }).strict(),
+export const gitClone = defineOperation(contracts.gitClone, {
   run: async (ctx, input) => {
     const { record, guest } = await repoOf(ctx, input.workspace);
     const source: CloneSource = input.url !== undefined ? { url: input.url } : { hostPath: input.hostPath ?? "" };
@@ -36,11 +26,7 @@ export const gitClone = defineOperation({
   },
 });
 
-export const gitStatus = defineOperation({
-  name: "git_status",
-  description: "Status of a repository in a workspace: branch, upstream, ahead/behind and changed files (index and work-tree letters as in git status --short).",
-  category: "other",
-  input: z.object({ workspace: WorkspaceRef, path: RepoDir }).strict(),
+export const gitStatus = defineOperation(contracts.gitStatus, {
   run: async (ctx, input) => {
     const { guest } = await repoOf(ctx, input.workspace);
     const run = await gitIn(ctx, guest, input.path, ["status", "--porcelain=v1", "--branch", "-z", "--untracked-files=all"]);
@@ -48,19 +34,7 @@ export const gitStatus = defineOperation({
   },
 });
 
-export const gitDiff = defineOperation({
-  name: "git_diff",
-  description: "The patch of a repository in a workspace: work tree (staged and unstaged) against HEAD, or against another ref. Untracked files are included unless includeUntracked is false.",
-  category: "other",
-  input: z
-    .object({
-      workspace: WorkspaceRef,
-      path: RepoDir,
-      ref: z.string().min(1).max(256).regex(/^[^-\s][^\s]*$/, "a ref must not start with - or contain spaces").optional().describe("Compare against this commit, branch or tag (default HEAD)"),
-      includeUntracked: z.boolean().default(true).describe("Show new, untracked files as additions (marks them intent-to-add)"),
-      maxBytes: z.number().int().min(1).max(MAX_PATCH_BYTES).optional().describe(`Cap on the patch size (default and maximum ${MAX_PATCH_BYTES}); truncated=true past it`),
-    })
-    .strict(),
+export const gitDiff = defineOperation(contracts.gitDiff, {
   run: async (ctx, input) => {
     const { guest } = await repoOf(ctx, input.workspace);
     if (input.includeUntracked) await gitIn(ctx, guest, input.path, ["add", "--intent-to-add", "--all"]);
@@ -69,20 +43,7 @@ export const gitDiff = defineOperation({
   },
 });
 
-export const gitCommit = defineOperation({
-  name: "git_commit",
-  description: "Commit in a repository of a workspace (by default every change, new files included). Returns the new commit, or committed=false when there was nothing to commit.",
-  category: "other",
-  input: z
-    .object({
-      workspace: WorkspaceRef,
-      path: RepoDir,
-      message: z.string().min(1).max(65536).describe("Commit message"),
-      all: z.boolean().default(true).describe("Stage every change (git add --all) first; false commits only what is staged"),
-      authorName: z.string().min(1).max(256).default("agentiso").describe("Author and committer name"),
-      authorEmail: z.string().min(3).max(256).default("agent@agentiso.local").describe("Author and committer email"),
-    })
-    .strict(),
+export const gitCommit = defineOperation(contracts.gitCommit, {
   run: async (ctx, input) => {
     const { guest } = await repoOf(ctx, input.workspace);
     if (input.all) await gitIn(ctx, guest, input.path, ["add", "--all"]);

@@ -1,17 +1,14 @@
-// An operation is defined ONCE — name, zod input, run — and exposed three times: as an MCP
-// tool, as a control-API endpoint and as a CLI command. The zod schema is the single place a
-// parameter is described and validated.
+// An operation is its contract (src/contract/: name, schemas, hints — what every front door
+// and the SDK derive from) plus how it runs in the daemon: run(), and what a call costs.
 import type { z } from "zod";
-import { AgentisoError, isAgentisoError } from "../core/errors.js";
+import { isAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ByteCaps } from "../config/config.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
+import type { OperationContract } from "../contract/contract.js";
 import { notInSession } from "./session-scope.js";
-
-/** Rate-limit bucket an operation counts against. */
-export type OperationCategory = "create" | "exec" | "other";
 
 export interface OperationServices {
   engine: Engine<GuestClient>;
@@ -35,18 +32,16 @@ export interface OperationContext {
   progress?: (event: unknown) => void;
 }
 
-export interface Operation<I extends z.ZodType = z.ZodType, O = unknown> {
-  /** Also the MCP tool name, e.g. "workspace_create". */
-  name: string;
-  description: string;
-  category: OperationCategory;
-  input: I;
-  run(ctx: OperationContext, input: z.output<I>): Promise<O>;
+export interface OperationImplementation<I extends z.ZodType, O extends z.ZodType> {
+  /** Runs the call; what it resolves with must satisfy the contract's output schema. */
+  run(ctx: OperationContext, input: z.output<I>): Promise<z.input<O>>;
   /** Rate-limit units one call takes; default: the workspaces it creates, else 1 (a 64-fork batch costs 64). */
   cost?(input: z.output<I>): number;
   /** The workspaces one call creates, for the per-client caps on workspaces and memory. */
   creates?(input: z.output<I>): WorkspaceDemand;
 }
+
+export type Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> = OperationContract<I, O> & OperationImplementation<I, O>;
 
 export interface WorkspaceDemand {
   count: number;
@@ -55,19 +50,9 @@ export interface WorkspaceDemand {
   forkOf?: string;
 }
 
-// Identity function that keeps the input type attached to run().
-export function defineOperation<I extends z.ZodType, O>(operation: Operation<I, O>): Operation<I, O> {
-  return operation;
-}
-
-// Validates raw arguments; the error names each bad field and what it expected.
-export function parseInput<I extends z.ZodType>(operation: Operation<I, unknown>, raw: unknown): z.output<I> {
-  const parsed = operation.input.safeParse(raw ?? {});
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(arguments)"}: ${issue.message}`);
-  throw new AgentisoError("INVALID_INPUT", `invalid arguments for ${operation.name}: ${problems.join("; ")}`, {
-    details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
-  });
+// Joins a contract and its implementation; the types tie run() to both schemas.
+export function defineOperation<I extends z.ZodType, O extends z.ZodType>(contract: OperationContract<I, O>, implementation: OperationImplementation<I, O>): Operation<I, O> {
+  return { ...contract, ...implementation };
 }
 
 // Finds a workspace the caller may use: a session sees only the workspaces it owns, and

@@ -4,7 +4,6 @@
 // paths (repo, stub_script, baseDir, resultsDir) must lie in its transfer directory, and the
 // provider URL must be one the operator allows.
 import { isAbsolute } from "node:path";
-import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import type { HostPaths } from "../core/host-paths.js";
 import { GOLDEN_REPO_DIR, type GoldenWorkspace } from "../orchestrator/golden.js";
@@ -13,27 +12,15 @@ import { orchestrate, type GoldenSpec, type OrchestrationReport } from "../orche
 import { isHostPath, parsePlan, PlanSchema, type Plan } from "../orchestrator/plan.js";
 import { assertProviderUrlAllowed } from "../orchestrator/provider-url-policy.js";
 import { parseSizeBytes } from "../config/size.js";
-import { PrepareInputSchema, prepareGolden } from "./prepare-operation.js";
+import { prepareGolden } from "./prepare-operation.js";
+import { PrepareInputSchema } from "../contract/prepare-contract.js";
 import { writeReport, writeTaskEvents } from "../orchestrator/report-writer.js";
 import { hostPathsFor } from "./host-access.js";
 import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
 import { DEFAULT_ALLOWED_BASE_URLS } from "../config/config.js";
+import { contracts } from "../contract/registry.js";
 
-export const orchestrateOperation = defineOperation({
-  name: "orchestrate",
-  description:
-    "Run parallel OpenCode agents: prepare (or reuse) a golden workspace, fork one worker per task, run `opencode run` in each, collect outcome, tokens and a patch per task, destroy the workers, optionally merge patches into branches. Returns the report.",
-  category: "create",
-  input: z
-    .object({
-      plan: z.record(z.string(), z.unknown()).describe("The plan (PLAN.toml as an object: golden, model, run, task[]); see docs/orchestrate.md"),
-      baseDir: z.string().min(1).describe("Directory relative host paths in the plan are resolved against (MCP sessions: relative to, or inside, the session's transfer dir)"),
-      resultsDir: z.string().min(1).describe("Where report.json, report.md and the patches go (MCP sessions: relative to, or inside, the session's transfer dir)"),
-      apiKey: z.string().min(1).max(16384).optional().describe("The model's key (the value of the plan's api_key_env); never stored or logged"),
-      maxParallel: z.number().int().min(1).max(64).optional().describe("How many workers run at once (default: the plan's run.max_parallel)"),
-      keepWorkers: z.boolean().optional().describe("Keep the worker workspaces after the run to inspect them (default: the plan's run.keep_workers, false)"),
-    })
-    .strict(),
+export const orchestrateOperation = defineOperation(contracts.orchestrate, {
   run: async (ctx, input): Promise<{ reportPath: string; report: OrchestrationReport }> => {
     const hostPaths = hostPathsFor(ctx);
     const confined = hostPaths.root !== undefined;

@@ -1,5 +1,5 @@
-// Every operation, in the order front doors list them. MCP tools, control-API endpoints and CLI
-// commands are all generated from (or mapped onto) this list.
+// Every operation the daemon runs: one per contract of src/contract/registry.ts, in its order
+// (test/unit/operation-contract.test.ts holds the two lists together).
 import type { Operation } from "./operation.js";
 import { orchestrateOperation } from "./orchestrate-operation.js";
 import { exec, execBackground, execParallel, setEnv } from "./exec-operations.js";
@@ -43,7 +43,6 @@ export const OPERATIONS: readonly Operation[] = [
   snapshot,
   workspaceFork,
   workspaceBatchFork,
-  // Added with the MCP server: golden-workspace preparation and git inside a workspace.
   workspacePrepare,
   gitClone,
   gitStatus,

@@ -9,15 +9,14 @@ import { join } from "node:path";
 import { startApiServer } from "../../src/api/api-server.js";
 import { silentLogger } from "../../src/core/logger.js";
 import type { OperationServices } from "../../src/operations/operation.js";
+import { OperationInvoker } from "../../src/operations/invoke.js";
 
 test("the control socket is created 0600 by the bind itself, and the process umask is left as it was", async () => {
   const dir = await mkdtemp(join(tmpdir(), "ais-api-"));
   const umaskBefore = process.umask();
   const server = await startApiServer({
     socketPath: join(dir, "agentiso.sock"),
-    operations: [],
-    services: {} as OperationServices,
-    logger: silentLogger,
+    invoker: new OperationInvoker({ operations: [], services: {} as OperationServices, logger: silentLogger }),
     health: () => ({ up: true }),
   });
   try {

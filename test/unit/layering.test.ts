@@ -20,14 +20,23 @@ const ALLOWED: Record<string, string[]> = {
   metrics: ["core"],
   runtimes: ["core", "protocol", "guest", "storage", "net", "images"],
   engine: ["core", "protocol", "guest", "storage", "runtimes", "net", "images", "config"],
-  orchestrator: ["core", "protocol", "guest", "engine", "config", "llm"],
-  operations: ["core", "protocol", "guest", "engine", "orchestrator", "config", "images", "storage", "runtimes"],
-  api: ["core", "operations", "config"],
-  mcp: ["core", "operations", "api", "config"],
+  // What every front door and the SDK derive from: schemas and hints, nothing that runs.
+  contract: ["core", "protocol", "config"],
+  orchestrator: ["core", "protocol", "guest", "engine", "config", "llm", "contract"],
+  operations: ["core", "protocol", "guest", "engine", "orchestrator", "config", "images", "storage", "runtimes", "contract"],
+  // Front doors: into operations/ only through the invoker (FRONT_DOOR_ENTRY).
+  api: ["core", "operations", "config", "contract"],
+  mcp: ["core", "operations", "api", "config", "contract"],
+  sdk: ["core", "api", "contract"],
   // The composition root and the front door may see everything.
   compose: ["*"],
   cli: ["*"],
 };
+
+// The one file of operations/ the front doors may import: validation, admission, running and
+// error mapping happen there, the same for every door.
+const FRONT_DOORS = ["api", "mcp"];
+const FRONT_DOOR_ENTRY = "operations/invoke.ts";
 
 // npm packages a layer may use; undefined = any. Node builtins are always fine.
 const PACKAGES: Record<string, string[] | undefined> = {
@@ -68,6 +77,10 @@ test("every import in src/ follows the layer rules", () => {
         if (target !== layer && !allowed.includes("*") && !allowed.includes(target)) {
           violations.push(`${relative(SRC, file)} imports ${spec}: ${layer}/ may not import ${target}/`);
         }
+        const imported = relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, ".ts");
+        if (FRONT_DOORS.includes(layer) && target === "operations" && imported !== FRONT_DOOR_ENTRY) {
+          violations.push(`${relative(SRC, file)} imports ${spec}: front doors reach operations/ only through ${FRONT_DOOR_ENTRY}`);
+        }
       } else if (!spec.startsWith("node:")) {
         const pkg = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!;
         const allowedPackages = PACKAGES[layer];
@@ -78,4 +91,14 @@ test("every import in src/ follows the layer rules", () => {
     }
   }
   assert.deepEqual(violations, []);
+});
+
+test("the orchestrator stands on domain services: it imports nothing of operations/", () => {
+  const offending = sourceFiles(join(SRC, "orchestrator")).flatMap((file) =>
+    importsOf(file)
+      .filter((spec) => spec.startsWith(".") && relative(SRC, resolve(dirname(file), spec)).startsWith("operations/"))
+      .map((spec) => `${relative(SRC, file)} imports ${spec}`),
+  );
+  assert.deepEqual(offending, []);
+  assert.ok(!ALLOWED.orchestrator!.includes("operations"), "the layer table must not let orchestrator/ import operations/");
 });

@@ -19,7 +19,7 @@ const REQUIRED_TOOLS = [
 ];
 
 async function connected(call: ToolCaller) {
-  const server = createToolServer({ operations: OPERATIONS, call, version: "0.0.0-test" });
+  const server = createToolServer({ contracts: OPERATIONS, call, version: "0.0.0-test" });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: "unit", version: "1" });

@@ -4,9 +4,9 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { toAgentisoError } from "../../core/errors.js";
-import type { OrchestrationReport } from "../../orchestrator/orchestrator.js";
 import type { ProgressEvent } from "../../orchestrator/task-result.js";
 import type { CliCommand } from "../command.js";
+import { contracts } from "../../contract/registry.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
 
 export const orchestrateCommand: CliCommand = {
@@ -37,8 +37,8 @@ export const orchestrateCommand: CliCommand = {
     const client = await ctx.daemon();
     try {
       const raw = parseToml(await readFile(planPath!, "utf8"));
-      const { report, reportPath } = await client.callStreaming<{ report: OrchestrationReport; reportPath: string }>(
-        "orchestrate",
+      const { report, reportPath } = await client.runStreaming(
+        contracts.orchestrate,
         {
           plan: raw,
           baseDir: dirname(resolve(planPath!)),

@@ -5,6 +5,7 @@
 import { rm } from "node:fs/promises";
 import { resourceTagFor } from "../../core/resource-tag.js";
 import type { CliCommand } from "../command.js";
+import { contracts } from "../../contract/registry.js";
 import { isDaemonRunning } from "../daemon-control.js";
 import { daemonCommand } from "./daemon.js";
 
@@ -15,10 +16,10 @@ export const teardownCommand: CliCommand = {
   options: { purge: { type: "boolean" } },
   async run(ctx, values) {
     const client = await ctx.daemon();
-    const workspaces = await client.call<Array<{ name: string; forkedFrom?: unknown }>>("workspace_list", {});
+    const workspaces = await client.run(contracts.workspaceList, {});
     // Forks first: an origin with forks cannot be destroyed.
     for (const ws of [...workspaces].sort((a, b) => Number(b.forkedFrom !== undefined) - Number(a.forkedFrom !== undefined))) {
-      await client.call("workspace_destroy", { workspace: ws.name });
+      await client.run(contracts.workspaceDestroy, { workspace: ws.name });
     }
     if (await isDaemonRunning(ctx.config)) await daemonCommand.run({ ...ctx, out: () => {} }, {}, ["stop"]);
     const { createStorage } = await import("../../compose/engine-factory.js");

@@ -5,16 +5,11 @@ import { AgentisoError } from "../../core/errors.js";
 import type { CliCommand } from "../command.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
 import { EXEC_OWN_FAILURE_EXIT } from "../exit-codes.js";
+import { runOperation } from "../cli-context.js";
+import type { OutputOf } from "../../contract/contract.js";
+import { contracts } from "../../contract/registry.js";
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
-
-interface ExecResultLike {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  stdout?: string;
-  stderr?: string;
-}
 
 export const execCommand: CliCommand = {
   name: "exec",
@@ -24,9 +19,9 @@ export const execCommand: CliCommand = {
   async run(ctx, values, positionals) {
     const [workspace, ...argv] = requirePositionals(this, positionals, 2);
     const timeoutSeconds = numberValue(values, "timeout");
-    let result: ExecResultLike;
+    let result: OutputOf<typeof contracts.exec>;
     try {
-      result = await (await ctx.daemon()).call<ExecResultLike>("exec", {
+      result = await runOperation(ctx, contracts.exec, {
         workspace,
         argv,
         workdir: stringValue(values, "workdir"),
@@ -50,7 +45,7 @@ export const envCommand: CliCommand = {
   summary: "set environment variables for later execs (kept in memory, never on disk)",
   async run(ctx, _values, positionals) {
     const [workspace, ...pairs] = requirePositionals(this, positionals, 2);
-    const result = await (await ctx.daemon()).call<{ set: string[] }>("set_env", { workspace, vars: parseEnvPairs(pairs) });
+    const result = await runOperation(ctx, contracts.setEnv, { workspace, vars: parseEnvPairs(pairs) });
     ctx.out(`set ${result.set.join(" ")}\n`);
     return 0;
   },
@@ -74,7 +69,7 @@ export const cpCommand: CliCommand = {
         do {
           const buffer = Buffer.alloc(Math.min(CHUNK_BYTES, size - offset));
           await file.read(buffer, 0, buffer.length, offset);
-          await client.call("file_write", { workspace: to.workspace, path: to.path, content: buffer.toString("base64"), encoding: "base64", append: offset > 0 });
+          await client.run(contracts.fileWrite, { workspace: to.workspace, path: to.path, content: buffer.toString("base64"), encoding: "base64", append: offset > 0 });
           offset += buffer.length;
         } while (offset < size);
         ctx.out(`${size} bytes copied to ${dst}\n`);
@@ -89,7 +84,7 @@ export const cpCommand: CliCommand = {
     const file = await open(dst!, "w");
     try {
       for (;;) {
-        const chunk = await client.call<{ content: string; eof: boolean; sizeBytes: number }>("file_read", { workspace: from!.workspace, path: from!.path, offset: counted.totalBytes, limit: CHUNK_BYTES, encoding: "base64" });
+        const chunk = await client.run(contracts.fileRead, { workspace: from!.workspace, path: from!.path, offset: counted.totalBytes, limit: CHUNK_BYTES, encoding: "base64" });
         if (chunk.sizeBytes > cap.maxBytes) throw tooLarge(cap, chunk.sizeBytes);
         const data = Buffer.from(chunk.content, "base64");
         counted.push(data);

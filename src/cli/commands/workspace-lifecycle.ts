@@ -2,7 +2,9 @@
 // the workspace_* operations.
 import type { CliCommand } from "../command.js";
 import { requirePositionals, stringValue, numberValue } from "../command.js";
-import { workspaceTable, type WorkspaceLike } from "../format.js";
+import { workspaceTable } from "../format.js";
+import { runOperation } from "../cli-context.js";
+import { contracts } from "../../contract/registry.js";
 
 export const createCommand: CliCommand = {
   name: "create",
@@ -29,7 +31,7 @@ export const createCommand: CliCommand = {
       runtime: stringValue(values, "runtime"),
       pidsLimit: numberValue(values, "pids-limit"),
     };
-    const ws = await (await ctx.daemon()).call<WorkspaceLike>("workspace_create", input);
+    const ws = await runOperation(ctx, contracts.workspaceCreate, input);
     if (values.json) ctx.json(ws);
     else ctx.out(`${ws.name} ${ws.id} ${ws.state}\n`);
     return 0;
@@ -42,7 +44,7 @@ export const listCommand: CliCommand = {
   usage: "ls [--json]",
   summary: "list workspaces",
   async run(ctx, values) {
-    const list = await (await ctx.daemon()).call<WorkspaceLike[]>("workspace_list", {});
+    const list = await runOperation(ctx, contracts.workspaceList, {});
     if (values.json) ctx.json(list);
     else ctx.out(workspaceTable(list));
     return 0;
@@ -55,7 +57,7 @@ export const infoCommand: CliCommand = {
   summary: "show one workspace",
   async run(ctx, values, positionals) {
     const [workspace] = requirePositionals(this, positionals, 1);
-    const info = await (await ctx.daemon()).call<Record<string, unknown>>("workspace_info", { workspace });
+    const info = await runOperation(ctx, contracts.workspaceInfo, { workspace });
     if (values.json) ctx.json(info);
     else ctx.out(Object.entries(info).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join("\n") + "\n");
     return 0;
@@ -68,29 +70,29 @@ export const logsCommand: CliCommand = {
   summary: "print the workspace's console and agent log",
   async run(ctx, _values, positionals) {
     const [workspace] = requirePositionals(this, positionals, 1);
-    const { log } = await (await ctx.daemon()).call<{ log: string }>("workspace_logs", { workspace });
+    const { log } = await runOperation(ctx, contracts.workspaceLogs, { workspace });
     ctx.out(log);
     return 0;
   },
 };
 
-function simple(name: string, operation: string, summary: string): CliCommand {
+function simple(name: string, contract: typeof contracts.workspaceStart | typeof contracts.workspaceStop, summary: string): CliCommand {
   return {
     name,
     usage: `${name} WS [--json]`,
     summary,
     async run(ctx, values, positionals) {
       const [workspace] = requirePositionals(this, positionals, 1);
-      const result = await (await ctx.daemon()).call<WorkspaceLike>(operation, { workspace });
+      const result = await runOperation(ctx, contract, { workspace });
       if (values.json) ctx.json(result);
-      else ctx.out(`${result.name} ${result.state ?? "destroyed"}\n`);
+      else ctx.out(`${result.name} ${result.state}\n`);
       return 0;
     },
   };
 }
 
-export const startCommand = simple("start", "workspace_start", "start a stopped workspace");
-export const stopCommand = simple("stop", "workspace_stop", "stop a workspace (files kept)");
+export const startCommand = simple("start", contracts.workspaceStart, "start a stopped workspace");
+export const stopCommand = simple("stop", contracts.workspaceStop, "stop a workspace (files kept)");
 
 export const destroyCommand: CliCommand = {
   name: "destroy",
@@ -99,9 +101,8 @@ export const destroyCommand: CliCommand = {
   summary: "destroy workspaces with their files and snapshots",
   async run(ctx, values, positionals) {
     requirePositionals(this, positionals, 1);
-    const client = await ctx.daemon();
     const destroyed = [];
-    for (const workspace of positionals) destroyed.push(await client.call<{ destroyed: string }>("workspace_destroy", { workspace }));
+    for (const workspace of positionals) destroyed.push(await runOperation(ctx, contracts.workspaceDestroy, { workspace }));
     if (values.json) ctx.json(destroyed);
     else ctx.out(destroyed.map((d) => `${d.destroyed} destroyed\n`).join(""));
     return 0;
@@ -114,7 +115,7 @@ export const networkCommand: CliCommand = {
   summary: "switch a workspace's network mode",
   async run(ctx, values, positionals) {
     const [workspace, mode] = requirePositionals(this, positionals, 2);
-    const ws = await (await ctx.daemon()).call<WorkspaceLike>("workspace_network", { workspace, mode });
+    const ws = await runOperation(ctx, contracts.workspaceNetwork, { workspace, mode });
     if (values.json) ctx.json(ws);
     else ctx.out(`${ws.name} network ${ws.network}\n`);
     return 0;

@@ -1,13 +1,10 @@
 // `agentiso workspace snapshot|snapshots|restore|snapshot-rm|fork`.
 import type { CliCommand } from "../command.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
-import { table, workspaceTable, type WorkspaceLike } from "../format.js";
-
-interface SnapshotLike {
-  name: string;
-  createdAt: string;
-  dependents: string[];
-}
+import { table, workspaceTable } from "../format.js";
+import { runOperation } from "../cli-context.js";
+import { contracts } from "../../contract/registry.js";
+import { SnapshotSchema, WorkspaceSchema } from "../../contract/result-schemas.js";
 
 export const snapshotCommand: CliCommand = {
   name: "snapshot",
@@ -15,7 +12,7 @@ export const snapshotCommand: CliCommand = {
   summary: "snapshot a workspace",
   async run(ctx, values, positionals) {
     const [workspace, name] = requirePositionals(this, positionals, 2);
-    const snap = await (await ctx.daemon()).call<SnapshotLike>("snapshot", { workspace, action: "create", name });
+    const snap = SnapshotSchema.parse(await runOperation(ctx, contracts.snapshot, { workspace, action: "create", name }));
     if (values.json) ctx.json(snap);
     else ctx.out(`${workspace}@${snap.name} created\n`);
     return 0;
@@ -28,7 +25,7 @@ export const snapshotsCommand: CliCommand = {
   summary: "list a workspace's snapshots",
   async run(ctx, values, positionals) {
     const [workspace] = requirePositionals(this, positionals, 1);
-    const list = await (await ctx.daemon()).call<SnapshotLike[]>("snapshot", { workspace, action: "list" });
+    const list = SnapshotSchema.array().parse(await runOperation(ctx, contracts.snapshot, { workspace, action: "list" }));
     if (values.json) ctx.json(list);
     else ctx.out(table(list.map((s) => [s.name, s.createdAt, s.dependents.join(",")]), ["NAME", "CREATED", "FORKS"]));
     return 0;
@@ -41,7 +38,7 @@ export const restoreCommand: CliCommand = {
   summary: "roll a workspace back to a snapshot",
   async run(ctx, values, positionals) {
     const [workspace, name] = requirePositionals(this, positionals, 2);
-    const ws = await (await ctx.daemon()).call<WorkspaceLike>("snapshot", { workspace, action: "restore", name });
+    const ws = WorkspaceSchema.parse(await runOperation(ctx, contracts.snapshot, { workspace, action: "restore", name }));
     if (values.json) ctx.json(ws);
     else ctx.out(`${ws.name} restored to ${name}\n`);
     return 0;
@@ -54,7 +51,7 @@ export const snapshotRmCommand: CliCommand = {
   summary: "delete a snapshot (refused while forks of it exist)",
   async run(ctx, values, positionals) {
     const [workspace, name] = requirePositionals(this, positionals, 2);
-    const result = await (await ctx.daemon()).call("snapshot", { workspace, action: "delete", name });
+    const result = await runOperation(ctx, contracts.snapshot, { workspace, action: "delete", name });
     if (values.json) ctx.json(result);
     else ctx.out(`${workspace}@${name} deleted\n`);
     return 0;
@@ -68,7 +65,7 @@ export const forkCommand: CliCommand = {
   options: { snapshot: { type: "string" }, count: { type: "string" }, "name-prefix": { type: "string" }, name: { type: "string" } },
   async run(ctx, values, positionals) {
     const [workspace] = requirePositionals(this, positionals, 1);
-    const forks = await (await ctx.daemon()).call<WorkspaceLike[]>("workspace_fork", {
+    const forks = await runOperation(ctx, contracts.workspaceFork, {
       workspace,
       snapshot: stringValue(values, "snapshot"),
       count: numberValue(values, "count"),

@@ -4,10 +4,10 @@
 // client's caps on workspaces and on the memory they are given. Workspaces that calls in
 // flight are creating count against the caps until the call ends, so parallel calls cannot
 // overshoot them. CLI and control-API calls without a session are never limited.
-import type { AdmitHook } from "../api/api-server.js";
 import { AgentisoError } from "../core/errors.js";
-import type { Operation, OperationServices, WorkspaceDemand } from "../operations/operation.js";
-import { clientOf } from "../operations/session-scope.js";
+import type { AdmitHook } from "./invoke.js";
+import type { Operation, OperationServices, WorkspaceDemand } from "./operation.js";
+import { clientOf } from "./session-scope.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
 export interface ClientCaps {

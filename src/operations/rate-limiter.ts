@@ -6,7 +6,7 @@
 // principal (the CLI, the control API used directly) are not limited: they come from the
 // host's operator. A refused call gets QUOTA_EXCEEDED saying when to retry.
 import { AgentisoError } from "../core/errors.js";
-import type { OperationCategory } from "../operations/operation.js";
+import type { OperationCategory } from "../contract/contract.js";
 
 export interface RateLimit {
   /** Tokens added per minute. */

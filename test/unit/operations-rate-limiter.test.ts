@@ -3,7 +3,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { isAgentisoError } from "../../src/core/errors.js";
-import { RateLimiter } from "../../src/mcp/rate-limiter.js";
+import { RateLimiter } from "../../src/operations/rate-limiter.js";
 
 const LIMITS = { create: { perMinute: 6, burst: 2 }, exec: { perMinute: 60, burst: 5 }, other: { perMinute: 600, burst: 50 } };
 

@@ -35,13 +35,3 @@ export const ResourceArgs = {
   pidsLimit: z.number().int().min(16).max(1_000_000).optional().describe("Maximum number of processes"),
   network: NetworkModeSchema.optional(),
 };
-
-export function resourceOptions(input: { memory?: number; cpus?: number; disk?: number; pidsLimit?: number; network?: "none" | "egress" }) {
-  return {
-    ...(input.memory !== undefined && { memoryMiB: Math.ceil(input.memory / (1024 * 1024)) }),
-    ...(input.cpus !== undefined && { cpus: input.cpus }),
-    ...(input.disk !== undefined && { diskBytes: input.disk }),
-    ...(input.pidsLimit !== undefined && { pidsLimit: input.pidsLimit }),
-    ...(input.network !== undefined && { network: input.network }),
-  };
-}

@@ -1,0 +1,47 @@
+// The orchestration report (report.json) as a schema: what the orchestrate operation returns.
+import { z } from "zod";
+
+export const TokenUsageSchema = z.object({ input: z.number(), output: z.number(), reasoning: z.number(), cacheRead: z.number(), cacheWrite: z.number() });
+
+export const TaskResultSchema = z.object({
+  name: z.string(),
+  status: z.enum(["succeeded", "failed", "timeout", "error"]),
+  reason: z.string().describe("Why it did not succeed (empty on success)"),
+  summary: z.string().describe("The model's final answer"),
+  toolCalls: z.array(z.object({ tool: z.string(), status: z.string(), title: z.string().optional(), error: z.string().optional() })),
+  tokens: TokenUsageSchema.describe("Tokens the provider billed for the task, metered by the proxy"),
+  opencodeTokens: TokenUsageSchema.describe("Tokens opencode itself reported over its steps"),
+  costUsd: z.number(),
+  durationMs: z.number(),
+  phasesMs: z.object({ fork: z.number(), setup: z.number(), waited: z.number(), run: z.number(), collect: z.number(), destroy: z.number() }).optional(),
+  filesChanged: z.array(z.string()),
+  patch: z.string().describe("git diff against the golden commit"),
+  worker: z.string().optional(),
+  workerState: z.enum(["destroyed", "kept", "left"]).optional(),
+  exitCode: z.number().nullable(),
+  steps: z.number(),
+  sessionId: z.string().optional(),
+});
+
+export const MergeResultSchema = z.object({
+  task: z.string(),
+  branch: z.string(),
+  repository: z.string().describe('The host repo path, or "workspace:<golden>"'),
+  ok: z.boolean(),
+  commit: z.string().optional(),
+  error: z.string().optional().describe("Why the patch did not apply"),
+  overlapsWith: z.array(z.string()).describe("Other tasks whose patches change some of the same files (likely merge conflicts)"),
+});
+
+export const OrchestrationReportSchema = z.object({
+  id: z.string(),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  stagesMs: z.object({ golden: z.number(), tasks: z.number(), merge: z.number() }).optional(),
+  cancelled: z.boolean(),
+  golden: z.object({ workspace: z.string(), snapshot: z.string(), commit: z.string(), repo: z.string().optional() }),
+  model: z.object({ provider: z.string(), model: z.string(), keyMode: z.string() }),
+  tasks: z.array(TaskResultSchema),
+  totals: z.object({ tokens: TokenUsageSchema, costUsd: z.number(), succeeded: z.number(), failed: z.number() }),
+  merge: z.array(MergeResultSchema),
+});

@@ -1,0 +1,55 @@
+// What operations answer with, as schemas: a workspace, a snapshot, a command's result.
+// They describe the JSON every front door returns (control API, MCP structuredContent, CLI
+// --json, the SDK's types); the operations' run() is type-checked against them.
+import { z } from "zod";
+import { DirEntrySchema, JobInfoSchema } from "../protocol/common-schemas.js";
+
+export const WorkspaceStateSchema = z.enum(["creating", "starting", "running", "stopping", "stopped", "destroying", "failed"]);
+
+export const WorkspaceSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: WorkspaceStateSchema,
+  image: z.string(),
+  runtime: z.enum(["container", "vm"]),
+  network: z.enum(["none", "egress"]),
+  memoryMiB: z.number(),
+  cpus: z.number(),
+  pidsLimit: z.number(),
+  diskBytes: z.number(),
+  forkedFrom: z.object({ workspace: z.string(), workspaceId: z.string(), snapshot: z.string() }).optional().describe("For forks: the origin workspace and its snapshot"),
+  owner: z.string().optional().describe("The MCP session that owns it; absent when created from the CLI"),
+  pid: z.number().optional().describe("Host pid of its init or QEMU process while running"),
+  error: z.string().optional().describe("Why it failed"),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export type Workspace = z.output<typeof WorkspaceSchema>;
+
+export const WorkspaceIdentitySchema = z.object({ id: z.string(), name: z.string() });
+
+export const SnapshotSchema = z.object({
+  workspaceId: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  workspace: z.string().describe("Name of the workspace it belongs to"),
+  exclusiveBytes: z.number().optional().describe("Bytes only this snapshot holds, where the storage can tell"),
+  dependents: z.array(z.string()).describe("Workspaces forked from it"),
+});
+
+export type Snapshot = z.output<typeof SnapshotSchema>;
+
+export const ExecResultSchema = z.object({
+  exitCode: z.number().int().nullable().describe("null when killed by a signal"),
+  signal: z.string().nullable(),
+  timedOut: z.boolean(),
+  truncated: z.boolean().describe("output past maxOutputBytes was dropped"),
+  stdout: z.string(),
+  stderr: z.string(),
+  durationMs: z.number(),
+});
+
+export const ErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
+
+export { DirEntrySchema, JobInfoSchema };

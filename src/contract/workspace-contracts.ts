@@ -1,0 +1,115 @@
+// Workspace lifecycle: create, start, stop, destroy, list, info, pool, logs, network, adopt.
+import { z } from "zod";
+import { defineContract } from "./contract.js";
+import { NetworkModeSchema, ResourceArgs, WorkspaceName, WorkspaceRef } from "./common-schemas.js";
+import { SnapshotSchema, WorkspaceSchema } from "./result-schemas.js";
+
+const Ref = z.object({ workspace: WorkspaceRef }).strict();
+const LOOKS = { readOnly: true, idempotent: true };
+
+export const workspaceCreate = defineContract({
+  name: "workspace_create",
+  title: "Create a workspace",
+  description: "Create an isolated Linux workspace from an image and start it. Returns the workspace (id, name, state).",
+  category: "create",
+  input: z
+    .object({
+      name: WorkspaceName.optional(),
+      image: z.string().min(1).max(64).optional().describe('Image to start from, e.g. "base", "node", "python", "rust", "opencode"'),
+      runtime: z.enum(["container", "vm"]).optional().describe("container (runc) or vm (QEMU microVM); default from config"),
+      ...ResourceArgs,
+    })
+    .strict(),
+  output: WorkspaceSchema,
+});
+
+export const workspaceStart = defineContract({
+  name: "workspace_start",
+  title: "Start a workspace",
+  description: "Start a stopped workspace.",
+  category: "other",
+  hints: { idempotent: true },
+  input: Ref,
+  output: WorkspaceSchema,
+});
+
+export const workspaceStop = defineContract({
+  name: "workspace_stop",
+  title: "Stop a workspace",
+  description: "Stop a running workspace (its files are kept; start it again later).",
+  category: "other",
+  hints: { destructive: true, idempotent: true },
+  input: Ref,
+  output: WorkspaceSchema,
+});
+
+export const workspaceDestroy = defineContract({
+  name: "workspace_destroy",
+  title: "Destroy a workspace",
+  description: "Destroy a workspace and its files and snapshots. Refused while forks of its snapshots exist.",
+  category: "other",
+  hints: { destructive: true, idempotent: true },
+  input: Ref,
+  output: z.object({ destroyed: z.string().describe("Its name"), id: z.string() }),
+});
+
+export const workspaceList = defineContract({
+  name: "workspace_list",
+  title: "List workspaces",
+  description: "List workspaces (in an MCP session: the ones this session owns).",
+  category: "other",
+  hints: LOOKS,
+  input: z.object({ state: z.enum(["running", "stopped", "failed"]).optional().describe("Only workspaces in this state") }).strict(),
+  output: z.array(WorkspaceSchema),
+});
+
+export const workspacePool = defineContract({
+  name: "workspace_pool",
+  title: "Show the warm pool",
+  description: "The warm pool: how many booted workspaces wait to be handed out by workspace_create (config vm.warmPool).",
+  category: "other",
+  hints: LOOKS,
+  input: z.object({}).strict(),
+  output: z.object({ size: z.number(), ready: z.number(), runtime: z.enum(["container", "vm"]).nullable() }),
+});
+
+export const workspaceInfo = defineContract({
+  name: "workspace_info",
+  title: "Show a workspace",
+  description: "Show one workspace: state, image, resources, lineage, snapshots.",
+  category: "other",
+  hints: LOOKS,
+  input: Ref,
+  output: WorkspaceSchema.extend({ snapshots: z.array(SnapshotSchema) }),
+});
+
+export const workspaceLogs = defineContract({
+  name: "workspace_logs",
+  title: "Read a workspace's log",
+  description: "The workspace's console and agent log (tail).",
+  category: "other",
+  hints: LOOKS,
+  input: z.object({ workspace: WorkspaceRef, maxBytes: z.number().int().min(1).max(4 * 1024 * 1024).optional().describe("How much of the end to return (default 64 KiB)") }).strict(),
+  output: z.object({ log: z.string() }),
+});
+
+export const workspaceNetwork = defineContract({
+  name: "workspace_network",
+  title: "Switch a workspace's network",
+  description: "Switch a workspace's network: none (loopback only) or egress (outbound internet; the host stays unreachable).",
+  category: "other",
+  hints: { idempotent: true },
+  input: z.object({ workspace: WorkspaceRef, mode: NetworkModeSchema }).strict(),
+  output: WorkspaceSchema,
+});
+
+export const workspaceAdopt = defineContract({
+  name: "workspace_adopt",
+  title: "Adopt a workspace",
+  description:
+    "Take ownership of a workspace: one no session owns (created from the CLI) for the host's own sessions; one of another session of the same client (e.g. before a reconnect) for a client's sessions.",
+  category: "other",
+  hints: { idempotent: true },
+  input: Ref,
+  output: WorkspaceSchema,
+});

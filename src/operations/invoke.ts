@@ -1,0 +1,99 @@
+// The one way an operation is called, whichever door the call came through (control API,
+// MCP over HTTP): find it, validate the input, admit it (rate limits and caps by cost),
+// run it, check the result against the contract, observe it (metrics), map errors. The
+// name → operation map is built once, here.
+import { AgentisoError, toAgentisoError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { parseInput, type OperationContract } from "../contract/contract.js";
+import type { Operation, OperationServices } from "./operation.js";
+import { OPERATIONS } from "./registry.js";
+
+// What the front doors need of sessions, so that invoke.ts stays their one entry into operations/.
+export { clientSession } from "./session-scope.js";
+
+/** Refuses a call by throwing; may return what to run once the call is over (a release). */
+export type AdmitHook = (operation: Operation, input: unknown, session: string | undefined) => (() => void) | void;
+
+export interface InvocationOutcome {
+  durationMs: number;
+  error?: AgentisoError;
+  result?: unknown;
+  session?: string;
+}
+
+export interface InvocationHooks {
+  admit?: AdmitHook;
+  observe?(name: string, outcome: InvocationOutcome): void;
+}
+
+export interface InvokerOptions {
+  services: OperationServices;
+  logger: Logger;
+  hooks?: InvocationHooks;
+  /** Default: every operation of the registry. */
+  operations?: readonly Operation[];
+}
+
+export interface Invocation {
+  name: string;
+  /** The raw, unvalidated arguments. */
+  input: unknown;
+  /** MCP session on whose behalf it runs; undefined for the host's operator (CLI, control API). */
+  session?: string;
+  signal: AbortSignal;
+  /** Set when the caller streams progress events. */
+  progress?: (event: unknown) => void;
+}
+
+export class OperationInvoker {
+  private readonly byName: Map<string, Operation>;
+
+  constructor(private readonly options: InvokerOptions) {
+    this.byName = new Map((options.operations ?? OPERATIONS).map((op) => [op.name, op]));
+  }
+
+  /** The contracts this invoker serves, in registry order. */
+  get contracts(): OperationContract[] {
+    return [...this.byName.values()];
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  // Runs one call; resolves with the operation's result or throws an AgentisoError.
+  async invoke(call: Invocation): Promise<unknown> {
+    const operation = this.byName.get(call.name);
+    if (!operation) throw new AgentisoError("NOT_FOUND", `no operation ${JSON.stringify(call.name)}`);
+    const { session } = call;
+    const started = performance.now();
+    const observe = (outcome: Omit<InvocationOutcome, "durationMs" | "session">) =>
+      this.options.hooks?.observe?.(operation.name, { durationMs: performance.now() - started, ...outcome, ...(session !== undefined && { session }) });
+    let release: (() => void) | void = undefined;
+    try {
+      const input = parseInput(operation, call.input);
+      release = this.options.hooks?.admit?.(operation, input, session);
+      const context = { services: this.options.services, signal: call.signal, logger: this.options.logger, ...(session !== undefined && { session }), ...(call.progress && { progress: call.progress }) };
+      const result = checkedResult(operation, await operation.run(context, input));
+      observe({ result });
+      return result;
+    } catch (err) {
+      const error = toAgentisoError(err);
+      observe({ error });
+      if (error.code === "INTERNAL") this.options.logger.error("operation failed", { operation: operation.name, err });
+      throw error;
+    } finally {
+      release?.();
+    }
+  }
+}
+
+// A result outside the contract is our bug, not the caller's: it fails loudly (INTERNAL)
+// instead of reaching a client whose types say otherwise. The result itself is passed on
+// unchanged (parsing would drop what the schema does not name).
+function checkedResult(operation: Operation, result: unknown): unknown {
+  const checked = operation.output.safeParse(result);
+  if (checked.success) return result;
+  const problems = checked.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(result)"}: ${issue.message}`);
+  throw new AgentisoError("INTERNAL", `${operation.name} returned a result outside its contract: ${problems.join("; ")}`);
+}
