@@ -13,6 +13,10 @@ export interface CliCommand {
   usage: string;
   summary: string;
   options?: Options;
+  /** Takes its arguments unparsed (as positionals): it reads its own flags. */
+  rawArgs?: boolean;
+  /** Help generated from the arguments (default: the usage line and summary). */
+  help?(args: string[]): string;
   run(ctx: CliContext, values: Values, positionals: string[]): Promise<number>;
 }
 

@@ -11,6 +11,7 @@ import { ensureDaemon } from "./daemon-control.js";
 import { EXIT_CODES, EXIT_CODES_HELP } from "./exit-codes.js";
 import { WORKSPACE_COMMANDS } from "./commands/workspace.js";
 import { TOP_LEVEL_COMMANDS } from "./commands/top-level.js";
+import { operationList } from "./commands/op.js";
 
 function helpText(): string {
   return `agentiso ${packageVersion()} — isolated, forkable Linux workspaces for AI coding agents
@@ -23,6 +24,8 @@ ${helpFor("", TOP_LEVEL_COMMANDS)}
 Workspaces (agentiso workspace … or agentiso ws …):
 ${helpFor("workspace", WORKSPACE_COMMANDS)}
 
+Every operation, from its contract (agentiso op NAME --help shows its flags; JSON out):
+${operationList()}
 Global options:
   --home DIR   state dir (default $AGENTISO_HOME or /var/lib/agentiso)
   --json       print one JSON document on stdout (where supported)
@@ -92,11 +95,15 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (args.includes("--help") || args.includes("-h")) {
+    if (command.help) {
+      process.stdout.write(command.help(args));
+      return 0;
+    }
     process.stdout.write(`usage: agentiso ${first === "workspace" || first === "ws" ? "workspace " : ""}${command.usage}\n  ${command.summary}\n`);
     return 0;
   }
   const config = loadConfig({ env: process.env, flags: home === undefined ? {} : { home } });
-  const { values, positionals } = parseCommandArgs(command, args);
+  const { values, positionals } = command.rawArgs ? { values: {}, positionals: args } : parseCommandArgs(command, args);
   return command.run(makeContext(config), values, positionals);
 }
 
