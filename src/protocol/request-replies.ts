@@ -2,7 +2,7 @@
 // typed by, so a handler cannot answer exec with `done` and a caller never re-declares a reply.
 import type { z } from "zod";
 import {
-  DoneSchema, ExecResultSchema, FileContentSchema, FileEntriesSchema, HelloReplySchema, JobReplySchema, JobsReplySchema,
+  type AgentMessage, DoneSchema, ExecResultSchema, FileContentSchema, FileEntriesSchema, HelloReplySchema, JobReplySchema, JobsReplySchema,
   PongSchema, StatReplySchema,
 } from "./agent-messages.js";
 import type { RequestType } from "./client-messages.js";
@@ -39,6 +39,11 @@ export type ReplyTo<T extends RequestType> = z.infer<(typeof REQUEST_REPLIES)[T]
 // The `type` of the reply that ends a request of this type.
 export function replyTypeOf<T extends RequestType>(requestType: T): ReplyTo<T>["type"] {
   return REQUEST_REPLIES[requestType].shape.type.value;
+}
+
+// True when message is the reply that ends a request of this type: the one runtime check behind every typed request.
+export function isReplyTo<T extends RequestType>(requestType: T, message: AgentMessage): message is ReplyTo<T> {
+  return message.type === replyTypeOf(requestType);
 }
 
 /** Types after which the request id is finished and may be reused: every reply, and error. */
