@@ -7,9 +7,8 @@ import {
   REQUEST_TYPES, STREAM_WINDOW_BYTES, type AgentMessage, type ClientMessage, type ClientRequest, type HelloRequest, type WireErrorCode,
 } from "../protocol/index.js";
 import type { AgentLog } from "./agent-log.js";
-import type { GuestAgent } from "./guest-agent.js";
-import { HANDLERS } from "./handlers.js";
-import type { RequestContext, StreamHandlers } from "./request-context.js";
+import { runHandler } from "./handlers.js";
+import type { AgentServices, RequestContext, StreamHandlers } from "./request-context.js";
 import { toWireError } from "./wire-error.js";
 
 interface Operation {
@@ -31,7 +30,7 @@ export class AgentConnection {
 
   constructor(
     private readonly transport: Duplex,
-    private readonly agent: GuestAgent,
+    private readonly agent: AgentServices,
     private readonly log: AgentLog,
   ) {
     this.done = new Promise((resolve) => transport.once("close", resolve));
@@ -158,8 +157,7 @@ export class AgentConnection {
   private async run(request: Exclude<ClientRequest, HelloRequest>, ctx: RequestContext, op: Operation): Promise<void> {
     let reply: AgentMessage;
     try {
-      const handler = HANDLERS[request.type] as (r: typeof request, c: RequestContext) => Promise<AgentMessage | undefined>;
-      reply = (await handler(request, ctx)) ?? { id: request.id, type: "done" };
+      reply = (await runHandler(request.type, request, ctx)) ?? { id: request.id, type: "done" };
       // a cancelled request always ends in CANCELLED, even when the handler wound up normally
       if (op.controller.signal.aborted) throw abortError();
     } catch (err) {

@@ -1,16 +1,16 @@
 // exec (buffered or streamed) and background jobs. A timeout, a cancel or a disconnect
 // kills the command's whole process group; a non-zero exit is a result, not an error.
-import { FlowWindow, MAX_EXEC_INLINE_BYTES, STREAM_WINDOW_BYTES, type AgentMessage, type RequestOf } from "../protocol/index.js";
+import { FlowWindow, MAX_EXEC_INLINE_BYTES, STREAM_WINDOW_BYTES, type RequestOf } from "../protocol/index.js";
 import { DEFAULT_JOB_RING_BYTES } from "./job-registry.js";
 import { CappedBuffer } from "./output-buffer.js";
 import { execFailed, killGroup, resolveCommand, spawnGroup, spawnOutcome } from "./process-group.js";
-import type { RequestContext } from "./request-context.js";
+import type { HandlerReply, RequestContext } from "./request-context.js";
 import { WireError } from "./wire-error.js";
 
 const DEFAULT_OUTPUT_BYTES = MAX_EXEC_INLINE_BYTES;
 
 // Runs a command to completion and answers with exec_result.
-export async function handleExec(request: RequestOf<"exec">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleExec(request: RequestOf<"exec">, ctx: RequestContext): Promise<HandlerReply<"exec">> {
   const started = performance.now();
   const limit = request.maxOutputBytes ?? (request.stream ? Number.MAX_SAFE_INTEGER : DEFAULT_OUTPUT_BYTES);
   if (!request.stream && limit > MAX_EXEC_INLINE_BYTES) {
@@ -89,7 +89,7 @@ function streamOutput(child: ReturnType<typeof spawnGroup>, ctx: RequestContext,
 }
 
 // Starts a background job owned by the agent (it outlives this connection).
-export async function handleJobStart(request: RequestOf<"job_start">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleJobStart(request: RequestOf<"job_start">, ctx: RequestContext): Promise<HandlerReply<"job_start">> {
   const { display } = resolveCommand(request);
   const child = spawnGroup(request, ctx.agent.envFor(request.env));
   const failure = await spawnOutcome(child);
@@ -99,16 +99,16 @@ export async function handleJobStart(request: RequestOf<"job_start">, ctx: Reque
 }
 
 // The job's state plus the tail of its output.
-export async function handleJobPoll(request: RequestOf<"job_poll">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleJobPoll(request: RequestOf<"job_poll">, ctx: RequestContext): Promise<HandlerReply<"job_poll">> {
   return { id: ctx.id, type: "job", job: ctx.agent.jobs.poll(request.jobId) };
 }
 
 // Signals the job's whole process group (default SIGTERM).
-export async function handleJobKill(request: RequestOf<"job_kill">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleJobKill(request: RequestOf<"job_kill">, ctx: RequestContext): Promise<HandlerReply<"job_kill">> {
   return { id: ctx.id, type: "job", job: ctx.agent.jobs.kill(request.jobId, request.signal ?? "SIGTERM") };
 }
 
 // Every job the agent remembers, running or recently finished, without output.
-export async function handleJobList(_request: RequestOf<"job_list">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleJobList(_request: RequestOf<"job_list">, ctx: RequestContext): Promise<HandlerReply<"job_list">> {
   return { id: ctx.id, type: "jobs", jobs: ctx.agent.jobs.list() };
 }

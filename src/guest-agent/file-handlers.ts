@@ -3,12 +3,12 @@
 import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, chmod } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Stats } from "node:fs";
-import { MAX_INLINE_BYTES, type AgentMessage, type FileStat, type RequestOf } from "../protocol/index.js";
-import type { RequestContext } from "./request-context.js";
+import { MAX_INLINE_BYTES, type FileStat, type RequestOf } from "../protocol/index.js";
+import type { HandlerReply, RequestContext } from "./request-context.js";
 import { WireError } from "./wire-error.js";
 
 // Reads up to `limit` bytes at `offset`; TOO_LARGE rather than an oversized frame.
-export async function handleFileRead(request: RequestOf<"file_read">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleFileRead(request: RequestOf<"file_read">, ctx: RequestContext): Promise<HandlerReply<"file_read">> {
   const offset = request.offset ?? 0;
   const file = await open(request.path, "r");
   try {
@@ -31,7 +31,7 @@ export async function handleFileRead(request: RequestOf<"file_read">, ctx: Reque
 }
 
 // Writes (or appends) bytes with a mode; parents only with createDirs.
-export async function handleFileWrite(request: RequestOf<"file_write">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleFileWrite(request: RequestOf<"file_write">, ctx: RequestContext): Promise<HandlerReply<"file_write">> {
   const data = Buffer.from(request.data, "base64");
   if (data.length > MAX_INLINE_BYTES) throw new WireError("TOO_LARGE", `write of ${data.length} bytes exceeds ${MAX_INLINE_BYTES}: use file_upload`);
   if (request.createDirs) await mkdir(dirname(request.path), { recursive: true });
@@ -41,7 +41,7 @@ export async function handleFileWrite(request: RequestOf<"file_write">, ctx: Req
 }
 
 // Replaces oldText, which must occur exactly once; writes via a temp file and rename.
-export async function handleFileEdit(request: RequestOf<"file_edit">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleFileEdit(request: RequestOf<"file_edit">, ctx: RequestContext): Promise<HandlerReply<"file_edit">> {
   const text = await readFile(request.path, "utf8");
   const at = text.indexOf(request.oldText);
   if (at < 0) throw new WireError("NOT_FOUND", `the text to replace was not found in ${request.path}`);
@@ -57,7 +57,7 @@ export async function handleFileEdit(request: RequestOf<"file_edit">, ctx: Reque
 }
 
 // Directory entries sorted by name, described with lstat (symlinks are not followed).
-export async function handleFileList(request: RequestOf<"file_list">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleFileList(request: RequestOf<"file_list">, ctx: RequestContext): Promise<HandlerReply<"file_list">> {
   const names = (await readdir(request.path)).sort();
   const entries = [];
   for (const name of names) {
@@ -68,18 +68,18 @@ export async function handleFileList(request: RequestOf<"file_list">, ctx: Reque
 }
 
 // Stat of a path, following symlinks.
-export async function handleFileStat(request: RequestOf<"file_stat">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleFileStat(request: RequestOf<"file_stat">, ctx: RequestContext): Promise<HandlerReply<"file_stat">> {
   return { id: ctx.id, type: "stat", stat: describeStat(await stat(request.path)) };
 }
 
 // Creates a directory, with parents unless recursive is false.
-export async function handleFileMkdir(request: RequestOf<"file_mkdir">, _ctx: RequestContext): Promise<AgentMessage | undefined> {
+export async function handleFileMkdir(request: RequestOf<"file_mkdir">, _ctx: RequestContext): Promise<HandlerReply<"file_mkdir">> {
   await mkdir(request.path, { recursive: request.recursive ?? true, mode: request.mode ?? 0o755 });
   return undefined;
 }
 
 // Removes a file, or a directory (non-empty only with recursive: otherwise CONFLICT).
-export async function handleFileRemove(request: RequestOf<"file_remove">, _ctx: RequestContext): Promise<AgentMessage | undefined> {
+export async function handleFileRemove(request: RequestOf<"file_remove">, _ctx: RequestContext): Promise<HandlerReply<"file_remove">> {
   const info = await lstat(request.path);
   if (!info.isDirectory()) await unlink(request.path);
   else if (request.recursive) await rm(request.path, { recursive: true });

@@ -6,6 +6,7 @@ import { AgentConnection } from "./agent-connection.js";
 import { silentAgentLog, type AgentLog } from "./agent-log.js";
 import { MAX_ENTROPY_BYTES } from "../protocol/index.js";
 import { JobRegistry } from "./job-registry.js";
+import type { AgentServices } from "./request-context.js";
 import { WireError } from "./wire-error.js";
 
 export interface GuestAgentOptions {
@@ -25,7 +26,7 @@ export interface GuestAgentOptions {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** One per agent process; serves any number of connections. */
-export class GuestAgent {
+export class GuestAgent implements AgentServices {
   readonly jobs = new JobRegistry();
   readonly log: AgentLog;
   private readonly envOverlay = new Map<string, string>();

@@ -1,9 +1,11 @@
 // Which handler answers which request type: the one table the connection dispatches on.
+// Typed by the protocol's REQUEST_REPLIES, so a handler that answers the wrong reply fails tsc.
 import { handleExec, handleJobKill, handleJobList, handleJobPoll, handleJobStart } from "./exec-handlers.js";
 import {
   handleFileEdit, handleFileList, handleFileMkdir, handleFileRead, handleFileRemove, handleFileStat, handleFileWrite,
 } from "./file-handlers.js";
-import type { HandlerTable } from "./request-context.js";
+import type { RequestOf } from "../protocol/index.js";
+import type { HandledType, HandlerReply, HandlerTable, RequestContext } from "./request-context.js";
 import { handleConfigure, handlePing, handleSetEnv, handleShutdown, handleUnsetEnv } from "./system-handlers.js";
 import { handleFileDownload, handleFileUpload } from "./transfer-handlers.js";
 import { handleTunnelListen, handleTunnelOpen } from "./tunnel-handlers.js";
@@ -31,3 +33,8 @@ export const HANDLERS: HandlerTable = {
   tunnel_listen: handleTunnelListen,
   shutdown: handleShutdown,
 };
+
+// Runs the handler of the request's type; it resolves to the reply REQUEST_REPLIES pairs with that type.
+export function runHandler<T extends HandledType>(type: T, request: RequestOf<T>, ctx: RequestContext): Promise<HandlerReply<T>> {
+  return HANDLERS[type](request, ctx);
+}

@@ -1,9 +1,9 @@
 // ping, set_env / unset_env (memory only), configure (entropy, clock, hostname), shutdown.
-import type { AgentMessage, RequestOf } from "../protocol/index.js";
-import type { RequestContext } from "./request-context.js";
+import type { RequestOf } from "../protocol/index.js";
+import type { HandlerReply, RequestContext } from "./request-context.js";
 
 // Liveness: answers pong at once.
-export async function handlePing(_request: RequestOf<"ping">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handlePing(_request: RequestOf<"ping">, ctx: RequestContext): Promise<HandlerReply<"ping">> {
   return { id: ctx.id, type: "pong" };
 }
 

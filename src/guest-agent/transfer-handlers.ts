@@ -3,12 +3,12 @@
 // bounded; the file appears (rename) only when complete, and a cancelled upload leaves nothing.
 import { open, rename, unlink, chmod } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { CHUNK_BYTES, FlowWindow, STREAM_WINDOW_BYTES, type AgentMessage, type RequestOf } from "../protocol/index.js";
-import type { RequestContext } from "./request-context.js";
+import { CHUNK_BYTES, FlowWindow, STREAM_WINDOW_BYTES, type RequestOf } from "../protocol/index.js";
+import type { HandlerReply, RequestContext } from "./request-context.js";
 import { WireError } from "./wire-error.js";
 
 // Streams [offset, offset+limit) of a file as data chunks and answers done {bytes}.
-export async function handleFileDownload(request: RequestOf<"file_download">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleFileDownload(request: RequestOf<"file_download">, ctx: RequestContext): Promise<HandlerReply<"file_download">> {
   const window = new FlowWindow(STREAM_WINDOW_BYTES);
   ctx.onStream({ onAck: (bytes) => window.acked(bytes) });
   ctx.signal.addEventListener("abort", () => window.release(), { once: true });
@@ -35,7 +35,7 @@ export async function handleFileDownload(request: RequestOf<"file_download">, ct
 }
 
 // Receives data chunks into a temp file next to the target, renamed into place on end.
-export async function handleFileUpload(request: RequestOf<"file_upload">, ctx: RequestContext): Promise<AgentMessage> {
+export async function handleFileUpload(request: RequestOf<"file_upload">, ctx: RequestContext): Promise<HandlerReply<"file_upload">> {
   const temp = join(dirname(request.path), `.agentiso-upload-${process.pid}-${ctx.id}`);
   const file = await open(temp, "w", request.mode ?? 0o644);
   let written = 0;

@@ -2,14 +2,14 @@
 // tunnel_listen: a guest loopback listener whose every connection becomes a new stream
 // (negative id) announced with tunnel_accept — the basis of the keyless LLM proxy.
 import { connect, createServer, type Socket } from "node:net";
-import type { AgentMessage, RequestOf } from "../protocol/index.js";
-import type { RequestContext } from "./request-context.js";
+import type { RequestOf } from "../protocol/index.js";
+import type { HandlerReply, RequestContext } from "./request-context.js";
 import { pumpSocket } from "./stream-pump.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
 // Connects to host:port in the guest; answers tunnel_ready, then pumps until the socket closes.
-export async function handleTunnelOpen(request: RequestOf<"tunnel_open">, ctx: RequestContext): Promise<AgentMessage | undefined> {
+export async function handleTunnelOpen(request: RequestOf<"tunnel_open">, ctx: RequestContext): Promise<HandlerReply<"tunnel_open">> {
   const socket = connect({ host: request.host ?? "127.0.0.1", port: request.port, timeout: CONNECT_TIMEOUT_MS });
   const destroy = () => socket.destroy();
   ctx.signal.addEventListener("abort", destroy, { once: true });
@@ -33,7 +33,7 @@ export async function handleTunnelOpen(request: RequestOf<"tunnel_open">, ctx: R
 }
 
 // Listens on 127.0.0.1:port until cancelled; each connection is its own stream.
-export async function handleTunnelListen(request: RequestOf<"tunnel_listen">, ctx: RequestContext): Promise<AgentMessage | undefined> {
+export async function handleTunnelListen(request: RequestOf<"tunnel_listen">, ctx: RequestContext): Promise<HandlerReply<"tunnel_listen">> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => acceptConnection(socket, ctx, sockets));
   await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,13 @@
 // The life of one request on a connection: non-final messages (data chunks, tunnel events)
 // as an async iterable with acks sent as the consumer takes each chunk (flow control), the
-// final reply as a promise, and cancel-on-abort (the agent then stops the work).
-import type { AgentisoError } from "../core/errors.js";
+// final reply as a promise typed by REQUEST_REPLIES (any other final type fails the request
+// with INTERNAL), and cancel-on-abort (the agent then stops the work).
+import { AgentisoError } from "../core/errors.js";
 import { tooLarge } from "../core/capped-bytes.js";
-import { FINAL_TYPES, STREAM_WINDOW_BYTES, type AgentMessage, type ClientRequest } from "../protocol/index.js";
+import {
+  FINAL_TYPES, isReplyTo, replyTypeOf, STREAM_WINDOW_BYTES,
+  type AgentMessage, type ClientRequest, type ReplyTo, type RequestOf, type RequestType,
+} from "../protocol/index.js";
 import type { GuestConnection, Receiver } from "./guest-connection.js";
 import { abortedError, fromWireError } from "./wire-errors.js";
 
@@ -16,14 +20,16 @@ import { abortedError, fromWireError } from "./wire-errors.js";
 export const MAX_QUEUED_BYTES = 2 * STREAM_WINDOW_BYTES;
 const MESSAGE_COST_BYTES = 256;
 
-export type RequestBody = ClientRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+/** A request as callers write it: the stream gives it its id. */
+export type RequestBody<T extends RequestType = RequestType> = T extends RequestType ? Omit<RequestOf<T>, "id"> : never;
 
 /** Receiver for one request id: queue of events, the final reply, cancel. */
-export class RequestStream implements Receiver {
+export class RequestStream<T extends RequestType = RequestType> implements Receiver {
   readonly id: number;
-  /** The final reply; rejects with a typed AgentisoError. */
-  readonly result: Promise<AgentMessage>;
-  private settleResult!: { resolve: (m: AgentMessage) => void; reject: (e: AgentisoError) => void };
+  /** The reply REQUEST_REPLIES pairs with T; rejects with a typed AgentisoError. */
+  readonly result: Promise<ReplyTo<T>>;
+  private readonly type: T;
+  private settleResult!: { resolve: (m: ReplyTo<T>) => void; reject: (e: AgentisoError) => void };
   private readonly queue: AgentMessage[] = [];
   private queuedBytes = 0;
   private wake: (() => void) | undefined;
@@ -33,11 +39,12 @@ export class RequestStream implements Receiver {
 
   constructor(
     private readonly connection: GuestConnection,
-    body: RequestBody,
+    body: RequestBody<T> & { type: T },
     private readonly what: string,
     private readonly signal: AbortSignal,
   ) {
     this.id = connection.nextId();
+    this.type = body.type;
     this.result = new Promise((resolve, reject) => (this.settleResult = { resolve, reject }));
     this.result.catch(() => {}); // callers that only iterate see the failure there
     connection.register(this.id, this);
@@ -58,6 +65,9 @@ export class RequestStream implements Receiver {
       return this.notify();
     }
     if (message.type === "error") return this.settle(fromWireError(message, this.what));
+    if (!isReplyTo(this.type, message)) {
+      return this.settle(new AgentisoError("INTERNAL", `agent answered ${message.type} to ${this.type}, expected ${replyTypeOf(this.type)}`));
+    }
     this.settle(undefined, message);
   }
 
@@ -111,7 +121,7 @@ export class RequestStream implements Receiver {
     this.settle(tooLarge({ what: `the agent's unread messages for ${this.what}`, maxBytes: MAX_QUEUED_BYTES }));
   }
 
-  private settle(error?: AgentisoError, message?: AgentMessage): void {
+  private settle(error?: AgentisoError, message?: ReplyTo<T>): void {
     if (this.finished) return;
     this.finished = true;
     this.failure = error;

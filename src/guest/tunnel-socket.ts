@@ -7,7 +7,22 @@ import { tooLarge } from "../core/capped-bytes.js";
 import { FlowWindow, STREAM_WINDOW_BYTES, type AgentMessage } from "../protocol/index.js";
 import type { GuestConnection, Receiver } from "./guest-connection.js";
 import { MAX_QUEUED_BYTES } from "./request-stream.js";
-import { fromWireError } from "./wire-errors.js";
+import { abortedError, fromWireError } from "./wire-errors.js";
+
+// Asks the agent to connect to host:port in the guest; resolves with the tunnel as a Duplex
+// once the agent reports tunnel_ready (host → guest tunnel).
+export async function openTunnel(connection: GuestConnection, port: number, how: { host?: string }, signal: AbortSignal): Promise<Duplex> {
+  const id = connection.nextId();
+  const socket = createTunnelSocket(connection, id);
+  connection.send({ id, type: "tunnel_open", port, ...how });
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => (socket.destroy(), reject(abortedError(signal, `tunnel to guest port ${port}`)));
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.once("tunnel_ready", () => (signal.removeEventListener("abort", onAbort), resolve()));
+    socket.once("error", (err) => (signal.removeEventListener("abort", onAbort), reject(err)));
+  });
+  return socket;
+}
 
 // Creates the Duplex for stream `id` and registers it to receive that stream's messages.
 // It emits "tunnel_ready" (port) when the agent has connected a tunnel_open.

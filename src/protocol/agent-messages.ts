@@ -54,7 +54,3 @@ export type ExecResult = z.infer<typeof ExecResultSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 export type TunnelAccept = z.infer<typeof TunnelAcceptSchema>;
 
-/** Types after which the request id is finished and may be reused. */
-export const FINAL_TYPES: ReadonlySet<string> = new Set([
-  "hello", "pong", "exec_result", "job", "jobs", "file_content", "file_entries", "stat", "done", "error",
-]);

@@ -6,3 +6,4 @@ export * from "./common-schemas.js";
 export * from "./client-messages.js";
 export * from "./agent-messages.js";
 export * from "./flow-window.js";
+export * from "./request-replies.js";
