@@ -59,6 +59,16 @@ const bundles = [
     plugins: [withoutZodLocales],
     banner: { js: "import { createRequire as __agentisoCreateRequire } from 'node:module'; const require = __agentisoCreateRequire(import.meta.url);" },
   },
+  {
+    // The SDK (`import { connect } from "agentiso"`): a library, so its npm dependencies (zod)
+    // stay imports the consumer's node_modules resolves; its types come from tsconfig.sdk.json.
+    entryPoints: { sdk: "src/sdk/index.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".mjs" },
+    format: "esm",
+    target: "node20",
+    packages: "external",
+  },
 ];
 
 // chunk names carry content hashes: drop the previous build's
@@ -69,6 +79,14 @@ for (const options of bundles) {
 }
 
 await buildAgentSnapshot();
+buildSdkTypes();
+
+// The SDK's .d.ts files (dist/types/sdk/index.d.ts is package.json's "types").
+function buildSdkTypes() {
+  rmSync("dist/types", { recursive: true, force: true });
+  const tsc = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.sdk.json"], { stdio: "inherit" });
+  if (tsc.status !== 0) throw new Error("the SDK's type declarations did not build (tsc -p tsconfig.sdk.json)");
+}
 
 // The agent again, as a V8 startup snapshot of THIS node binary (the host's node the container
 // runtime runs the agent with): modules parsed and zod schemas built at build time, so a

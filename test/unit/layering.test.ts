@@ -27,7 +27,7 @@ const ALLOWED: Record<string, string[]> = {
   // Front doors: into operations/ only through the invoker (FRONT_DOOR_ENTRY).
   api: ["core", "operations", "config", "contract"],
   mcp: ["core", "operations", "api", "config", "contract"],
-  sdk: ["core", "api", "contract"],
+  sdk: ["core", "api", "contract", "config"],
   // The composition root and the front door may see everything.
   compose: ["*"],
   cli: ["*"],

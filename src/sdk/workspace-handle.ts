@@ -1,0 +1,66 @@
+// One workspace as an object: what a program does with it, each method one operation of the
+// daemon (typed by its contract), with the workspace filled in.
+import type { CallOptions } from "../api/api-client.js";
+import type { InputOf, OutputOf } from "../contract/contract.js";
+import type { Contracts } from "../contract/registry.js";
+import type { Workspace } from "../contract/result-schemas.js";
+import type { OperationMethods } from "./operation-methods.js";
+
+type Without<C extends keyof Contracts, K extends string> = Omit<InputOf<Contracts[C]>, "workspace" | K>;
+
+export class WorkspaceHandle {
+  constructor(
+    private readonly operations: OperationMethods,
+    /** What the daemon said of it when this handle was made (see refresh()). */
+    public info: Workspace,
+  ) {}
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  get name(): string {
+    return this.info.name;
+  }
+
+  /** Runs a shell line (a string) or a program with arguments (an array) and waits for it; a non-zero exit is a result. */
+  exec(command: string | string[], options: Without<"exec", "command" | "argv"> & CallOptions = {}): Promise<OutputOf<Contracts["exec"]>> {
+    const { signal, timeoutMs: callTimeoutMs, ...rest } = options as Without<"exec", "command" | "argv"> & { signal?: AbortSignal; timeoutMs?: number };
+    const input = { ...rest, workspace: this.id, ...(typeof command === "string" ? { command } : { argv: command }) };
+    return this.operations.exec(input, { ...(signal && { signal }), ...(callTimeoutMs !== undefined && { timeoutMs: callTimeoutMs }) });
+  }
+
+  readFile(path: string, options: Without<"fileRead", "path"> = {}): Promise<OutputOf<Contracts["fileRead"]>> {
+    return this.operations.fileRead({ ...options, workspace: this.id, path });
+  }
+
+  writeFile(path: string, content: string, options: Without<"fileWrite", "path" | "content"> = {}): Promise<OutputOf<Contracts["fileWrite"]>> {
+    return this.operations.fileWrite({ ...options, workspace: this.id, path, content });
+  }
+
+  /** Takes a snapshot named `name`; forks start from it. */
+  async snapshot(name: string): Promise<OutputOf<Contracts["snapshot"]>> {
+    return this.operations.snapshot({ workspace: this.id, action: "create", name });
+  }
+
+  /** Forks `count` (default 1) new workspaces from one of its snapshots, copy-on-write. */
+  async fork(options: Without<"workspaceFork", never>): Promise<WorkspaceHandle[]> {
+    const forks = await this.operations.workspaceFork({ ...options, workspace: this.id });
+    return forks.map((info) => new WorkspaceHandle(this.operations, info));
+  }
+
+  async refresh(): Promise<Workspace> {
+    const { snapshots: _snapshots, ...info } = await this.operations.workspaceInfo({ workspace: this.id });
+    this.info = info;
+    return info;
+  }
+
+  destroy(): Promise<OutputOf<Contracts["workspaceDestroy"]>> {
+    return this.operations.workspaceDestroy({ workspace: this.id });
+  }
+
+  /** So `await using ws = await agentiso.workspaces.create()` destroys it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+}
