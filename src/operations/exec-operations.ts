@@ -3,7 +3,8 @@
 import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import { MAX_EXEC_INLINE_BYTES } from "../protocol/version.js";
-import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
+import { defineOperation, type OperationContext } from "./operation.js";
+import { guestFor } from "./guest-for.js";
 import { WorkspaceRef } from "./common-schemas.js";
 
 const MAX_OUTPUT_BYTES = MAX_EXEC_INLINE_BYTES;
@@ -41,8 +42,7 @@ function toCommand(input: CommandInput) {
 }
 
 async function runExec(ctx: OperationContext, input: z.output<typeof ExecInput>) {
-  const record = workspaceFor(ctx, input.workspace);
-  const guest = await ctx.services.engine.workspaces.guest(record.id, ctx.signal);
+  const { guest } = await guestFor(ctx, input.workspace);
   return guest.exec(
     {
       ...toCommand(input),
@@ -76,8 +76,7 @@ export const execBackground = defineOperation({
     })
     .strict(),
   run: async (ctx, input) => {
-    const record = workspaceFor(ctx, input.workspace);
-    const guest = await ctx.services.engine.workspaces.guest(record.id, ctx.signal);
+    const { guest } = await guestFor(ctx, input.workspace);
     const call = { signal: ctx.signal };
     switch (input.action) {
       case "start":
@@ -126,8 +125,7 @@ export const setEnv = defineOperation({
     })
     .strict(),
   run: async (ctx, input) => {
-    const record = workspaceFor(ctx, input.workspace);
-    const guest = await ctx.services.engine.workspaces.guest(record.id, ctx.signal);
+    const { record, guest } = await guestFor(ctx, input.workspace);
     if (Object.keys(input.vars).length > 0) await guest.setEnv(input.vars, { signal: ctx.signal });
     if (input.unset?.length) await guest.unsetEnv(input.unset, { signal: ctx.signal });
     // Names only: values may be secrets and must not travel back into logs.

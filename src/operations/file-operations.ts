@@ -9,18 +9,14 @@ import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import { CAP_DEFAULTS } from "../config/config.js";
 import { MAX_INLINE_BYTES } from "../protocol/version.js";
-import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
+import { defineOperation } from "./operation.js";
+import { guestFor } from "./guest-for.js";
 import { WorkspaceRef } from "./common-schemas.js";
 import { transferPathsFor } from "./host-access.js";
 import { downloadCapped } from "./capped-download.js";
 
 const GuestPath = z.string().min(1).max(4096).describe("Absolute path inside the workspace, e.g. /workspace/src/main.ts");
 const Encoding = z.enum(["utf8", "base64"]).default("utf8").describe("utf8 for text, base64 for binary");
-
-async function guestOf(ctx: OperationContext, ref: string) {
-  const record = workspaceFor(ctx, ref);
-  return ctx.services.engine.workspaces.guest(record.id, ctx.signal);
-}
 
 export const fileRead = defineOperation({
   name: "file_read",
@@ -36,7 +32,7 @@ export const fileRead = defineOperation({
     })
     .strict(),
   run: async (ctx, input) => {
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     const range = { ...(input.offset !== undefined && { offset: input.offset }), limit: input.limit ?? MAX_INLINE_BYTES };
     const read = await guest.readFile(input.path, range, { signal: ctx.signal });
     return { path: input.path, content: read.data.toString(input.encoding), encoding: input.encoding, sizeBytes: read.sizeBytes, eof: read.eof };
@@ -63,7 +59,7 @@ export const fileWrite = defineOperation({
   run: async (ctx, input) => {
     const data = Buffer.from(input.content, input.encoding);
     if (data.length > MAX_INLINE_BYTES) throw new AgentisoError("INVALID_INPUT", `content is ${data.length} bytes: at most ${MAX_INLINE_BYTES} per call (use file_transfer)`);
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     const how = { createDirs: true, ...(input.mode !== undefined && { mode: input.mode }), ...(input.append !== undefined && { append: input.append }) };
     const bytes = await guest.writeFile(input.path, data, how, { signal: ctx.signal });
     return { path: input.path, bytesWritten: bytes };
@@ -83,7 +79,7 @@ export const fileEdit = defineOperation({
     })
     .strict(),
   run: async (ctx, input) => {
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     await guest.editFile(input.path, input.oldText, input.newText, { signal: ctx.signal });
     return { path: input.path, edited: true };
   },
@@ -95,7 +91,7 @@ export const fileList = defineOperation({
   category: "other",
   input: z.object({ workspace: WorkspaceRef, path: GuestPath }).strict(),
   run: async (ctx, input) => {
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     return { path: input.path, entries: await guest.listDir(input.path, { signal: ctx.signal }) };
   },
 });
@@ -114,7 +110,7 @@ export const fileTransfer = defineOperation({
     .strict(),
   run: async (ctx, input) => {
     const hostPath = await transferPathsFor(ctx).resolve(input.hostPath, { forWriting: input.direction === "download" });
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     if (input.direction === "upload") {
       const bytes = await guest.upload(input.workspacePath, createReadStream(hostPath), {}, { signal: ctx.signal });
       return { direction: "upload", bytes, hostPath: input.hostPath, workspacePath: input.workspacePath };
