@@ -1,11 +1,9 @@
-// When the daemon dies mid-orchestration the CLI still owes the user a report: tasks that
-// finished keep their results, the others become status error with the reason, and the
-// workers left behind are destroyed through a fresh daemon.
+// When the daemon dies mid-orchestration the CLI still owes the user a report: it is built from
+// the progress seen so far (src/orchestrator/partial-report.ts) and written where the user asked,
+// and the workers left behind are destroyed through a fresh daemon.
 import type { AgentisoError } from "../core/errors.js";
-import { totalsOf, type OrchestrationReport } from "../orchestrator/orchestrator.js";
-import { errorResult } from "../orchestrator/task-runner.js";
+import { partialReport } from "../orchestrator/partial-report.js";
 import { writeReport } from "../orchestrator/report-writer.js";
-import type { TaskResult } from "../orchestrator/task-result.js";
 import type { CliContext } from "./cli-context.js";
 import { contracts } from "../contract/registry.js";
 import type { OrchestrateProgress } from "./orchestrate-progress.js";
@@ -13,20 +11,8 @@ import { ensureDaemon } from "./daemon-control.js";
 
 /** destroyGolden: the golden workspace was built for this run and is not to be kept. */
 export async function writePartialReport(ctx: CliContext, resultsDir: string, progress: OrchestrateProgress, error: AgentisoError, destroyGolden: boolean): Promise<string> {
-  const reason = `ERROR: ${error.message}`;
-  const tasks: TaskResult[] = [...progress.tasks.entries()].map(([name, line]) => line.result ?? errorResult({ name }, line.worker, reason, 0));
+  const report = partialReport(progress, error.message);
   await destroyLeftovers(ctx, [...progress.workers, ...(destroyGolden && progress.golden ? [progress.golden] : [])]);
-  const report: OrchestrationReport = {
-    id: "partial",
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    cancelled: true,
-    golden: { workspace: progress.golden ?? "", snapshot: "", commit: "" },
-    model: { provider: "", model: "", keyMode: "" },
-    tasks,
-    totals: totalsOf(tasks),
-    merge: [],
-  };
   return writeReport(resultsDir, report);
 }
 

@@ -13,6 +13,7 @@ import { Engine } from "../engine/engine.js";
 import type { EngineDeps, EngineEvents, GuestConnector } from "../engine/engine-deps.js";
 import type { ReconcileReport } from "../engine/reconcile.js";
 import { GuestClient, connectUnix } from "../guest/index.js";
+import { runChecked } from "../guest/run-checked.js";
 import { ImageLibrary } from "../images/image-library.js";
 import { ContainerRuntime, toHostname } from "../runtimes/container/container-runtime.js";
 import { WorkspaceNetwork } from "../net/workspace-network.js";
@@ -97,8 +98,7 @@ const guestConnector = (logger: Logger): GuestConnector<GuestClient> => ({
     await guest.configure({ hostname: toHostname(hostname) }, signal ? { signal } : {});
   },
   async syncDisk(guest, signal) {
-    const result = await guest.exec({ argv: ["sync"] }, signal ? { signal } : {});
-    if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `sync inside the workspace failed: ${result.stderr.trim()}`);
+    await runChecked(guest, { argv: ["sync"] }, { what: "sync inside the workspace", wording: "failed", output: "stderr", noOutput: "", ...(signal && { signal }) });
   },
 });
 

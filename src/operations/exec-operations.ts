@@ -2,7 +2,8 @@
 // outlive the call), exec_parallel (the same or different commands across workspaces), set_env.
 import type { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
-import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
+import { defineOperation, type OperationContext } from "./operation.js";
+import { guestFor } from "./guest-for.js";
 import { contracts } from "../contract/registry.js";
 import type { OutputOf } from "../contract/contract.js";
 import { ExecInput, MAX_EXEC_OUTPUT_BYTES } from "../contract/exec-contracts.js";
@@ -22,8 +23,7 @@ function toCommand(input: CommandInput) {
 }
 
 async function runExec(ctx: OperationContext, input: z.output<typeof ExecInput>): Promise<OutputOf<typeof contracts.exec>> {
-  const record = workspaceFor(ctx, input.workspace);
-  const guest = await ctx.services.engine.workspaces.guest(record.id, ctx.signal);
+  const { guest } = await guestFor(ctx, input.workspace);
   return guest.exec(
     {
       ...toCommand(input),
@@ -41,8 +41,7 @@ export const exec = defineOperation(contracts.exec, {
 
 export const execBackground = defineOperation(contracts.execBackground, {
   run: async (ctx, input) => {
-    const record = workspaceFor(ctx, input.workspace);
-    const guest = await ctx.services.engine.workspaces.guest(record.id, ctx.signal);
+    const { guest } = await guestFor(ctx, input.workspace);
     const call = { signal: ctx.signal };
     switch (input.action) {
       case "start":
@@ -73,8 +72,7 @@ export const execParallel = defineOperation(contracts.execParallel, {
 
 export const setEnv = defineOperation(contracts.setEnv, {
   run: async (ctx, input) => {
-    const record = workspaceFor(ctx, input.workspace);
-    const guest = await ctx.services.engine.workspaces.guest(record.id, ctx.signal);
+    const { record, guest } = await guestFor(ctx, input.workspace);
     if (Object.keys(input.vars).length > 0) await guest.setEnv(input.vars, { signal: ctx.signal });
     if (input.unset?.length) await guest.unsetEnv(input.unset, { signal: ctx.signal });
     // Names only: values may be secrets and must not travel back into logs.

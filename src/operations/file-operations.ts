@@ -8,19 +8,15 @@ import { dirname } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import { CAP_DEFAULTS } from "../config/config.js";
 import { MAX_INLINE_BYTES } from "../protocol/version.js";
-import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
+import { defineOperation } from "./operation.js";
+import { guestFor } from "./guest-for.js";
 import { transferPathsFor } from "./host-access.js";
 import { downloadCapped } from "./capped-download.js";
 import { contracts } from "../contract/registry.js";
 
-async function guestOf(ctx: OperationContext, ref: string) {
-  const record = workspaceFor(ctx, ref);
-  return ctx.services.engine.workspaces.guest(record.id, ctx.signal);
-}
-
 export const fileRead = defineOperation(contracts.fileRead, {
   run: async (ctx, input) => {
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     const range = { ...(input.offset !== undefined && { offset: input.offset }), limit: input.limit ?? MAX_INLINE_BYTES };
     const read = await guest.readFile(input.path, range, { signal: ctx.signal });
     return { path: input.path, content: read.data.toString(input.encoding), encoding: input.encoding, sizeBytes: read.sizeBytes, eof: read.eof };
@@ -31,7 +27,7 @@ export const fileWrite = defineOperation(contracts.fileWrite, {
   run: async (ctx, input) => {
     const data = Buffer.from(input.content, input.encoding);
     if (data.length > MAX_INLINE_BYTES) throw new AgentisoError("INVALID_INPUT", `content is ${data.length} bytes: at most ${MAX_INLINE_BYTES} per call (use file_transfer)`);
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     const how = { createDirs: true, ...(input.mode !== undefined && { mode: input.mode }), ...(input.append !== undefined && { append: input.append }) };
     const bytes = await guest.writeFile(input.path, data, how, { signal: ctx.signal });
     return { path: input.path, bytesWritten: bytes };
@@ -40,7 +36,7 @@ export const fileWrite = defineOperation(contracts.fileWrite, {
 
 export const fileEdit = defineOperation(contracts.fileEdit, {
   run: async (ctx, input) => {
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     await guest.editFile(input.path, input.oldText, input.newText, { signal: ctx.signal });
     return { path: input.path, edited: true as const };
   },
@@ -48,7 +44,7 @@ export const fileEdit = defineOperation(contracts.fileEdit, {
 
 export const fileList = defineOperation(contracts.fileList, {
   run: async (ctx, input) => {
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     return { path: input.path, entries: await guest.listDir(input.path, { signal: ctx.signal }) };
   },
 });
@@ -56,7 +52,7 @@ export const fileList = defineOperation(contracts.fileList, {
 export const fileTransfer = defineOperation(contracts.fileTransfer, {
   run: async (ctx, input) => {
     const hostPath = await transferPathsFor(ctx).resolve(input.hostPath, { forWriting: input.direction === "download" });
-    const guest = await guestOf(ctx, input.workspace);
+    const { guest } = await guestFor(ctx, input.workspace);
     if (input.direction === "upload") {
       const bytes = await guest.upload(input.workspacePath, createReadStream(hostPath), {}, { signal: ctx.signal });
       return { direction: "upload" as const, bytes, hostPath: input.hostPath, workspacePath: input.workspacePath };

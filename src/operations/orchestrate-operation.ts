@@ -6,14 +6,11 @@
 import { isAbsolute } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { HostPaths } from "../core/host-paths.js";
-import { GOLDEN_REPO_DIR, type GoldenWorkspace } from "../orchestrator/golden.js";
 import { DEFAULT_BASE_URLS } from "../orchestrator/model-provider.js";
-import { orchestrate, type GoldenSpec, type OrchestrationReport } from "../orchestrator/orchestrator.js";
+import { orchestrate, type OrchestrationReport } from "../orchestrator/orchestrator.js";
 import { isHostPath, parsePlan, PlanSchema, type Plan } from "../orchestrator/plan.js";
 import { assertProviderUrlAllowed } from "../orchestrator/provider-url-policy.js";
 import { parseSizeBytes } from "../config/size.js";
-import { prepareGolden } from "./prepare-operation.js";
-import { PrepareInputSchema } from "../contract/prepare-contract.js";
 import { writeReport, writeTaskEvents } from "../orchestrator/report-writer.js";
 import { hostPathsFor } from "./host-access.js";
 import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
@@ -28,10 +25,10 @@ export const orchestrateOperation = defineOperation(contracts.orchestrate, {
     const baseDir = confined ? await hostPaths.resolve(input.baseDir, { forWriting: true, what: "baseDir" }) : input.baseDir;
     if (!isAbsolute(resultsDir) || !isAbsolute(baseDir)) throw new AgentisoError("INVALID_INPUT", "resultsDir and baseDir must be absolute paths");
     const plan = parsePlan(input.plan, baseDir);
+    const reusedGolden = plan.golden.workspace === undefined ? undefined : workspaceFor(ctx, plan.golden.workspace);
     if (ctx.session !== undefined) await confinePlan(ctx, plan, hostPaths);
     const report = await orchestrate(ctx.services.engine, plan, {
-      prepareGolden: (spec) => prepareGoldenFor(ctx, spec),
-      workspaceFor: (ref) => workspaceFor(ctx, ref),
+      ...(reusedGolden !== undefined && { reusedGolden }),
       hostPaths,
       ...(input.apiKey !== undefined && { apiKey: input.apiKey }),
       ...(input.maxParallel !== undefined && { maxParallel: input.maxParallel }),
@@ -58,33 +55,14 @@ export const orchestrateOperation = defineOperation(contracts.orchestrate, {
   },
 });
 
-// Everything an MCP plan names, checked before the first workspace or packet: its own golden
-// workspace, host files inside its transfer directory, an allowed provider URL.
+// Everything an MCP plan names, checked before the first workspace or packet (its golden
+// workspace was looked up with the owner check already): host files inside its transfer
+// directory, an allowed provider URL.
 async function confinePlan(ctx: OperationContext, plan: Plan, hostPaths: HostPaths): Promise<void> {
-  if (plan.golden.workspace !== undefined) workspaceFor(ctx, plan.golden.workspace);
   if (plan.golden.repo !== undefined && isHostPath(plan.golden.repo)) plan.golden.repo = await hostPaths.resolve(plan.golden.repo, { what: "golden.repo" });
   if (plan.model.stub_script !== undefined) plan.model.stub_script = await hostPaths.resolve(plan.model.stub_script, { what: "model.stub_script" });
   if (plan.model.provider === "stub") return; // the daemon starts the stub model itself, on its loopback
   const baseUrl = plan.model.base_url ?? DEFAULT_BASE_URLS[plan.model.provider];
   if (baseUrl === undefined) return; // parsePlan already asked for one
   await assertProviderUrlAllowed(baseUrl, ctx.services.providerUrls ?? { allowedBaseUrls: DEFAULT_ALLOWED_BASE_URLS, allowPrivateBaseUrls: false });
-}
-
-// The golden workspace through workspace_prepare, so MCP and the orchestrator build it alike.
-async function prepareGoldenFor(ctx: OperationContext, spec: GoldenSpec): Promise<GoldenWorkspace> {
-  const input = PrepareInputSchema.parse({
-    name: spec.name,
-    image: spec.image,
-    ...(spec.runtime !== undefined && { runtime: spec.runtime }),
-    ...(isHostPath(spec.repo) ? { hostPath: spec.repo } : { url: spec.repo }),
-    dest: GOLDEN_REPO_DIR,
-    setup: spec.setup,
-    setupNetwork: spec.network === "egress",
-    snapshot: spec.snapshot,
-    memory: spec.memoryMiB * 1024 * 1024,
-    cpus: spec.cpus,
-  });
-  const prepared = await prepareGolden(ctx, input);
-  if (prepared.commit === null) throw new AgentisoError("INTERNAL", "workspace_prepare cloned no repository");
-  return { workspace: ctx.services.engine.workspaces.get(prepared.workspace.id), snapshot: prepared.snapshot, commit: prepared.commit, repoDir: GOLDEN_REPO_DIR };
 }

@@ -8,21 +8,19 @@ import type { LlmProxy, ProxyTask } from "../llm/proxy.js";
 import type { TaskUsage } from "../llm/task-spend.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import type { GuestPortForward } from "../guest/client-types.js";
+import type { KeyDelivery } from "./key-delivery.js";
 
 export interface WorkerLlmAccess extends AsyncDisposable {
   /** What the worker's opencode config uses as the provider baseURL. */
   baseUrl: string;
-  /** env mode: the variable the config reads the key from. */
-  keyEnvVar?: string;
   usage(): TaskUsage;
 }
 
 export interface LlmAccessOptions {
   proxy: LlmProxy;
   taskId: string;
-  keyMode: "proxy" | "env";
-  /** env mode only: the key and the variable name it goes into. */
-  key?: { envVar: string; value: string };
+  /** env delivery: the key is set in the agent's environment under its variable. */
+  key: KeyDelivery;
   maxTokens?: number;
   signal?: AbortSignal;
 }
@@ -33,9 +31,7 @@ export async function openLlmAccess(guest: GuestClient, options: LlmAccessOption
   let forward: GuestPortForward | undefined;
   try {
     forward = await guest.forwardGuestPort(0, (socket) => task.handleConnection(socket), options.signal ? { signal: options.signal } : {});
-    if (options.keyMode === "env" && options.key) {
-      await guest.setEnv({ [options.key.envVar]: options.key.value }, options.signal ? { signal: options.signal } : {});
-    }
+    if (options.key.mode === "env") await guest.setEnv({ [options.key.envVar]: options.key.value }, options.signal ? { signal: options.signal } : {});
   } catch (err) {
     await forward?.close();
     await task.close();
@@ -47,7 +43,6 @@ export async function openLlmAccess(guest: GuestClient, options: LlmAccessOption
   };
   return {
     baseUrl: `http://127.0.0.1:${forward.port}${task.basePath}`,
-    ...(options.keyMode === "env" && options.key && { keyEnvVar: options.key.envVar }),
     usage: () => task.usage(),
     close,
     [Symbol.asyncDispose]: close,

@@ -7,8 +7,8 @@
 import { commitPatchOnBranch, openHostRepo, type HostRepo } from "../core/host-git.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
-import type { GoldenWorkspace } from "./golden.js";
-import { shell, shellQuote } from "./guest-shell.js";
+import { commitPatchInWorkspace } from "../domain/commit-patch-in-workspace.js";
+import type { GoldenWorkspace } from "../domain/golden-workspace.js";
 import { isHostPath, type Plan } from "./plan.js";
 import type { ProgressEvent, TaskResult } from "./task-result.js";
 
@@ -75,19 +75,15 @@ async function applyOnHost(repo: HostRepo, base: string, branch: string, task: T
 async function applyInGolden(engine: Engine<GuestClient>, golden: GoldenWorkspace, branch: string, task: TaskResult, signal?: AbortSignal): Promise<{ ok: boolean; commit?: string; error?: string }> {
   try {
     const guest = await engine.workspaces.guest(golden.workspace.id, signal);
-    const patchPath = `/tmp/agentiso-${task.name}.patch`;
-    await guest.writeFile(patchPath, task.patch, {}, signal ? { signal } : {});
-    const script = [
-      `git checkout --quiet -b ${shellQuote(branch)} ${shellQuote(golden.commit)}`,
-      `git apply --index --binary ${shellQuote(patchPath)}`,
-      `git -c user.name=agentiso -c user.email=agentiso@localhost commit --quiet -m ${shellQuote(`agentiso: ${task.name}`)}`,
-      "git rev-parse HEAD",
-    ].join(" && ");
-    const out = await shell(guest, `${script}; status=$?; git checkout --quiet --detach ${shellQuote(golden.commit)}; rm -f ${shellQuote(patchPath)}; exit $status`, `applying ${task.name}'s patch`, {
-      cwd: golden.repoDir,
+    const commit = await commitPatchInWorkspace(guest, golden.repoDir, {
+      base: golden.commit,
+      branch,
+      patch: task.patch,
+      message: `agentiso: ${task.name}`,
+      what: `applying ${task.name}'s patch`,
       ...(signal && { signal }),
     });
-    return { ok: true, commit: out.trim().split("\n").pop()! };
+    return { ok: true, commit };
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }

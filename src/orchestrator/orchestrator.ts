@@ -2,42 +2,33 @@
 // engine and the guest connections the LLM tunnels ride on); front doors stream its progress.
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
+import { AgentisoError } from "../core/errors.js";
 import type { HostPaths } from "../core/host-paths.js";
 import type { Logger } from "../core/logger.js";
+import { GOLDEN_REPO_DIR, reuseGolden, type GoldenWorkspace } from "../domain/golden-workspace.js";
+import { prepareGolden } from "../domain/prepare-golden.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { LlmProxy } from "../llm/proxy.js";
 import { addUsage, zeroUsage, type TokenUsage } from "../llm/token-usage.js";
-import { reuseGolden, type GoldenWorkspace } from "./golden.js";
+import { keyDeliveryFor } from "./key-delivery.js";
 import { mergeBranchPerTask, type MergeResult } from "./merge.js";
 import { resolveModel } from "./model-provider.js";
 import { isHostPath, taskTimeoutMs, type Plan } from "./plan.js";
 import { runTaskPool } from "./task-pool.js";
+import type { TaskRunContext } from "./task-run-context.js";
 import type { ProgressEvent, TaskResult } from "./task-result.js";
 import { parseSizeBytes } from "../config/size.js";
 import { CAP_DEFAULTS } from "../config/config.js";
 
-/** What the golden workspace is built with when the plan does not reuse one. */
-export interface GoldenSpec {
-  name: string;
-  image: string;
-  /** Runtime of the golden workspace; its forks (the workers) inherit it. Default: the config's. */
-  runtime?: "container" | "vm";
-  repo: string;
-  setup: string[];
-  snapshot: string;
-  network: "none" | "egress";
-  memoryMiB: number;
-  cpus: number;
-}
+/** A golden built for the run gets this long for each setup command. */
+const GOLDEN_SETUP_TIMEOUT_MS = 1_800_000;
 
 export interface OrchestrateOptions {
-  /** Builds the golden workspace (the workspace_prepare operation); the orchestrator only sequences. */
-  prepareGolden: (spec: GoldenSpec) => Promise<GoldenWorkspace>;
-  /** Looks up golden.workspace for the caller (with its owner check: a session sees only its own). */
-  workspaceFor: (ref: string) => WorkspaceRecord;
-  /** How the plan's host paths (stub_script, the repo merged into) are read: confined for MCP sessions. */
+  /** The plan's golden.workspace, looked up by the caller with its owner check (a session sees only its own); set exactly when the plan reuses one. */
+  reusedGolden?: WorkspaceRecord;
+  /** How the plan's host paths (the golden repo, stub_script, the repo merged into) are read: confined for MCP sessions. */
   hostPaths: HostPaths;
   apiKey?: string;
   maxParallel?: number;
@@ -95,19 +86,32 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
 }
 
 async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: OrchestrateOptions, id: string, progress: (e: ProgressEvent) => void): Promise<GoldenWorkspace> {
-  if (plan.golden.workspace !== undefined) return reuseGolden(engine, options.workspaceFor(plan.golden.workspace), plan.golden.snapshot, options.signal);
-  progress({ type: "golden", step: `preparing from ${plan.golden.repo} (image ${plan.golden.image})`, workspace: `golden-${id}` });
-  return options.prepareGolden({
-    name: `golden-${id}`,
-    image: plan.golden.image,
-    ...(plan.golden.runtime !== undefined && { runtime: plan.golden.runtime }),
-    repo: plan.golden.repo!,
+  if (plan.golden.workspace !== undefined) {
+    if (options.reusedGolden === undefined) throw new AgentisoError("INTERNAL", `the plan reuses workspace ${plan.golden.workspace} but the caller did not look it up`);
+    return reuseGolden(engine, options.reusedGolden, plan.golden.snapshot, options.signal);
+  }
+  const name = `golden-${id}`;
+  const repo = plan.golden.repo!;
+  progress({ type: "golden", step: `preparing from ${repo} (image ${plan.golden.image})`, workspace: name });
+  const deps = { engine, hostPaths: options.hostPaths, logger: options.logger, signal: options.signal, ...(options.owner !== undefined && { owner: options.owner }) };
+  const prepared = await prepareGolden(deps, {
+    create: {
+      name,
+      image: plan.golden.image,
+      ...(plan.golden.runtime !== undefined && { runtime: plan.golden.runtime }),
+      memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
+      cpus: workerCpus(plan),
+    },
+    source: isHostPath(repo) ? { hostPath: repo } : { url: repo },
+    dest: GOLDEN_REPO_DIR,
     setup: plan.golden.setup,
+    setupTimeoutMs: GOLDEN_SETUP_TIMEOUT_MS,
+    setupNetwork: plan.golden.network === "egress",
     snapshot: plan.golden.snapshot,
-    network: plan.golden.network,
-    memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
-    cpus: workerCpus(plan),
+    keepOnFailure: false,
   });
+  if (prepared.commit === null) throw new AgentisoError("INTERNAL", "the golden workspace got no repository");
+  return { workspace: prepared.workspace, snapshot: prepared.snapshot, commit: prepared.commit, repoDir: GOLDEN_REPO_DIR };
 }
 
 // max_parallel tasks at a time (see task-pool.ts); cancelled tasks still get a result.
@@ -121,14 +125,12 @@ async function runAll(
   id: string,
   progress: (e: ProgressEvent) => void,
 ): Promise<TaskResult[]> {
-  const key = plan.model.key_mode === "env" && options.apiKey && plan.model.api_key_env ? { envVar: plan.model.api_key_env, value: options.apiKey } : undefined;
-  const ctx = {
+  const ctx: TaskRunContext = {
     engine,
     golden,
     proxy,
     provider: opencode,
-    keyMode: plan.model.key_mode,
-    ...(key && { key }),
+    key: keyDeliveryFor(plan.model, options.apiKey),
     ...(plan.model.max_tokens_per_task !== undefined && { maxTokens: plan.model.max_tokens_per_task }),
     timeoutMs: taskTimeoutMs(plan),
     memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),

@@ -3,7 +3,8 @@
 // max_parallel spares), so a freed slot starts opencode at once; a finished task's worker
 // is destroyed in the background while its slot moves on. Nothing outlives the pool.
 import type { PlanTask } from "./plan.js";
-import { errorResult, runPrepared, type TaskRunContext } from "./task-runner.js";
+import { errorResult, runPrepared } from "./task-runner.js";
+import type { TaskRunContext } from "./task-run-context.js";
 import type { TaskResult } from "./task-result.js";
 import { destroyWorker, prepareWorker, workerName, type Preparation } from "./worker-prep.js";
 

@@ -3,43 +3,15 @@
 // result with a reason; nothing here throws past the task.
 import { CappedBytes } from "../core/capped-bytes.js";
 import { toAgentisoError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
-import type { Engine } from "../engine/engine.js";
-import type { GuestClient } from "../guest/guest-client.js";
-import type { LlmProxy } from "../llm/proxy.js";
 import type { TaskUsage } from "../llm/task-spend.js";
 import { totalTokens, zeroUsage } from "../llm/token-usage.js";
-import type { GoldenWorkspace } from "./golden.js";
-import type { OpencodeProviderKind } from "./opencode/opencode-config.js";
 import { OpencodeEventParser } from "./opencode/parse-events.js";
 import { judgeOpencodeRun } from "./opencode/run-outcome.js";
-import { collectChanges, type CollectedChanges } from "./collect-changes.js";
+import { collectChanges, type CollectedChanges } from "../domain/collect-changes.js";
 import type { PlanTask } from "./plan.js";
-import type { ProgressEvent, TaskPhases, TaskResult } from "./task-result.js";
+import type { TaskRunContext } from "./task-run-context.js";
+import type { TaskPhases, TaskResult } from "./task-result.js";
 import type { PreparedWorker } from "./worker-prep.js";
-
-export interface TaskRunContext {
-  engine: Engine<GuestClient>;
-  golden: GoldenWorkspace;
-  proxy: LlmProxy;
-  provider: { kind: OpencodeProviderKind; model: string };
-  keyMode: "proxy" | "env";
-  key?: { envVar: string; value: string };
-  maxTokens?: number;
-  timeoutMs: number;
-  memoryMiB: number;
-  cpus: number;
-  workerPrefix: string;
-  keepWorkers: boolean;
-  owner?: string;
-  logger: Logger;
-  signal: AbortSignal;
-  progress: (event: ProgressEvent) => void;
-  /** Bytes taken from a worker: opencode's stdout and the patch (TOO_LARGE past them). */
-  caps: { agentOutputBytes: number; patchBytes: number };
-  /** Raw opencode events of the task (NDJSON lines), for the results dir. */
-  onEvents?: (task: string, ndjson: string) => void;
-}
 
 // Runs opencode in a prepared worker and collects its result. Never throws; leaves the worker
 // running and its model tunnel open (the pool releases both). `turn` is when the task's slot came free.

@@ -2,14 +2,14 @@
 // open the model tunnel, and in ONE exec create opencode's per-run dirs, pre-seed its plugin
 // lockfile, record the baseline tree and find the opencode binary. Round trips to the guest
 // cost a process spawn each, so they are batched or run side by side.
-import { AgentisoError, toAgentisoError } from "../core/errors.js";
+import { toAgentisoError } from "../core/errors.js";
 import type { GuestClient } from "../guest/guest-client.js";
+import { guestCommandFailed, runChecked, shellQuote, type RunCheckedOptions } from "../guest/run-checked.js";
 import { openLlmAccess, type WorkerLlmAccess } from "./llm-access.js";
 import { buildOpencodeCommand, type OpencodeCommand } from "./opencode/opencode-command.js";
 import { buildOpencodeConfig } from "./opencode/opencode-config.js";
-import { shellQuote } from "./guest-shell.js";
 import type { PlanTask } from "./plan.js";
-import type { TaskRunContext } from "./task-runner.js";
+import type { TaskRunContext } from "./task-run-context.js";
 
 const GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const RUN_DIR = "/tmp/agentiso-opencode";
@@ -67,8 +67,7 @@ async function setUp(ctx: TaskRunContext, task: PlanTask, name: string): Promise
     openLlmAccess(guest, {
       proxy: ctx.proxy,
       taskId: task.name,
-      keyMode: ctx.keyMode,
-      ...(ctx.key && { key: ctx.key }),
+      key: ctx.key,
       ...(ctx.maxTokens !== undefined && { maxTokens: ctx.maxTokens }),
       signal: ctx.signal,
     }),
@@ -80,7 +79,7 @@ async function setUp(ctx: TaskRunContext, task: PlanTask, name: string): Promise
   }
   const config = buildOpencodeConfig({
     provider: { kind: ctx.provider.kind, model: ctx.provider.model, baseUrl: access.value.baseUrl },
-    key: access.value.keyEnvVar ? { mode: "env", envVar: access.value.keyEnvVar } : { mode: "keyless" },
+    key: ctx.key,
   });
   const command = buildOpencodeCommand({ prompt: task.prompt, config, runDir: RUN_DIR, binary: layout.value.binary, baseEnv: { PATH: GUEST_PATH } });
   return { name, guest, access: access.value, command, baseline: layout.value.baseline, [Symbol.asyncDispose]: () => access.value[Symbol.asyncDispose]() };
@@ -98,12 +97,10 @@ async function layOut(guest: GuestClient, workdir: string, signal: AbortSignal):
     `if [ -x ${SHARED_OPENCODE} ]; then echo ${SHARED_OPENCODE}; else echo opencode; fi`,
     "git add -A && git write-tree && git reset -q",
   ].join(" && ");
-  const result = await guest.exec({ shell: script, cwd: workdir, commandTimeoutMs: 120_000 }, { signal });
-  const [binary, baseline] = (result.stdout ?? "").trim().split("\n");
-  if (result.exitCode !== 0 || !binary || !baseline) {
-    const output = `${result.stderr ?? ""}${result.stdout ?? ""}`.trim().slice(-2000);
-    throw new AgentisoError("BACKEND_FAILED", `worker setup in ${workdir} failed (exit ${result.exitCode ?? result.signal})${output ? `: ${output}` : ""}`);
-  }
+  const checked: RunCheckedOptions = { what: `worker setup in ${workdir}`, wording: "failed-exit", cwd: workdir, timeoutMs: 120_000, signal };
+  const result = await runChecked(guest, { shell: script }, checked);
+  const [binary, baseline] = result.stdout.trim().split("\n");
+  if (!binary || !baseline) throw guestCommandFailed({ shell: script }, result, checked);
   return { binary, baseline };
 }
 

@@ -22,8 +22,11 @@ const ALLOWED: Record<string, string[]> = {
   engine: ["core", "protocol", "guest", "storage", "runtimes", "net", "images", "config"],
   // What every front door and the SDK derive from: schemas and hints, nothing that runs.
   contract: ["core", "protocol", "config"],
-  orchestrator: ["core", "protocol", "guest", "engine", "config", "llm", "contract"],
-  operations: ["core", "protocol", "guest", "engine", "orchestrator", "config", "images", "storage", "runtimes", "contract"],
+  // Domain services (golden preparation, git in workspaces): below the orchestrator and the
+  // operations, so both call them with explicit dependencies.
+  domain: ["core", "protocol", "guest", "engine", "config", "images", "storage", "runtimes"],
+  orchestrator: ["core", "protocol", "guest", "engine", "config", "llm", "domain", "contract"],
+  operations: ["core", "protocol", "guest", "engine", "domain", "orchestrator", "config", "images", "storage", "runtimes", "contract"],
   // Front doors: into operations/ only through the invoker (FRONT_DOOR_ENTRY).
   api: ["core", "operations", "config", "contract"],
   mcp: ["core", "operations", "api", "config", "contract"],
@@ -37,6 +40,12 @@ const ALLOWED: Record<string, string[]> = {
 // error mapping happen there, the same for every door.
 const FRONT_DOORS = ["api", "mcp"];
 const FRONT_DOOR_ENTRY = "operations/invoke.ts";
+
+// Folders a layer may import only with `import type` (their interfaces, never their code).
+const TYPES_ONLY: Record<string, string[]> = {
+  domain: ["storage", "runtimes"],
+  operations: ["storage", "runtimes"],
+};
 
 // npm packages a layer may use; undefined = any. Node builtins are always fine.
 const PACKAGES: Record<string, string[] | undefined> = {
@@ -54,12 +63,24 @@ function sourceFiles(dir: string): string[] {
 }
 
 function importsOf(file: string): string[] {
+  return importStatementsOf(file).map((i) => i.spec);
+}
+
+function importStatementsOf(file: string): Array<{ spec: string; typeOnly: boolean }> {
   const text = readFileSync(file, "utf8");
-  const specs: string[] = [];
+  const found: Array<{ spec: string; typeOnly: boolean }> = [];
   for (const match of text.matchAll(/(?:import|export)\s[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)) {
-    specs.push((match[1] ?? match[2])!);
+    found.push({ spec: (match[1] ?? match[2])!, typeOnly: /^(?:import|export)\s+type\s/.test(match[0]) });
   }
-  return specs;
+  return found;
+}
+
+function layerOf(file: string): string {
+  return relative(SRC, file).split("/")[0]!;
+}
+
+function targetLayer(file: string, spec: string): string {
+  return relative(SRC, resolve(dirname(file), spec)).split("/")[0]!;
 }
 
 test("every import in src/ follows the layer rules", () => {
@@ -93,12 +114,28 @@ test("every import in src/ follows the layer rules", () => {
   assert.deepEqual(violations, []);
 });
 
-test("the orchestrator stands on domain services: it imports nothing of operations/", () => {
-  const offending = sourceFiles(join(SRC, "orchestrator")).flatMap((file) =>
-    importsOf(file)
-      .filter((spec) => spec.startsWith(".") && relative(SRC, resolve(dirname(file), spec)).startsWith("operations/"))
-      .map((spec) => `${relative(SRC, file)} imports ${spec}`),
-  );
-  assert.deepEqual(offending, []);
-  assert.ok(!ALLOWED.orchestrator!.includes("operations"), "the layer table must not let orchestrator/ import operations/");
+test("the orchestrator stands on domain services, never on operations, and domain services on neither", () => {
+  assert.ok(!ALLOWED.orchestrator!.includes("operations"), "orchestrator/ may not import operations/: move what it needs into domain/");
+  for (const lower of ["orchestrator", "operations"]) assert.ok(!ALLOWED.domain!.includes(lower), `domain/ may not import ${lower}/`);
+  const upward: string[] = [];
+  for (const file of sourceFiles(SRC)) {
+    const layer = layerOf(file);
+    if (layer !== "orchestrator" && layer !== "domain") continue;
+    for (const spec of importsOf(file).filter((s) => s.startsWith("."))) {
+      const target = targetLayer(file, spec);
+      if (target === "operations" || (layer === "domain" && target === "orchestrator")) upward.push(`${relative(SRC, file)} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(upward, []);
+});
+
+test("domain services and operations import storage and runtimes for their types only", () => {
+  const violations: string[] = [];
+  for (const file of sourceFiles(SRC)) {
+    const typesOnly = TYPES_ONLY[layerOf(file)] ?? [];
+    for (const { spec, typeOnly } of importStatementsOf(file)) {
+      if (spec.startsWith(".") && typesOnly.includes(targetLayer(file, spec)) && !typeOnly) violations.push(`${relative(SRC, file)} imports ${spec} for more than its types`);
+    }
+  }
+  assert.deepEqual(violations, []);
 });

@@ -1,7 +1,7 @@
 // git_status's parser of `git status --porcelain=v1 --branch -z`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseGitPorcelain } from "../../src/operations/git-porcelain.js";
+import { parseGitPorcelain } from "../../src/domain/git-porcelain.js";
 
 test("git_status parses branch, upstream, ahead/behind, modified, untracked and renamed files", () => {
   const output = ["## main...origin/main [ahead 2, behind 1]", " M src/a.ts", "?? new file.txt", "R  b.ts", "old b.ts", "A  c.ts", ""].join("\0");

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { runCommand } from "../../src/core/run-command.js";
-import { collectChanges, parseCollected } from "../../src/orchestrator/collect-changes.js";
+import { collectChanges, parseCollected } from "../../src/domain/collect-changes.js";
 import { startInProcessAgent } from "../support/in-process-agent.js";
 
 async function git(repo: string, ...args: string[]): Promise<string> {

@@ -2,6 +2,7 @@
 // and model, no autoupdate or sharing, optional MCP servers, and permissions chosen so a
 // headless run never waits for a human. In `opencode run` an "ask" is auto-rejected and
 // ends the run, so nothing here is "ask": each rule is allow or deny (see docs/llm.md).
+import type { KeyInConfig } from "../key-delivery.js";
 
 export type OpencodeProviderKind = "openai-compatible" | "openai" | "anthropic";
 export type PermissionAction = "allow" | "deny";
@@ -24,10 +25,11 @@ export interface OpencodeMcpServer {
 export interface OpencodeConfigInput {
   provider: OpencodeProviderSpec;
   /**
-   * How opencode gets the key: `env` reads it from this env var at start (the set_env way);
-   * `keyless` gives it a placeholder the proxy throws away (the key never enters the workspace).
+   * How opencode gets the key (a KeyDelivery fits): `env` reads it from this env var at start
+   * (the set_env way); `keyless` gives it a placeholder the proxy throws away (the key never
+   * enters the workspace).
    */
-  key: { mode: "env"; envVar: string } | { mode: "keyless" };
+  key: KeyInConfig;
   /** Per-permission overrides of HEADLESS_PERMISSIONS. */
   permissions?: Record<string, PermissionAction | Record<string, PermissionAction>>;
   mcp?: Record<string, OpencodeMcpServer>;

@@ -1,12 +1,12 @@
-// The golden workspace: created once from an image (by the workspace_prepare operation), the
-// repository cloned into /workspace, dependencies installed by the setup commands, then
-// snapshotted. Workers fork from that snapshot copy-on-write, so they all start from the same
-// warm state in O(1). This module reuses an existing one.
+// The golden workspace: created once from an image, the repository cloned into /workspace,
+// dependencies installed by the setup commands, then snapshotted (prepare-golden.ts). Workers
+// fork from that snapshot copy-on-write, so they all start from the same warm state in O(1).
+// This module reuses an existing one.
 import { AgentisoError } from "../core/errors.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
-import { shell } from "./guest-shell.js";
+import { runChecked } from "../guest/run-checked.js";
 
 export const GOLDEN_REPO_DIR = "/workspace";
 
@@ -26,6 +26,6 @@ export async function reuseGolden(engine: Engine<GuestClient>, record: Workspace
   }
   if (record.state !== "running") await engine.workspaces.start(record.id);
   const guest = await engine.workspaces.guest(record.id, signal);
-  const commit = (await shell(guest, "git rev-parse HEAD", "git rev-parse", { cwd: GOLDEN_REPO_DIR, ...(signal && { signal }) })).trim();
-  return { workspace: engine.workspaces.get(record.id), snapshot, commit, repoDir: GOLDEN_REPO_DIR };
+  const head = await runChecked(guest, { shell: "git rev-parse HEAD" }, { what: "git rev-parse", cwd: GOLDEN_REPO_DIR, ...(signal && { signal }) });
+  return { workspace: engine.workspaces.get(record.id), snapshot, commit: head.stdout.trim(), repoDir: GOLDEN_REPO_DIR };
 }

@@ -4,7 +4,7 @@
 import { CappedBytes } from "../core/capped-bytes.js";
 import { AgentisoError } from "../core/errors.js";
 import type { GuestClient } from "../guest/guest-client.js";
-import { shellQuote } from "./guest-shell.js";
+import { shellQuote } from "../guest/run-checked.js";
 
 export interface CollectedChanges {
   files: string[];
