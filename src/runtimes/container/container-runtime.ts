@@ -15,7 +15,7 @@ import { withDeadline } from "../../core/deadline.js";
 import { attachNetns, deleteNetns, listNetns, netnsPath } from "../../net/netns.js";
 import { WorkspaceNetwork } from "../../net/workspace-network.js";
 import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
-import { listCgroups, removeCgroup } from "./cgroups.js";
+import { listCgroups, removeCgroup } from "../host-cgroups.js";
 import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
 import { findAgentSnapshot, nodeIdentity } from "./agent-snapshot.js";

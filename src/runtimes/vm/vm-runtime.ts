@@ -17,7 +17,7 @@ import { withDeadline } from "../../core/deadline.js";
 import { waitForExit } from "../../core/process-state.js";
 import { GuestClient, connectUnix } from "../../guest/index.js";
 import { ensureGuestBootFiles, type GuestBootFiles } from "../../images/vm-boot/index.js";
-import { listCgroups, removeCgroup } from "../container/cgroups.js";
+import { listCgroups, removeCgroup } from "../host-cgroups.js";
 import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
 import { cachedProbe, probeKvmBoot, resolveAccel, type Accel, type AccelSetting } from "./accel.js";
 import { restoreMemorySnapshot, saveMemorySnapshot } from "./memory-snapshot.js";
