@@ -2,6 +2,7 @@
 import { request } from "node:http";
 import { withDeadline } from "../core/deadline.js";
 import { AgentisoError, ERROR_CODES, type ErrorCode } from "../core/errors.js";
+import { LineReader, MAX_STRING_LINE_BYTES } from "../core/line-reader.js";
 import type { InputOf, OperationContract, OutputOf } from "../contract/contract.js";
 
 export interface CallOptions {
@@ -50,11 +51,16 @@ export class ApiClient {
           ...(options.signal && { signal: options.signal }),
         },
         (res) => {
-          let pending = "";
+          const reader = new LineReader({ maxLineBytes: MAX_STRING_LINE_BYTES, stripCarriageReturn: false, tooLong: { action: "throw", error: progressTooLong } });
           res.on("data", (chunk: Buffer) => {
-            pending += chunk.toString("utf8");
-            const lines = pending.split("\n");
-            pending = lines.pop() ?? "";
+            let lines: string[];
+            try {
+              lines = reader.push(chunk);
+            } catch (err) {
+              settled = true;
+              res.destroy();
+              return reject(err);
+            }
             for (const line of lines.filter(Boolean)) {
               const message = JSON.parse(line) as { progress?: unknown; ok?: boolean };
               if ("progress" in message) onProgress(message.progress);
@@ -124,6 +130,10 @@ function unwrap(body: { ok?: boolean; result?: unknown; error?: { code?: string;
   if (body.ok) return body.result;
   const code = (ERROR_CODES as readonly string[]).includes(body.error?.code ?? "") ? (body.error!.code as ErrorCode) : "INTERNAL";
   throw new AgentisoError(code, body.error?.message ?? "unknown daemon error", body.error?.details ? { details: body.error.details } : {});
+}
+
+function progressTooLong(maxLineBytes: number): AgentisoError {
+  return new AgentisoError("TOO_LARGE", `the daemon streamed a line over ${maxLineBytes} bytes`);
 }
 
 function unreachable(socketPath: string, err: Error): AgentisoError {

@@ -7,7 +7,8 @@ import { reconcile, type ReconcileReport } from "./reconcile.js";
 import { SnapshotService } from "./snapshot-service.js";
 import { acquireStateLock, type StateLock } from "./state-lock.js";
 import { StateDb } from "./state-db.js";
-import { WorkspaceService, type WorkspaceDefaults } from "./workspace-service.js";
+import type { WorkspaceDefaults } from "./workspace-options.js";
+import { WorkspaceService } from "./workspace-service.js";
 
 export class Engine<G extends GuestLink = GuestLink> {
   readonly workspaces: WorkspaceService<G>;

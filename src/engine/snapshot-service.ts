@@ -8,7 +8,8 @@ import { assertValidName } from "../core/names.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import type { StateDb } from "./state-db.js";
 import type { SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
-import type { CreateWorkspaceOptions, WorkspaceService } from "./workspace-service.js";
+import type { CreateWorkspaceOptions } from "./workspace-options.js";
+import type { WorkspaceService } from "./workspace-service.js";
 
 export interface SnapshotView extends SnapshotRecord {
   workspace: string;

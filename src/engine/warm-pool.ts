@@ -7,8 +7,9 @@ import type { Logger } from "../core/logger.js";
 import { assertValidName } from "../core/names.js";
 import type { RuntimeKind } from "../runtimes/workspace-runtime.js";
 import type { GuestLink } from "./engine-deps.js";
+import type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
-import type { CreateWorkspaceOptions, WorkspaceDefaults, WorkspaceService } from "./workspace-service.js";
+import type { WorkspaceState } from "./workspace-state.js";
 
 export const POOL_OWNER = "agentiso:warm-pool";
 
@@ -17,12 +18,23 @@ export interface WarmPoolSettings {
   runtime: RuntimeKind;
 }
 
+/** What the pool asks of the workspace service that owns it (which imports the pool, not the reverse). */
+export interface PoolWorkspaces<G extends GuestLink> {
+  get(idOrName: string): WorkspaceRecord;
+  list(filter: { owner?: string; states?: WorkspaceState[] }): WorkspaceRecord[];
+  create(options: CreateWorkspaceOptions): Promise<WorkspaceRecord>;
+  guest(idOrName: string): Promise<G>;
+  rename(id: string, name: string, owner: string | undefined): WorkspaceRecord;
+  tellHostname(record: WorkspaceRecord, signal?: AbortSignal): Promise<void>;
+  destroy(idOrName: string): Promise<void>;
+}
+
 export class WarmPool<G extends GuestLink> {
   private filling: Promise<void> | undefined;
   private closed = false;
 
   constructor(
-    private readonly workspaces: WorkspaceService<G>,
+    private readonly workspaces: PoolWorkspaces<G>,
     private readonly settings: WarmPoolSettings,
     private readonly defaults: WorkspaceDefaults,
     private readonly logger: Logger,

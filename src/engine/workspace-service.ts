@@ -1,48 +1,25 @@
 // WorkspaceService: the one owner of workspace lifecycle. Every front door (CLI, MCP, control
 // API, orchestrator) goes through it. State lives in SQLite; host resources belong to the
 // storage driver and the runtimes; this class keeps the two consistent.
-import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
-import { assertValidName } from "../core/names.js";
-import type { GuestEndpoint, NetworkMode, RuntimeInstance, RuntimeKind, WorkspaceResources, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import type { NetworkMode, RuntimeInstance, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
 import { BootTemplates, type BootTemplate } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import { GuestLinks } from "./guest-links.js";
 import { POOL_OWNER, WarmPool } from "./warm-pool.js";
 import { KeyedLock } from "../core/keyed-lock.js";
 import type { StateDb } from "./state-db.js";
+import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
 import { assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
 
-export interface WorkspaceDefaults {
-  image: string;
-  runtime: RuntimeKind;
-  memoryMiB: number;
-  cpus: number;
-  diskBytes: number;
-  pidsLimit: number;
-  network: NetworkMode;
-}
-
-export interface CreateWorkspaceOptions {
-  name?: string;
-  image?: string;
-  runtime?: RuntimeKind;
-  memoryMiB?: number;
-  cpus?: number;
-  diskBytes?: number;
-  pidsLimit?: number;
-  network?: NetworkMode;
-  owner?: string;
-  signal?: AbortSignal;
-}
+export type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
 
 export class WorkspaceService<G extends GuestLink = GuestLink> {
   protected readonly lock = new KeyedLock();
-  protected readonly guests = new Map<string, Promise<G>>();
-  /** Endpoints of workspaces this engine booted: the first exec need not ask the runtime. */
-  protected readonly endpoints = new Map<string, GuestEndpoint>();
+  private readonly guests: GuestLinks<G>;
   private readonly templates: BootTemplates | undefined;
   private pool: WarmPool<G> | undefined;
 
@@ -51,6 +28,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     protected readonly db: StateDb,
     protected readonly defaults: WorkspaceDefaults,
   ) {
+    this.guests = new GuestLinks(deps.guests);
     this.templates = deps.bootTemplates ? new BootTemplates(deps.storage, join(deps.stateDir, "templates"), deps.logger) : undefined;
   }
 
@@ -164,24 +142,14 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     return this.connectGuest(record, signal);
   }
 
-  private async connectGuest(record: WorkspaceRecord, signal?: AbortSignal): Promise<G> {
-    let link = this.guests.get(record.id);
-    if (!link) {
-      const endpoint = this.endpoints.get(record.id) ?? (await this.runtimeOf(record).adopt(record.id, this.runDir(record.id)))?.endpoint;
-      if (!endpoint) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${record.name} is not running any more (see \`agentiso workspace logs ${record.name}\`)`);
-      link = this.deps.guests.connect(endpoint, { workspace: record.name, signal });
-      this.guests.set(record.id, link);
-      link.catch(() => this.guests.delete(record.id));
-    }
-    return link;
+  private connectGuest(record: WorkspaceRecord, signal?: AbortSignal): Promise<G> {
+    const adopt = async () => (await this.runtimeOf(record).adopt(record.id, this.runDir(record.id)))?.endpoint;
+    return this.guests.connect(record, adopt, signal);
   }
 
   /** Forget a broken connection so the next call reconnects. */
   async dropGuest(id: string): Promise<void> {
-    const link = this.guests.get(id);
-    this.endpoints.delete(id);
-    this.guests.delete(id);
-    if (link) await link.then((g) => g.close()).catch(() => {});
+    await this.guests.drop(id);
   }
 
   // Starts keeping deps.warmPool.size workspaces booted (after reconcile adopted the old ones).
@@ -199,7 +167,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
 
   async close(): Promise<void> {
     await this.pool?.close();
-    await Promise.all([...this.guests.keys()].map((id) => this.dropGuest(id)));
+    await this.guests.dropAll();
   }
 
   // Gives a running workspace a new name and owner (a warm-pool workspace being handed out).
@@ -238,29 +206,10 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.deps.events?.stateChanged?.();
   }
 
+  // A new record (state `creating`) for a runtime this engine has; see newWorkspaceRecord.
   newRecord(options: CreateWorkspaceOptions, forkedFrom?: WorkspaceRecord["forkedFrom"], template?: WorkspaceRecord): WorkspaceRecord {
-    const id = randomBytes(4).toString("hex");
-    const name = options.name === undefined ? `ws-${id}` : assertValidName(options.name, "workspace name");
-    const runtime = options.runtime ?? template?.runtime ?? this.defaults.runtime;
-    this.runtimeOf({ runtime });
-    const now = new Date().toISOString();
-    const record: WorkspaceRecord = {
-      id,
-      name,
-      state: "creating",
-      image: options.image ?? template?.image ?? this.defaults.image,
-      runtime,
-      network: options.network ?? template?.network ?? this.defaults.network,
-      memoryMiB: options.memoryMiB ?? template?.memoryMiB ?? this.defaults.memoryMiB,
-      cpus: options.cpus ?? template?.cpus ?? this.defaults.cpus,
-      pidsLimit: options.pidsLimit ?? template?.pidsLimit ?? this.defaults.pidsLimit,
-      diskBytes: options.diskBytes ?? template?.diskBytes ?? this.defaults.diskBytes,
-      createdAt: now,
-      updatedAt: now,
-    };
-    if (forkedFrom) record.forkedFrom = forkedFrom;
-    if (options.owner) record.owner = options.owner;
-    return record;
+    this.runtimeOf({ runtime: options.runtime ?? template?.runtime ?? this.defaults.runtime });
+    return newWorkspaceRecord(options, this.defaults, forkedFrom, template);
   }
 
   // A VM's kernel holds written data in its page cache: have it written to the disk before the
@@ -308,7 +257,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       this.deps.events?.stateChanged?.();
       throw err;
     }
-    this.endpoints.set(record.id, instance.endpoint);
+    this.guests.remember(record.id, instance.endpoint);
     if (instance.endpoint.configure) await this.connectOrFail(record, instance);
     this.db.updateWorkspace(record.id, { state: "running", pid: instance.pid, error: undefined });
     this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
@@ -345,6 +294,3 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   }
 }
 
-function resourcesOf(record: WorkspaceRecord): WorkspaceResources {
-  return { memoryMiB: record.memoryMiB, cpus: record.cpus, pidsLimit: record.pidsLimit };
-}

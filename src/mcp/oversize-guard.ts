@@ -3,8 +3,10 @@
 // the transport, drops the line (keeping only its head and tail) and lets serve answer it:
 // an isError tool result for tools/call, a JSON-RPC error otherwise.
 import { Transform, type TransformCallback } from "node:stream";
+import { LineReader } from "../core/line-reader.js";
 
 const KEEP_BYTES = 512;
+const NEWLINE = Buffer.from("\n");
 
 export interface OversizedMessage {
   sizeBytes: number;
@@ -14,51 +16,21 @@ export interface OversizedMessage {
 }
 
 export class OversizeGuard extends Transform {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private dropping: { head: Buffer; tail: Buffer; size: number } | undefined;
+  private readonly reader: LineReader;
 
-  constructor(
-    private readonly maxBytes: number,
-    private readonly onOversized: (message: OversizedMessage) => void,
-  ) {
+  constructor(maxBytes: number, onOversized: (message: OversizedMessage) => void) {
     super();
+    this.reader = new LineReader({
+      // maxBytes counts the newline; the reader's limit does not
+      maxLineBytes: maxBytes - 1,
+      stripCarriageReturn: false,
+      tooLong: { action: "skip", keepBytes: KEEP_BYTES, onSkipped: ({ head, tail, sizeBytes }) => onOversized(describeOversized(head, tail, sizeBytes)) },
+    });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    let rest = chunk;
-    while (rest.length > 0) {
-      const newline = rest.indexOf(0x0a);
-      const piece = newline < 0 ? rest : rest.subarray(0, newline + 1);
-      rest = newline < 0 ? Buffer.alloc(0) : rest.subarray(newline + 1);
-      this.acceptPiece(piece, newline >= 0);
-    }
+    this.reader.feed(chunk, (line) => this.push(Buffer.concat([line, NEWLINE])));
     done();
-  }
-
-  private acceptPiece(piece: Buffer, endsLine: boolean): void {
-    if (this.dropping) {
-      this.dropping.size += piece.length;
-      this.dropping.tail = Buffer.concat([this.dropping.tail, piece]).subarray(-KEEP_BYTES);
-    } else if (this.pendingBytes + piece.length > this.maxBytes) {
-      const whole = Buffer.concat([...this.pending, piece]);
-      this.dropping = { head: whole.subarray(0, KEEP_BYTES), tail: whole.subarray(-KEEP_BYTES), size: whole.length };
-      this.pending = [];
-      this.pendingBytes = 0;
-    } else {
-      this.pending.push(piece);
-      this.pendingBytes += piece.length;
-    }
-    if (!endsLine) return;
-    if (this.dropping) {
-      const { head, tail, size } = this.dropping;
-      this.dropping = undefined;
-      this.onOversized(describeOversized(head, tail, size));
-    } else {
-      this.push(Buffer.concat(this.pending));
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
   }
 }
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { runCommand } from "../../src/core/run-command.js";
-import { cgroupHierarchies } from "../../src/runtimes/container/cgroups.js";
+import { cgroupHierarchies } from "../../src/runtimes/host-cgroups.js";
 import { waitForExit } from "../../src/core/process-state.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { RuntimeHarness } from "../support/runtime-harness.js";

@@ -8,7 +8,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { hostAddresses } from "../../src/net/host-addresses.js";
-import { cgroupHierarchies } from "../../src/runtimes/container/cgroups.js";
+import { cgroupHierarchies } from "../../src/runtimes/host-cgroups.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { RuntimeHarness, type StartedWorkspace } from "../support/runtime-harness.js";
 import { startHostServer, type HostServer } from "../support/runtime-fake-internet.js";

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCgroupMounts } from "../../src/runtimes/container/cgroups.js";
+import { parseCgroupMounts } from "../../src/runtimes/host-cgroups.js";
 
 const HYBRID = `
 25 30 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw

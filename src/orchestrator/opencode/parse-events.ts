@@ -1,7 +1,8 @@
 // Reads `opencode run --format json` output: one JSON event per line (step_start, text,
 // tool_use, step_finish, error, ...). Fed in arbitrary chunks; partial lines wait for their
 // newline; events of unknown types are kept as they are; lines that are not JSON are counted.
-import { StringDecoder } from "node:string_decoder";
+import { AgentisoError } from "../../core/errors.js";
+import { LineReader, MAX_STRING_LINE_BYTES } from "../../core/line-reader.js";
 
 export interface OpencodeEvent {
   type: string;
@@ -57,29 +58,18 @@ export interface ParsedOpencodeRun {
 }
 
 export class OpencodeEventParser {
-  private readonly decoder = new StringDecoder("utf8");
-  /** Pieces of the line not yet ended: joined once its newline comes (a long line is not re-split per chunk). */
-  private pending: string[] = [];
+  private readonly reader = new LineReader({ maxLineBytes: MAX_STRING_LINE_BYTES, stripCarriageReturn: true, tooLong: { action: "throw", error: lineTooLong } });
   private unparsed = 0;
   readonly events: OpencodeEvent[] = [];
 
   // Adds bytes; returns the events completed by them.
   push(chunk: Buffer | string): OpencodeEvent[] {
-    const lines = (typeof chunk === "string" ? chunk : this.decoder.write(chunk)).split("\n");
-    const rest = lines.pop() ?? "";
-    if (lines.length === 0) {
-      if (rest) this.pending.push(rest);
-      return [];
-    }
-    lines[0] = this.pending.join("") + lines[0];
-    this.pending = rest ? [rest] : [];
-    return lines.flatMap((line) => this.line(line));
+    return this.reader.push(chunk).flatMap((line) => this.line(line));
   }
 
   // Flushes a last line without newline and returns the summary of everything seen.
   end(): ParsedOpencodeRun {
-    this.line(this.pending.join("") + this.decoder.end());
-    this.pending = [];
+    this.line(this.reader.end());
     return summarizeEvents(this.events, this.unparsed);
   }
 
@@ -98,6 +88,10 @@ export class OpencodeEventParser {
     this.unparsed += 1;
     return [];
   }
+}
+
+function lineTooLong(maxLineBytes: number): AgentisoError {
+  return new AgentisoError("TOO_LARGE", `opencode printed a line over ${maxLineBytes} bytes`);
 }
 
 // Parses a complete NDJSON text (a captured stdout).

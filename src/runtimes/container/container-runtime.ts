@@ -3,8 +3,8 @@
 // directory bind-mounted from the run dir, and src/net switches the network mode live.
 // Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace. A thrash
 // guard watches each running workspace's memory cgroup (thrash-guard.ts).
-import { access, appendFile, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { appendFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { readTail } from "../../core/read-tail.js";
 import { LogRotation } from "../../core/log-rotation.js";
@@ -15,14 +15,14 @@ import { withDeadline } from "../../core/deadline.js";
 import { attachNetns, deleteNetns, listNetns, netnsPath } from "../../net/netns.js";
 import { WorkspaceNetwork } from "../../net/workspace-network.js";
 import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
-import { listCgroups, removeCgroup } from "./cgroups.js";
+import { listCgroups, removeCgroup } from "../host-cgroups.js";
 import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
-import { findAgentSnapshot, nodeIdentity } from "./agent-snapshot.js";
-import { prepareHostNodeLibs, type HostNodeLibs } from "./host-node-libs.js";
+import { HostNodePicker, type HostNode } from "./host-node-picker.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
 import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
+import { assertContainerRootfs } from "./rootfs-checks.js";
 import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
 import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
@@ -67,14 +67,6 @@ const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const WORKSPACE_IO_WEIGHT = 50;
 const DEFAULT_CONSOLE_LOG_BYTES = 8 * 1024 * 1024;
 
-/** The host node binary a start uses, with the agent's startup snapshot when one fits it. */
-interface HostNode {
-  path: string;
-  snapshot?: string;
-  /** The host's loader and node's libraries (host-node-libs.ts); unset for a static node. */
-  libs?: HostNodeLibs;
-}
-
 // One per engine (state dir); safe to construct again after a restart and adopt what runs.
 export class ContainerRuntime implements WorkspaceRuntime {
   readonly kind = "container" as const;
@@ -83,17 +75,15 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private readonly network: WorkspaceNetwork;
   private readonly idMapping: IdMapping;
   private readonly runDirs = new Map<string, string>();
-  /** Rootfs paths where the host's node did not start the agent: they use the guest's node. */
-  private readonly hostNodeRefused = new Set<string>();
-  private agentSnapshot: Promise<string | undefined> | undefined;
+  private readonly hostNodes: HostNodePicker;
   /** The daemon's hard rlimits and whether IO can be weighed: read once, they do not change. */
   private hostLimits: Promise<{ hard: HardLimits; ioWeight: boolean }> | undefined;
-  private hostNodeLibs: Promise<HostNodeLibs | undefined> | undefined;
   private readonly thrashGuard: ThrashGuard | undefined;
   private readonly consoles: LogRotation;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
+    this.hostNodes = new HostNodePicker({ hostNodePath: options.hostNodePath, agentBundlePath: options.agentBundlePath, libsDir: join(options.stateDir, "host-node") });
     const thrashKillMs = options.thrashKillMs ?? DEFAULT_THRASH_POLICY.windowMs;
     if (thrashKillMs > 0) {
       const policy = { ...DEFAULT_THRASH_POLICY, windowMs: thrashKillMs };
@@ -119,7 +109,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const name = this.resourceName(spec.workspaceId);
     await this.assertStartable(spec, name);
     const signal = withDeadline(this.options.startTimeoutMs ?? 30_000, spec.signal);
-    const hostNode = await this.hostNodeFor(spec.rootfs.path);
+    const hostNode = await this.hostNodes.pick(spec.rootfs.path);
     try {
       return await this.boot(spec, name, hostNode, signal);
     } catch (err) {
@@ -130,7 +120,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
       if (!(hostNode && err instanceof AgentisoError && err.code === "GUEST_UNREACHABLE")) throw err;
       // the host's node could not run on this rootfs (musl, an older glibc): the guest's own node then
       this.options.logger.warn("agent did not start with the host's node; retrying with the guest's", { workspace: spec.workspaceId, console: await this.logs(spec.workspaceId, { maxBytes: 500 }) });
-      this.hostNodeRefused.add(spec.rootfs.path);
+      this.hostNodes.refuse(spec.rootfs.path);
       return this.start(spec);
     }
   }
@@ -274,21 +264,6 @@ export class ContainerRuntime implements WorkspaceRuntime {
     return paths;
   }
 
-  // The host's node for this rootfs, unless it has failed there or the rootfs has no glibc loader (musl images).
-  private async hostNodeFor(rootfsPath: string): Promise<HostNode | undefined> {
-    const path = this.options.hostNodePath;
-    if (path === undefined || this.hostNodeRefused.has(rootfsPath)) return undefined;
-    // only a hint (a symlink inside may point anywhere): a wrong guess costs one failed start, then the fallback
-    const hasGlibcLoader = await access(join(rootfsPath, "lib64", "ld-linux-x86-64.so.2")).then(() => true, () => false);
-    if (!hasGlibcLoader) return undefined;
-    // the version is known for the daemon's own binary only; another binary runs without the snapshot
-    this.agentSnapshot ??= findAgentSnapshot(this.options.agentBundlePath, nodeIdentity(path));
-    const snapshot = await this.agentSnapshot;
-    this.hostNodeLibs ??= prepareHostNodeLibs(path, join(this.options.stateDir, "host-node"));
-    const libs = await this.hostNodeLibs;
-    return { path, ...(snapshot !== undefined && { snapshot }), ...(libs !== undefined && { libs }) };
-  }
-
   private get tiniPath(): string {
     return this.options.tiniPath ?? "/usr/bin/tini-static";
   }
@@ -298,13 +273,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   private async assertStartable(spec: RuntimeStartSpec, name: string): Promise<void> {
-    if (spec.rootfs.kind !== "directory") throw new AgentisoError("UNSUPPORTED", "the container runtime needs a directory rootfs, not a block image");
-    const root = await stat(spec.rootfs.path).catch(() => undefined);
-    if (!root?.isDirectory()) throw new AgentisoError("NOT_FOUND", `rootfs ${spec.rootfs.path} is not a directory`);
-    if (root.uid !== this.idMapping.hostId) {
-      throw new AgentisoError("INVALID_INPUT", `rootfs ${spec.rootfs.path} is owned by uid ${root.uid}, not the shifted root ${this.idMapping.hostId}: import the image through agentiso so it is uid-shifted`);
-    }
-    await assertTraversable(spec.rootfs.path, this.idMapping.hostId);
+    await assertContainerRootfs(spec.rootfs, this.idMapping.hostId);
     const existing = await this.runc.state(name);
     if (existing?.status === "running") throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
     if (existing) await this.stop(spec.workspaceId, { timeoutMs: 0 });
@@ -315,18 +284,4 @@ export class ContainerRuntime implements WorkspaceRuntime {
 export function toHostname(name: string): string {
   const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/^-+|-+$/g, "");
   return cleaned || "workspace";
-}
-
-// runc mounts the rootfs from inside the user namespace: every ancestor must be searchable by
-// the shifted root (uid and gid both the range's first id) — as others, as the owner, or as the
-// group (the state dir is 0710 root:<that gid>, see core/state-dir.ts).
-async function assertTraversable(path: string, shiftedRoot: number): Promise<void> {
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    const st = await stat(dir);
-    const searchable = (st.mode & 0o001) !== 0 || (st.uid === shiftedRoot && (st.mode & 0o100) !== 0) || (st.gid === shiftedRoot && (st.mode & 0o010) !== 0);
-    if (!searchable) {
-      throw new AgentisoError("INVALID_INPUT", `rootfs ${path} is unreachable for the workspace's root (uid ${shiftedRoot}): ${dir} has mode ${(st.mode & 0o777).toString(8)}; run \`chgrp ${shiftedRoot} ${dir} && chmod g+x ${dir}\``);
-    }
-    if (dir === "/") return;
-  }
 }

@@ -2,7 +2,7 @@
 // v2, whichever hierarchy holds the memory controller), and the processes charged to it.
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cgroupHierarchies } from "./cgroups.js";
+import { cgroupHierarchies } from "../host-cgroups.js";
 import type { MemorySample, ProcessMemory } from "./thrash-detector.js";
 
 interface Layout {

@@ -3,7 +3,7 @@ import { access, readFile } from "node:fs/promises";
 import { constants } from "node:fs";
 import { runCommand } from "../../core/run-command.js";
 import type { PrerequisiteCheck } from "../workspace-runtime.js";
-import { cgroupHierarchies } from "./cgroups.js";
+import { cgroupHierarchies } from "../host-cgroups.js";
 import { findAgentSnapshot, nodeIdentity } from "./agent-snapshot.js";
 
 export interface PrerequisiteInput {

@@ -4,7 +4,7 @@
 // QEMU joins it before it execs (see vm-process.ts), so no instruction runs unlimited.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cgroupHierarchies } from "../container/cgroups.js";
+import { cgroupHierarchies } from "../host-cgroups.js";
 import type { WorkspaceResources } from "../workspace-runtime.js";
 import { TCG_CODE_BUFFER_MIB } from "./qemu-command.js";
 

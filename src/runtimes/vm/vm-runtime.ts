@@ -5,25 +5,23 @@
 // LLM and port forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate
 // + fromTemplate) turn a multi-second boot into a restore.
 import { LogRotation } from "../../core/log-rotation.js";
-import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { readTail } from "../../core/read-tail.js";
 import { AgentisoError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
 import { withDeadline } from "../../core/deadline.js";
-import { waitForExit } from "../../core/process-state.js";
-import { GuestClient, connectUnix } from "../../guest/index.js";
-import { ensureGuestBootFiles, type GuestBootFiles } from "../../images/vm-boot/index.js";
-import { listCgroups, removeCgroup } from "../container/cgroups.js";
+import { listCgroups, removeCgroup } from "../host-cgroups.js";
 import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
-import { cachedProbe, probeKvmBoot, resolveAccel, type Accel, type AccelSetting } from "./accel.js";
+import type { AccelSetting } from "./accel.js";
 import { restoreMemorySnapshot, saveMemorySnapshot } from "./memory-snapshot.js";
 import { QmpClient } from "./qmp-client.js";
 import { buildQemuArgv, type QemuLaunchSpec } from "./qemu-command.js";
 import { hostTscKhz } from "./host-tsc.js";
+import { bootUntilAgent, guestShutdown, warmUpAgent } from "./vm-agent-steps.js";
+import { VmBootEnvironment } from "./vm-boot-environment.js";
 import { createVmCgroup } from "./vm-cgroup.js";
 import { checkVmPrerequisites } from "./vm-prerequisites.js";
 import { argvNames, argvValue, findProcesses, isQemuOf, killQemu, launchQemu, processArgv, readPidFile } from "./vm-process.js";
@@ -57,14 +55,15 @@ const GUEST_KERNEL_MIB = 64;
 export class VmRuntime implements WorkspaceRuntime {
   readonly kind = "vm" as const;
   readonly guestCachesWrites = true;
-  private bootFiles: Promise<GuestBootFiles> | undefined;
-  private accel: Promise<Accel> | undefined;
+  private readonly boot: VmBootEnvironment;
   /** Run dirs of the machines this object started or adopted (a running QEMU's argv also tells). */
   private readonly runDirs = new Map<string, string>();
   private readonly consoles: LogRotation;
 
   constructor(private readonly options: VmRuntimeOptions) {
     this.consoles = new LogRotation({ maxBytes: options.consoleLogBytes ?? 8 * 1024 * 1024, keep: 1 }, options.logger);
+    const { bootCacheDir, agentBundlePath, accel, logger } = options;
+    this.boot = new VmBootEnvironment({ bootCacheDir, agentBundlePath, accel, logger, qemuBinary: this.qemuBinary });
   }
 
   // QEMU's -name, its cgroup's name: tag.name("ws", id).
@@ -77,8 +76,8 @@ export class VmRuntime implements WorkspaceRuntime {
       qemuBinary: this.qemuBinary,
       accelSetting: this.options.accel,
       agentBundlePath: this.options.agentBundlePath,
-      bootFiles: () => this.guestBootFiles(),
-      accel: () => this.resolvedAccel(),
+      bootFiles: () => this.boot.guestBootFiles(),
+      accel: () => this.boot.resolvedAccel(),
     });
   }
 
@@ -89,7 +88,7 @@ export class VmRuntime implements WorkspaceRuntime {
     try {
       await using qmp = await this.launch(spec, paths, signal);
       if (spec.fromTemplate) await restoreMemorySnapshot(qmp, spec.fromTemplate.memoryPath, { signal, timeoutMs: this.bootTimeoutMs, ...this.qemuUser });
-      else await this.bootUntilAgent(qmp, spec.workspaceId, paths, signal);
+      else await bootUntilAgent(qmp, spec.workspaceId, paths, { signal, timeoutMs: this.bootTimeoutMs, logger: this.options.logger });
       const pid = (await readPidFile(paths.pidFile))!;
       this.consoles.guard(paths.consoleLog);
       this.options.logger.info("workspace vm started", { workspace: spec.workspaceId, pid, fromTemplate: spec.fromTemplate !== undefined });
@@ -111,8 +110,8 @@ export class VmRuntime implements WorkspaceRuntime {
     const signal = withDeadline(this.bootTimeoutMs, spec.signal);
     try {
       await using qmp = await this.launch(spec, paths, signal);
-      await this.bootUntilAgent(qmp, spec.workspaceId, paths, signal);
-      await this.warmUpAgent(qmp, paths, signal);
+      await bootUntilAgent(qmp, spec.workspaceId, paths, { signal, timeoutMs: this.bootTimeoutMs, logger: this.options.logger });
+      await warmUpAgent(qmp, paths, { signal, timeoutMs: this.bootTimeoutMs });
       const saved = await saveMemorySnapshot(qmp, memoryPath, { signal, timeoutMs: this.bootTimeoutMs, ...this.qemuUser });
       await qmp.execute("quit").catch(() => {});
       this.options.logger.info("vm template saved", { workspace: spec.workspaceId, memoryPath, ...saved });
@@ -124,7 +123,7 @@ export class VmRuntime implements WorkspaceRuntime {
   }
 
   async templateCompatibility(): Promise<string> {
-    return `${await this.resolvedAccel()}-${(await this.guestBootFiles()).hash.slice(0, 16)}`;
+    return `${await this.boot.resolvedAccel()}-${(await this.boot.guestBootFiles()).hash.slice(0, 16)}`;
   }
 
   // Asks the agent to shut down (the guest syncs and powers off); SIGKILL when that does not end QEMU in time.
@@ -135,7 +134,7 @@ export class VmRuntime implements WorkspaceRuntime {
     const pids = await this.pidsOf(name, runDir);
     const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     for (const pid of pids) {
-      const graceful = timeoutMs > 0 && runDir !== undefined && (await this.guestShutdown(vmPaths(runDir), pid, timeoutMs));
+      const graceful = timeoutMs > 0 && runDir !== undefined && (await guestShutdown(vmPaths(runDir), pid, timeoutMs));
       if (!graceful) await killQemu(pid);
     }
     const left = await removeCgroup(name);
@@ -192,30 +191,6 @@ export class VmRuntime implements WorkspaceRuntime {
     return this.options.qemuBinary ?? "qemu-system-x86_64";
   }
 
-  private guestBootFiles(): Promise<GuestBootFiles> {
-    this.bootFiles ??= ensureGuestBootFiles({ cacheDir: this.options.bootCacheDir, agentBundlePath: this.options.agentBundlePath, logger: this.options.logger });
-    this.bootFiles.catch(() => (this.bootFiles = undefined));
-    return this.bootFiles;
-  }
-
-  private resolvedAccel(): Promise<Accel> {
-    this.accel ??= resolveAccel(this.options.accel, () => this.kvmBoots()).then((accel) => {
-      this.options.logger.info("vm accelerator chosen", { setting: this.options.accel, accel });
-      return accel;
-    });
-    return this.accel;
-  }
-
-  // The probe's answer is kept per host boot (a broken KVM costs the probe's whole timeout).
-  private async kvmBoots(): Promise<boolean> {
-    const boot = await this.guestBootFiles();
-    const works = await cachedProbe(join(this.options.bootCacheDir, "vm-boot", "kvm-probe.json"), boot.hash, () =>
-      probeKvmBoot(this.qemuBinary, boot.kernelPath, boot.initrdPath),
-    );
-    if (!works) this.options.logger.warn("/dev/kvm is present but a guest does not boot under KVM (nested virtualization?): using TCG");
-    return works;
-  }
-
   private async prepare(spec: RuntimeStartSpec): Promise<VmPaths> {
     if (spec.rootfs.kind !== "block") throw new AgentisoError("UNSUPPORTED", "the vm runtime boots a disk image, not a directory rootfs: create the workspace with runtime vm so storage hands out a disk");
     const disk = await stat(spec.rootfs.path).catch(() => undefined);
@@ -234,7 +209,7 @@ export class VmRuntime implements WorkspaceRuntime {
   // Starts QEMU paused in its cgroup and connects QMP; the caller resumes it (cont or restore).
   private async launch(spec: RuntimeStartSpec, paths: VmPaths, signal: AbortSignal): Promise<QmpClient> {
     const name = this.resourceName(spec.workspaceId);
-    const [boot, accel] = await Promise.all([this.guestBootFiles(), this.resolvedAccel()]);
+    const [boot, accel] = await Promise.all([this.boot.guestBootFiles(), this.boot.resolvedAccel()]);
     const launch: QemuLaunchSpec = {
       name,
       accel,
@@ -257,54 +232,6 @@ export class VmRuntime implements WorkspaceRuntime {
     const cgroupProcs = await createVmCgroup(name, launch.memoryMiB, spec.resources, accel);
     await launchQemu(argv, { cgroupProcs, pidFile: paths.pidFile, logPath: paths.qemuLog, signal });
     return QmpClient.connect(paths.qmpSocket, { signal });
-  }
-
-  // Resumes a cold machine and waits until the agent opens its virtio-serial port, or QEMU ends.
-  private async bootUntilAgent(qmp: QmpClient, workspaceId: string, paths: VmPaths, signal: AbortSignal): Promise<void> {
-    const agentOpened = qmp.waitForEvent("VSERPORT_CHANGE", { predicate: (e) => e.data?.open === true, signal, timeoutMs: this.bootTimeoutMs });
-    agentOpened.catch(() => {});
-    try {
-      await qmp.execute("cont", {}, { signal });
-      await agentOpened;
-    } catch (err) {
-      if (!qmp.hasClosed) throw err;
-      // QEMU ended: the guest powered off (an /init failure) or QEMU was killed (its cgroup's OOM killer)
-      const console = (await readTail(paths.consoleLog, 1500)).trim();
-      throw new AgentisoError("BACKEND_FAILED", `vm workspace ${workspaceId} ended while booting (see its console; an out-of-memory kill of QEMU shows in the host's dmesg): ${console}`);
-    }
-    this.options.logger.debug("vm agent opened its port", { workspace: workspaceId });
-  }
-
-  // Runs what every restored workspace will run first (hello, configure, exec, a file stat), so
-  // the saved machine holds an agent whose code V8 has already compiled and whose programs are
-  // in the page cache: a restore then pays TCG's retranslation only. Ends with the agent's
-  // port open again, no host connected: the state every restore starts from.
-  private async warmUpAgent(qmp: QmpClient, paths: VmPaths, signal: AbortSignal): Promise<void> {
-    const client = new GuestClient({ connect: connectUnix(paths.agentSocket), connectTimeoutMs: this.bootTimeoutMs });
-    try {
-      await client.connect({ signal });
-      await client.configure({ hostname: "agentiso", clockEpochMs: Date.now(), entropy: randomBytes(64) }, { signal });
-      for (const argv of [["true"], ["sh", "-c", "git --version >/dev/null 2>&1; true"]]) await client.exec({ argv }, { signal });
-      await client.stat("/", { signal });
-    } finally {
-      const reopened = qmp.waitForEvent("VSERPORT_CHANGE", { predicate: (e) => e.data?.open === true, signal, timeoutMs: 60_000 });
-      reopened.catch(() => {});
-      await client.close();
-      await reopened;
-    }
-  }
-
-  // The agent's `shutdown` makes the guest init sync its disk and power off; true once QEMU exited.
-  private async guestShutdown(paths: VmPaths, pid: number, timeoutMs: number): Promise<boolean> {
-    const client = new GuestClient({ connect: connectUnix(paths.agentSocket), connectTimeoutMs: Math.min(timeoutMs, 5_000) });
-    try {
-      await client.shutdown({ signal: AbortSignal.timeout(timeoutMs) });
-    } catch {
-      // the agent may exit before it answers; the pid tells
-    } finally {
-      await client.close().catch(() => {});
-    }
-    return waitForExit(pid, timeoutMs);
   }
 
   // The live QEMU pids of a workspace: from its pid file, else by -name (a lost run dir).

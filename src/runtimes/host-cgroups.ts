@@ -1,9 +1,9 @@
-// The workspace's cgroup directories on the host. runc creates them from the absolute
-// cgroupsPath and removes them on `delete`, but not always (a killed runc, nested parents):
-// the runtime removes what is left and reconcile finds orphans by their tagged name.
+// The cgroups of workspaces on the host, shared by both runtimes (runc creates a container's,
+// the vm runtime creates QEMU's): the mounted hierarchies, and the removal and listing of the
+// tagged cgroups a stop or a crash leaves behind (reconcile finds orphans by their tagged name).
 import { readFile, readdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import { delay } from "../../core/deadline.js";
+import { delay } from "../core/deadline.js";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 

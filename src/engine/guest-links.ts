@@ -1,0 +1,44 @@
+// The connected agents of running workspaces: one connection per workspace, made on first use
+// and shared by every caller after; a failed connect is forgotten so the next call tries again.
+import { AgentisoError } from "../core/errors.js";
+import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
+import type { GuestConnector, GuestLink } from "./engine-deps.js";
+
+export class GuestLinks<G extends GuestLink> {
+  private readonly links = new Map<string, Promise<G>>();
+  /** Endpoints of workspaces this engine booted: the first exec need not ask the runtime. */
+  private readonly endpoints = new Map<string, GuestEndpoint>();
+
+  constructor(private readonly connector: GuestConnector<G>) {}
+
+  // Keeps the endpoint a start returned, for the first connect.
+  remember(id: string, endpoint: GuestEndpoint): void {
+    this.endpoints.set(id, endpoint);
+  }
+
+  // The workspace's connection; without a remembered endpoint `adopt` asks the runtime for one.
+  async connect(workspace: { id: string; name: string }, adopt: () => Promise<GuestEndpoint | undefined>, signal?: AbortSignal): Promise<G> {
+    let link = this.links.get(workspace.id);
+    if (!link) {
+      const endpoint = this.endpoints.get(workspace.id) ?? (await adopt());
+      if (!endpoint) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${workspace.name} is not running any more (see \`agentiso workspace logs ${workspace.name}\`)`);
+      link = this.connector.connect(endpoint, { workspace: workspace.name, signal });
+      this.links.set(workspace.id, link);
+      link.catch(() => this.links.delete(workspace.id));
+    }
+    return link;
+  }
+
+  // Forgets the workspace's endpoint and connection, closing the connection if there is one.
+  async drop(id: string): Promise<void> {
+    const link = this.links.get(id);
+    this.endpoints.delete(id);
+    this.links.delete(id);
+    if (link) await link.then((g) => g.close()).catch(() => {});
+  }
+
+  // Closes every connection (the engine is closing; the workspaces keep running).
+  async dropAll(): Promise<void> {
+    await Promise.all([...this.links.keys()].map((id) => this.drop(id)));
+  }
+}
