@@ -1,52 +1,32 @@
-// Every operation the daemon runs: one per contract of src/contract/registry.ts, in its order
-// (test/unit/operation-contract.test.ts holds the two lists together).
+// Every operation the daemon runs: one implementation per contract of src/contract/registry.ts,
+// found among the exports of the operation files and listed in the contracts' order. A
+// contract nobody implements stops the daemon at start (and every test) instead of
+// answering NOT_FOUND one day.
+import { AgentisoError } from "../core/errors.js";
+import { CONTRACTS } from "../contract/registry.js";
 import type { Operation } from "./operation.js";
-import { orchestrateOperation } from "./orchestrate-operation.js";
-import { exec, execBackground, execParallel, setEnv } from "./exec-operations.js";
-import { fileEdit, fileList, fileRead, fileTransfer, fileWrite } from "./file-operations.js";
-import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-operations.js";
-import { gitClone, gitCommit, gitDiff, gitStatus } from "./git-operations.js";
-import { workspacePrepare } from "./prepare-operation.js";
-import {
-  workspaceAdopt,
-  workspaceCreate,
-  workspaceDestroy,
-  workspaceInfo,
-  workspacePool,
-  workspaceList,
-  workspaceLogs,
-  workspaceNetwork,
-  workspaceStart,
-  workspaceStop,
-} from "./workspace-operations.js";
+import * as execOperations from "./exec-operations.js";
+import * as fileOperations from "./file-operations.js";
+import * as gitOperations from "./git-operations.js";
+import * as orchestrateOperation from "./orchestrate-operation.js";
+import * as prepareOperation from "./prepare-operation.js";
+import * as snapshotOperations from "./snapshot-operations.js";
+import * as workspaceOperations from "./workspace-operations.js";
 
-export const OPERATIONS: readonly Operation[] = [
-  workspaceCreate,
-  workspaceDestroy,
-  workspaceStart,
-  workspaceStop,
-  workspaceList,
-  workspaceInfo,
-  workspacePool,
-  workspaceLogs,
-  workspaceNetwork,
-  workspaceAdopt,
-  exec,
-  execBackground,
-  execParallel,
-  setEnv,
-  fileRead,
-  fileWrite,
-  fileEdit,
-  fileList,
-  fileTransfer,
-  snapshot,
-  workspaceFork,
-  workspaceBatchFork,
-  workspacePrepare,
-  gitClone,
-  gitStatus,
-  gitDiff,
-  gitCommit,
-  orchestrateOperation,
-] as readonly Operation[];
+const MODULES = [workspaceOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, orchestrateOperation];
+
+const implemented = new Map(
+  MODULES.flatMap((module) => Object.values(module) as unknown[])
+    .filter(isOperation)
+    .map((operation) => [operation.name, operation]),
+);
+
+export const OPERATIONS: readonly Operation[] = CONTRACTS.map((contract) => {
+  const operation = implemented.get(contract.name);
+  if (!operation) throw new AgentisoError("INTERNAL", `operation ${contract.name} has a contract but no implementation`);
+  return operation;
+});
+
+function isOperation(value: unknown): value is Operation {
+  return typeof value === "object" && value !== null && typeof (value as Operation).run === "function" && typeof (value as Operation).name === "string";
+}
