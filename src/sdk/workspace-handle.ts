@@ -1,6 +1,5 @@
 // One workspace as an object: what a program does with it, each method one operation of the
 // daemon (typed by its contract), with the workspace filled in.
-import type { CallOptions } from "../api/api-client.js";
 import type { InputOf, OutputOf } from "../contract/contract.js";
 import type { Contracts } from "../contract/registry.js";
 import type { Workspace } from "../contract/result-schemas.js";
@@ -23,11 +22,14 @@ export class WorkspaceHandle {
     return this.info.name;
   }
 
-  /** Runs a shell line (a string) or a program with arguments (an array) and waits for it; a non-zero exit is a result. */
-  exec(command: string | string[], options: Without<"exec", "command" | "argv"> & CallOptions = {}): Promise<OutputOf<Contracts["exec"]>> {
-    const { signal, timeoutMs: callTimeoutMs, ...rest } = options as Without<"exec", "command" | "argv"> & { signal?: AbortSignal; timeoutMs?: number };
+  /**
+   * Runs a shell line (a string) or a program with arguments (an array) and waits for it; a
+   * non-zero exit is a result. `timeoutMs` is the command's (it is killed past it).
+   */
+  exec(command: string | string[], options: Without<"exec", "command" | "argv"> & { signal?: AbortSignal } = {}): Promise<OutputOf<Contracts["exec"]>> {
+    const { signal, ...rest } = options;
     const input = { ...rest, workspace: this.id, ...(typeof command === "string" ? { command } : { argv: command }) };
-    return this.operations.exec(input, { ...(signal && { signal }), ...(callTimeoutMs !== undefined && { timeoutMs: callTimeoutMs }) });
+    return this.operations.exec(input, signal ? { signal } : {});
   }
 
   readFile(path: string, options: Without<"fileRead", "path"> = {}): Promise<OutputOf<Contracts["fileRead"]>> {
