@@ -44,4 +44,18 @@ export const OrchestrationReportSchema = z.object({
   tasks: z.array(TaskResultSchema),
   totals: z.object({ tokens: TokenUsageSchema, costUsd: z.number(), succeeded: z.number(), failed: z.number() }),
   merge: z.array(MergeResultSchema),
+  planner: z
+    .object({
+      planPath: z.string().describe("The generated plan.toml"),
+      planOnly: z.boolean().describe("The run stopped after planning: tasks is empty"),
+      attempts: z.number().describe("Planning runs (1, or 2 after a refused answer)"),
+      tokens: TokenUsageSchema.describe("Tokens the planner's runs were billed (also in totals)"),
+      costUsd: z.number(),
+      durationMs: z.number(),
+      tasks: z.array(z.string()).describe("The generated tasks' names"),
+      dropped: z.number().describe("Subtasks beyond maxTasks that were left out"),
+      worker: z.string().describe("The planner's fork (destroyed unless workers are kept)"),
+    })
+    .optional()
+    .describe("Set when the tasks came from a free-text task"),
 });

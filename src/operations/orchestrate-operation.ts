@@ -8,7 +8,7 @@ import { AgentisoError } from "../core/errors.js";
 import type { HostPaths } from "../core/host-paths.js";
 import { DEFAULT_BASE_URLS } from "../orchestrator/model-provider.js";
 import { orchestrate, type OrchestrationReport } from "../orchestrator/orchestrator.js";
-import { isHostPath, parsePlan, PlanSchema, type Plan } from "../orchestrator/plan.js";
+import { DEFAULT_MAX_TASKS, isHostPath, parsePlan, parseTaskPlan, PlanSchema, type Plan } from "../orchestrator/plan.js";
 import { assertProviderUrlAllowed } from "../orchestrator/provider-url-policy.js";
 import { parseSizeBytes } from "../config/size.js";
 import { writeReport, writeTaskEvents } from "../orchestrator/report-writer.js";
@@ -18,13 +18,14 @@ import { DEFAULT_ALLOWED_BASE_URLS } from "../config/config.js";
 import { contracts } from "../contract/registry.js";
 
 export const orchestrateOperation = defineOperation(contracts.orchestrate, {
-  run: async (ctx, input): Promise<{ reportPath: string; report: OrchestrationReport }> => {
+  run: async (ctx, input): Promise<{ reportPath: string; report: OrchestrationReport; planPath?: string }> => {
     const hostPaths = hostPathsFor(ctx);
     const confined = hostPaths.root !== undefined;
     const resultsDir = confined ? await hostPaths.resolve(input.resultsDir, { forWriting: true, what: "resultsDir" }) : input.resultsDir;
     const baseDir = confined ? await hostPaths.resolve(input.baseDir, { forWriting: true, what: "baseDir" }) : input.baseDir;
     if (!isAbsolute(resultsDir) || !isAbsolute(baseDir)) throw new AgentisoError("INVALID_INPUT", "resultsDir and baseDir must be absolute paths");
-    const plan = parsePlan(input.plan, baseDir);
+    if (input.task === undefined && (input.maxTasks !== undefined || input.planOnly !== undefined)) throw new AgentisoError("INVALID_INPUT", "maxTasks and planOnly go with a free-text task");
+    const plan = input.task === undefined ? parsePlan(input.plan, baseDir) : parseTaskPlan(input.plan, input.task, baseDir);
     const reusedGolden = plan.golden.workspace === undefined ? undefined : workspaceFor(ctx, plan.golden.workspace);
     if (ctx.session !== undefined) await confinePlan(ctx, plan, hostPaths);
     const report = await orchestrate(ctx.services.engine, plan, {
@@ -35,18 +36,21 @@ export const orchestrateOperation = defineOperation(contracts.orchestrate, {
       ...(input.keepWorkers !== undefined && { keepWorkers: input.keepWorkers }),
       ...(ctx.session !== undefined && { owner: ctx.session }),
       ...(ctx.services.caps && { caps: ctx.services.caps }),
+      ...(input.task !== undefined && { planner: { task: input.task, maxTasks: input.maxTasks ?? DEFAULT_MAX_TASKS, planOnly: input.planOnly ?? false, resultsDir } }),
       signal: ctx.signal,
       logger: ctx.logger,
       progress: (event) => ctx.progress?.(event),
       onEvents: (task, ndjson) => void writeTaskEvents(resultsDir, task, ndjson).catch((err: unknown) => ctx.logger.warn("cannot write task events", { task, err })),
     });
     const reportPath = await writeReport(resultsDir, report);
-    return { reportPath, report };
+    return { reportPath, report, ...(report.planner && { planPath: report.planner.planPath }) };
   },
   creates: (input) => {
     // the golden unless the plan reuses one, and the workers alive at once: the task pool keeps
     // at most two per slot (all of them when they are kept); a bad plan fails in run()
-    const parsed = PlanSchema.safeParse(input.plan);
+    // a free-text task: the planner's fork, then at most maxTasks workers (never both at once)
+    const planned = input.task === undefined ? undefined : input.planOnly ? 1 : (input.maxTasks ?? DEFAULT_MAX_TASKS);
+    const parsed = PlanSchema.safeParse(planned === undefined ? input.plan : { ...input.plan, task: Array.from({ length: planned }, (_, i) => ({ name: `t${i}`, prompt: "planned" })) });
     if (!parsed.success) return { count: 0 };
     const { golden, run, task } = parsed.data;
     const parallel = Math.min(input.maxParallel ?? run.max_parallel, task.length);

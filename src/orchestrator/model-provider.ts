@@ -7,6 +7,7 @@ import type { LlmProviderConfig } from "../llm/provider.js";
 import { startStubServer, type StubServer } from "../llm/stub-server.js";
 import { parseStubScript, type StubScript } from "../llm/stub-script.js";
 import { demoStubScript } from "./demo-script.js";
+import { demoPlannerScript } from "./demo-planner-script.js";
 import type { OpencodeProviderKind } from "./opencode/opencode-config.js";
 import type { Plan } from "./plan.js";
 
@@ -27,10 +28,11 @@ export const MAX_STUB_SCRIPT_BYTES = 4 * 1024 * 1024;
 
 // apiKey: the value of the plan's api_key_env, read by the caller from ITS environment.
 // hostPaths: how stub_script is read (a bounded read, confined to the session's directory for MCP).
-export async function resolveModel(plan: Plan, apiKey: string | undefined, logger: Logger, hostPaths: HostPaths): Promise<ResolvedModel> {
+// planning: a free-text task, which the shipped stub plans too (demo-planner-script.ts).
+export async function resolveModel(plan: Plan, apiKey: string | undefined, logger: Logger, hostPaths: HostPaths, planning?: { task: string; maxTasks: number }): Promise<ResolvedModel> {
   const model = plan.model;
   if (model.provider === "stub") {
-    const script = model.stub_script ? await readStubScript(hostPaths, model.stub_script) : demoStubScript(plan.task);
+    const script = model.stub_script ? await readStubScript(hostPaths, model.stub_script) : planning ? demoPlannerScript(planning.task, planning.maxTasks) : demoStubScript(plan.task);
     const stub = await startStubServer({ script, logger: logger.child({ component: "llm-stub" }) });
     return {
       provider: { kind: "openai-compatible", baseUrl: stub.url, apiKey: "agentiso-stub-key" },

@@ -16,6 +16,8 @@ import { keyDeliveryFor } from "./key-delivery.js";
 import { mergeBranchPerTask, type MergeResult } from "./merge.js";
 import { resolveModel } from "./model-provider.js";
 import { isHostPath, taskTimeoutMs, type Plan } from "./plan.js";
+import { planTasks, type PlannerInfo, type PlannerRequest } from "./planner.js";
+import { withPlanner } from "./planner-report.js";
 import { runTaskPool } from "./task-pool.js";
 import type { TaskRunContext } from "./task-run-context.js";
 import type { ProgressEvent, TaskResult } from "./task-result.js";
@@ -40,6 +42,8 @@ export interface OrchestrateOptions {
   onEvents?: (task: string, ndjson: string) => void;
   /** Caps on what a worker hands back (opencode's output, the patch); default CAP_DEFAULTS. */
   caps?: { agentOutputBytes: number; patchBytes: number };
+  /** A free-text task: the plan's tasks come from the planner (planner.ts), run in a fork of the golden first. */
+  planner?: PlannerRequest;
 }
 
 export interface OrchestrationReport {
@@ -54,6 +58,8 @@ export interface OrchestrationReport {
   tasks: TaskResult[];
   totals: { tokens: TokenUsage; costUsd: number; succeeded: number; failed: number };
   merge: MergeResult[];
+  /** Set when the tasks came from the planner; its tokens are in totals too. */
+  planner?: PlannerInfo;
 }
 
 // Runs the whole plan; resolves with the report even when tasks fail or the run is cancelled.
@@ -61,7 +67,7 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
   const id = randomBytes(3).toString("hex");
   const startedAt = new Date();
   const progress = options.progress ?? (() => {});
-  await using model = await resolveModel(plan, options.apiKey, options.logger, options.hostPaths);
+  await using model = await resolveModel(plan, options.apiKey, options.logger, options.hostPaths, options.planner);
   const proxy = new LlmProxy({ provider: model.provider, logger: options.logger });
   let golden: GoldenWorkspace | undefined;
   const builtGolden = plan.golden.workspace === undefined;
@@ -70,11 +76,13 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
     golden = await goldenFor(engine, plan, options, id, progress);
     progress({ type: "golden_ready", workspace: golden.workspace.name, snapshot: golden.snapshot, commit: golden.commit });
     const goldenMs = lap();
+    const planner = options.planner && (await planTasks(taskRunContext(engine, plan, golden, proxy, model.opencode, options, id, progress), plan, options.planner));
+    if (planner?.planOnly) return withPlanner({ ...report(id, startedAt, plan, golden, [], [], options.signal.aborted), stagesMs: { golden: goldenMs, tasks: 0, merge: 0 } }, planner);
     const tasks = await runAll(engine, plan, golden, proxy, model.opencode, options, id, progress);
     const tasksMs = lap();
     const merge = plan.run.merge === "branch-per-task" ? await mergeBranchPerTask(engine, plan, golden, tasks, progress, { signal: options.signal, ...(options.hostPaths.root !== undefined && { confinedTo: options.hostPaths.root }) }) : [];
     const stagesMs = { golden: goldenMs, tasks: tasksMs, merge: lap() };
-    return { ...report(id, startedAt, plan, golden, tasks, merge, options.signal.aborted), stagesMs };
+    return withPlanner({ ...report(id, startedAt, plan, golden, tasks, merge, options.signal.aborted), stagesMs }, planner);
   } finally {
     await proxy.close();
     // Branches of a URL repo live in the golden workspace's repository: it must stay then.
@@ -125,7 +133,24 @@ async function runAll(
   id: string,
   progress: (e: ProgressEvent) => void,
 ): Promise<TaskResult[]> {
-  const ctx: TaskRunContext = {
+  const ctx = taskRunContext(engine, plan, golden, proxy, opencode, options, id, progress);
+  for (const task of plan.task) progress({ type: "task_state", task: task.name, state: "queued" });
+  const parallel = Math.min(options.maxParallel ?? plan.run.max_parallel, plan.task.length);
+  return runTaskPool(ctx, plan.task, parallel);
+}
+
+// What each task's steps are handed (the planner's run too).
+function taskRunContext(
+  engine: Engine<GuestClient>,
+  plan: Plan,
+  golden: GoldenWorkspace,
+  proxy: LlmProxy,
+  opencode: { kind: "openai-compatible" | "openai" | "anthropic"; model: string },
+  options: OrchestrateOptions,
+  id: string,
+  progress: (e: ProgressEvent) => void,
+): TaskRunContext {
+  return {
     engine,
     golden,
     proxy,
@@ -144,9 +169,6 @@ async function runAll(
     progress,
     ...(options.onEvents && { onEvents: options.onEvents }),
   };
-  for (const task of plan.task) progress({ type: "task_state", task: task.name, state: "queued" });
-  const parallel = Math.min(options.maxParallel ?? plan.run.max_parallel, plan.task.length);
-  return runTaskPool(ctx, plan.task, parallel);
 }
 
 function report(id: string, startedAt: Date, plan: Plan, golden: GoldenWorkspace, tasks: TaskResult[], merge: MergeResult[], cancelled: boolean): OrchestrationReport {

@@ -8,7 +8,7 @@ import { AgentisoError } from "../core/errors.js";
 import { readBoundedFile } from "../core/host-paths.js";
 import { parseDurationMs } from "../config/size.js";
 
-const TaskName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "task names use a-z 0-9 _ . - (they name patches and branches)");
+export const TaskName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "task names use a-z 0-9 _ . - (they name patches and branches)");
 
 const GoldenSchema = z
   .object({
@@ -51,6 +51,7 @@ const TaskSchema = z
     name: TaskName,
     prompt: z.string().min(1),
     workdir: z.string().default("/workspace").describe("where opencode runs inside the worker"),
+    files: z.array(z.string()).optional().describe("files the task expects to touch (written by the planner; informational)"),
   })
   .strict();
 
@@ -115,4 +116,14 @@ export function isHostPath(repo: string): boolean {
 
 export function taskTimeoutMs(plan: Plan): number {
   return parseDurationMs(plan.run.timeout);
+}
+
+/** Subtasks the planner writes when the caller names no maximum. */
+export const DEFAULT_MAX_TASKS = 3;
+
+// A plan for a free-text task: no [[task]] of its own (the planner writes them); the task
+// stands in as the one task until then, so the rest of the plan is checked before anything runs.
+export function parseTaskPlan(raw: Record<string, unknown>, task: string, baseDir: string): Plan {
+  if (raw.task !== undefined) throw new AgentisoError("INVALID_INPUT", "give either the plan's [[task]] list or a free-text task to plan, not both");
+  return parsePlan({ ...raw, task: [{ name: "planner", prompt: task }] }, baseDir);
 }

@@ -30,7 +30,8 @@ export async function writeTaskEvents(dir: string, task: string, ndjson: string)
 
 const WRITE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
-function writeResult(path: string, data: string): Promise<void> {
+// Writes one results file, refusing a symlink planted in its place.
+export function writeResult(path: string, data: string): Promise<void> {
   return writeFile(path, data, { flag: WRITE_NO_FOLLOW });
 }
 

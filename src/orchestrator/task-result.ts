@@ -51,4 +51,6 @@ export type ProgressEvent =
   | { type: "golden_ready"; workspace: string; snapshot: string; commit: string }
   | { type: "task_state"; task: string; state: "queued" | "forking" | "ready" | "running" | "collecting"; worker?: string; tokens?: number }
   | { type: "task_done"; task: string; result: TaskResult }
-  | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string };
+  | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string }
+  /** The planning step of a free-text task (planner.ts): its worker's state. */
+  | { type: "planner"; step: string; worker?: string };

@@ -61,3 +61,8 @@ function pluginLockfile(): string {
   const dependencies = { "@opencode-ai/plugin": OPENCODE_VERSION };
   return JSON.stringify({ name: "opencode-config", lockfileVersion: 3, requires: true, packages: { "": { dependencies } } }, null, 2) + "\n";
 }
+
+// The same run with another prompt (the planner's second attempt reuses its worker's setup).
+export function withPrompt(command: OpencodeCommand, prompt: string): OpencodeCommand {
+  return { ...command, argv: [...command.argv.slice(0, -1), prompt] };
+}
