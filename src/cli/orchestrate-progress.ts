@@ -54,6 +54,8 @@ export class OrchestrateProgress {
       this.tasks.set(event.task, task);
       if (event.result.worker) this.workers.delete(event.result.worker);
       if (!this.live) this.write(`${event.task}: ${event.result.status}${event.result.reason ? ` — ${event.result.reason}` : ""}\n`);
+    } else if (event.type === "planner") {
+      this.line(`planner: ${event.step}${event.worker ? ` (${event.worker})` : ""}`);
     } else if (event.type === "merge") {
       this.line(`merge ${event.task} → ${event.branch}: ${event.ok ? "ok" : `failed: ${event.detail ?? ""}`}`);
     }

@@ -1,25 +1,47 @@
-// `agentiso orchestrate PLAN.toml [--json] [--results DIR] [--max-parallel N] [--keep-workers] [--dry-run]`
+// `agentiso orchestrate PLAN.toml|"TASK" [--repo PATH|URL ...] [--json] [--results DIR] [--max-parallel N] [--keep-workers] [--dry-run]`
+// (which of the two ARG is: src/cli/orchestrate-target.ts)
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { parse as parseToml } from "smol-toml";
+import { join, resolve } from "node:path";
 import { toAgentisoError } from "../../core/errors.js";
 import type { ProgressEvent } from "../../orchestrator/task-result.js";
 import type { CliCommand } from "../command.js";
 import { contracts } from "../../contract/registry.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
+import { orchestrateTarget } from "../orchestrate-target.js";
+
+const TASK_USAGE = '"TASK" --repo PATH|URL [--tasks N] [--plan-only] [--image NAME] [--setup CMD]... [--network none|egress] [--provider P] [--base-url URL] [--model NAME] [--api-key-env VAR] [--stub-script FILE]';
 
 export const orchestrateCommand: CliCommand = {
   name: "orchestrate",
-  usage: "orchestrate PLAN.toml [--json] [--results DIR] [--max-parallel N] [--keep-workers] [--dry-run]",
-  summary: "run one OpenCode agent per task in parallel workers forked from a golden workspace",
-  options: { results: { type: "string" }, "max-parallel": { type: "string" }, "keep-workers": { type: "boolean" }, "dry-run": { type: "boolean" } },
+  usage: `orchestrate PLAN.toml|${TASK_USAGE} [--json] [--results DIR] [--max-parallel N] [--keep-workers] [--dry-run]`,
+  summary: "run one OpenCode agent per task in parallel workers forked from a golden workspace; a free-text TASK is first split into tasks by a planning agent (an existing FILE.toml is a plan)",
+  options: {
+    results: { type: "string" },
+    "max-parallel": { type: "string" },
+    "keep-workers": { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    // a free-text task (orchestrate-target.ts)
+    repo: { type: "string" },
+    image: { type: "string" },
+    setup: { type: "string", multiple: true },
+    network: { type: "string" },
+    tasks: { type: "string" },
+    "plan-only": { type: "boolean" },
+    provider: { type: "string" },
+    "base-url": { type: "string" },
+    model: { type: "string" },
+    "api-key-env": { type: "string" },
+    "stub-script": { type: "string" },
+  },
   async run(ctx, values, positionals) {
     const [planPath] = requirePositionals(this, positionals, 1);
-    const { loadPlanFile } = await import("../../orchestrator/plan.js");
     const { OrchestrateProgress } = await import("../orchestrate-progress.js");
     const { writePartialReport } = await import("../partial-report.js");
-    const plan = await loadPlanFile(planPath!);
+    const { plan, raw, baseDir, task } = await orchestrateTarget(planPath!, values);
+    if (values["dry-run"] && task) {
+      ctx.out(`task is valid: planned into at most ${task.maxTasks} tasks in a fork of the golden from ${plan.golden.repo} (image ${plan.golden.image}), model ${plan.model.provider}/${plan.model.model}${task.planOnly ? ", plan only" : ""}\n`);
+      return 0;
+    }
     if (values["dry-run"]) {
       ctx.out(`plan ${planPath} is valid: golden ${plan.golden.workspace ?? `from ${plan.golden.repo} (image ${plan.golden.image})`}, model ${plan.model.provider}/${plan.model.model} (key ${plan.model.key_mode}), ${plan.task.length} tasks, max_parallel ${plan.run.max_parallel}, merge ${plan.run.merge}\n`);
       for (const task of plan.task) ctx.out(`  ${task.name}: ${task.prompt.slice(0, 100)}\n`);
@@ -36,13 +58,13 @@ export const orchestrateCommand: CliCommand = {
     process.once("SIGINT", onSigint);
     const client = await ctx.daemon();
     try {
-      const raw = parseToml(await readFile(planPath!, "utf8"));
-      const { report, reportPath } = await client.runStreaming(
+      const { report, reportPath, planPath: generated } = await client.runStreaming(
         contracts.orchestrate,
         {
           plan: raw,
-          baseDir: dirname(resolve(planPath!)),
+          baseDir,
           resultsDir,
+          ...(task !== undefined && { task: task.task, planOnly: task.planOnly, maxTasks: task.maxTasks }),
           ...(apiKey !== undefined && { apiKey }),
           ...(numberValue(values, "max-parallel") !== undefined && { maxParallel: numberValue(values, "max-parallel") }),
           ...(values["keep-workers"] === true && { keepWorkers: true }),
@@ -52,7 +74,8 @@ export const orchestrateCommand: CliCommand = {
       );
       progress.stop();
       if (values.json) ctx.json(report);
-      else ctx.out(`${progress.summary(report.tasks)}\nreport: ${reportPath}\n`);
+      else if (report.planner?.planOnly) ctx.out(`plan: ${generated} (${report.planner.tasks.length} tasks: ${report.planner.tasks.join(", ")})\nrun it with: agentiso orchestrate ${generated}\n`);
+      else ctx.out(`${progress.summary(report.tasks)}\n${generated ? `plan: ${generated}\n` : ""}report: ${reportPath}\n`);
       return report.tasks.every((t) => t.status === "succeeded") ? 0 : 1;
     } catch (err) {
       progress.stop();
