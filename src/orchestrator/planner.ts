@@ -11,7 +11,7 @@ import type { Plan, PlanTask } from "./plan.js";
 import { planToToml } from "./plan-toml.js";
 import { parsePlannerAnswer, type PlannerAnswer } from "./planner-answer.js";
 import { planningPrompt, retryPrompt } from "./planner-prompt.js";
-import { writeResult } from "./report-writer.js";
+import { writeResult } from "./results-file.js";
 import { runPrepared } from "./task-runner.js";
 import type { TaskRunContext } from "./task-run-context.js";
 import type { ProgressEvent, TaskResult } from "./task-result.js";

@@ -1,11 +1,11 @@
 // The results directory: report.json (machine), report.md (human), <task>.patch and
 // <task>.events.ndjson (opencode's raw event stream) per task. Files are opened with
 // O_NOFOLLOW: a symlink planted where a report file goes is refused, not written through.
-import { constants } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { totalTokens } from "../llm/token-usage.js";
 import type { OrchestrationReport } from "./orchestrator.js";
+import { writeResult } from "./results-file.js";
 
 // Writes report.json, report.md and one patch per task; returns the report.json path.
 export async function writeReport(dir: string, report: OrchestrationReport): Promise<string> {
@@ -26,13 +26,6 @@ export async function writeReport(dir: string, report: OrchestrationReport): Pro
 export async function writeTaskEvents(dir: string, task: string, ndjson: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeResult(join(dir, `${task}.events.ndjson`), ndjson);
-}
-
-const WRITE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-
-// Writes one results file, refusing a symlink planted in its place.
-export function writeResult(path: string, data: string): Promise<void> {
-  return writeFile(path, data, { flag: WRITE_NO_FOLLOW });
 }
 
 function markdown(report: OrchestrationReport): string {
