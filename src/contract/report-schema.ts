@@ -5,13 +5,14 @@ export const TokenUsageSchema = z.object({ input: z.number(), output: z.number()
 
 export const TaskResultSchema = z.object({
   name: z.string(),
-  status: z.enum(["succeeded", "failed", "timeout", "error"]),
+  status: z.enum(["succeeded", "failed", "timeout", "stalled", "error"]),
   reason: z.string().describe("Why it did not succeed (empty on success)"),
   summary: z.string().describe("The model's final answer"),
   toolCalls: z.array(z.object({ tool: z.string(), status: z.string(), title: z.string().optional(), error: z.string().optional() })),
   tokens: TokenUsageSchema.describe("Tokens the provider billed for the task, metered by the proxy"),
   opencodeTokens: TokenUsageSchema.describe("Tokens opencode itself reported over its steps"),
   costUsd: z.number(),
+  throttled: z.number().optional().describe("Upstream 429/503 answers the proxy waited out (or passed on) for this task"),
   durationMs: z.number(),
   phasesMs: z.object({ fork: z.number(), setup: z.number(), waited: z.number(), run: z.number(), collect: z.number(), destroy: z.number() }).optional(),
   filesChanged: z.array(z.string()),
@@ -42,7 +43,13 @@ export const OrchestrationReportSchema = z.object({
   golden: z.object({ workspace: z.string(), snapshot: z.string(), commit: z.string(), repo: z.string().optional() }),
   model: z.object({ provider: z.string(), model: z.string(), keyMode: z.string() }),
   tasks: z.array(TaskResultSchema),
-  totals: z.object({ tokens: TokenUsageSchema, costUsd: z.number(), succeeded: z.number(), failed: z.number() }),
+  totals: z.object({
+    tokens: TokenUsageSchema,
+    costUsd: z.number(),
+    succeeded: z.number(),
+    failed: z.number(),
+    throttled: z.number().optional().describe("Upstream 429/503 answers over all tasks"),
+  }),
   merge: z.array(MergeResultSchema),
   planner: z
     .object({

@@ -1,15 +1,18 @@
 // Forwards one client request to the provider: refuses targets outside the provider, anything
 // but its inference endpoints and tasks over budget; reserves what the request may cost,
-// swaps in the real key, streams the answer back byte for byte while metering its usage, then
-// settles the reservation with that usage. Errors answer JSON `{error: {message, type}}` like
+// swaps in the real key, waits out provider throttling (429/503) for all tasks together,
+// streams the answer back byte for byte while metering its usage, then settles the
+// reservation with that usage. Errors answer JSON `{error: {message, type}}` like
 // the providers do.
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../core/logger.js";
 import { downstreamHeaders, upstreamHeaders, upstreamUrlFor, type LlmProviderConfig } from "./provider.js";
 import { prepareRequest, ProxyRefusal, readRequestBody, usageToCharge, type PreparedRequest } from "./proxy-request.js";
 import { describeRoutes, inferenceRoute, type InferenceRoute, type RouteOptions } from "./proxy-routes.js";
+import type { ProviderGate } from "./provider-gate.js";
+import { attemptUpstream } from "./proxy-upstream.js";
 import { ResponseUsageMeter } from "./response-usage-meter.js";
+import { isThrottleStatus, throttleWaitMs, type ThrottlePolicy } from "./throttle-policy.js";
 import type { Reservation, TaskSpend } from "./task-spend.js";
 import { zeroUsage } from "./token-usage.js";
 
@@ -21,6 +24,8 @@ export interface ForwardContext {
   /** Upstream gets this long to start answering. */
   upstreamTimeoutMs: number;
   routes: RouteOptions;
+  /** Shared by all tasks of the proxy (gate, policy); the counter is this task's. */
+  throttle: { gate: ProviderGate; policy: ThrottlePolicy; counter: { count: number } };
 }
 
 interface Admitted {
@@ -35,7 +40,12 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, ctx: F
   const log = ctx.logger.child({ taskId: ctx.spend.taskId, method: req.method, path: safePath(req.url) });
   admit(req, ctx).then(
     (admitted) => {
-      if (!(admitted instanceof ProxyRefusal)) return send(req, res, admitted, ctx, log);
+      if (!(admitted instanceof ProxyRefusal)) {
+        return void send(req, res, admitted, ctx, log).catch((err: unknown) => {
+          log.warn("llm proxy failed mid-request", { error: (err as Error).message });
+          res.destroy();
+        });
+      }
       log.warn("llm proxy refused a request", { status: admitted.status, type: admitted.type });
       if (!req.complete) req.resume();
       sendError(res, admitted);
@@ -71,30 +81,46 @@ async function admit(req: IncomingMessage, ctx: ForwardContext): Promise<Admitte
   return { target, route, prepared, reservation };
 }
 
-function send(req: IncomingMessage, res: ServerResponse, admitted: Admitted, ctx: ForwardContext, log: Logger): void {
+// Sends the request through the provider gate; a 429 or 503 is waited out and the buffered
+// body replayed (throttle-policy.ts) as long as the policy allows, the last one passed on.
+async function send(req: IncomingMessage, res: ServerResponse, admitted: Admitted, ctx: ForwardContext, log: Logger): Promise<void> {
   const { target, route, prepared, reservation } = admitted;
   const requestBytes = prepared.body.length;
   const headers = { ...upstreamHeaders(ctx.provider, ctx.base, req.headers), "content-length": String(requestBytes) };
-  const upstream: ClientRequest = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, { method: req.method, headers, timeout: ctx.upstreamTimeoutMs });
-  let sent = false;
-  let answered = false;
-  upstream.once("finish", () => (sent = true));
-  upstream.on("timeout", () => upstream.destroy(new Error("upstream did not answer in time")));
-  upstream.on("error", (err) => {
-    log.warn("llm proxy upstream failed", { error: err.message });
-    // No answer came: a request the provider received may still have cost its input.
-    if (!answered) reservation.settle(sent ? usageToCharge({ route, status: 0, complete: false, reported: {}, requestBytes, responseBytes: 0 }).usage : zeroUsage());
-    if (!res.headersSent) sendError(res, new ProxyRefusal(502, "agentiso_upstream_failed", `agentiso proxy: provider unreachable: ${err.message}`));
-    else res.destroy();
-  });
-  upstream.on("response", (answer) => {
-    answered = true;
-    relayResponse(answer, res, { route, requestBytes, reservation, log });
-  });
+  const clientGone = new AbortController();
   res.on("close", () => {
-    if (!res.writableFinished) upstream.destroy();
+    if (!res.writableFinished) clientGone.abort(new Error("the client went away"));
   });
-  upstream.end(prepared.body);
+  let waitedMs = 0;
+  for (let attempt = 1; ; attempt++) {
+    const release = await ctx.throttle.gate.acquire(clientGone.signal).catch(() => undefined);
+    if (!release) return reservation.settle(zeroUsage());
+    const outcome = await attemptUpstream({ target, method: req.method ?? "POST", headers, body: prepared.body, timeoutMs: ctx.upstreamTimeoutMs, signal: clientGone.signal });
+    if ("error" in outcome) {
+      release();
+      log.warn("llm proxy upstream failed", { error: outcome.error.message });
+      // No answer came: a request the provider received may still have cost its input.
+      reservation.settle(outcome.sent ? usageToCharge({ route, status: 0, complete: false, reported: {}, requestBytes, responseBytes: 0 }).usage : zeroUsage());
+      return sendError(res, new ProxyRefusal(502, "agentiso_upstream_failed", `agentiso proxy: provider unreachable: ${outcome.error.message}`));
+    }
+    const { answer } = outcome;
+    const status = answer.statusCode ?? 502;
+    if (isThrottleStatus(status)) {
+      ctx.throttle.counter.count++;
+      const waitMs = throttleWaitMs(header(answer.headers["retry-after"]), attempt, ctx.throttle.policy);
+      const retry = attempt < ctx.throttle.policy.maxAttempts && waitedMs + waitMs <= ctx.throttle.policy.maxTotalWaitMs;
+      log.warn("llm proxy upstream throttled", { status, attempt, ...(retry ? { waitMs } : { givingUp: true }) });
+      if (retry) {
+        answer.resume();
+        release();
+        ctx.throttle.gate.pause(waitMs);
+        waitedMs += waitMs;
+        continue;
+      }
+    }
+    answer.once("close", release);
+    return relayResponse(answer, res, { route, requestBytes, reservation, log });
+  }
 }
 
 interface Relay {
@@ -105,7 +131,6 @@ interface Relay {
 }
 
 function relayResponse(answer: IncomingMessage, res: ServerResponse, relay: Relay): void {
-  upstreamTimeoutOff(answer);
   const meter = new ResponseUsageMeter(header(answer.headers["content-type"]));
   const status = answer.statusCode ?? 502;
   res.writeHead(status, downstreamHeaders(answer.headers));
@@ -124,11 +149,6 @@ function relayResponse(answer: IncomingMessage, res: ServerResponse, relay: Rela
   answer.once("close", () => record(false));
   answer.on("error", () => res.destroy());
   answer.pipe(res);
-}
-
-// The request timeout guards the wait for headers only; a long stream is fine.
-function upstreamTimeoutOff(answer: IncomingMessage): void {
-  answer.socket?.setTimeout(0);
 }
 
 function refused(status: number, reason: string): ProxyRefusal {

@@ -21,9 +21,11 @@ export interface ReplyContext {
 }
 
 // Sends an OpenAI-style error body with the scripted status.
-export function writeError(res: ServerResponse, status: number, message: string): void {
-  const body = JSON.stringify({ error: { message, type: status >= 500 ? "server_error" : "invalid_request_error", code: null } });
-  res.writeHead(status, { "content-type": "application/json" }).end(body);
+export function writeError(res: ServerResponse, status: number, message: string, retryAfterSeconds?: number): void {
+  const type = status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
+  const body = JSON.stringify({ error: { message, type, code: null } });
+  const retryAfter = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
+  res.writeHead(status, { "content-type": "application/json", ...retryAfter }).end(body);
 }
 
 // Builds the chunks of a streamed answer, in order, without the terminating [DONE].

@@ -24,12 +24,22 @@ export const StubStepSchema = z
     text: z.string().optional().describe("assistant text"),
     toolCalls: z.array(ToolCallSchema).optional().describe("tool calls (finish_reason tool_calls)"),
     fail: z
-      .object({ status: z.number().int().min(400).max(599), message: z.string().default("stub: scripted failure") })
+      .object({
+        status: z.number().int().min(400).max(599),
+        message: z.string().default("stub: scripted failure"),
+        retryAfterSeconds: z.number().int().nonnegative().optional().describe("send a Retry-After header with this many seconds"),
+      })
       .strict()
       .optional()
       .describe("answer with this HTTP error instead"),
     delayMs: z.number().int().nonnegative().optional().describe("wait this long before answering"),
     cutAfterChunks: z.number().int().nonnegative().optional().describe("streaming only: drop the connection after this many chunks"),
+    stallAfterChunks: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe("streaming only: send this many chunks, then hold the connection open and send nothing more (a provider that stopped answering)"),
     usage: UsageSchema.optional().describe("overrides the script's usage for this step"),
   })
   .strict();
@@ -49,6 +59,15 @@ export const StubRuleSchema = z
   })
   .strict();
 
+/** A rate-limit storm: the next `requests` chat completions are refused before any rule is consulted. */
+export const StubStormSchema = z
+  .object({
+    requests: z.number().int().nonnegative().describe("how many chat-completion requests get the error"),
+    status: z.union([z.literal(429), z.literal(503)]).default(429),
+    retryAfterSeconds: z.number().int().nonnegative().optional().describe("Retry-After header of each refusal; absent: none sent"),
+  })
+  .strict();
+
 export const StubScriptSchema = z
   .object({
     usage: UsageSchema.default({ promptTokens: 100, completionTokens: 20 }),
@@ -59,10 +78,12 @@ export const StubScriptSchema = z
       .enum(["always", "when-asked"])
       .default("always")
       .describe("streams: always = usage in the final chunk too (like llama.cpp, vLLM); when-asked = only in a usage chunk when stream_options.include_usage is set (like OpenAI)"),
+    storm: StubStormSchema.optional().describe("refuse the first N chat completions with 429/503 (and Retry-After)"),
   })
   .strict();
 
 export type StubStep = z.infer<typeof StubStepSchema>;
+export type StubStorm = z.input<typeof StubStormSchema>;
 export type StubRule = z.infer<typeof StubRuleSchema>;
 export type StubScript = z.infer<typeof StubScriptSchema>;
 export type StubScriptInput = z.input<typeof StubScriptSchema>;

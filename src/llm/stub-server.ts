@@ -8,7 +8,7 @@ import { AgentisoError } from "../core/errors.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import { chooseReply, viewChatRequest, type ChosenReply } from "./stub-reply.js";
 import { completionBody, sseLine, streamChunks, writeError, type ReplyContext } from "./stub-responses.js";
-import { parseStubScript, type StubScript, type StubScriptInput } from "./stub-script.js";
+import { parseStubScript, StubStormSchema, type StubScript, type StubScriptInput, type StubStorm } from "./stub-script.js";
 
 export interface StubServerOptions {
   /** 0 (default) picks a free port. */
@@ -40,6 +40,8 @@ export interface StubServer extends AsyncDisposable {
   requests: StubRequestRecord[];
   /** Tokens reported over all successful completions so far. */
   usageTotals(): { promptTokens: number; completionTokens: number };
+  /** Starts a storm now: the next `requests` chat completions get 429/503 (replaces one under way). */
+  storm(storm: StubStorm): void;
   close(): Promise<void>;
 }
 
@@ -52,8 +54,9 @@ export async function startStubServer(options: StubServerOptions = {}): Promise<
   const requests: StubRequestRecord[] = [];
   const closing = new AbortController();
   let counter = 0;
+  const storm = { current: script.storm && { ...script.storm } };
   const server = createServer((req, res) => {
-    handle(req, res, { script, requests, closing: closing.signal, nextId: () => `stub${++counter}` }).catch((err: unknown) => {
+    handle(req, res, { script, requests, storm, closing: closing.signal, nextId: () => `stub${++counter}` }).catch((err: unknown) => {
       logger.warn("stub request failed", { err });
       if (!res.headersSent) writeError(res, 500, "stub: internal error");
       else res.destroy();
@@ -75,6 +78,7 @@ export async function startStubServer(options: StubServerOptions = {}): Promise<
     url,
     requests,
     usageTotals: () => sumUsage(requests),
+    storm: (next) => void (storm.current = StubStormSchema.parse(next)),
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -83,6 +87,8 @@ export async function startStubServer(options: StubServerOptions = {}): Promise<
 interface HandlerContext {
   script: StubScript;
   requests: StubRequestRecord[];
+  /** The storm under way; its `requests` counts down. */
+  storm: { current: StubScript["storm"] };
   closing: AbortSignal;
   nextId: () => string;
 }
@@ -118,6 +124,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerCon
     return writeError(res, 400, "stub: request body must be a JSON object");
   }
   record.body = body;
+  const storm = ctx.storm.current;
+  if (storm && storm.requests > 0) {
+    storm.requests--;
+    record.status = storm.status;
+    return writeError(res, storm.status, "stub: rate limited (scripted storm)", storm.retryAfterSeconds);
+  }
   const view = viewChatRequest(body);
   const chosen = chooseReply(ctx.script, view);
   Object.assign(record, { tools: view.tools, stream: view.stream, assistantTurns: view.assistantTurns, rule: chosen.rule, stepIndex: chosen.stepIndex });
@@ -134,7 +146,7 @@ async function answer(res: ServerResponse, chosen: ChosenReply, record: StubRequ
   }
   if (step.fail) {
     record.status = step.fail.status;
-    return writeError(res, step.fail.status, step.fail.message);
+    return writeError(res, step.fail.status, step.fail.message, step.fail.retryAfterSeconds);
   }
   const tokens = step.usage ?? ctx.script.usage;
   const usage = { prompt_tokens: tokens.promptTokens, completion_tokens: tokens.completionTokens, total_tokens: tokens.promptTokens + tokens.completionTokens };
@@ -152,11 +164,22 @@ async function answer(res: ServerResponse, chosen: ChosenReply, record: StubRequ
       res.destroy();
       return;
     }
+    if (step.stallAfterChunks !== undefined && index >= step.stallAfterChunks) return holdSilently(res, ctx.closing);
     // waiting for each write lets a cut land after real bytes reached the client
     await new Promise<void>((resolve) => res.write(sseLine(chunk), () => resolve()));
   }
   record.usage = { ...tokens };
   res.end(sseLine("[DONE]"));
+}
+
+// A provider that stopped mid-answer: the connection stays open, nothing more comes, until
+// the client gives up or the stub closes.
+async function holdSilently(res: ServerResponse, closing: AbortSignal): Promise<void> {
+  const gone = new AbortController();
+  res.once("close", () => gone.abort());
+  const over = AbortSignal.any([gone.signal, closing]);
+  if (!over.aborted) await new Promise<void>((resolve) => over.addEventListener("abort", () => resolve(), { once: true }));
+  res.destroy();
 }
 
 async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {

@@ -14,6 +14,8 @@ export interface WorkerLlmAccess extends AsyncDisposable {
   /** What the worker's opencode config uses as the provider baseURL. */
   baseUrl: string;
   usage(): TaskUsage;
+  /** Upstream 429/503 answers the task's requests got (the proxy waited them out or passed them on). */
+  throttled(): number;
 }
 
 export interface LlmAccessOptions {
@@ -44,6 +46,7 @@ export async function openLlmAccess(guest: GuestClient, options: LlmAccessOption
   return {
     baseUrl: `http://127.0.0.1:${forward.port}${task.basePath}`,
     usage: () => task.usage(),
+    throttled: () => task.throttled(),
     close,
     [Symbol.asyncDispose]: close,
   } as WorkerLlmAccess & { close(): Promise<void> };

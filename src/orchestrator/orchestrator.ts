@@ -15,7 +15,7 @@ import { addUsage, zeroUsage, type TokenUsage } from "../llm/token-usage.js";
 import { keyDeliveryFor } from "./key-delivery.js";
 import { mergeBranchPerTask, type MergeResult } from "./merge.js";
 import { resolveModel } from "./model-provider.js";
-import { isHostPath, taskTimeoutMs, type Plan } from "./plan.js";
+import { isHostPath, stallTimeoutMs, taskTimeoutMs, type Plan } from "./plan.js";
 import { planTasks, type PlannerInfo, type PlannerRequest } from "./planner.js";
 import { withPlanner } from "./planner-report.js";
 import { runTaskPool } from "./task-pool.js";
@@ -56,7 +56,7 @@ export interface OrchestrationReport {
   golden: { workspace: string; snapshot: string; commit: string; repo?: string };
   model: { provider: string; model: string; keyMode: string };
   tasks: TaskResult[];
-  totals: { tokens: TokenUsage; costUsd: number; succeeded: number; failed: number };
+  totals: { tokens: TokenUsage; costUsd: number; succeeded: number; failed: number; throttled?: number };
   merge: MergeResult[];
   /** Set when the tasks came from the planner; its tokens are in totals too. */
   planner?: PlannerInfo;
@@ -68,7 +68,7 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
   const startedAt = new Date();
   const progress = options.progress ?? (() => {});
   await using model = await resolveModel(plan, options.apiKey, options.logger, options.hostPaths, options.planner);
-  const proxy = new LlmProxy({ provider: model.provider, logger: options.logger });
+  const proxy = new LlmProxy({ provider: model.provider, logger: options.logger, ...(plan.model.max_concurrency !== undefined && { maxConcurrency: plan.model.max_concurrency }) });
   let golden: GoldenWorkspace | undefined;
   const builtGolden = plan.golden.workspace === undefined;
   try {
@@ -158,6 +158,7 @@ function taskRunContext(
     key: keyDeliveryFor(plan.model, options.apiKey),
     ...(plan.model.max_tokens_per_task !== undefined && { maxTokens: plan.model.max_tokens_per_task }),
     timeoutMs: taskTimeoutMs(plan),
+    stallTimeoutMs: stallTimeoutMs(plan),
     memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
     cpus: workerCpus(plan),
     workerPrefix: `w${id}`,
@@ -208,5 +209,6 @@ export function totalsOf(tasks: readonly TaskResult[]): OrchestrationReport["tot
     costUsd: tasks.reduce((sum, t) => sum + t.costUsd, 0),
     succeeded: tasks.filter((t) => t.status === "succeeded").length,
     failed: tasks.filter((t) => t.status !== "succeeded").length,
+    throttled: tasks.reduce((sum, t) => sum + (t.throttled ?? 0), 0),
   };
 }

@@ -32,6 +32,7 @@ const ModelSchema = z
     key_mode: z.enum(["proxy", "env"]).default("proxy").describe("proxy: the key never enters a worker; env: injected with set_env"),
     stub_script: z.string().optional().describe("stub provider only: JSON script of scripted replies"),
     max_tokens_per_task: z.number().int().positive().optional().describe("the proxy refuses further requests of a task past this"),
+    max_concurrency: z.number().int().positive().optional().describe("model requests in flight at most over all workers; default no limit"),
   })
   .strict();
 
@@ -43,6 +44,7 @@ const RunSchema = z
     memory: z.string().default("1G").describe("memory per worker (opencode needs about 1 GiB)"),
     cpus: z.number().positive().max(1024).optional().describe("CPU limit per worker in cores; default: all of the host's (a 1-core cap makes opencode ~40% slower)"),
     keep_workers: z.boolean().default(false),
+    stall_timeout: z.union([z.string(), z.number()]).optional().describe('a task whose opencode prints no event this long is stopped as stalled; default "5m"'),
   })
   .strict();
 
@@ -90,6 +92,7 @@ export function parsePlan(raw: unknown, baseDir: string): Plan {
   }
   const plan = parsed.data;
   parseDurationMs(plan.run.timeout);
+  stallTimeoutMs(plan);
   if (plan.golden.repo && isHostPath(plan.golden.repo) && !isAbsolute(plan.golden.repo)) plan.golden.repo = resolve(baseDir, plan.golden.repo);
   if (plan.model.stub_script && !isAbsolute(plan.model.stub_script)) plan.model.stub_script = resolve(baseDir, plan.model.stub_script);
   return plan;
@@ -126,4 +129,13 @@ export const DEFAULT_MAX_TASKS = 3;
 export function parseTaskPlan(raw: Record<string, unknown>, task: string, baseDir: string): Plan {
   if (raw.task !== undefined) throw new AgentisoError("INVALID_INPUT", "give either the plan's [[task]] list or a free-text task to plan, not both");
   return parsePlan({ ...raw, task: [{ name: "planner", prompt: task }] }, baseDir);
+}
+
+const DEFAULT_STALL_TIMEOUT = "5m";
+
+// How long a task's opencode may print no event before it is stopped as stalled.
+export function stallTimeoutMs(plan: Plan): number {
+  const ms = parseDurationMs(plan.run.stall_timeout ?? DEFAULT_STALL_TIMEOUT);
+  if (ms < 1000) throw new AgentisoError("INVALID_INPUT", `invalid plan: run.stall_timeout must be at least 1s`);
+  return ms;
 }

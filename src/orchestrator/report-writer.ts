@@ -44,6 +44,7 @@ function markdown(report: OrchestrationReport): string {
       (t) => `| ${t.name} | ${t.status} | ${totalTokens(t.tokens)} | ${t.filesChanged.length} | ${(t.durationMs / 1000).toFixed(1)} s | ${escapeCell(t.reason)} |`,
     ),
   ];
+  lines.push(...throttlingLines(report));
   if (report.merge.length > 0) {
     lines.push("", "## Branches", "", "| task | branch | result |", "|---|---|---|");
     for (const m of report.merge) {
@@ -53,6 +54,14 @@ function markdown(report: OrchestrationReport): string {
   }
   lines.push("", "Patches: `<task>.patch`; opencode events: `<task>.events.ndjson`.", "");
   return lines.join("\n");
+}
+
+// Provider throttling is invisible in the statuses (the proxy rode it out): say it happened.
+function throttlingLines(report: OrchestrationReport): string[] {
+  const throttled = report.tasks.filter((t) => (t.throttled ?? 0) > 0);
+  if (throttled.length === 0) return [];
+  const perTask = throttled.map((t) => `${t.name} ${t.throttled}`).join(", ");
+  return ["", `The provider throttled ${report.totals.throttled ?? 0} request(s) (HTTP 429/503); the proxy waited and retried them (${perTask}).`];
 }
 
 function escapeCell(text: string): string {

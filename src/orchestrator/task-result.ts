@@ -3,7 +3,7 @@
 import type { OpencodeToolCall } from "./opencode/parse-events.js";
 import type { TokenUsage } from "../llm/token-usage.js";
 
-export type TaskStatus = "succeeded" | "failed" | "timeout" | "error";
+export type TaskStatus = "succeeded" | "failed" | "timeout" | "stalled" | "error";
 
 export interface TaskResult {
   name: string;
@@ -18,6 +18,8 @@ export interface TaskResult {
   /** Tokens opencode itself reported over its steps. */
   opencodeTokens: { input: number; output: number; reasoning: number; cacheRead: number; cacheWrite: number };
   costUsd: number;
+  /** Upstream 429/503 answers the proxy got for this task (waited out, or passed on when they lasted too long). */
+  throttled?: number;
   /** From the task's turn (a free slot) until its results were collected. */
   durationMs: number;
   /** Where the time went; fork and setup may have happened before the task's turn. */

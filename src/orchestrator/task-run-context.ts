@@ -19,6 +19,8 @@ export interface TaskRunContext {
   key: KeyDelivery;
   maxTokens?: number;
   timeoutMs: number;
+  /** A run that prints no opencode event for this long is stopped as stalled ([run] stall_timeout). */
+  stallTimeoutMs: number;
   memoryMiB: number;
   cpus: number;
   workerPrefix: string;

@@ -12,6 +12,7 @@ import type { PlanTask } from "./plan.js";
 import type { TaskRunContext } from "./task-run-context.js";
 import type { TaskPhases, TaskResult } from "./task-result.js";
 import type { PreparedWorker } from "./worker-prep.js";
+import { StallWatchdog } from "./stall-watchdog.js";
 
 // Runs opencode in a prepared worker and collects its result. Never throws; leaves the worker
 // running and its model tunnel open (the pool releases both). `turn` is when the task's slot came free.
@@ -27,7 +28,7 @@ export async function runPrepared(ctx: TaskRunContext, task: PlanTask, prepared:
     ctx.progress({ type: "task_state", task: task.name, state: "collecting", worker });
     const changes = await collectChanges(guest, task.workdir, prepared.baseline, { maxBytes: ctx.caps.patchBytes, what: `the patch of task ${task.name}`, signal: ctx.signal });
     phases.collect = performance.now() - runStarted - phases.run;
-    return { ...judgedResult(task, run, changes, access.usage()), durationMs: Math.round(performance.now() - turn), phasesMs: roundPhases(phases), worker };
+    return { ...judgedResult(task, run, changes, access.usage(), access.throttled()), durationMs: Math.round(performance.now() - turn), phasesMs: roundPhases(phases), worker };
   } catch (err) {
     const error = toAgentisoError(err);
     return { ...errorResult(task, worker, `${error.code}: ${error.message}`, performance.now() - turn), phasesMs: roundPhases(phases) };
@@ -36,11 +37,12 @@ export async function runPrepared(ctx: TaskRunContext, task: PlanTask, prepared:
 
 type OpencodeRun = Awaited<ReturnType<typeof streamOpencode>>;
 
-function judgedResult(task: PlanTask, run: OpencodeRun, changes: CollectedChanges, usage: TaskUsage): Omit<TaskResult, "durationMs"> {
+function judgedResult(task: PlanTask, run: OpencodeRun, changes: CollectedChanges, usage: TaskUsage, throttled: number): Omit<TaskResult, "durationMs"> {
   const judged = judgeOpencodeRun(run.parser.end(), {
     exitCode: run.exec.exitCode,
     signal: run.exec.signal,
     timedOut: run.exec.timedOut,
+    ...(run.stalledForMs !== undefined && { stalledForMs: run.stalledForMs }),
     filesChanged: changes.files.length > 0,
     durationMs: Math.round(run.exec.durationMs),
     stderrTail: run.stderr.slice(-2000),
@@ -54,6 +56,7 @@ function judgedResult(task: PlanTask, run: OpencodeRun, changes: CollectedChange
     tokens: usage.tokens,
     opencodeTokens: judged.tokens,
     costUsd: usage.costUsd || judged.costUsd,
+    throttled,
     filesChanged: changes.files,
     patch: changes.patch,
     exitCode: judged.exitCode,
@@ -63,24 +66,35 @@ function judgedResult(task: PlanTask, run: OpencodeRun, changes: CollectedChange
 }
 
 // opencode's stdout carries whatever the worker and the model make it print: it is held up to
-// [caps] agentOutputBytes, and one byte more ends the run with TOO_LARGE.
+// [caps] agentOutputBytes, and one byte more ends the run with TOO_LARGE. A run that prints no
+// event for [run] stall_timeout is stopped (stall-watchdog.ts) and judged stalled.
 async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker) {
   const { command, guest, access } = prepared;
   const parser = new OpencodeEventParser();
   const stdout = new CappedBytes({ what: `opencode's output in task ${task.name}`, maxBytes: ctx.caps.agentOutputBytes, setting: "[caps] agentOutputBytes", keep: "all" });
   const stderr = new CappedBytes({ what: "opencode's stderr", maxBytes: Infinity, keep: "tail", windowBytes: 8192 });
-  const stream = guest.execStream({ argv: command.argv, env: command.env, cwd: task.workdir, commandTimeoutMs: ctx.timeoutMs }, { signal: ctx.signal });
-  for await (const chunk of stream) {
-    if (chunk.fd !== 1) {
-      stderr.push(chunk.data);
-      continue;
+  using watchdog = new StallWatchdog(ctx.stallTimeoutMs);
+  const started = performance.now();
+  const stream = guest.execStream({ argv: command.argv, env: command.env, cwd: task.workdir, commandTimeoutMs: ctx.timeoutMs }, { signal: AbortSignal.any([ctx.signal, watchdog.signal]) });
+  try {
+    for await (const chunk of stream) {
+      if (chunk.fd !== 1) {
+        stderr.push(chunk.data);
+        continue;
+      }
+      stdout.push(chunk.data);
+      const events = parser.push(chunk.data);
+      if (events.length > 0) watchdog.touch();
+      if (events.some((e) => e.type === "step_finish")) {
+        ctx.progress({ type: "task_state", task: task.name, state: "running", worker: prepared.name, tokens: totalTokens(access.usage().tokens) });
+      }
     }
-    stdout.push(chunk.data);
-    if (parser.push(chunk.data).some((e) => e.type === "step_finish")) {
-      ctx.progress({ type: "task_state", task: task.name, state: "running", worker: prepared.name, tokens: totalTokens(access.usage().tokens) });
-    }
+  } catch (err) {
+    if (!watchdog.stalled || ctx.signal.aborted) throw err;
+    const exec = { exitCode: null, signal: "SIGKILL", timedOut: false, truncated: false, durationMs: performance.now() - started };
+    return { parser, raw: stdout.toString(), stderr: stderr.toString(), exec, stalledForMs: watchdog.timeoutMs };
   }
-  return { parser, raw: stdout.toString(), stderr: stderr.toString(), exec: await stream.result };
+  return { parser, raw: stdout.toString(), stderr: stderr.toString(), exec: await stream.result, stalledForMs: undefined as number | undefined };
 }
 
 function roundPhases(phases: TaskPhases): TaskPhases {

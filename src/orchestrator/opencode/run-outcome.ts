@@ -4,7 +4,7 @@
 // and whether the workspace changed.
 import type { OpencodeError, OpencodeToolCall, ParsedOpencodeRun } from "./parse-events.js";
 
-export type OpencodeRunStatus = "succeeded" | "failed" | "timeout" | "error";
+export type OpencodeRunStatus = "succeeded" | "failed" | "timeout" | "stalled" | "error";
 
 export interface RunFacts {
   /** null when the process was killed by a signal. */
@@ -12,6 +12,8 @@ export interface RunFacts {
   /** The signal that killed it, when known. */
   signal?: string | null;
   timedOut?: boolean;
+  /** Set when the caller stopped the run because it printed no event for this long ([run] stall_timeout). */
+  stalledForMs?: number;
   /** Whether files in the workspace changed; unknown counts as "no change". */
   filesChanged?: boolean;
   /** Wall time measured by the caller; else taken from event timestamps. */
@@ -21,7 +23,7 @@ export interface RunFacts {
 }
 
 export interface OpencodeRunResult {
-  /** succeeded | failed (the agent ran, the task did not get done) | timeout | error (opencode itself could not run) */
+  /** succeeded | failed (the agent ran, the task did not get done) | timeout | stalled (no event for the stall timeout) | error (opencode itself could not run) */
   status: OpencodeRunStatus;
   /** One sentence for humans; empty on success. */
   reason: string;
@@ -59,6 +61,7 @@ export function judgeOpencodeRun(run: ParsedOpencodeRun, facts: RunFacts): Openc
 
 function classify(run: ParsedOpencodeRun, facts: RunFacts): [OpencodeRunStatus, string] {
   if (facts.timedOut) return ["timeout", `opencode did not finish in time (after ${run.steps} steps)`];
+  if (facts.stalledForMs !== undefined) return ["stalled", `opencode printed no event for ${Math.round(facts.stalledForMs / 1000)} s and was stopped (after ${run.steps} steps)`];
   if (run.events.length === 0 && facts.exitCode !== 0) {
     const how = facts.exitCode === null ? "was killed" : `exited with ${facts.exitCode}`;
     return ["error", `opencode ${how} before printing any event${facts.stderrTail ? `: ${facts.stderrTail.trim().slice(-500)}` : ""}`];
