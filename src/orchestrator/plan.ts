@@ -43,6 +43,10 @@ const RunSchema = z
     memory: z.string().default("1G").describe("memory per worker (opencode needs about 1 GiB)"),
     cpus: z.number().positive().max(1024).optional().describe("CPU limit per worker in cores; default: all of the host's (a 1-core cap makes opencode ~40% slower)"),
     keep_workers: z.boolean().default(false),
+    // verification (docs/orchestrate.md "Verification")
+    verify: z.array(z.string().min(1)).default([]).describe("shell commands run in the task's workdir after opencode finishes; all must exit 0 for the task to succeed"),
+    verify_retries: z.number().int().min(0).max(5).default(0).describe("on a failed verify, continue the same opencode session with the failure this many times"),
+    verify_timeout: z.union([z.string(), z.number()]).default("10m").describe("per verify command"),
   })
   .strict();
 
@@ -58,7 +62,7 @@ export const PlanSchema = z
   .object({
     golden: GoldenSchema.default({ image: "opencode", setup: [], network: "egress", snapshot: "golden", keep: false }),
     model: ModelSchema.default({ provider: "stub", model: "stub-model", key_mode: "proxy" }),
-    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false }),
+    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false, verify: [], verify_retries: 0, verify_timeout: "10m" }),
     task: z.array(TaskSchema).min(1, "a plan needs at least one [[task]]"),
   })
   .strict()
@@ -89,6 +93,7 @@ export function parsePlan(raw: unknown, baseDir: string): Plan {
   }
   const plan = parsed.data;
   parseDurationMs(plan.run.timeout);
+  parseDurationMs(plan.run.verify_timeout);
   if (plan.golden.repo && isHostPath(plan.golden.repo) && !isAbsolute(plan.golden.repo)) plan.golden.repo = resolve(baseDir, plan.golden.repo);
   if (plan.model.stub_script && !isAbsolute(plan.model.stub_script)) plan.model.stub_script = resolve(baseDir, plan.model.stub_script);
   return plan;
@@ -115,4 +120,8 @@ export function isHostPath(repo: string): boolean {
 
 export function taskTimeoutMs(plan: Plan): number {
   return parseDurationMs(plan.run.timeout);
+}
+
+export function verifyTimeoutMs(plan: Plan): number {
+  return parseDurationMs(plan.run.verify_timeout);
 }

@@ -61,3 +61,10 @@ function pluginLockfile(): string {
   const dependencies = { "@opencode-ai/plugin": OPENCODE_VERSION };
   return JSON.stringify({ name: "opencode-config", lockfileVersion: 3, requires: true, packages: { "": { dependencies } } }, null, 2) + "\n";
 }
+
+// The argv that continues a run's session with a new prompt, in the same HOME/XDG dirs (where
+// opencode keeps its sessions). Without a session id: --continue, the run dir's last session.
+export function continuedArgv(command: OpencodeCommand, sessionId: string | undefined, prompt: string): string[] {
+  const session = sessionId !== undefined ? ["--session", sessionId] : ["--continue"];
+  return [command.argv[0]!, "run", "--format", "json", ...session, "--", prompt];
+}
