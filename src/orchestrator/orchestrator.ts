@@ -15,7 +15,7 @@ import { addUsage, zeroUsage, type TokenUsage } from "../llm/token-usage.js";
 import { keyDeliveryFor } from "./key-delivery.js";
 import { mergeBranchPerTask, type MergeResult } from "./merge.js";
 import { resolveModel } from "./model-provider.js";
-import { isHostPath, taskTimeoutMs, type Plan } from "./plan.js";
+import { isHostPath, taskTimeoutMs, verifyTimeoutMs, type Plan } from "./plan.js";
 import { runTaskPool } from "./task-pool.js";
 import type { TaskRunContext } from "./task-run-context.js";
 import type { ProgressEvent, TaskResult } from "./task-result.js";
@@ -143,6 +143,7 @@ async function runAll(
     signal: options.signal,
     progress,
     ...(options.onEvents && { onEvents: options.onEvents }),
+    verify: { commands: plan.run.verify, retries: plan.run.verify_retries, timeoutMs: verifyTimeoutMs(plan) },
   };
   for (const task of plan.task) progress({ type: "task_state", task: task.name, state: "queued" });
   const parallel = Math.min(options.maxParallel ?? plan.run.max_parallel, plan.task.length);
