@@ -1,6 +1,7 @@
 // One task in its prepared worker (see worker-prep.ts): run `opencode run --format json`,
-// stream its events, collect the patch, verify (verify-with-retries.ts), then outcome and tokens. Every failure becomes a
-// result with a reason; nothing here throws past the task.
+// stream its events, collect the patch, verify it when the plan says how (verify-with-retries.ts),
+// then outcome and tokens. Every failure becomes a result with a reason; nothing here throws
+// past the task.
 import { CappedBytes } from "../core/capped-bytes.js";
 import { toAgentisoError } from "../core/errors.js";
 import type { TaskUsage } from "../llm/task-spend.js";
