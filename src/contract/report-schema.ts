@@ -3,9 +3,23 @@ import { z } from "zod";
 
 export const TokenUsageSchema = z.object({ input: z.number(), output: z.number(), reasoning: z.number(), cacheRead: z.number(), cacheWrite: z.number() });
 
+export const TaskVerificationSchema = z
+  .discriminatedUnion("passed", [
+    z.object({ passed: z.literal(true), attempts: z.number() }),
+    z.object({
+      passed: z.literal(false),
+      attempts: z.number(),
+      command: z.string().describe("The verify command that failed last"),
+      exitCode: z.number().nullable(),
+      timedOut: z.boolean(),
+      outputTail: z.string().describe("The end of its stdout and stderr"),
+    }),
+  ])
+  .describe("How the plan's verify commands went; attempts counts verify runs (1 + continued agent runs)");
+
 export const TaskResultSchema = z.object({
   name: z.string(),
-  status: z.enum(["succeeded", "failed", "timeout", "stalled", "error"]),
+  status: z.enum(["succeeded", "failed", "timeout", "stalled", "error", "unverified"]).describe("unverified: the agent finished but verify did not pass; stalled: opencode printed nothing for stall_timeout"),
   reason: z.string().describe("Why it did not succeed (empty on success)"),
   summary: z.string().describe("The model's final answer"),
   toolCalls: z.array(z.object({ tool: z.string(), status: z.string(), title: z.string().optional(), error: z.string().optional() })),
@@ -14,7 +28,7 @@ export const TaskResultSchema = z.object({
   costUsd: z.number(),
   throttled: z.number().optional().describe("Upstream 429/503 answers the proxy waited out (or passed on) for this task"),
   durationMs: z.number(),
-  phasesMs: z.object({ fork: z.number(), setup: z.number(), waited: z.number(), run: z.number(), collect: z.number(), destroy: z.number() }).optional(),
+  phasesMs: z.object({ fork: z.number(), setup: z.number(), waited: z.number(), run: z.number(), collect: z.number(), destroy: z.number(), verify: z.number().optional() }).optional(),
   filesChanged: z.array(z.string()),
   patch: z.string().describe("git diff against the golden commit"),
   worker: z.string().optional(),
@@ -22,6 +36,7 @@ export const TaskResultSchema = z.object({
   exitCode: z.number().nullable(),
   steps: z.number(),
   sessionId: z.string().optional(),
+  verify: TaskVerificationSchema.optional(),
 });
 
 export const MergeResultSchema = z.object({

@@ -1,5 +1,6 @@
 // Picks the scripted answer for one chat-completions request: the first rule whose matcher
-// fits the conversation, step = number of assistant turns so far (the last step repeats).
+// fits the conversation, step = number of assistant turns so far, or since the latest user
+// message (the last step repeats).
 import type { StubScript, StubStep } from "./stub-script.js";
 
 export interface ChatRequestView {
@@ -11,6 +12,9 @@ export interface ChatRequestView {
   firstUserMessage: string;
   allText: string;
   assistantTurns: number;
+  lastUserMessage: string;
+  /** Assistant turns after the latest user message (a continued session's new run). */
+  assistantTurnsSinceLastUser: number;
   /** From opencode's system prompt ("Working directory: ..."), for {{workdir}}. */
   workdir: string | undefined;
 }
@@ -26,6 +30,7 @@ export function viewChatRequest(body: Record<string, unknown>): ChatRequestView 
   const messages = Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
   const texts = messages.map((m) => contentText(m.content));
   const firstUser = messages.findIndex((m) => m.role === "user");
+  const lastUser = messages.findLastIndex((m) => m.role === "user");
   const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
   const system = messages.filter((m) => m.role === "system").map((m) => contentText(m.content)).join("\n");
   return {
@@ -36,6 +41,8 @@ export function viewChatRequest(body: Record<string, unknown>): ChatRequestView 
     firstUserMessage: firstUser >= 0 ? texts[firstUser]! : "",
     allText: texts.join("\n"),
     assistantTurns: messages.filter((m) => m.role === "assistant").length,
+    lastUserMessage: lastUser >= 0 ? texts[lastUser]! : "",
+    assistantTurnsSinceLastUser: messages.slice(lastUser + 1).filter((m) => m.role === "assistant").length,
     workdir: /Working directory: (.+)/.exec(system)?.[1]?.trim(),
   };
 }
@@ -47,7 +54,9 @@ export function chooseReply(script: StubScript, view: ChatRequestView): ChosenRe
     if (m.withTools && view.tools.length === 0) continue;
     if (m.firstUserMessageContains !== undefined && !view.firstUserMessage.includes(m.firstUserMessageContains)) continue;
     if (m.anyMessageContains !== undefined && !view.allText.includes(m.anyMessageContains)) continue;
-    const stepIndex = Math.min(view.assistantTurns, rule.steps.length - 1);
+    if (m.lastUserMessageContains !== undefined && !view.lastUserMessage.includes(m.lastUserMessageContains)) continue;
+    const turns = rule.countTurnsFrom === "last-user-message" ? view.assistantTurnsSinceLastUser : view.assistantTurns;
+    const stepIndex = Math.min(turns, rule.steps.length - 1);
     return { rule: rule.name ?? `rule ${index}`, stepIndex, step: withWorkdir(rule.steps[stepIndex]!, view.workdir) };
   }
   return { rule: undefined, stepIndex: 0, step: script.default };

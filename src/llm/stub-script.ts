@@ -51,11 +51,16 @@ export const StubRuleSchema = z
       .object({
         firstUserMessageContains: z.string().optional(),
         anyMessageContains: z.string().optional(),
+        lastUserMessageContains: z.string().optional().describe("the latest user message, e.g. the prompt that continues a session"),
         withTools: z.boolean().default(true).describe("match only requests that offer tools (true: agent turns, not title generation)"),
       })
       .strict()
       .default({ withTools: true }),
     steps: z.array(StubStepSchema).min(1).describe("step i answers a conversation with i assistant turns; the last repeats"),
+    countTurnsFrom: z
+      .enum(["conversation-start", "last-user-message"])
+      .default("conversation-start")
+      .describe("last-user-message: count only assistant turns after the latest user message, so a continued session starts again at step 0"),
   })
   .strict();
 

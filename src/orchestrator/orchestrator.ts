@@ -15,7 +15,7 @@ import { addUsage, zeroUsage, type TokenUsage } from "../llm/token-usage.js";
 import { keyDeliveryFor } from "./key-delivery.js";
 import { mergeBranchPerTask, type MergeResult } from "./merge.js";
 import { resolveModel } from "./model-provider.js";
-import { isHostPath, stallTimeoutMs, taskTimeoutMs, type Plan } from "./plan.js";
+import { isHostPath, stallTimeoutMs, taskTimeoutMs, verifyTimeoutMs, type Plan } from "./plan.js";
 import { planTasks, type PlannerInfo, type PlannerRequest } from "./planner.js";
 import { withPlanner } from "./planner-report.js";
 import { runTaskPool } from "./task-pool.js";
@@ -169,6 +169,7 @@ function taskRunContext(
     signal: options.signal,
     progress,
     ...(options.onEvents && { onEvents: options.onEvents }),
+    verify: { commands: plan.run.verify, retries: plan.run.verify_retries, timeoutMs: verifyTimeoutMs(plan) },
   };
 }
 

@@ -45,6 +45,10 @@ const RunSchema = z
     cpus: z.number().positive().max(1024).optional().describe("CPU limit per worker in cores; default: all of the host's (a 1-core cap makes opencode ~40% slower)"),
     keep_workers: z.boolean().default(false),
     stall_timeout: z.union([z.string(), z.number()]).optional().describe('a task whose opencode prints no event this long is stopped as stalled; default "5m"'),
+    // verification (docs/orchestrate.md "Verification")
+    verify: z.array(z.string().min(1)).default([]).describe("shell commands run in the task's workdir after opencode finishes; all must exit 0 for the task to succeed"),
+    verify_retries: z.number().int().min(0).max(5).default(0).describe("on a failed verify, continue the same opencode session with the failure this many times"),
+    verify_timeout: z.union([z.string(), z.number()]).default("10m").describe("per verify command"),
   })
   .strict();
 
@@ -61,7 +65,7 @@ export const PlanSchema = z
   .object({
     golden: GoldenSchema.default({ image: "opencode", setup: [], network: "egress", snapshot: "golden", keep: false }),
     model: ModelSchema.default({ provider: "stub", model: "stub-model", key_mode: "proxy" }),
-    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false }),
+    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false, verify: [], verify_retries: 0, verify_timeout: "10m" }),
     task: z.array(TaskSchema).min(1, "a plan needs at least one [[task]]"),
   })
   .strict()
@@ -93,6 +97,7 @@ export function parsePlan(raw: unknown, baseDir: string): Plan {
   const plan = parsed.data;
   parseDurationMs(plan.run.timeout);
   stallTimeoutMs(plan);
+  parseDurationMs(plan.run.verify_timeout);
   if (plan.golden.repo && isHostPath(plan.golden.repo) && !isAbsolute(plan.golden.repo)) plan.golden.repo = resolve(baseDir, plan.golden.repo);
   if (plan.model.stub_script && !isAbsolute(plan.model.stub_script)) plan.model.stub_script = resolve(baseDir, plan.model.stub_script);
   return plan;
@@ -138,4 +143,8 @@ export function stallTimeoutMs(plan: Plan): number {
   const ms = parseDurationMs(plan.run.stall_timeout ?? DEFAULT_STALL_TIMEOUT);
   if (ms < 1000) throw new AgentisoError("INVALID_INPUT", `invalid plan: run.stall_timeout must be at least 1s`);
   return ms;
+}
+
+export function verifyTimeoutMs(plan: Plan): number {
+  return parseDurationMs(plan.run.verify_timeout);
 }

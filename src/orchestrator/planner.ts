@@ -110,11 +110,13 @@ async function attempt(ctx: TaskRunContext, task: PlanTask, worker: PreparedWork
   return attempts;
 }
 
-// The planner is not one of the plan's tasks: its progress goes out as planner events.
+// The planner is not one of the plan's tasks: its progress goes out as planner events, and
+// the plan's verify commands are not run on it (it reads the repository, it changes nothing).
 function plannerContext(ctx: TaskRunContext): TaskRunContext {
   const progress = (event: ProgressEvent) => {
     if (event.type === "task_state" && event.task === PLANNER_TASK) ctx.progress({ type: "planner", step: event.state, ...(event.worker !== undefined && { worker: event.worker }) });
     else ctx.progress(event);
   };
-  return { ...ctx, progress };
+  const { verify: _notForThePlanner, ...rest } = ctx;
+  return { ...rest, progress };
 }

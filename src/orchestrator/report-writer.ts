@@ -36,7 +36,7 @@ function markdown(report: OrchestrationReport): string {
     `Golden workspace \`${report.golden.workspace}\`@\`${report.golden.snapshot}\` at commit \`${report.golden.commit.slice(0, 12)}\`${report.golden.repo ? ` (from ${report.golden.repo})` : ""}.`,
     `Model: ${report.model.provider} / ${report.model.model}, key mode ${report.model.keyMode}.`,
     "",
-    `**${report.totals.succeeded} succeeded, ${report.totals.failed} did not**; ${totalTokens(report.totals.tokens)} tokens, $${report.totals.costUsd.toFixed(4)}.`,
+    `**${report.totals.succeeded} succeeded, ${report.totals.failed} did not**${unverifiedNote(report)}; ${totalTokens(report.totals.tokens)} tokens, $${report.totals.costUsd.toFixed(4)}.`,
     "",
     "| task | status | tokens | files changed | duration | reason |",
     "|---|---|---|---|---|---|",
@@ -52,6 +52,7 @@ function markdown(report: OrchestrationReport): string {
       lines.push(`| ${m.task} | \`${m.branch}\` | ${result}${m.overlapsWith.length ? ` (touches the same files as ${m.overlapsWith.join(", ")})` : ""} |`);
     }
   }
+  lines.push(...verifySection(report));
   lines.push("", "Patches: `<task>.patch`; opencode events: `<task>.events.ndjson`.", "");
   return lines.join("\n");
 }
@@ -62,6 +63,29 @@ function throttlingLines(report: OrchestrationReport): string[] {
   if (throttled.length === 0) return [];
   const perTask = throttled.map((t) => `${t.name} ${t.throttled}`).join(", ");
   return ["", `The provider throttled ${report.totals.throttled ?? 0} request(s) (HTTP 429/503); the proxy waited and retried them (${perTask}).`];
+}
+
+function unverifiedNote(report: OrchestrationReport): string {
+  const unverified = report.tasks.filter((t) => t.status === "unverified").length;
+  return unverified > 0 ? ` (${unverified} unverified: the agent finished, verify failed)` : "";
+}
+
+// Per task: how verify went, and for a failure the command and the end of its output.
+function verifySection(report: OrchestrationReport): string[] {
+  const verified = report.tasks.filter((t) => t.verify !== undefined);
+  if (verified.length === 0) return [];
+  const lines = ["", "## Verification", "", "| task | verify | attempts |", "|---|---|---|"];
+  for (const t of verified) {
+    const v = t.verify!;
+    const how = v.passed ? "passed" : `\`${escapeCell(v.command)}\` ${v.timedOut ? "timed out" : `exit ${v.exitCode ?? "killed"}`}`;
+    lines.push(`| ${t.name} | ${how} | ${v.attempts} |`);
+  }
+  for (const t of verified) {
+    if (t.verify?.passed !== false) continue;
+    // a fence inside the output would end the block early
+    lines.push("", `### ${t.name}: \`${t.verify.command}\``, "", "~~~~", t.verify.outputTail.trimEnd().replaceAll("~~~~", "~ ~ ~ ~"), "~~~~");
+  }
+  return lines;
 }
 
 function escapeCell(text: string): string {

@@ -3,7 +3,8 @@
 import type { OpencodeToolCall } from "./opencode/parse-events.js";
 import type { TokenUsage } from "../llm/token-usage.js";
 
-export type TaskStatus = "succeeded" | "failed" | "timeout" | "stalled" | "error";
+/** unverified: the agent finished but the plan's verify commands did not pass (see verify-with-retries.ts); stalled: opencode printed no event for stall_timeout. */
+export type TaskStatus = "succeeded" | "failed" | "timeout" | "stalled" | "error" | "unverified";
 
 export interface TaskResult {
   name: string;
@@ -33,7 +34,14 @@ export interface TaskResult {
   exitCode: number | null;
   steps: number;
   sessionId?: string;
+  /** Set when the plan has verify commands and the agent got as far as verification. */
+  verify?: TaskVerification;
 }
+
+/** How verification went: attempts counts verify runs; a failure names the command that decided. */
+export type TaskVerification =
+  | { passed: true; attempts: number }
+  | { passed: false; attempts: number; command: string; exitCode: number | null; timedOut: boolean; outputTail: string };
 
 export interface TaskPhases {
   fork: number;
@@ -44,6 +52,8 @@ export interface TaskPhases {
   collect: number;
   /** Runs after the result, off the task's critical path. */
   destroy: number;
+  /** The plan's verify commands, over all attempts (run and collect include continued runs). */
+  verify?: number;
 }
 
 /** Task states in order; "ready": its worker is forked and set up, waiting for a free slot. */
@@ -51,7 +61,7 @@ export type ProgressEvent =
   /** workspace: the golden's name, announced before it exists so a front door can clean it up. */
   | { type: "golden"; step: string; workspace?: string }
   | { type: "golden_ready"; workspace: string; snapshot: string; commit: string }
-  | { type: "task_state"; task: string; state: "queued" | "forking" | "ready" | "running" | "collecting"; worker?: string; tokens?: number }
+  | { type: "task_state"; task: string; state: "queued" | "forking" | "ready" | "running" | "collecting" | "verifying"; worker?: string; tokens?: number }
   | { type: "task_done"; task: string; result: TaskResult }
   | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string }
   /** The planning step of a free-text task (planner.ts): its worker's state. */

@@ -33,4 +33,13 @@ export interface TaskRunContext {
   caps: { agentOutputBytes: number; patchBytes: number };
   /** Raw opencode events of the task (NDJSON lines), for the results dir. */
   onEvents?: (task: string, ndjson: string) => void;
+  /** The plan's [run] verify settings; absent or no commands: a finished agent is success. */
+  verify?: VerifySettings;
+}
+
+export interface VerifySettings {
+  commands: string[];
+  retries: number;
+  /** Per command. */
+  timeoutMs: number;
 }

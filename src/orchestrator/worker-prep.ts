@@ -11,7 +11,8 @@ import { buildOpencodeConfig } from "./opencode/opencode-config.js";
 import type { PlanTask } from "./plan.js";
 import type { TaskRunContext } from "./task-run-context.js";
 
-const GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** PATH for what runs in a worker: opencode and its tools, verify commands. */
+export const GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const RUN_DIR = "/tmp/agentiso-opencode";
 const SHARED_OPENCODE = "/.agentiso/bin/opencode";
 

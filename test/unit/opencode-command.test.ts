@@ -1,7 +1,7 @@
 // What a worker's opencode is started with: its own dirs, inline config, and the key only when asked.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { buildOpencodeCommand } from "../../src/orchestrator/opencode/opencode-command.js";
+import { buildOpencodeCommand, continuedArgv } from "../../src/orchestrator/opencode/opencode-command.js";
 import { buildOpencodeConfig, KEYLESS_PLACEHOLDER_KEY } from "../../src/orchestrator/opencode/opencode-config.js";
 
 describe("opencode config and command", () => {
@@ -54,4 +54,10 @@ describe("opencode config and command", () => {
     const keyless = buildOpencodeCommand({ prompt: "p", config, runDir: "/r" });
     assert.doesNotMatch(JSON.stringify(keyless), /sk-1/);
   });
+});
+
+test("a continued run resumes the session by id (else the run dir's last one) with the new prompt after --", () => {
+  const command = buildOpencodeCommand({ prompt: "first", config: {}, runDir: "/tmp/r", binary: "/.agentiso/bin/opencode" });
+  assert.deepEqual(continuedArgv(command, "ses_abc", "-fix it"), ["/.agentiso/bin/opencode", "run", "--format", "json", "--session", "ses_abc", "--", "-fix it"]);
+  assert.deepEqual(continuedArgv(command, undefined, "again").slice(4), ["--continue", "--", "again"]);
 });

@@ -66,3 +66,10 @@ function pluginLockfile(): string {
 export function withPrompt(command: OpencodeCommand, prompt: string): OpencodeCommand {
   return { ...command, argv: [...command.argv.slice(0, -1), prompt] };
 }
+
+// The argv that continues a run's session with a new prompt, in the same HOME/XDG dirs (where
+// opencode keeps its sessions). Without a session id: --continue, the run dir's last session.
+export function continuedArgv(command: OpencodeCommand, sessionId: string | undefined, prompt: string): string[] {
+  const session = sessionId !== undefined ? ["--session", sessionId] : ["--continue"];
+  return [command.argv[0]!, "run", "--format", "json", ...session, "--", prompt];
+}
