@@ -56,6 +56,11 @@ export class OrchestrateProgress {
       if (!this.live) this.write(`${event.task}: ${event.result.status}${event.result.reason ? ` — ${event.result.reason}` : ""}\n`);
     } else if (event.type === "merge") {
       this.line(`merge ${event.task} → ${event.branch}: ${event.ok ? "ok" : `failed: ${event.detail ?? ""}`}`);
+    } else if (event.type === "integrate") {
+      this.workers.add(event.workspace);
+      this.line(event.task === undefined ? `integrate: ${event.step ?? ""}` : `integrate ${event.task}: ${event.outcome ?? ""}${event.detail ? ` (${event.detail})` : ""}`);
+    } else if (event.type === "review") {
+      this.line(`review: verdict ${event.verdict}${event.gate ? " (gate)" : ""}`);
     }
     if (this.live) this.redraw();
   }

@@ -51,4 +51,7 @@ export type ProgressEvent =
   | { type: "golden_ready"; workspace: string; snapshot: string; commit: string }
   | { type: "task_state"; task: string; state: "queued" | "forking" | "ready" | "running" | "collecting"; worker?: string; tokens?: number }
   | { type: "task_done"; task: string; result: TaskResult }
-  | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string };
+  | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string }
+  /** merge = "integrate": a step (workspace: the integration worker) or one task's outcome. */
+  | { type: "integrate"; workspace: string; step?: string; task?: string; outcome?: "applied" | "resolved" | "skipped"; detail?: string }
+  | { type: "review"; verdict: "approve" | "reject" | "none"; gate: boolean };

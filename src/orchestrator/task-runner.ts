@@ -63,8 +63,9 @@ function judgedResult(task: PlanTask, run: OpencodeRun, changes: CollectedChange
 }
 
 // opencode's stdout carries whatever the worker and the model make it print: it is held up to
-// [caps] agentOutputBytes, and one byte more ends the run with TOO_LARGE.
-async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker) {
+// [caps] agentOutputBytes, and one byte more ends the run with TOO_LARGE. Also runs the
+// integration's resolver and reviewer (task: their pseudo-task, prepared.command: their prompt).
+export async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker) {
   const { command, guest, access } = prepared;
   const parser = new OpencodeEventParser();
   const stdout = new CappedBytes({ what: `opencode's output in task ${task.name}`, maxBytes: ctx.caps.agentOutputBytes, setting: "[caps] agentOutputBytes", keep: "all" });
