@@ -3,6 +3,8 @@
 // setup left in the work tree, so every later commit (and every revert, and the diff the
 // reviewer reads) holds only what the patches and the resolver changed.
 import { randomBytes } from "node:crypto";
+import { CappedBytes } from "../core/capped-bytes.js";
+import { AgentisoError } from "../core/errors.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { runChecked, shellQuote, type CommandRunner } from "../guest/run-checked.js";
 
@@ -69,15 +71,15 @@ export async function revertStep(guest: CommandRunner, options: IntegrationGitOp
   await runChecked(guest, { shell: "git reset --quiet --hard HEAD && git clean -fdq" }, { what: "reverting the integration step", cwd: options.repoDir, ...signalOf(options) });
 }
 
-// The binary diff between two commits of the workspace's repository.
-export async function diffBetween(guest: CommandRunner, from: string, to: string, options: IntegrationGitOptions & { maxBytes?: number }): Promise<string> {
-  const out = await runChecked(guest, { argv: ["git", "diff", "--binary", from, to] }, {
-    what: "git diff of the integrated branch",
-    cwd: options.repoDir,
-    ...(options.maxBytes !== undefined && { maxOutputBytes: options.maxBytes }),
-    ...signalOf(options),
-  });
-  return out.stdout;
+// The binary diff between two commits, streamed: held up to maxBytes (one more is TOO_LARGE).
+export async function diffBetween(guest: Pick<GuestClient, "execStream">, from: string, to: string, options: IntegrationGitOptions & { maxBytes: number }): Promise<string> {
+  const stream = guest.execStream({ argv: ["git", "diff", "--binary", from, to], cwd: options.repoDir, commandTimeoutMs: 600_000 }, signalOf(options));
+  const out = new CappedBytes({ what: "the integrated diff", maxBytes: options.maxBytes, keep: "all" });
+  const stderr = new CappedBytes({ what: "git's stderr", maxBytes: Infinity, keep: "tail", windowBytes: 2000 });
+  for await (const chunk of stream) (chunk.fd === 1 ? out : stderr).push(chunk.data);
+  const result = await stream.result;
+  if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `git diff ${from.slice(0, 12)} ${to.slice(0, 12)} exited with ${String(result.exitCode ?? result.signal)}: ${stderr.toString().trim()}`);
+  return out.toString();
 }
 
 function signalOf(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
