@@ -43,7 +43,7 @@ export async function runIntegration(ctx: TaskRunContext, plan: Plan, tasks: rea
   if (candidates.length === 0) return { integration: { ...result, error: "no task succeeded with a patch: nothing to integrate" } };
   ctx.progress({ type: "integrate", workspace, step: `integrating ${candidates.length} patch(es) onto ${result.branch}` });
   const prep = await prepareWorker(ctx, pseudoTask);
-  if (!prep.ok) return { integration: { ...result, error: `the integration workspace could not be prepared: ${prep.reason}`, workspaceState: prep.worker === undefined ? "destroyed" : "kept" } };
+  if (!prep.ok) return { integration: { ...result, error: `the integration workspace could not be prepared: ${prep.reason}`, workspaceState: prep.worker === undefined ? "destroyed" : ctx.keepWorkers ? "kept" : "left" } };
   let review: ReviewResult | undefined;
   try {
     review = await integrateIn(ctx, plan, prep.worker, candidates, result, options);
