@@ -58,6 +58,11 @@ export class OrchestrateProgress {
       this.line(`planner: ${event.step}${event.worker ? ` (${event.worker})` : ""}`);
     } else if (event.type === "merge") {
       this.line(`merge ${event.task} → ${event.branch}: ${event.ok ? "ok" : `failed: ${event.detail ?? ""}`}`);
+    } else if (event.type === "integrate") {
+      this.workers.add(event.workspace);
+      this.line(event.task === undefined ? `integrate: ${event.step ?? ""}` : `integrate ${event.task}: ${event.outcome ?? ""}${event.detail ? ` (${event.detail})` : ""}`);
+    } else if (event.type === "review") {
+      this.line(`review: verdict ${event.verdict}${event.gate ? " (gate)" : ""}`);
     }
     if (this.live) this.redraw();
   }

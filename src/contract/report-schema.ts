@@ -49,6 +49,49 @@ export const MergeResultSchema = z.object({
   overlapsWith: z.array(z.string()).describe("Other tasks whose patches change some of the same files (likely merge conflicts)"),
 });
 
+const RunStatusSchema = z.enum(["succeeded", "failed", "timeout", "stalled", "error"]);
+
+export const IntegrationResultSchema = z.object({
+  branch: z.string().describe("agentiso/<run>/integrated"),
+  repository: z.string().describe('The host repo path, or "workspace:<golden>"'),
+  order: z.array(z.string()).describe("Tasks in the order their patches were tried"),
+  steps: z.array(
+    z.object({
+      task: z.string(),
+      outcome: z.enum(["applied", "resolved", "skipped"]),
+      problem: z.object({ kind: z.enum(["conflict", "verify"]), detail: z.string() }).optional().describe("Why the patch could not simply be committed"),
+      resolver: z
+        .object({
+          status: RunStatusSchema,
+          reason: z.string(),
+          summary: z.string().describe("The resolver's final answer"),
+          tokens: TokenUsageSchema,
+          durationMs: z.number(),
+          filesChanged: z.array(z.string()),
+          unresolved: z.string().optional().describe("Why its work was not kept"),
+        })
+        .optional(),
+      commit: z.string().optional(),
+    }),
+  ),
+  verify: z.object({ passed: z.boolean(), commands: z.number(), detail: z.string().optional() }).describe("Verify on the integrated branch at the end"),
+  landed: z.boolean(),
+  commit: z.string().optional(),
+  error: z.string().optional().describe("Why the branch did not land"),
+  workspace: z.string(),
+  workspaceState: z.enum(["destroyed", "kept", "left"]),
+});
+
+export const ReviewResultSchema = z.object({
+  file: z.string().describe("review.md in the results directory"),
+  verdict: z.enum(["approve", "reject", "none"]),
+  gate: z.boolean(),
+  status: RunStatusSchema,
+  reason: z.string(),
+  text: z.string().describe("The reviewer's answer"),
+  tokens: TokenUsageSchema,
+});
+
 export const OrchestrationReportSchema = z.object({
   id: z.string(),
   startedAt: z.string(),
@@ -80,4 +123,6 @@ export const OrchestrationReportSchema = z.object({
     })
     .optional()
     .describe("Set when the tasks came from a free-text task"),
+  integration: IntegrationResultSchema.optional(),
+  review: ReviewResultSchema.optional(),
 });

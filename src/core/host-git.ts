@@ -164,32 +164,46 @@ export interface PatchCommit {
 // Commits patch on top of base as a new branch of repo, without a work tree or the repo's
 // index: nothing is checked out, so no hook, filter or driver runs. Returns the commit id.
 export async function commitPatchOnBranch(repo: HostRepo, commit: PatchCommit): Promise<string> {
-  if (!COMMIT_ID.test(commit.base)) throw new AgentisoError("INVALID_INPUT", `base ${JSON.stringify(commit.base)} is not a full commit id`);
-  const found = await hostGit(repo, ["rev-parse", "--show-object-format", `${commit.base}^{commit}`], { check: false, ...signalOf(commit) });
-  if (found.exitCode !== 0) throw new AgentisoError("NOT_FOUND", `commit ${commit.base.slice(0, 12)} is not in ${repo.path}: the branch must start where the golden was cloned from`);
+  const { patch, message, ...rest } = commit;
+  return commitPatchSeriesOnBranch(repo, { ...rest, commits: [{ patch, message }] });
+}
+
+/** Patches committed one on top of the other, each its own commit, on one new branch. */
+export interface PatchSeries extends Omit<PatchCommit, "patch" | "message"> {
+  commits: Array<{ patch: string | Buffer; message: string[] }>;
+}
+
+// commitPatchOnBranch for a series (an integrated branch: one commit per step). Returns the last commit id.
+export async function commitPatchSeriesOnBranch(repo: HostRepo, series: PatchSeries): Promise<string> {
+  if (!COMMIT_ID.test(series.base)) throw new AgentisoError("INVALID_INPUT", `base ${JSON.stringify(series.base)} is not a full commit id`);
+  const found = await hostGit(repo, ["rev-parse", "--show-object-format", `${series.base}^{commit}`], { check: false, ...signalOf(series) });
+  if (found.exitCode !== 0) throw new AgentisoError("NOT_FOUND", `commit ${series.base.slice(0, 12)} is not in ${repo.path}: the branch must start where the golden was cloned from`);
   const scratch = await mkdtemp(join(tmpdir(), "agentiso-commit-"));
   try {
     const work = await scratchBareRepo(scratch, found.stdout.split("\n")[0]!.trim());
     const env = {
       GIT_OBJECT_DIRECTORY: join(repo.commonDir, "objects"),
       GIT_INDEX_FILE: join(scratch, "index"),
-      GIT_AUTHOR_NAME: commit.author.name,
-      GIT_AUTHOR_EMAIL: commit.author.email,
-      GIT_COMMITTER_NAME: commit.author.name,
-      GIT_COMMITTER_EMAIL: commit.author.email,
+      GIT_AUTHOR_NAME: series.author.name,
+      GIT_AUTHOR_EMAIL: series.author.email,
+      GIT_COMMITTER_NAME: series.author.name,
+      GIT_COMMITTER_EMAIL: series.author.email,
     };
-    const git = (args: string[], extra: HostGitOptions = {}) => hostGit(work, args, { env, ...signalOf(commit), ...extra });
-    await git(["read-tree", commit.base]);
-    const patchFile = join(scratch, "task.patch");
-    await writeFile(patchFile, commit.patch, { mode: 0o600 });
-    const applied = await git(["apply", "--cached", "--whitespace=nowarn", patchFile], { check: false });
-    if (applied.exitCode !== 0) throw new AgentisoError("CONFLICT", `patch does not apply to ${commit.base.slice(0, 12)}: ${applied.stderr.trim().slice(-1500)}`);
-    const tree = (await git(["write-tree"])).stdout.trim();
-    const message = commit.message.flatMap((paragraph) => ["-m", paragraph]);
-    const id = (await git(["commit-tree", "--no-gpg-sign", tree, "-p", commit.base, ...message])).stdout.trim();
+    const git = (args: string[], extra: HostGitOptions = {}) => hostGit(work, args, { env, ...signalOf(series), ...extra });
+    await git(["read-tree", series.base]);
+    let id = series.base;
+    for (const [index, commit] of series.commits.entries()) {
+      const patchFile = join(scratch, `step-${index}.patch`);
+      await writeFile(patchFile, commit.patch, { mode: 0o600 });
+      const applied = await git(["apply", "--cached", "--whitespace=nowarn", patchFile], { check: false });
+      if (applied.exitCode !== 0) throw new AgentisoError("CONFLICT", `patch does not apply to ${id.slice(0, 12)}: ${applied.stderr.trim().slice(-1500)}`);
+      const tree = (await git(["write-tree"])).stdout.trim();
+      const message = commit.message.flatMap((paragraph) => ["-m", paragraph]);
+      id = (await git(["commit-tree", "--no-gpg-sign", tree, "-p", id, ...message])).stdout.trim();
+    }
     // The empty old value makes the update fail if the branch exists (or appeared meanwhile).
-    const updated = await hostGit(repo, ["update-ref", "-m", "agentiso merge", `refs/heads/${commit.branch}`, id, ""], { check: false, ...signalOf(commit) });
-    if (updated.exitCode !== 0) throw new AgentisoError("CONFLICT", `cannot create branch ${commit.branch} in ${repo.path}: ${updated.stderr.trim().slice(-500)}`);
+    const updated = await hostGit(repo, ["update-ref", "-m", "agentiso merge", `refs/heads/${series.branch}`, id, ""], { check: false, ...signalOf(series) });
+    if (updated.exitCode !== 0) throw new AgentisoError("CONFLICT", `cannot create branch ${series.branch} in ${repo.path}: ${updated.stderr.trim().slice(-500)}`);
     return id;
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -55,7 +55,8 @@ export const orchestrateOperation = defineOperation(contracts.orchestrate, {
     const { golden, run, task } = parsed.data;
     const parallel = Math.min(input.maxParallel ?? run.max_parallel, task.length);
     const workers = (input.keepWorkers ?? run.keep_workers) ? task.length : Math.min(task.length, 2 * parallel);
-    return { count: workers + (golden.workspace === undefined ? 1 : 0), memoryBytes: parseSizeBytes(run.memory) };
+    const integration = run.merge === "integrate" ? 1 : 0;
+    return { count: workers + integration + (golden.workspace === undefined ? 1 : 0), memoryBytes: parseSizeBytes(run.memory) };
   },
 });
 

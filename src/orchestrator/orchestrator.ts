@@ -14,6 +14,8 @@ import { LlmProxy } from "../llm/proxy.js";
 import { addUsage, zeroUsage, type TokenUsage } from "../llm/token-usage.js";
 import { keyDeliveryFor } from "./key-delivery.js";
 import { mergeBranchPerTask, type MergeResult } from "./merge.js";
+import { runIntegration, type IntegrationRun } from "./integrate-run.js";
+import type { IntegrationResult, ReviewResult } from "./integration-result.js";
 import { resolveModel } from "./model-provider.js";
 import { isHostPath, stallTimeoutMs, taskTimeoutMs, verifyTimeoutMs, type Plan } from "./plan.js";
 import { planTasks, type PlannerInfo, type PlannerRequest } from "./planner.js";
@@ -60,6 +62,10 @@ export interface OrchestrationReport {
   merge: MergeResult[];
   /** Set when the tasks came from the planner; its tokens are in totals too. */
   planner?: PlannerInfo;
+  /** merge = "integrate": the integrated branch. */
+  integration?: IntegrationResult;
+  /** [review]: the reviewer's verdict; its answer is review.md. */
+  review?: ReviewResult;
 }
 
 // Runs the whole plan; resolves with the report even when tasks fail or the run is cancelled.
@@ -76,17 +82,20 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
     golden = await goldenFor(engine, plan, options, id, progress);
     progress({ type: "golden_ready", workspace: golden.workspace.name, snapshot: golden.snapshot, commit: golden.commit });
     const goldenMs = lap();
-    const planner = options.planner && (await planTasks(taskRunContext(engine, plan, golden, proxy, model.opencode, options, id, progress), plan, options.planner));
+    const ctx = runContext(engine, plan, golden, proxy, model.opencode, options, id, progress);
+    const planner = options.planner && (await planTasks(ctx, plan, options.planner));
     if (planner?.planOnly) return withPlanner({ ...report(id, startedAt, plan, golden, [], [], options.signal.aborted), stagesMs: { golden: goldenMs, tasks: 0, merge: 0 } }, planner);
-    const tasks = await runAll(engine, plan, golden, proxy, model.opencode, options, id, progress);
+    const tasks = await runAll(ctx, plan, options);
     const tasksMs = lap();
-    const merge = plan.run.merge === "branch-per-task" ? await mergeBranchPerTask(engine, plan, golden, tasks, progress, { signal: options.signal, ...(options.hostPaths.root !== undefined && { confinedTo: options.hostPaths.root }) }) : [];
+    const confinement = options.hostPaths.root !== undefined ? { confinedTo: options.hostPaths.root } : {};
+    const merge = plan.run.merge === "branch-per-task" ? await mergeBranchPerTask(engine, plan, golden, tasks, progress, { signal: options.signal, ...confinement }) : [];
+    const integrated: IntegrationRun | undefined = plan.run.merge === "integrate" && !options.signal.aborted ? await runIntegration(ctx, plan, tasks, id, confinement) : undefined;
     const stagesMs = { golden: goldenMs, tasks: tasksMs, merge: lap() };
-    return withPlanner({ ...report(id, startedAt, plan, golden, tasks, merge, options.signal.aborted), stagesMs }, planner);
+    return withPlanner({ ...report(id, startedAt, plan, golden, tasks, merge, options.signal.aborted), ...integrated, stagesMs }, planner);
   } finally {
     await proxy.close();
     // Branches of a URL repo live in the golden workspace's repository: it must stay then.
-    const branchesInGolden = plan.run.merge === "branch-per-task" && !(plan.golden.repo !== undefined && isHostPath(plan.golden.repo));
+    const branchesInGolden = plan.run.merge !== "none" && !(plan.golden.repo !== undefined && isHostPath(plan.golden.repo));
     if (golden && builtGolden && !plan.golden.keep && !branchesInGolden) {
       await engine.workspaces.destroy(golden.workspace.id).catch((err: unknown) => options.logger.warn("golden destroy failed", { workspace: golden?.workspace.name, err }));
     }
@@ -122,25 +131,8 @@ async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: Orche
   return { workspace: prepared.workspace, snapshot: prepared.snapshot, commit: prepared.commit, repoDir: GOLDEN_REPO_DIR };
 }
 
-// max_parallel tasks at a time (see task-pool.ts); cancelled tasks still get a result.
-async function runAll(
-  engine: Engine<GuestClient>,
-  plan: Plan,
-  golden: GoldenWorkspace,
-  proxy: LlmProxy,
-  opencode: { kind: "openai-compatible" | "openai" | "anthropic"; model: string },
-  options: OrchestrateOptions,
-  id: string,
-  progress: (e: ProgressEvent) => void,
-): Promise<TaskResult[]> {
-  const ctx = taskRunContext(engine, plan, golden, proxy, opencode, options, id, progress);
-  for (const task of plan.task) progress({ type: "task_state", task: task.name, state: "queued" });
-  const parallel = Math.min(options.maxParallel ?? plan.run.max_parallel, plan.task.length);
-  return runTaskPool(ctx, plan.task, parallel);
-}
-
-// What each task's steps are handed (the planner's run too).
-function taskRunContext(
+// What every worker of the run is handed: the tasks' and the integration's.
+function runContext(
   engine: Engine<GuestClient>,
   plan: Plan,
   golden: GoldenWorkspace,
@@ -171,6 +163,14 @@ function taskRunContext(
     ...(options.onEvents && { onEvents: options.onEvents }),
     verify: { commands: plan.run.verify, retries: plan.run.verify_retries, timeoutMs: verifyTimeoutMs(plan) },
   };
+}
+
+// max_parallel tasks at a time (see task-pool.ts); cancelled tasks still get a result.
+async function runAll(ctx: TaskRunContext, plan: Plan, options: OrchestrateOptions): Promise<TaskResult[]> {
+  const progress = ctx.progress;
+  for (const task of plan.task) progress({ type: "task_state", task: task.name, state: "queued" });
+  const parallel = Math.min(options.maxParallel ?? plan.run.max_parallel, plan.task.length);
+  return runTaskPool(ctx, plan.task, parallel);
 }
 
 function report(id: string, startedAt: Date, plan: Plan, golden: GoldenWorkspace, tasks: TaskResult[], merge: MergeResult[], cancelled: boolean): OrchestrationReport {

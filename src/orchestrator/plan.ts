@@ -40,7 +40,7 @@ const RunSchema = z
   .object({
     max_parallel: z.number().int().min(1).max(64).default(4),
     timeout: z.union([z.string(), z.number()]).default("10m").describe('per task, e.g. "90s", "10m"'),
-    merge: z.enum(["none", "branch-per-task"]).default("none"),
+    merge: z.enum(["none", "branch-per-task", "integrate"]).default("none").describe("integrate: the verified patches applied one by one onto agentiso/<run>/integrated"),
     memory: z.string().default("1G").describe("memory per worker (opencode needs about 1 GiB)"),
     cpus: z.number().positive().max(1024).optional().describe("CPU limit per worker in cores; default: all of the host's (a 1-core cap makes opencode ~40% slower)"),
     keep_workers: z.boolean().default(false),
@@ -49,6 +49,17 @@ const RunSchema = z
     verify: z.array(z.string().min(1)).default([]).describe("shell commands run in the task's workdir after opencode finishes; all must exit 0 for the task to succeed"),
     verify_retries: z.number().int().min(0).max(5).default(0).describe("on a failed verify, continue the same opencode session with the failure this many times"),
     verify_timeout: z.union([z.string(), z.number()]).default("10m").describe("per verify command"),
+    resolve: z.enum(["skip", "agent"]).default("skip").describe('merge = "integrate": a patch that conflicts or breaks verify is skipped, or handed to a resolver agent'),
+  })
+  .strict();
+
+const DEFAULT_REVIEW_PROMPT =
+  "Review this change as a careful senior engineer: what it does, whether it is correct and complete, what could break, and what should follow.";
+
+const ReviewSchema = z
+  .object({
+    prompt: z.string().min(1).default(DEFAULT_REVIEW_PROMPT).describe("what the reviewer agent is asked, above the integrated diff"),
+    gate: z.boolean().default(false).describe("true: the integrated branch lands only when the review's verdict line says approve"),
   })
   .strict();
 
@@ -65,7 +76,8 @@ export const PlanSchema = z
   .object({
     golden: GoldenSchema.default({ image: "opencode", setup: [], network: "egress", snapshot: "golden", keep: false }),
     model: ModelSchema.default({ provider: "stub", model: "stub-model", key_mode: "proxy" }),
-    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false, verify: [], verify_retries: 0, verify_timeout: "10m" }),
+    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false, verify: [], verify_retries: 0, verify_timeout: "10m", resolve: "skip" }),
+    review: ReviewSchema.optional().describe('merge = "integrate": a reviewer agent reads the integrated diff and writes review.md'),
     task: z.array(TaskSchema).min(1, "a plan needs at least one [[task]]"),
   })
   .strict()
@@ -78,6 +90,9 @@ export const PlanSchema = z
     }
     if (plan.model.provider !== "stub" && !plan.model.api_key_env) {
       ctx.addIssue({ code: "custom", path: ["model", "api_key_env"], message: "name the environment variable that holds the key" });
+    }
+    if (plan.review !== undefined && plan.run.merge !== "integrate") {
+      ctx.addIssue({ code: "custom", path: ["review"], message: 'a [review] reads the integrated branch: set [run] merge = "integrate"' });
     }
     if (!plan.golden.workspace && !plan.golden.repo) {
       ctx.addIssue({ code: "custom", path: ["golden"], message: "give golden.repo (to build a golden workspace) or golden.workspace (to reuse one)" });

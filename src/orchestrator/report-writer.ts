@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { totalTokens } from "../llm/token-usage.js";
 import type { OrchestrationReport } from "./orchestrator.js";
 import { writeResult } from "./results-file.js";
+import { integrationMarkdown } from "./integration-markdown.js";
 
 // Writes report.json, report.md and one patch per task; returns the report.json path.
 export async function writeReport(dir: string, report: OrchestrationReport): Promise<string> {
@@ -20,6 +21,7 @@ export async function writeReport(dir: string, report: OrchestrationReport): Pro
   const path = join(dir, "report.json");
   await writeResult(path, JSON.stringify(json, null, 2) + "\n");
   await writeResult(join(dir, "report.md"), markdown(report));
+  if (report.review !== undefined) await writeResult(join(dir, report.review.file), report.review.text.trimEnd() + "\n");
   return path;
 }
 
@@ -53,6 +55,7 @@ function markdown(report: OrchestrationReport): string {
     }
   }
   lines.push(...verifySection(report));
+  lines.push(...integrationMarkdown(report.integration, report.review));
   lines.push("", "Patches: `<task>.patch`; opencode events: `<task>.events.ndjson`.", "");
   return lines.join("\n");
 }

@@ -65,4 +65,7 @@ export type ProgressEvent =
   | { type: "task_done"; task: string; result: TaskResult }
   | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string }
   /** The planning step of a free-text task (planner.ts): its worker's state. */
-  | { type: "planner"; step: string; worker?: string };
+  | { type: "planner"; step: string; worker?: string }
+  /** merge = "integrate": a step (workspace: the integration worker) or one task's outcome. */
+  | { type: "integrate"; workspace: string; step?: string; task?: string; outcome?: "applied" | "resolved" | "skipped"; detail?: string }
+  | { type: "review"; verdict: "approve" | "reject" | "none"; gate: boolean };

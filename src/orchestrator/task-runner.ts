@@ -121,8 +121,9 @@ function sumOpencodeTokens(a: OpencodeTokens, b: OpencodeTokens): OpencodeTokens
 
 // opencode's stdout carries whatever the worker and the model make it print: it is held up to
 // [caps] agentOutputBytes, and one byte more ends the run with TOO_LARGE. A run that prints no
-// event for [run] stall_timeout is stopped (stall-watchdog.ts) and judged stalled.
-async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker, argv: string[]) {
+// event for [run] stall_timeout is stopped (stall-watchdog.ts) and judged stalled. Also runs
+// the integration's resolver and reviewer (task: their pseudo-task, argv: their prompt's).
+export async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepared: PreparedWorker, argv: string[]) {
   const { command, guest, access } = prepared;
   const parser = new OpencodeEventParser();
   const stdout = new CappedBytes({ what: `opencode's output in task ${task.name}`, maxBytes: ctx.caps.agentOutputBytes, setting: "[caps] agentOutputBytes", keep: "all" });

@@ -22,6 +22,8 @@ export interface PreparedWorker extends AsyncDisposable {
   guest: GuestClient;
   access: WorkerLlmAccess;
   command: OpencodeCommand;
+  /** The same opencode run with another prompt (the integration's resolver and reviewer). */
+  commandFor(prompt: string): OpencodeCommand;
   /** The worker's tree before the agent ran (git tree id): patches are taken against it. */
   baseline: string;
   forkMs: number;
@@ -82,8 +84,8 @@ async function setUp(ctx: TaskRunContext, task: PlanTask, name: string): Promise
     provider: { kind: ctx.provider.kind, model: ctx.provider.model, baseUrl: access.value.baseUrl },
     key: ctx.key,
   });
-  const command = buildOpencodeCommand({ prompt: task.prompt, config, runDir: RUN_DIR, binary: layout.value.binary, baseEnv: { PATH: GUEST_PATH } });
-  return { name, guest, access: access.value, command, baseline: layout.value.baseline, [Symbol.asyncDispose]: () => access.value[Symbol.asyncDispose]() };
+  const commandFor = (prompt: string) => buildOpencodeCommand({ prompt, config, runDir: RUN_DIR, binary: layout.value.binary, baseEnv: { PATH: GUEST_PATH } });
+  return { name, guest, access: access.value, command: commandFor(task.prompt), commandFor, baseline: layout.value.baseline, [Symbol.asyncDispose]: () => access.value[Symbol.asyncDispose]() };
 }
 
 // One exec: opencode's dirs and plugin lockfile, the baseline tree (index left as it was),
