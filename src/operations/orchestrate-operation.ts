@@ -35,6 +35,7 @@ export const orchestrateOperation = defineOperation(contracts.orchestrate, {
       ...(input.keepWorkers !== undefined && { keepWorkers: input.keepWorkers }),
       ...(ctx.session !== undefined && { owner: ctx.session }),
       ...(ctx.services.caps && { caps: ctx.services.caps }),
+      ...(ctx.services.opencodeBinary !== undefined && { opencodeBinary: ctx.services.opencodeBinary }),
       signal: ctx.signal,
       logger: ctx.logger,
       progress: (event) => ctx.progress?.(event),

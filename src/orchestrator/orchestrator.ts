@@ -7,6 +7,7 @@ import type { HostPaths } from "../core/host-paths.js";
 import type { Logger } from "../core/logger.js";
 import { GOLDEN_REPO_DIR, reuseGolden, type GoldenWorkspace } from "../domain/golden-workspace.js";
 import { prepareGolden } from "../domain/prepare-golden.js";
+import { ensureGoldenOpencode } from "./opencode/golden-opencode.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -40,6 +41,8 @@ export interface OrchestrateOptions {
   onEvents?: (task: string, ndjson: string) => void;
   /** Caps on what a worker hands back (opencode's output, the patch); default CAP_DEFAULTS. */
   caps?: { agentOutputBytes: number; patchBytes: number };
+  /** The host's pinned opencode binary, layered into a golden whose workers could not run one otherwise (see golden-opencode.ts). */
+  opencodeBinary?: string;
 }
 
 export interface OrchestrationReport {
@@ -109,6 +112,10 @@ async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: Orche
     setupNetwork: plan.golden.network === "egress",
     snapshot: plan.golden.snapshot,
     keepOnFailure: false,
+    beforeSnapshot: async (guest) => {
+      const found = await ensureGoldenOpencode(guest, { image: plan.golden.image, signal: options.signal, ...(options.opencodeBinary !== undefined && { hostBinary: options.opencodeBinary }) });
+      progress({ type: "golden", step: `opencode: ${found.source} ${found.binary} (${found.layeredBytes} bytes layered in, ${found.durationMs} ms)`, workspace: name });
+    },
   });
   if (prepared.commit === null) throw new AgentisoError("INTERNAL", "the golden workspace got no repository");
   return { workspace: prepared.workspace, snapshot: prepared.snapshot, commit: prepared.commit, repoDir: GOLDEN_REPO_DIR };
