@@ -96,7 +96,7 @@ async function layOut(guest: GuestClient, workdir: string, signal: AbortSignal):
   const script = [
     `mkdir -p ${layout.dirs.map(shellQuote).join(" ")}`,
     ...files,
-    `if [ -x ${SHARED_OPENCODE} ]; then echo ${SHARED_OPENCODE}; elif PATH=${GUEST_PATH} command -v opencode; then :; else echo ${NO_OPENCODE}; fi`,
+    `if [ -x ${SHARED_OPENCODE} ]; then echo ${SHARED_OPENCODE}; elif (PATH=${GUEST_PATH}; command -v opencode); then :; else echo ${NO_OPENCODE}; fi`,
     "git add -A && git write-tree && git reset -q",
   ].join(" && ");
   const checked: RunCheckedOptions = { what: `worker setup in ${workdir}`, wording: "failed-exit", cwd: workdir, timeoutMs: 120_000, signal };
