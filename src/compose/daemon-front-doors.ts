@@ -20,7 +20,7 @@ import { RESERVED_CLIENT_NAMES } from "../operations/session-scope.js";
 import { createMetrics, type AgentisoMetrics } from "../metrics/agentiso-metrics.js";
 import { parseListenAddress } from "../metrics/listen-address.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/metrics-server.js";
-import { createImageLibrary } from "./engine-factory.js";
+import { createImageLibrary, hostOpencodeBinary } from "./engine-factory.js";
 import { packageVersion } from "./package-root.js";
 
 export class DaemonFrontDoors {
@@ -67,6 +67,7 @@ export class DaemonFrontDoors {
       providerUrls: this.config.model,
       caps: this.config.caps,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
+      opencodeBinary: hostOpencodeBinary(),
     };
   }
 

@@ -23,6 +23,8 @@ export interface GoldenRecipe {
   snapshot: string;
   /** Keep the workspace when a step fails (to debug it); by default it is destroyed. */
   keepOnFailure: boolean;
+  /** Runs after setup, before the snapshot: what every fork must have (the orchestrator layers opencode in). */
+  beforeSnapshot?: (guest: GuestClient) => Promise<void>;
 }
 
 export interface PreparedGolden {
@@ -44,6 +46,7 @@ export async function prepareGolden(deps: WorkspaceDeps, recipe: GoldenRecipe): 
     if (recipe.source !== undefined) commit = await cloneIntoWorkspace(deps, record, guest, recipe.source, recipe.dest, recipe.branch);
     else await guest.mkdir(recipe.dest, { recursive: true }, { signal });
     await runSetup(deps, record, guest, recipe);
+    await recipe.beforeSnapshot?.(guest);
     await engine.snapshots.create(record.id, recipe.snapshot);
     return { workspace: engine.workspaces.get(record.id), snapshot: recipe.snapshot, commit };
   } catch (err) {

@@ -37,6 +37,7 @@ export const orchestrateOperation = defineOperation(contracts.orchestrate, {
       ...(ctx.session !== undefined && { owner: ctx.session }),
       ...(ctx.services.caps && { caps: ctx.services.caps }),
       ...(input.task !== undefined && { planner: { task: input.task, maxTasks: input.maxTasks ?? DEFAULT_MAX_TASKS, planOnly: input.planOnly ?? false, resultsDir } }),
+      ...(ctx.services.opencodeBinary !== undefined && { opencodeBinary: ctx.services.opencodeBinary }),
       signal: ctx.signal,
       logger: ctx.logger,
       progress: (event) => ctx.progress?.(event),

@@ -7,6 +7,7 @@ import type { HostPaths } from "../core/host-paths.js";
 import type { Logger } from "../core/logger.js";
 import { GOLDEN_REPO_DIR, reuseGolden, type GoldenWorkspace } from "../domain/golden-workspace.js";
 import { prepareGolden } from "../domain/prepare-golden.js";
+import { ensureGoldenOpencode } from "./opencode/golden-opencode.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -46,6 +47,8 @@ export interface OrchestrateOptions {
   caps?: { agentOutputBytes: number; patchBytes: number };
   /** A free-text task: the plan's tasks come from the planner (planner.ts), run in a fork of the golden first. */
   planner?: PlannerRequest;
+  /** The host's pinned opencode binary, layered into a golden whose workers could not run one otherwise (see golden-opencode.ts). */
+  opencodeBinary?: string;
 }
 
 export interface OrchestrationReport {
@@ -126,6 +129,10 @@ async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: Orche
     setupNetwork: plan.golden.network === "egress",
     snapshot: plan.golden.snapshot,
     keepOnFailure: false,
+    beforeSnapshot: async (guest) => {
+      const found = await ensureGoldenOpencode(guest, { image: plan.golden.image, signal: options.signal, ...(options.opencodeBinary !== undefined && { hostBinary: options.opencodeBinary }) });
+      progress({ type: "golden", step: `opencode: ${found.source} ${found.binary} (${found.layeredBytes} bytes layered in, ${found.durationMs} ms)`, workspace: name });
+    },
   });
   if (prepared.commit === null) throw new AgentisoError("INTERNAL", "the golden workspace got no repository");
   return { workspace: prepared.workspace, snapshot: prepared.snapshot, commit: prepared.commit, repoDir: GOLDEN_REPO_DIR };

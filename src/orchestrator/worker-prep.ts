@@ -2,19 +2,21 @@
 // open the model tunnel, and in ONE exec create opencode's per-run dirs, pre-seed its plugin
 // lockfile, record the baseline tree and find the opencode binary. Round trips to the guest
 // cost a process spawn each, so they are batched or run side by side.
-import { toAgentisoError } from "../core/errors.js";
+import { AgentisoError, toAgentisoError } from "../core/errors.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { guestCommandFailed, runChecked, shellQuote, type RunCheckedOptions } from "../guest/run-checked.js";
 import { openLlmAccess, type WorkerLlmAccess } from "./llm-access.js";
 import { buildOpencodeCommand, type OpencodeCommand } from "./opencode/opencode-command.js";
 import { buildOpencodeConfig } from "./opencode/opencode-config.js";
+import { GUEST_OPENCODE_PATHS } from "./opencode/golden-opencode.js";
 import type { PlanTask } from "./plan.js";
 import type { TaskRunContext } from "./task-run-context.js";
 
 /** PATH for what runs in a worker: opencode and its tools, verify commands. */
-export const GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export const GUEST_PATH = GUEST_OPENCODE_PATHS.searchPath;
 const RUN_DIR = "/tmp/agentiso-opencode";
-const SHARED_OPENCODE = "/.agentiso/bin/opencode";
+const SHARED_OPENCODE = GUEST_OPENCODE_PATHS.shared;
+const NO_OPENCODE = "no-opencode";
 
 /** A forked, running worker with everything in place to start `opencode run` at once. */
 export interface PreparedWorker extends AsyncDisposable {
@@ -97,13 +99,14 @@ async function layOut(guest: GuestClient, workdir: string, signal: AbortSignal):
   const script = [
     `mkdir -p ${layout.dirs.map(shellQuote).join(" ")}`,
     ...files,
-    `if [ -x ${SHARED_OPENCODE} ]; then echo ${SHARED_OPENCODE}; else echo opencode; fi`,
+    `if [ -x ${SHARED_OPENCODE} ]; then echo ${SHARED_OPENCODE}; elif (PATH=${GUEST_PATH}; command -v opencode); then :; else echo ${NO_OPENCODE}; fi`,
     "git add -A && git write-tree && git reset -q",
   ].join(" && ");
   const checked: RunCheckedOptions = { what: `worker setup in ${workdir}`, wording: "failed-exit", cwd: workdir, timeoutMs: 120_000, signal };
   const result = await runChecked(guest, { shell: script }, checked);
   const [binary, baseline] = result.stdout.trim().split("\n");
   if (!binary || !baseline) throw guestCommandFailed({ shell: script }, result, checked);
+  if (binary === NO_OPENCODE) throw new AgentisoError("INVALID_STATE", "this worker has no opencode: its golden's image has none and the runtime shares none (a golden the orchestrator builds gets the pinned one layered in; a reused golden must have been built from the opencode image or have it installed)");
   return { binary, baseline };
 }
 
