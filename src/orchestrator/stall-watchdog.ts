@@ -4,12 +4,26 @@
 // process group). Distinct from the task timeout, which bounds the whole run.
 import { AgentisoError } from "../core/errors.js";
 
+/**
+ * How long opencode may take to print its first event, at least. Starting the 180 MB binary,
+ * its config and its first model request can take over 15 s on a loaded 2-core host: a short
+ * stall_timeout must not call a slow start a stall (CI caught exactly that).
+ */
+export const FIRST_EVENT_GRACE_MS = 60_000;
+
 export class StallWatchdog implements Disposable {
   private readonly controller = new AbortController();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private windowMs: number;
 
   constructor(readonly timeoutMs: number) {
+    this.windowMs = Math.max(timeoutMs, FIRST_EVENT_GRACE_MS);
     this.arm();
+  }
+
+  /** The silence that stopped the run: stall_timeout, or the first-event grace when opencode never printed one. */
+  get silenceMs(): number {
+    return this.windowMs;
   }
 
   /** Aborts (with a TIMEOUT error naming the silence) once the run stalled. */
@@ -23,7 +37,9 @@ export class StallWatchdog implements Disposable {
 
   // An event came: the run is alive, the silence starts over.
   touch(): void {
-    if (!this.stalled) this.arm();
+    if (this.stalled) return;
+    this.windowMs = this.timeoutMs;
+    this.arm();
   }
 
   [Symbol.dispose](): void {
@@ -32,7 +48,7 @@ export class StallWatchdog implements Disposable {
 
   private arm(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.controller.abort(new AgentisoError("TIMEOUT", `opencode printed no event for ${describeMs(this.timeoutMs)}`)), this.timeoutMs);
+    this.timer = setTimeout(() => this.controller.abort(new AgentisoError("TIMEOUT", `opencode printed no event for ${describeMs(this.windowMs)}`)), this.windowMs);
   }
 }
 

@@ -147,7 +147,7 @@ export async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepar
   } catch (err) {
     if (!watchdog.stalled || ctx.signal.aborted) throw err;
     const exec = { exitCode: null, signal: "SIGKILL", timedOut: false, truncated: false, durationMs: performance.now() - started };
-    return { parser, raw: stdout.toString(), stderr: stderr.toString(), exec, stalledForMs: watchdog.timeoutMs };
+    return { parser, raw: stdout.toString(), stderr: stderr.toString(), exec, stalledForMs: watchdog.silenceMs };
   }
   return { parser, raw: stdout.toString(), stderr: stderr.toString(), exec: await stream.result, stalledForMs: undefined as number | undefined };
 }

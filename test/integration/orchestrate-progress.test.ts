@@ -59,7 +59,8 @@ describe("orchestration progress: stalls and provider throttling", { skip, timeo
     const hung = report.tasks[0]!;
     assert.equal(hung.status, "stalled", hung.reason);
     assert.match(hung.reason, /no event for 15 s/);
-    assert.deepEqual(hung.filesChanged, ["a.txt"], "the work done before the stall is collected");
+    const events = () => readFileSync(join(results, "hung.events.ndjson"), "utf8").slice(-4000);
+    assert.deepEqual(hung.filesChanged, ["a.txt"], `the work done before the stall is collected; the stub saw ${JSON.stringify(fixture.stub.requests.map((r) => [r.rule, r.stepIndex]))}; opencode's events: ${events()}`);
     assert.ok(stalledFrom !== undefined && stoppedAt !== undefined, stderr);
     const silentMs = stoppedAt - stalledFrom;
     assert.ok(silentMs <= 25_000, `stopped ${silentMs} ms after the model went silent (stall_timeout 15 s + 10 s)`);

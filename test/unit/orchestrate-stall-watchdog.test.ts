@@ -2,7 +2,7 @@
 // judged status is `stalled`, distinct from `timeout`.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { StallWatchdog, describeMs } from "../../src/orchestrator/stall-watchdog.js";
+import { FIRST_EVENT_GRACE_MS, StallWatchdog, describeMs } from "../../src/orchestrator/stall-watchdog.js";
 import { judgeOpencodeRun } from "../../src/orchestrator/opencode/run-outcome.js";
 import { OpencodeEventParser } from "../../src/orchestrator/opencode/parse-events.js";
 import { parsePlan, stallTimeoutMs } from "../../src/orchestrator/plan.js";
@@ -23,6 +23,20 @@ describe("stall watchdog", () => {
     assert.match(String((watchdog.signal.reason as Error).message), /no event for 15 s/);
     watchdog.touch();
     assert.equal(watchdog.stalled, true, "a late event does not revive a stopped run");
+  });
+
+  test("opencode gets at least a minute to print its first event: a slow start is not a stall", (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    using watchdog = new StallWatchdog(15_000);
+    t.mock.timers.tick(FIRST_EVENT_GRACE_MS - 1);
+    assert.equal(watchdog.stalled, false, "still starting");
+    t.mock.timers.tick(1);
+    assert.equal(watchdog.stalled, true);
+    assert.equal(watchdog.silenceMs, FIRST_EVENT_GRACE_MS);
+    assert.match(String((watchdog.signal.reason as Error).message), /no event for 1 min/);
+    using patient = new StallWatchdog(300_000);
+    t.mock.timers.tick(299_999);
+    assert.equal(patient.stalled, false, "a stall_timeout over the grace is the first window too");
   });
 
   test("a disposed watchdog never fires", (t) => {
