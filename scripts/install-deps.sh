@@ -34,7 +34,11 @@ fi
 # Debian bookworm's own node 18, to prove the guest agent bundle runs on it (cached outside the clone).
 ./scripts/fetch-node18.sh >/dev/null
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a symlink belongs to another checkout (a git worktree sharing its
+# parent's packages): `npm ci` would empty the target, so it is left alone.
+if [ -L node_modules ]; then
+  echo "node_modules is a symlink (to $(readlink node_modules)): not reinstalling it" >&2
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
