@@ -13,6 +13,7 @@ import { parseStubScript, type StubScript } from "../../src/llm/stub-script.js";
 import { DEMO_CODE_TASKS, DEMO_TASK } from "../../src/orchestrator/demo-code-script.js";
 import { demoPlannerScript } from "../../src/orchestrator/demo-planner-script.js";
 import { demoStubScript } from "../../src/orchestrator/demo-script.js";
+import { loadPlanFile } from "../../src/orchestrator/plan.js";
 import { parsePlannerAnswer } from "../../src/orchestrator/planner-answer.js";
 import { planningPrompt } from "../../src/orchestrator/planner-prompt.js";
 import { resolverPrompt } from "../../src/orchestrator/resolver-prompt.js";
@@ -52,13 +53,15 @@ async function nodeTest(dir: string): Promise<{ passed: boolean; output: string 
 }
 
 describe("the shipped demo script", () => {
-  test("plans the demo sentence into three code tasks and answers each task's prompt with its rule", () => {
+  test("plans the demo sentence into three code tasks and answers each task's prompt with its rule", async () => {
     const answer = parsePlannerAnswer(ask([user(planningPrompt(DEMO_TASK, 3))]).step.text ?? "", 3);
     assert.ok(answer.ok);
     assert.deepEqual(answer.tasks.map((t) => t.name), ["multiply", "divide", "stats"]);
     for (const task of DEMO_CODE_TASKS) assert.equal(ask([user(task.prompt)]).rule, task.name);
     assert.match(readFileSync("scripts/demo.sh", "utf8"), new RegExp(DEMO_TASK.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")), "scripts/demo.sh orchestrates the sentence the script knows");
     assert.deepEqual(demoStubScript(DEMO_CODE_TASKS.map((t) => ({ name: t.name, prompt: t.prompt }))).rules?.map((r) => r.name), (script as StubScript).rules.slice(1).map((r) => r.name), "the generated plan, run again, gets the same answers");
+    const examplePlan = await loadPlanFile("examples/demo-plan.toml");
+    assert.deepEqual(examplePlan.task.map((t) => [t.name, t.prompt, t.files]), DEMO_CODE_TASKS.map((t) => [t.name, t.prompt, t.files]), "examples/demo-plan.toml holds the demo's tasks");
   });
 
   test("played on the demo project: two tasks pass node --test at once, divide passes after its retry, the resolver's merge passes all tests", async () => {
