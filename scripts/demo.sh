@@ -40,7 +40,6 @@ agentiso orchestrate "Grow the math library: add multiply, add divide that refus
 echo
 echo "demo repository: $work/demo-project"
 echo "integrated branch: $(git -C "$work/demo-project" branch --list 'agentiso/*/integrated' --format='%(refname:short)' | head -1) (git -C $work/demo-project log --oneline BRANCH)"
-echo "plan: $work/results/plan.toml"
 echo "review: $work/results/review.md"
 echo "report: $work/results/report.md and $work/results/report.json"
 exit "$status"
