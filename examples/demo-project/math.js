@@ -1,4 +1,6 @@
 // A tiny library the demo agents work on.
-export function add(a, b) {
+function add(a, b) {
   return a + b;
 }
+
+export { add };

@@ -19,7 +19,7 @@ export interface OrchestrateTarget {
 }
 
 /** Flags that only make sense with a free-text task. */
-const TASK_FLAGS = ["repo", "image", "setup", "network", "tasks", "plan-only", "provider", "base-url", "model", "api-key-env", "stub-script"];
+const TASK_FLAGS = ["repo", "image", "setup", "network", "tasks", "plan-only", "provider", "base-url", "model", "api-key-env", "stub-script", "verify", "verify-retries", "merge", "resolve", "review"];
 
 // A plan file, or a task with the plan the flags describe.
 export async function orchestrateTarget(arg: string, values: Values): Promise<OrchestrateTarget> {
@@ -41,7 +41,8 @@ export async function orchestrateTarget(arg: string, values: Values): Promise<Or
   return { plan: parseTaskPlan(raw, arg, baseDir), raw, baseDir, task: { task: arg, maxTasks, planOnly: values["plan-only"] === true } };
 }
 
-// [golden] and [model] from the flags; everything else keeps the plan's defaults.
+// [golden], [model], [run]'s verification and merge, and [review] from the flags; everything
+// else keeps the plan's defaults.
 function taskPlanFromFlags(repo: string, values: Values): Record<string, unknown> {
   const setup = values.setup;
   const golden = {
@@ -57,5 +58,12 @@ function taskPlanFromFlags(repo: string, values: Values): Record<string, unknown
     ...(stringValue(values, "api-key-env") !== undefined && { api_key_env: stringValue(values, "api-key-env") }),
     ...(stringValue(values, "stub-script") !== undefined && { stub_script: resolve(stringValue(values, "stub-script")!) }),
   };
-  return { golden, model };
+  const verify = values.verify;
+  const run = {
+    ...(Array.isArray(verify) && { verify }),
+    ...(numberValue(values, "verify-retries") !== undefined && { verify_retries: numberValue(values, "verify-retries") }),
+    ...(stringValue(values, "merge") !== undefined && { merge: stringValue(values, "merge") }),
+    ...(stringValue(values, "resolve") !== undefined && { resolve: stringValue(values, "resolve") }),
+  };
+  return { golden, model, run, ...(values.review === true && { review: {} }) };
 }

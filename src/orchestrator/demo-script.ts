@@ -1,9 +1,13 @@
 // The stub model's script when a plan names no provider (offline demos, the README's main
-// job): for each task, write one file through opencode's own `write` tool, then answer.
+// job): the demo's own tasks get demo-code-script.ts (they edit code); any other task writes
+// one file through opencode's own `write` tool, then answers.
 import type { StubScriptInput } from "../llm/stub-script.js";
+import { demoCodeScript, isDemoPlan } from "./demo-code-script.js";
 import type { PlanTask } from "./plan.js";
 
-export function demoStubScript(tasks: readonly PlanTask[]): StubScriptInput {
+// What the shipped stub answers the workers of a plan that names no stub_script.
+export function demoStubScript(tasks: readonly Pick<PlanTask, "name" | "prompt">[]): StubScriptInput {
+  if (isDemoPlan(tasks)) return demoCodeScript();
   return {
     rules: tasks.map((task) => ({
       name: task.name,

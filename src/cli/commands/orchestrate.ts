@@ -9,7 +9,7 @@ import { contracts } from "../../contract/registry.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
 import { orchestrateTarget } from "../orchestrate-target.js";
 
-const TASK_USAGE = '"TASK" --repo PATH|URL [--tasks N] [--plan-only] [--image NAME] [--setup CMD]... [--network none|egress] [--provider P] [--base-url URL] [--model NAME] [--api-key-env VAR] [--stub-script FILE]';
+const TASK_USAGE = '"TASK" --repo PATH|URL [--tasks N] [--plan-only] [--image NAME] [--setup CMD]... [--network none|egress] [--provider P] [--base-url URL] [--model NAME] [--api-key-env VAR] [--stub-script FILE] [--verify CMD]... [--verify-retries N] [--merge none|branch-per-task|integrate] [--resolve skip|agent] [--review]';
 
 export const orchestrateCommand: CliCommand = {
   name: "orchestrate",
@@ -32,6 +32,11 @@ export const orchestrateCommand: CliCommand = {
     model: { type: "string" },
     "api-key-env": { type: "string" },
     "stub-script": { type: "string" },
+    verify: { type: "string", multiple: true },
+    "verify-retries": { type: "string" },
+    merge: { type: "string" },
+    resolve: { type: "string" },
+    review: { type: "boolean" },
   },
   async run(ctx, values, positionals) {
     const [planPath] = requirePositionals(this, positionals, 1);
