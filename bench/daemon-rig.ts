@@ -13,19 +13,26 @@ export interface DaemonRig extends AsyncDisposable {
   home: string;
   env: NodeJS.ProcessEnv;
   api: ApiClient;
-  cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Runs the CLI against this daemon; onStderrLine sees each stderr line as it arrives. */
+  cli(args: string[], onStderrLine?: (line: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
 export async function startDaemonRig(extraEnv: NodeJS.ProcessEnv = {}): Promise<DaemonRig> {
   const home = mkdtempSync("/tmp/ais-bench-");
   const env = { ...process.env, AGENTISO_HOME: home, AGENTISO_IMAGE_CACHE: BENCH_IMAGE_CACHE, ...extraEnv };
-  const cli = (args: string[]) =>
+  const cli = (args: string[], onStderrLine?: (line: string) => void) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
       const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      let partial = "";
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+        const lines = (partial + c.toString()).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) onStderrLine?.(line);
+      });
       child.on("close", (code) => done({ code, stdout, stderr }));
     });
   const started = await cli(["daemon"]);
