@@ -63,7 +63,10 @@ async function fourAtATime(hostRun: (name: string) => Promise<number>): Promise<
   const started = performance.now();
   const queue = [...TASKS];
   const runMs: number[] = [];
-  await Promise.all(Array.from({ length: PARALLEL }, async () => { for (let t = queue.shift(); t; t = queue.shift()) runMs.push(await hostRun(t)); }));
+  // allSettled: a failed host run must not leave the others running past the part's cleanup
+  const lanes = await Promise.allSettled(Array.from({ length: PARALLEL }, async () => { for (let t = queue.shift(); t; t = queue.shift()) runMs.push(await hostRun(t)); }));
+  const failed = lanes.find((lane): lane is PromiseRejectedResult => lane.status === "rejected");
+  if (failed) throw failed.reason;
   return { wallMs: performance.now() - started, runMs };
 }
 
