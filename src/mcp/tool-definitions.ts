@@ -50,13 +50,26 @@ export function toolDefinition(contract: OperationContract): ToolDefinition {
   };
 }
 
+// Each contract's output as JSON Schema, converted once: every successful tool call asks
+// whether its result is wrapped.
+const outputSchemas = new WeakMap<OperationContract, Record<string, unknown>>();
+
+function outputJsonSchema(contract: OperationContract): Record<string, unknown> {
+  let schema = outputSchemas.get(contract);
+  if (!schema) {
+    schema = jsonSchema(contract.output, "output");
+    outputSchemas.set(contract, schema);
+  }
+  return schema;
+}
+
 // MCP wants structured output to be a JSON object: a list or a union is wrapped as {result: ...}.
 export function wrapsResult(contract: OperationContract): boolean {
-  return jsonSchema(contract.output, "output").type !== "object";
+  return outputJsonSchema(contract).type !== "object";
 }
 
 function outputSchemaOf(contract: OperationContract): ObjectSchema {
-  const schema = jsonSchema(contract.output, "output");
+  const schema = outputJsonSchema(contract);
   if (!wrapsResult(contract)) return { ...schema, type: "object" };
   return { type: "object", properties: { [WRAPPED_RESULT_KEY]: schema }, required: [WRAPPED_RESULT_KEY], additionalProperties: false };
 }

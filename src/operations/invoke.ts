@@ -47,14 +47,13 @@ export interface Invocation {
 
 export class OperationInvoker {
   private readonly byName: Map<string, Operation>;
+  /** The contracts this invoker serves, in registry order: one array, so per-list caches (MCP tool definitions) hold across sessions. */
+  readonly contracts: readonly OperationContract[];
 
   constructor(private readonly options: InvokerOptions) {
-    this.byName = new Map((options.operations ?? OPERATIONS).map((op) => [op.name, op]));
-  }
-
-  /** The contracts this invoker serves, in registry order. */
-  get contracts(): OperationContract[] {
-    return [...this.byName.values()];
+    const operations = options.operations ?? OPERATIONS;
+    this.byName = new Map(operations.map((op) => [op.name, op]));
+    this.contracts = operations;
   }
 
   has(name: string): boolean {
