@@ -10,6 +10,9 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+/** Takes one progress event; a returned promise pauses the stream until it settles. */
+export type ProgressHandler = (event: unknown) => void | Promise<void>;
+
 export interface ApiClientOptions {
   socketPath: string;
   /** MCP session on whose behalf calls are made. */
@@ -24,8 +27,9 @@ export class ApiClient {
     return this.call(contract.name, input, options);
   }
 
-  // Runs a long operation, typed by its contract, calling onProgress for each progress event.
-  runStreaming<C extends OperationContract>(contract: C, input: InputOf<C>, onProgress: (event: unknown) => void, options: { signal?: AbortSignal } = {}): Promise<OutputOf<C>> {
+  // Runs a long operation, typed by its contract, calling onProgress for each progress event
+  // (while a promise it returns is pending, the daemon's stream is paused: backpressure).
+  runStreaming<C extends OperationContract>(contract: C, input: InputOf<C>, onProgress: ProgressHandler, options: { signal?: AbortSignal } = {}): Promise<OutputOf<C>> {
     return this.callStreaming(contract.name, input, onProgress, options);
   }
 
@@ -37,7 +41,7 @@ export class ApiClient {
   }
 
   // Runs a long operation, calling onProgress for each progress line the daemon streams.
-  callStreaming<T = unknown>(operation: string, input: unknown, onProgress: (event: unknown) => void, options: { signal?: AbortSignal } = {}): Promise<T> {
+  callStreaming<T = unknown>(operation: string, input: unknown, onProgress: ProgressHandler, options: { signal?: AbortSignal } = {}): Promise<T> {
     const body = JSON.stringify({ input, ...(this.options.session !== undefined && { session: this.options.session }) });
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -61,10 +65,13 @@ export class ApiClient {
               res.destroy();
               return reject(err);
             }
+            const taken: Promise<void>[] = [];
             for (const line of lines.filter(Boolean)) {
               const message = JSON.parse(line) as { progress?: unknown; ok?: boolean };
-              if ("progress" in message) onProgress(message.progress);
-              else {
+              if ("progress" in message) {
+                const pending = onProgress(message.progress);
+                if (pending) taken.push(pending);
+              } else {
                 settled = true;
                 try {
                   resolve(unwrap(message) as T);
@@ -72,6 +79,10 @@ export class ApiClient {
                   reject(err);
                 }
               }
+            }
+            if (taken.length > 0) {
+              res.pause();
+              void Promise.all(taken).then(() => res.resume(), () => res.resume());
             }
           });
           res.on("end", () => settled || reject(new AgentisoError("BACKEND_FAILED", `the daemon closed ${operation} without a result (did it die? see daemon.log)`)));

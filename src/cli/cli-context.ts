@@ -12,6 +12,8 @@ export interface CliContext {
   daemon(): Promise<ApiClient>;
   out(text: string): void;
   err(text: string): void;
+  /** Writes bytes as they come (streamed output); the promise resolves once the stream drained. */
+  write(stream: "stdout" | "stderr", bytes: Buffer): void | Promise<void>;
   /** Prints a value as one JSON document. */
   json(value: unknown): void;
 }

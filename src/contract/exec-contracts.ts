@@ -29,29 +29,46 @@ export const ExecInput = z
       .min(1)
       .max(MAX_EXEC_OUTPUT_BYTES)
       .optional()
-      .describe(`Cap per stream (stdout, stderr); default and maximum ${MAX_EXEC_OUTPUT_BYTES} bytes; truncated=true past it`),
+      .describe(`Cap per stream (stdout, stderr) on what the result holds; default and maximum ${MAX_EXEC_OUTPUT_BYTES} bytes; truncated=true past it`),
+    backgroundAfterMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600 * 1000)
+      .optional()
+      .describe("If the command still runs after this many ms, return at once with its jobId (exitCode null) and let it run on as a background job (exec_background poll/follow/kill); timeoutMs still applies to it"),
+    outputInResult: z
+      .boolean()
+      .optional()
+      .describe("Default true. false: the output goes only to the progress stream (control API NDJSON, MCP progress notifications), unbounded, and the result's stdout/stderr stay empty; needs a progress stream"),
   })
   .strict();
 
 export const exec = defineContract({
   name: "exec",
   title: "Run a command",
-  description: "Run a command in a workspace and wait for it. Returns exitCode, stdout, stderr (a non-zero exit is a result, not an error).",
+  description:
+    "Run a command in a workspace and wait for it. Returns exitCode, stdout, stderr (a non-zero exit is a result, not an error). With a progress token (MCP) or an NDJSON stream (control API) the output also arrives as it comes; with backgroundAfterMs a long command returns a jobId and runs on.",
   category: "exec",
   input: ExecInput,
   output: ExecResultSchema,
+  streamsProgress: true,
 });
 
 export const execBackground = defineContract({
   name: "exec_background",
   title: "Manage background jobs",
-  description: "Background jobs: start a long command, poll its output and state, kill it (signal), or list jobs.",
+  description:
+    "Background jobs: start a long command, poll its output and state, follow its output as it comes until it ends (progress events), kill it (signal), or list jobs.",
   category: "exec",
+  streamsProgress: true,
   input: z
     .object({
       workspace: WorkspaceRef,
-      action: z.enum(["start", "poll", "kill", "list"]).describe("start needs command or argv; poll and kill need jobId"),
+      action: z.enum(["start", "poll", "follow", "kill", "list"]).describe("start needs command or argv; poll, follow and kill need jobId"),
       jobId: z.string().min(1).max(64).optional().describe("Job id returned by start"),
+      timeoutMs: z.number().int().min(1).max(24 * 3600 * 1000).optional().describe("start: kill the job after this many ms"),
+      waitMs: z.number().int().min(1).max(24 * 3600 * 1000).optional().describe("follow: stop following after this many ms and return the job's state (it runs on); default: until it ends"),
       signal: z.enum(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGQUIT"]).optional().describe("Signal for kill (default SIGTERM)"),
       ...CommandArgs,
     })

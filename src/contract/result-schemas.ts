@@ -48,6 +48,7 @@ export const ExecResultSchema = z.object({
   stdout: z.string(),
   stderr: z.string(),
   durationMs: z.number(),
+  jobId: z.string().optional().describe("set when the command ran past backgroundAfterMs: it runs on as this background job, exitCode is null"),
 });
 
 export const ErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });

@@ -86,10 +86,23 @@ export const workspaceInfo = defineContract({
 export const workspaceLogs = defineContract({
   name: "workspace_logs",
   title: "Read a workspace's log",
-  description: "The workspace's console and agent log (tail).",
+  description: "The workspace's console and agent log (tail); with followMs, also what is written to it for that long, as progress events.",
   category: "other",
   hints: LOOKS,
-  input: z.object({ workspace: WorkspaceRef, maxBytes: z.number().int().min(1).max(4 * 1024 * 1024).optional().describe("How much of the end to return (default 64 KiB)") }).strict(),
+  streamsProgress: true,
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      maxBytes: z.number().int().min(1).max(4 * 1024 * 1024).optional().describe("How much of the end to return (default 64 KiB)"),
+      followMs: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 3600 * 1000)
+        .optional()
+        .describe("Then follow the log for this many ms (or until the call is cancelled): the tail, then every new byte, as output progress events (stream \"log\")"),
+    })
+    .strict(),
   output: z.object({ log: z.string() }),
 });
 

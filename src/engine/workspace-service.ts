@@ -114,9 +114,10 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     });
   }
 
-  async logs(idOrName: string, options: { maxBytes?: number } = {}): Promise<string> {
+  /** The host file of the workspace's console and agent log (workspace_logs reads and follows it). */
+  async logFile(idOrName: string): Promise<string> {
     const record = this.get(idOrName);
-    return this.runtimeOf(record).logs(record.id, options);
+    return this.runtimeOf(record).logFile(record.id);
   }
 
   async setNetwork(idOrName: string, mode: NetworkMode): Promise<WorkspaceRecord> {

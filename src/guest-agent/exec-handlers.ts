@@ -95,7 +95,7 @@ export async function handleJobStart(request: RequestOf<"job_start">, ctx: Reque
   const failure = await spawnOutcome(child);
   if (failure) throw execFailed(failure, request);
   child.stdin.end();
-  return { id: ctx.id, type: "job", job: ctx.agent.jobs.add(child, display, request.maxOutputBytes ?? DEFAULT_JOB_RING_BYTES) };
+  return { id: ctx.id, type: "job", job: ctx.agent.jobs.add(child, display, request.maxOutputBytes ?? DEFAULT_JOB_RING_BYTES, request.timeoutMs) };
 }
 
 // The job's state plus the tail of its output.

@@ -1,6 +1,7 @@
 // Which handler answers which request type: the one table the connection dispatches on.
 // Typed by the protocol's REQUEST_REPLIES, so a handler that answers the wrong reply fails tsc.
 import { handleExec, handleJobKill, handleJobList, handleJobPoll, handleJobStart } from "./exec-handlers.js";
+import { handleJobFollow } from "./job-follow.js";
 import {
   handleFileEdit, handleFileList, handleFileMkdir, handleFileRead, handleFileRemove, handleFileStat, handleFileWrite,
 } from "./file-handlers.js";
@@ -17,6 +18,7 @@ export const HANDLERS: HandlerTable = {
   job_poll: handleJobPoll,
   job_kill: handleJobKill,
   job_list: handleJobList,
+  job_follow: handleJobFollow,
   file_read: handleFileRead,
   file_write: handleFileWrite,
   file_edit: handleFileEdit,

@@ -9,7 +9,7 @@ import { WireError } from "./wire-error.js";
 export const DEFAULT_JOB_RING_BYTES = 256 * 1024;
 const MAX_FINISHED_JOBS = 256;
 
-interface Job {
+export interface Job {
   jobId: string;
   command: string;
   child: ChildProcessWithoutNullStreams;
@@ -19,6 +19,9 @@ interface Job {
   exitCode: number | null;
   signal: string | null;
   running: boolean;
+  timedOut: boolean;
+  /** Called after new output and once the job ended (followers). */
+  watchers: Set<() => void>;
 }
 
 /** Background jobs by id, shared by all connections. */
@@ -26,22 +29,32 @@ export class JobRegistry {
   private readonly jobs = new Map<string, Job>();
   private nextId = 1;
 
-  // Tracks a started child; its output goes to ring buffers of ringBytes each.
-  add(child: ChildProcessWithoutNullStreams, command: string, ringBytes: number): JobInfo {
+  // Tracks a started child; its output goes to ring buffers of ringBytes each. After
+  // timeoutMs its process group is killed (timedOut in its info).
+  add(child: ChildProcessWithoutNullStreams, command: string, ringBytes: number, timeoutMs?: number): JobInfo {
     const job: Job = {
       jobId: `job-${this.nextId++}`, command, child, startedAtMs: Date.now(), exitCode: null, signal: null, running: true,
-      stdout: new RingBuffer(ringBytes), stderr: new RingBuffer(ringBytes),
+      timedOut: false, stdout: new RingBuffer(ringBytes), stderr: new RingBuffer(ringBytes), watchers: new Set(),
     };
-    child.stdout.on("data", (chunk: Buffer) => job.stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => job.stderr.push(chunk));
+    const notify = () => job.watchers.forEach((watcher) => watcher());
+    child.stdout.on("data", (chunk: Buffer) => (job.stdout.push(chunk), notify()));
+    child.stderr.on("data", (chunk: Buffer) => (job.stderr.push(chunk), notify()));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => ((job.timedOut = true), killGroup(child.pid)), timeoutMs);
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       job.running = false;
       job.exitCode = code;
       job.signal = signal;
+      notify();
       this.forgetOldFinished();
     });
     this.jobs.set(job.jobId, job);
     return describe(job, false);
+  }
+
+  /** The job itself, for a follower (job_follow); NOT_FOUND when unknown. */
+  find(jobId: string): Job {
+    return this.get(jobId);
   }
 
   poll(jobId: string): JobInfo {
@@ -75,10 +88,11 @@ export class JobRegistry {
   }
 }
 
-function describe(job: Job, withOutput: boolean): JobInfo {
+export function describe(job: Job, withOutput: boolean): JobInfo {
   const info: JobInfo = {
     jobId: job.jobId, command: job.command, pid: job.child.pid ?? -1, running: job.running, exitCode: job.exitCode,
     signal: job.signal, startedAtMs: job.startedAtMs, truncated: job.stdout.truncated || job.stderr.truncated,
+    ...(job.timedOut && { timedOut: true }),
   };
   if (withOutput) {
     info.stdout = job.stdout.text();

@@ -23,17 +23,26 @@ export class CappedBuffer {
   }
 }
 
-/** Keeps the last maxBytes; sets truncated once older bytes were dropped. */
+/** Keeps the last maxBytes; sets truncated once older bytes were dropped. Positions count every
+ * byte ever pushed, so a reader that follows the output can ask for what came after its own. */
 export class RingBuffer {
   private chunks: Buffer[] = [];
   private size = 0;
+  /** Bytes ever pushed: the position just past the newest byte. */
+  total = 0;
   truncated = false;
 
   constructor(private readonly maxBytes: number) {}
 
+  /** Position of the oldest byte still kept. */
+  get oldest(): number {
+    return this.total - this.size;
+  }
+
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.size += chunk.length;
+    this.total += chunk.length;
     while (this.size > this.maxBytes) {
       const first = this.chunks[0]!;
       const excess = this.size - this.maxBytes;
@@ -46,6 +55,26 @@ export class RingBuffer {
         this.size -= excess;
       }
     }
+  }
+
+  // At most maxBytes kept from `position` on (from the oldest kept byte when it fell out).
+  read(position: number, maxBytes: number): { data: Buffer; from: number } {
+    const from = Math.max(position, this.oldest);
+    let skip = from - this.oldest;
+    const parts: Buffer[] = [];
+    let length = 0;
+    for (const chunk of this.chunks) {
+      if (length >= maxBytes) break;
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      const part = chunk.subarray(skip, skip + maxBytes - length);
+      skip = 0;
+      parts.push(part);
+      length += part.length;
+    }
+    return { data: Buffer.concat(parts, length), from };
   }
 
   text(): string {

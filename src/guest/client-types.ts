@@ -34,10 +34,13 @@ export interface OutputChunk {
   data: Buffer;
 }
 
-/** Streamed exec: iterate the output chunks, then await `result`. */
-export interface ExecStream extends AsyncIterable<OutputChunk> {
-  readonly result: Promise<ExecStreamResult>;
+/** Streamed output: iterate the chunks, then await `result`. */
+export interface OutputStream<R> extends AsyncIterable<OutputChunk> {
+  readonly result: Promise<R>;
 }
+
+/** Streamed exec: iterate the output chunks, then await `result`. */
+export type ExecStream = OutputStream<ExecStreamResult>;
 
 export interface ReadResult {
   data: Buffer;

@@ -3,9 +3,9 @@
 // tunnels in their own files; every reply is typed by the protocol's REQUEST_REPLIES.
 import type { Duplex } from "node:stream";
 import type { DirEntry, FileStat, HelloReply, JobInfo } from "../protocol/index.js";
-import type { CallOptions, Command, ConnectionHandler, ExecOptions, ExecResult, ExecStream, GuestPortForward, ReadResult } from "./client-types.js";
+import type { CallOptions, Command, ConnectionHandler, ExecOptions, ExecResult, ExecStream, GuestPortForward, OutputStream, ReadResult } from "./client-types.js";
 import { downloadFile, uploadFile } from "./file-transfer.js";
-import { runExec, runExecStream } from "./guest-exec.js";
+import { runExec, runExecStream, runJobFollow } from "./guest-exec.js";
 import { GuestLink, type GuestLinkOptions } from "./guest-link.js";
 import { listenGuestPort } from "./port-forward.js";
 import { openTunnel } from "./tunnel-socket.js";
@@ -54,8 +54,14 @@ export class GuestClient implements AsyncDisposable {
     return runExecStream(this.link, command, options);
   }
 
-  async startJob(command: Command & { maxOutputBytes?: number }, options: CallOptions = {}): Promise<JobInfo> {
+  /** Starts a background job; maxOutputBytes sizes its output rings, timeoutMs kills it after that long. */
+  async startJob(command: Command & { maxOutputBytes?: number; timeoutMs?: number }, options: CallOptions = {}): Promise<JobInfo> {
     return (await this.link.request({ type: "job_start", ...command }, "job_start", options)).job;
+  }
+
+  // Streams a job's output (what its rings still hold, then what comes) until it ends, then its info.
+  followJob(jobId: string, options: CallOptions = {}): OutputStream<JobInfo> {
+    return runJobFollow(this.link, jobId, options);
   }
 
   /** The job's state and the tail of its output. */

@@ -1,8 +1,9 @@
 // exec over a GuestLink: the request built from ExecOptions, the client deadline that
 // follows from the command's own timeout, and the buffered or streamed result.
-import type { ExecOptions, ExecResult, ExecStream, CallOptions, OutputChunk } from "./client-types.js";
+import type { JobInfo, ReplyTo } from "../protocol/index.js";
+import type { ExecOptions, ExecResult, ExecStream, CallOptions, OutputChunk, OutputStream } from "./client-types.js";
 import type { DefaultDeadline, GuestLink } from "./guest-link.js";
-import type { RequestBody } from "./request-stream.js";
+import type { RequestBody, RequestStream } from "./request-stream.js";
 
 /** Time beyond the command's own timeout the client waits for its result (the agent kills it first). */
 const CONNECT_MARGIN_MS = 10_000;
@@ -17,12 +18,21 @@ export async function runExec(link: GuestLink, command: ExecOptions, options: Ca
 // breaking out of the iteration cancels the command.
 export function runExecStream(link: GuestLink, command: ExecOptions, options: CallOptions): ExecStream {
   const started = link.start(execBody(command, true), "exec", options, execDeadline(command));
-  const result = started.then(async (stream) => {
-    const { id: _id, type: _type, stdout: _stdout, stderr: _stderr, ...rest } = await stream.result;
-    return rest;
-  });
+  return outputStream(started, ({ id: _id, type: _type, stdout: _stdout, stderr: _stderr, ...rest }) => rest);
+}
+
+// Follows a background job's output (what its rings hold, then what comes) until it ends;
+// breaking out of the iteration stops following, the job runs on.
+export function runJobFollow(link: GuestLink, jobId: string, options: CallOptions): OutputStream<JobInfo> {
+  const started = link.start({ type: "job_follow", jobId }, "job_follow", options, null);
+  return outputStream(started, (reply) => reply.job);
+}
+
+// Output chunks of a started streamed request, then its result (mapped from the final reply).
+function outputStream<T extends "exec" | "job_follow", R>(started: Promise<RequestStream<T>>, toResult: (reply: ReplyTo<T>) => R): OutputStream<R> {
+  const result = started.then(async (stream) => toResult(await stream.result));
   result.catch(() => {});
-  // a consumer that stops early (a capped reader past its cap) cancels the command in the guest
+  // a consumer that stops early (a capped reader past its cap) cancels the request in the guest
   async function* chunks(): AsyncGenerator<OutputChunk> {
     const stream = await started;
     try {

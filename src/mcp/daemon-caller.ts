@@ -4,7 +4,7 @@
 // reached a daemon, so sending it again is safe.
 import type { ApiClient } from "../api/api-client.js";
 import { isAgentisoError } from "../core/errors.js";
-import type { ToolCaller } from "./tool-caller.js";
+import type { ToolCallOptions, ToolCaller } from "./tool-caller.js";
 
 const NEVER_ARRIVED = new Set(["ECONNREFUSED", "ENOENT"]);
 
@@ -12,13 +12,17 @@ const NEVER_ARRIVED = new Set(["ECONNREFUSED", "ENOENT"]);
 export function daemonCaller(connect: () => Promise<ApiClient>): ToolCaller {
   let client: Promise<ApiClient> | undefined;
   const connected = () => (client ??= connect().catch((err: unknown) => ((client = undefined), Promise.reject(err))));
-  return async (name, args, { signal }) => {
+  const send = async (name: string, args: Record<string, unknown>, { signal, progress }: ToolCallOptions) => {
+    const api = await connected();
+    return progress ? api.callStreaming(name, args, progress, { signal }) : api.call(name, args, { signal });
+  };
+  return async (name, args, options) => {
     try {
-      return await (await connected()).call(name, args, { signal });
+      return await send(name, args, options);
     } catch (err) {
       if (!neverArrived(err)) throw err;
       client = undefined;
-      return (await connected()).call(name, args, { signal });
+      return send(name, args, options);
     }
   };
 }

@@ -162,7 +162,7 @@ export class HttpMcpEndpoint {
     const name = () => identity ?? `mcp-${transport.sessionId ?? "pending"}`;
     const session = () => (client === undefined ? name() : clientSession(client, name()));
     const { invoker } = this.options;
-    const call: ToolCaller = (name, input, { signal }) => invoker.invoke({ name, input, session: session(), signal });
+    const call: ToolCaller = (name, input, { signal, progress }) => invoker.invoke({ name, input, session: session(), signal, ...(progress && { progress }) });
     const server = createToolServer({ contracts: invoker.contracts, version: this.options.version, call });
     void server.connect(transport);
     return transport;

@@ -3,6 +3,8 @@
 // raw arguments and answers with the result or throws an AgentisoError.
 export interface ToolCallOptions {
   signal: AbortSignal;
+  /** Set when the client asked for progress (a progressToken) and the tool streams it. */
+  progress?: (event: unknown) => void;
 }
 
 export type ToolCaller = (name: string, args: Record<string, unknown>, options: ToolCallOptions) => Promise<unknown>;

@@ -6,7 +6,8 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { AgentisoError, toAgentisoError } from "../core/errors.js";
 import { parseInput, type OperationContract } from "../contract/contract.js";
-import type { ToolCaller } from "./tool-caller.js";
+import type { ToolCallOptions, ToolCaller } from "./tool-caller.js";
+import { ProgressRelay } from "./progress-relay.js";
 import { toolDefinitions } from "./tool-definitions.js";
 import { errorResult, successResult, type ToolResult } from "./tool-results.js";
 
@@ -27,7 +28,10 @@ export function createToolServer(options: ToolServerOptions): Server {
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolDefinitions(options.contracts) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const started = performance.now();
-    const result = await callTool(byName, options.call, request.params.name, request.params.arguments ?? {}, extra.signal);
+    const token = request.params._meta?.progressToken;
+    const relay = token === undefined || !byName.get(request.params.name)?.streamsProgress ? undefined : new ProgressRelay(token, (n) => extra.sendNotification(n));
+    const result = await callTool(byName, options.call, request.params.name, request.params.arguments ?? {}, { signal: extra.signal, ...(relay && { progress: relay.take }) });
+    await relay?.close();
     options.onCall?.(request.params.name, { durationMs: performance.now() - started, ...(result.error && { error: result.error }) });
     return result.answer;
   });
@@ -39,14 +43,14 @@ async function callTool(
   call: ToolCaller,
   name: string,
   args: Record<string, unknown>,
-  signal: AbortSignal,
+  callOptions: ToolCallOptions,
 ): Promise<{ answer: ToolResult; error?: AgentisoError }> {
   try {
     const contract = byName.get(name);
     if (!contract) throw new AgentisoError("INVALID_INPUT", `unknown tool ${JSON.stringify(name)}: tools/list shows the available tools`);
     // Validate here too: bad arguments are answered without waking the daemon.
     parseInput(contract, args);
-    return { answer: successResult(contract, await call(name, args, { signal })) };
+    return { answer: successResult(contract, await call(name, args, callOptions)) };
   } catch (err) {
     const error = toAgentisoError(err);
     return { answer: errorResult(error), error };

@@ -7,6 +7,7 @@ import { guestFor } from "./guest-for.js";
 import { contracts } from "../contract/registry.js";
 import type { OutputOf } from "../contract/contract.js";
 import { ExecInput, MAX_EXEC_OUTPUT_BYTES } from "../contract/exec-contracts.js";
+import { execBackgroundable, execStreamed, followJobOutput } from "./exec-streaming.js";
 
 type CommandInput = { command?: string | undefined; argv?: string[] | undefined; workdir?: string | undefined; env?: Record<string, string> | undefined };
 
@@ -23,14 +24,23 @@ function toCommand(input: CommandInput) {
 }
 
 async function runExec(ctx: OperationContext, input: z.output<typeof ExecInput>): Promise<OutputOf<typeof contracts.exec>> {
+  const outputInResult = input.outputInResult ?? true;
+  if (!outputInResult && !ctx.progress) {
+    throw new AgentisoError("INVALID_INPUT", "outputInResult: false needs a progress stream (an MCP progress token, or Accept: application/x-ndjson on the control API)");
+  }
   const { guest } = await guestFor(ctx, input.workspace);
+  const command = toCommand(input);
+  const exec = {
+    command,
+    ...(input.stdin !== undefined && { stdin: input.stdin }),
+    timeoutMs: input.timeoutMs ?? 600_000,
+    maxOutputBytes: input.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES,
+    outputInResult,
+  };
+  if (input.backgroundAfterMs !== undefined) return execBackgroundable(ctx, guest, { ...exec, backgroundAfterMs: input.backgroundAfterMs });
+  if (ctx.progress) return execStreamed(ctx, guest, exec);
   return guest.exec(
-    {
-      ...toCommand(input),
-      ...(input.stdin !== undefined && { stdin: input.stdin }),
-      commandTimeoutMs: input.timeoutMs ?? 600_000,
-      maxOutputBytes: input.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES,
-    },
+    { ...command, ...(exec.stdin !== undefined && { stdin: exec.stdin }), commandTimeoutMs: exec.timeoutMs, maxOutputBytes: exec.maxOutputBytes },
     { signal: ctx.signal },
   );
 }
@@ -45,13 +55,17 @@ export const execBackground = defineOperation(contracts.execBackground, {
     const call = { signal: ctx.signal };
     switch (input.action) {
       case "start":
-        return guest.startJob(toCommand(input), call);
+        return guest.startJob({ ...toCommand(input), ...(input.timeoutMs !== undefined && { timeoutMs: input.timeoutMs }) }, call);
       case "list":
         return guest.listJobs(call);
       case "poll":
+      case "follow":
       case "kill": {
         if (input.jobId === undefined) throw new AgentisoError("INVALID_INPUT", `exec_background ${input.action} needs jobId`);
-        return input.action === "poll" ? guest.pollJob(input.jobId, call) : guest.killJob(input.jobId, input.signal ?? "SIGTERM", call);
+        if (input.action === "kill") return guest.killJob(input.jobId, input.signal ?? "SIGTERM", call);
+        // follow streams the output to the caller, then answers like poll (state and the output's tail)
+        if (input.action === "follow") await followJobOutput(ctx, guest, input.jobId, input.waitMs);
+        return guest.pollJob(input.jobId, call);
       }
     }
   },

@@ -41,8 +41,8 @@ export interface Invocation {
   /** MCP session on whose behalf it runs; undefined for the host's operator (CLI, control API). */
   session?: string;
   signal: AbortSignal;
-  /** Set when the caller streams progress events. */
-  progress?: (event: unknown) => void;
+  /** Set when the caller streams progress events; a returned promise resolves once the caller took the event. */
+  progress?: (event: unknown) => void | Promise<void>;
 }
 
 export class OperationInvoker {

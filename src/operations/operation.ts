@@ -30,8 +30,9 @@ export interface OperationContext {
   session?: string;
   signal: AbortSignal;
   logger: Logger;
-  /** Set when the caller streams progress (control API with Accept: application/x-ndjson). */
-  progress?: (event: unknown) => void;
+  /** Set when the caller streams progress (control API NDJSON, an MCP progress token). A returned
+   * promise resolves once the caller took the event: operations that stream output await it. */
+  progress?: (event: unknown) => void | Promise<void>;
 }
 
 export interface OperationImplementation<I extends z.ZodType, O extends z.ZodType> {

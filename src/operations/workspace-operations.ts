@@ -1,6 +1,9 @@
 // Workspace lifecycle operations: create, start, stop, destroy, list, info, logs, network, adopt.
 import { AgentisoError } from "../core/errors.js";
-import { defineOperation, workspaceFor } from "./operation.js";
+import { defineOperation, workspaceFor, type OperationContext } from "./operation.js";
+import { followFile } from "../core/follow-file.js";
+import { readTail } from "../core/read-tail.js";
+import { outputEvent } from "../contract/output-event.js";
 import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js";
 import { mayAdopt, notInSession } from "./session-scope.js";
 import { contracts } from "../contract/registry.js";
@@ -60,8 +63,26 @@ export const workspaceInfo = defineOperation(contracts.workspaceInfo, {
 });
 
 export const workspaceLogs = defineOperation(contracts.workspaceLogs, {
-  run: async (ctx, input) => ({ log: await ctx.services.engine.workspaces.logs(workspaceFor(ctx, input.workspace).id, { maxBytes: input.maxBytes ?? 65536 }) }),
+  run: async (ctx, input) => {
+    const { workspaces } = ctx.services.engine;
+    const id = workspaceFor(ctx, input.workspace).id;
+    const file = await workspaces.logFile(id);
+    const log = await readTail(file, input.maxBytes ?? 65536);
+    if (input.followMs !== undefined) {
+      // the tail goes first as progress too: a follower prints the stream alone, in order
+      await ctx.progress?.(outputEvent("log", Buffer.from(log)));
+      await followLog(ctx, file, input.followMs);
+    }
+    return { log };
+  },
 });
+
+// Streams what is written to the log for followMs (the tail before it is the result's log).
+async function followLog(ctx: OperationContext, path: string, followMs: number): Promise<void> {
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(followMs)]);
+  await followFile(path, (bytes) => ctx.progress?.(outputEvent("log", bytes)), { signal });
+  if (ctx.signal.aborted) throw new AgentisoError("CANCELLED", "workspace_logs was cancelled");
+}
 
 export const workspaceNetwork = defineOperation(contracts.workspaceNetwork, {
   run: async (ctx, input) => recordView(ctx, await ctx.services.engine.workspaces.setNetwork(workspaceFor(ctx, input.workspace).id, input.mode)),

@@ -21,10 +21,12 @@ export const ExecRequestSchema = request("exec", {
 export const JobStartRequestSchema = request("job_start", {
   ...CommandFields,
   maxOutputBytes: z.number().int().positive().optional().describe("ring buffer size per stream"),
+  timeoutMs: z.number().int().positive().optional().describe("kill the job's process group after this long (timedOut in its info)"),
 });
 export const JobPollRequestSchema = request("job_poll", { jobId: z.string() });
 export const JobKillRequestSchema = request("job_kill", { jobId: z.string(), signal: SignalSchema.optional() });
 export const JobListRequestSchema = request("job_list", {});
+export const JobFollowRequestSchema = request("job_follow", { jobId: z.string() });
 export const FileReadRequestSchema = request("file_read", {
   path: PathSchema,
   offset: z.number().int().nonnegative().optional(),
@@ -88,7 +90,7 @@ export const CancelMessageSchema = z.object({ id: IdSchema, type: z.literal("can
 
 export const REQUEST_SCHEMAS = [
   HelloRequestSchema, PingRequestSchema, ExecRequestSchema, JobStartRequestSchema, JobPollRequestSchema,
-  JobKillRequestSchema, JobListRequestSchema, FileReadRequestSchema, FileWriteRequestSchema, FileEditRequestSchema,
+  JobKillRequestSchema, JobListRequestSchema, JobFollowRequestSchema, FileReadRequestSchema, FileWriteRequestSchema, FileEditRequestSchema,
   FileListRequestSchema, FileStatRequestSchema, FileMkdirRequestSchema, FileRemoveRequestSchema, FileUploadRequestSchema,
   FileDownloadRequestSchema, SetEnvRequestSchema, UnsetEnvRequestSchema, ConfigureRequestSchema, TunnelOpenRequestSchema,
   TunnelListenRequestSchema, ShutdownRequestSchema,

@@ -32,6 +32,7 @@ export const JobInfoSchema = z.object({
   stdout: z.string().optional().describe("tail of stdout kept in the job's ring buffer (UTF-8)"),
   stderr: z.string().optional().describe("tail of stderr kept in the job's ring buffer (UTF-8)"),
   truncated: z.boolean().describe("older output was dropped from the ring buffer"),
+  timedOut: z.boolean().optional().describe("killed because it ran past the timeoutMs it was started with"),
 });
 export type JobInfo = z.infer<typeof JobInfoSchema>;
 

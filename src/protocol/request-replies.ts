@@ -16,6 +16,7 @@ export const REQUEST_REPLIES = {
   job_poll: JobReplySchema,
   job_kill: JobReplySchema,
   job_list: JobsReplySchema,
+  job_follow: JobReplySchema,
   file_read: FileContentSchema,
   file_write: DoneSchema,
   file_edit: DoneSchema,

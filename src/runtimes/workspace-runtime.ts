@@ -90,6 +90,9 @@ export interface WorkspaceRuntime {
   /** Console/agent log tail for `workspace logs`. */
   logs(workspaceId: string, options?: { maxBytes?: number }): Promise<string>;
 
+  /** The host file that log is (rotated in place past its cap), for following it as it grows. */
+  logFile(workspaceId: string): Promise<string>;
+
   /** Ids of every instance under this engine's tag, running or left behind (for orphan reaping). */
   listInstances(): Promise<string[]>;
 

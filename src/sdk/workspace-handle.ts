@@ -4,8 +4,12 @@ import type { InputOf, OutputOf } from "../contract/contract.js";
 import type { Contracts } from "../contract/registry.js";
 import type { Workspace } from "../contract/result-schemas.js";
 import type { OperationMethods } from "./operation-methods.js";
+import { outputBytesOf } from "../contract/output-event.js";
 
 type Without<C extends keyof Contracts, K extends string> = Omit<InputOf<Contracts[C]>, "workspace" | K>;
+
+type OutputHandler = (chunk: Buffer) => void | Promise<void>;
+export type ExecOptions = Without<"exec", "command" | "argv"> & { signal?: AbortSignal; onStdout?: OutputHandler; onStderr?: OutputHandler };
 
 export class WorkspaceHandle {
   constructor(
@@ -24,12 +28,20 @@ export class WorkspaceHandle {
 
   /**
    * Runs a shell line (a string) or a program with arguments (an array) and waits for it; a
-   * non-zero exit is a result. `timeoutMs` is the command's (it is killed past it).
+   * non-zero exit is a result. `timeoutMs` is the command's (it is killed past it). With
+   * onStdout/onStderr each chunk of output is handed over as the command prints it (awaited:
+   * a slow handler slows the command, not your memory).
    */
-  exec(command: string | string[], options: Without<"exec", "command" | "argv"> & { signal?: AbortSignal } = {}): Promise<OutputOf<Contracts["exec"]>> {
-    const { signal, ...rest } = options;
+  exec(command: string | string[], options: ExecOptions = {}): Promise<OutputOf<Contracts["exec"]>> {
+    const { signal, onStdout, onStderr, ...rest } = options;
     const input = { ...rest, workspace: this.id, ...(typeof command === "string" ? { command } : { argv: command }) };
-    return this.operations.exec(input, signal ? { signal } : {});
+    const streamed = onStdout || onStderr;
+    const onProgress = (event: unknown) => {
+      const output = outputBytesOf(event);
+      if (output?.stream === "stdout") return onStdout?.(output.bytes);
+      if (output?.stream === "stderr") return onStderr?.(output.bytes);
+    };
+    return this.operations.exec(input, { ...(signal && { signal }), ...(streamed && { onProgress }) });
   }
 
   readFile(path: string, options: Without<"fileRead", "path"> = {}): Promise<OutputOf<Contracts["fileRead"]>> {

@@ -42,6 +42,9 @@ export class FakeRuntime implements WorkspaceRuntime {
   async logs(workspaceId: string): Promise<string> {
     return `log of ${workspaceId}\n`;
   }
+  async logFile(workspaceId: string): Promise<string> {
+    throw new AgentisoError("NOT_FOUND", `the fake runtime keeps no log file for ${workspaceId}`);
+  }
   async listInstances(): Promise<string[]> {
     return [...this.instances.keys()];
   }

@@ -62,6 +62,7 @@ test("each handler, driven over the in-process agent, ends its request with the 
     { type: "job_poll", body: () => ({ jobId }) },
     { type: "job_kill", body: () => ({ jobId, signal: "SIGKILL" }) },
     { type: "job_list", body: () => ({}) },
+    { type: "job_follow", body: () => ({ jobId }) },
     { type: "file_write", body: () => ({ path: file, data: Buffer.from("hello").toString("base64") }) },
     { type: "file_read", body: () => ({ path: file }) },
     { type: "file_edit", body: () => ({ path: file, oldText: "hello", newText: "bye" }) },

@@ -6,6 +6,8 @@ import type { CliCommand } from "../command.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
 import { EXEC_OWN_FAILURE_EXIT } from "../exit-codes.js";
 import { runOperation } from "../cli-context.js";
+import { parseInput } from "../../contract/contract.js";
+import { outputBytesOf } from "../../contract/output-event.js";
 import type { OutputOf } from "../../contract/contract.js";
 import { contracts } from "../../contract/registry.js";
 
@@ -13,27 +15,36 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export const execCommand: CliCommand = {
   name: "exec",
-  usage: "exec WS [--workdir D] [--env K=V]... [--timeout SECONDS] -- CMD [ARGS...]",
-  summary: "run a command; its stdout/stderr pass through and its exit code is agentiso's",
-  options: { workdir: { type: "string" }, env: { type: "string", multiple: true }, timeout: { type: "string" } },
+  usage: "exec WS [--workdir D] [--env K=V]... [--timeout SECONDS] [--background-after SECONDS] -- CMD [ARGS...]",
+  summary: "run a command; its stdout/stderr stream through as they come and its exit code is agentiso's",
+  options: { workdir: { type: "string" }, env: { type: "string", multiple: true }, timeout: { type: "string" }, "background-after": { type: "string" } },
   async run(ctx, values, positionals) {
     const [workspace, ...argv] = requirePositionals(this, positionals, 2);
     const timeoutSeconds = numberValue(values, "timeout");
+    const backgroundAfter = numberValue(values, "background-after");
     let result: OutputOf<typeof contracts.exec>;
     try {
-      result = await runOperation(ctx, contracts.exec, {
+      const input = parseInput(contracts.exec, {
         workspace,
         argv,
         workdir: stringValue(values, "workdir"),
         env: parseEnvPairs((values.env as string[] | undefined) ?? []),
+        outputInResult: false,
         ...(timeoutSeconds !== undefined && { timeoutMs: Math.round(timeoutSeconds * 1000) }),
+        ...(backgroundAfter !== undefined && { backgroundAfterMs: Math.round(backgroundAfter * 1000) }),
+      });
+      result = await (await ctx.daemon()).runStreaming(contracts.exec, input, (event) => {
+        const output = outputBytesOf(event);
+        if (output) return ctx.write(output.stream === "stderr" ? "stderr" : "stdout", output.bytes);
       });
     } catch (err) {
       ctx.err(`agentiso: ${(err as Error).message}\n`);
       return EXEC_OWN_FAILURE_EXIT;
     }
-    if (result.stdout) ctx.out(result.stdout);
-    if (result.stderr) ctx.err(result.stderr);
+    if (result.jobId !== undefined) {
+      ctx.err(`agentiso: still running after ${backgroundAfter} s as job ${result.jobId}; follow it with: agentiso ws logs ${workspace} --job ${result.jobId} -f\n`);
+      return 0;
+    }
     if (result.timedOut) ctx.err(`agentiso: command timed out after ${timeoutSeconds} s\n`);
     return result.exitCode ?? 128 + signalNumber(result.signal);
   },

@@ -5,6 +5,7 @@ import { requirePositionals, stringValue, numberValue } from "../command.js";
 import { workspaceTable } from "../format.js";
 import { runOperation } from "../cli-context.js";
 import { contracts } from "../../contract/registry.js";
+import { outputBytesOf } from "../../contract/output-event.js";
 
 export const createCommand: CliCommand = {
   name: "create",
@@ -66,12 +67,36 @@ export const infoCommand: CliCommand = {
 
 export const logsCommand: CliCommand = {
   name: "logs",
-  usage: "logs WS",
-  summary: "print the workspace's console and agent log",
-  async run(ctx, _values, positionals) {
-    const [workspace] = requirePositionals(this, positionals, 1);
-    const { log } = await runOperation(ctx, contracts.workspaceLogs, { workspace });
-    ctx.out(log);
+  usage: "logs WS [-f|--follow] [--job ID]",
+  summary: "print the workspace's console and agent log, or a background job's output (--job); -f follows it as it grows",
+  options: { follow: { type: "boolean", short: "f" }, job: { type: "string" } },
+  async run(ctx, values, positionals) {
+    const workspace = requirePositionals(this, positionals, 1)[0]!;
+    const job = stringValue(values, "job");
+    const follow = values.follow === true;
+    const client = await ctx.daemon();
+    const print = (event: unknown) => {
+      const output = outputBytesOf(event);
+      if (output) return ctx.write(output.stream === "stderr" ? "stderr" : "stdout", output.bytes);
+    };
+    if (job !== undefined) {
+      if (!follow) {
+        const info = await client.run(contracts.execBackground, { workspace, action: "poll", jobId: job });
+        const polled = Array.isArray(info) ? undefined : info;
+        ctx.out(polled?.stdout ?? "");
+        ctx.err(polled?.stderr ?? "");
+        return 0;
+      }
+      const info = await client.runStreaming(contracts.execBackground, { workspace, action: "follow", jobId: job }, print);
+      const ended = Array.isArray(info) ? undefined : info;
+      return ended?.exitCode ?? 0;
+    }
+    if (!follow) {
+      ctx.out((await runOperation(ctx, contracts.workspaceLogs, { workspace })).log);
+      return 0;
+    }
+    // the daemon streams the tail, then what comes, until ctrl-C (or a day)
+    await client.runStreaming(contracts.workspaceLogs, { workspace, followMs: 24 * 3600 * 1000 }, print);
     return 0;
   },
 };

@@ -200,9 +200,13 @@ export class ContainerRuntime implements WorkspaceRuntime {
 
   // The tail of the agent's stdout/stderr (tini's console), kept in the run dir across restarts.
   async logs(workspaceId: string, options: { maxBytes?: number } = {}): Promise<string> {
+    return readTail(await this.logFile(workspaceId), options.maxBytes ?? 64 * 1024);
+  }
+
+  async logFile(workspaceId: string): Promise<string> {
     const runDir = this.runDirs.get(workspaceId) ?? (await this.runc.state(this.resourceName(workspaceId)))?.bundle;
     if (!runDir) throw new AgentisoError("NOT_FOUND", `no logs for workspace ${workspaceId}: it was not started by this engine`);
-    return readTail(runDirPaths(runDir).consoleLog, options.maxBytes ?? 64 * 1024);
+    return runDirPaths(runDir).consoleLog;
   }
 
   // Workspace ids with any resource under this engine's tag: runc containers, network namespaces, cgroups.

@@ -160,9 +160,13 @@ export class VmRuntime implements WorkspaceRuntime {
 
   // The tail of the serial console: kernel messages, agentiso-init lines, the agent's log.
   async logs(workspaceId: string, options: { maxBytes?: number } = {}): Promise<string> {
+    return readTail(await this.logFile(workspaceId), options.maxBytes ?? 64 * 1024);
+  }
+
+  async logFile(workspaceId: string): Promise<string> {
     const runDir = await this.runDirOf(workspaceId);
     if (!runDir) throw new AgentisoError("NOT_FOUND", `no logs for vm workspace ${workspaceId}: it was not started by this engine`);
-    return readTail(vmPaths(runDir).consoleLog, options.maxBytes ?? 64 * 1024);
+    return vmPaths(runDir).consoleLog;
   }
 
   // Workspace ids with a QEMU process or a cgroup under this engine's tag.
