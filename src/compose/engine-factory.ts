@@ -6,6 +6,8 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { AgentisoError } from "../core/errors.js";
+import { loadWorkspaceTrust } from "../net/workspace-trust.js";
+import type { GuestTrust } from "../protocol/index.js";
 import { ensureStateDir } from "../core/state-dir.js";
 import type { Logger } from "../core/logger.js";
 import { resourceTagFor, type ResourceTag } from "../core/resource-tag.js";
@@ -76,7 +78,8 @@ export function agentBundlePath(): string {
   return path;
 }
 
-const guestConnector = (logger: Logger): GuestConnector<GuestClient> => ({
+// `trust`: what every workspace is told at connect (the operator's CAs and proxies), if anything.
+const guestConnector = (logger: Logger, trust: GuestTrust | undefined): GuestConnector<GuestClient> => ({
   async connect(endpoint, options) {
     const client = new GuestClient({
       connect: connectUnix(endpoint.path),
@@ -87,7 +90,7 @@ const guestConnector = (logger: Logger): GuestConnector<GuestClient> => ({
     try {
       const signal = options.signal ? { signal: options.signal } : {};
       await client.connect(signal);
-      if (endpoint.configure) await client.configure(guestSettings(endpoint.configure), signal);
+      if (endpoint.configure || trust) await client.configure({ ...guestSettings(endpoint.configure ?? {}), ...(trust && { trust }) }, signal);
     } catch (err) {
       await client.close();
       throw err;
@@ -166,7 +169,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     bootTemplates: config.vm.templates,
     warmPool: { size: config.vm.warmPool, runtime: "vm" },
     images: new LibraryBaseImages({ library: createImageLibrary(config, logger), storage, idShift, scratchDir, logger }),
-    guests: guestConnector(logger),
+    guests: guestConnector(logger, await loadWorkspaceTrust(config.net)),
     ...(options.events && { events: options.events }),
   };
   const defaults = {

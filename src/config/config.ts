@@ -148,9 +148,15 @@ export const ConfigSchema = z
       .object({
         deny: z.array(Cidr).default([]).describe('More ranges egress may not reach, e.g. ["203.0.113.0/24"]'),
         allow: z.array(Cidr).default([]).describe('Exceptions to the default denies, e.g. an internal mirror ["10.1.2.3/32"]; never the host itself'),
+        // What workspaces trust and go through on the way out (src/net/workspace-trust.ts)
+        trustHostCas: z.boolean().default(true).describe("Workspaces trust the host's extra CA certificates (/usr/local/share/ca-certificates), e.g. a TLS-inspecting gateway's"),
+        caFiles: z.array(z.string().startsWith("/")).default([]).describe("More PEM files of CA certificates workspaces trust"),
+        httpProxy: z.string().url().optional().describe("HTTP_PROXY inside workspaces (it must be reachable from them: an allowed address)"),
+        httpsProxy: z.string().url().optional().describe("HTTPS_PROXY inside workspaces"),
+        noProxy: z.string().max(4096).optional().describe("NO_PROXY inside workspaces"),
       })
       .strict()
-      .default({ deny: [], allow: [] }),
+      .default({ deny: [], allow: [], trustHostCas: true, caFiles: [] }),
     // Bytes the daemon takes from a workspace: past a cap the call fails with TOO_LARGE (src/core/capped-bytes.ts).
     caps: z
       .object({

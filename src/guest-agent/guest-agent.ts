@@ -4,7 +4,8 @@
 import type { Duplex } from "node:stream";
 import { AgentConnection } from "./agent-connection.js";
 import { silentAgentLog, type AgentLog } from "./agent-log.js";
-import { MAX_ENTROPY_BYTES } from "../protocol/index.js";
+import { MAX_ENTROPY_BYTES, type GuestTrust } from "../protocol/index.js";
+import { applyTrust, type TrustPaths } from "./workspace-trust.js";
 import { JobRegistry } from "./job-registry.js";
 import type { AgentServices } from "./request-context.js";
 import { WireError } from "./wire-error.js";
@@ -21,6 +22,8 @@ export interface GuestAgentOptions {
   addEntropy?: (bytes: Buffer) => Promise<void>;
   /** Called once the `shutdown` reply is flushed; main.ts exits the process. */
   onShutdown?: () => void;
+  /** Where `configure {trust}` writes CA certificates; default the system's (tests point it elsewhere). */
+  trustPaths?: TrustPaths;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -30,6 +33,8 @@ export class GuestAgent implements AgentServices {
   readonly jobs = new JobRegistry();
   readonly log: AgentLog;
   private readonly envOverlay = new Map<string, string>();
+  /** Variables from `configure {trust}` (CA bundles, proxies): under set_env's, which may override them. */
+  private trustEnv: Record<string, string> = {};
   private readonly connections = new Set<AgentConnection>();
   private readonly baseEnv: NodeJS.ProcessEnv;
 
@@ -52,7 +57,7 @@ export class GuestAgent implements AgentServices {
 
   /** Environment for a new command: base env + set_env values + the request's own env. */
   envFor(requestEnv?: Record<string, string>): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...this.baseEnv };
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv, ...this.trustEnv };
     for (const [name, value] of this.envOverlay) env[name] = value;
     return requestEnv ? Object.assign(env, requestEnv) : env;
   }
@@ -90,6 +95,11 @@ export class GuestAgent implements AgentServices {
     }
     if (!this.options.addEntropy) throw new WireError("UNSUPPORTED", "this agent was started without entropy support");
     if (bytes.length > 0) await this.options.addEntropy(bytes);
+  }
+
+  // Trusts the operator's CA certificates and uses its proxies from now on (workspace-trust.ts).
+  async applyTrust(trust: GuestTrust): Promise<void> {
+    this.trustEnv = await applyTrust(trust, this.options.trustPaths);
   }
 
   requestShutdown(): void {

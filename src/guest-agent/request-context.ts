@@ -1,7 +1,7 @@
 // What a request handler gets: its id, a signal aborted on cancel or disconnect, a way to
 // send non-final messages, stream routing for data/end/ack sent to its id, and the agent's
 // services. What it must answer is fixed by the protocol's REQUEST_REPLIES table.
-import type { AgentMessage, ReplyTo, RequestOf, RequestType } from "../protocol/index.js";
+import type { AgentMessage, GuestTrust, ReplyTo, RequestOf, RequestType } from "../protocol/index.js";
 import type { AgentLog } from "./agent-log.js";
 import type { JobRegistry } from "./job-registry.js";
 
@@ -20,6 +20,7 @@ export interface AgentServices {
   setHostname(hostname: string): Promise<void>;
   setClock(epochMs: number): Promise<void>;
   addEntropy(bytes: Buffer): Promise<void>;
+  applyTrust(trust: GuestTrust): Promise<void>;
   requestShutdown(): void;
 }
 

@@ -1,4 +1,4 @@
-// ping, set_env / unset_env (memory only), configure (entropy, clock, hostname), shutdown.
+// ping, set_env / unset_env (memory only), configure (entropy, clock, hostname, trust), shutdown.
 import type { RequestOf } from "../protocol/index.js";
 import type { HandlerReply, RequestContext } from "./request-context.js";
 
@@ -27,6 +27,7 @@ export async function handleConfigure(request: RequestOf<"configure">, ctx: Requ
     request.clockEpochMs !== undefined ? ctx.agent.setClock(request.clockEpochMs) : undefined,
   ]);
   if (request.hostname !== undefined) await ctx.agent.setHostname(request.hostname);
+  if (request.trust !== undefined) await ctx.agent.applyTrust(request.trust);
   return undefined;
 }
 

@@ -2,7 +2,7 @@
 // operation. Connection, hello and reconnects live in GuestLink; exec, transfers and
 // tunnels in their own files; every reply is typed by the protocol's REQUEST_REPLIES.
 import type { Duplex } from "node:stream";
-import type { DirEntry, FileStat, HelloReply, JobInfo } from "../protocol/index.js";
+import type { DirEntry, FileStat, GuestTrust, HelloReply, JobInfo } from "../protocol/index.js";
 import type { CallOptions, Command, ConnectionHandler, ExecOptions, ExecResult, ExecStream, GuestPortForward, OutputStream, ReadResult } from "./client-types.js";
 import { downloadFile, uploadFile } from "./file-transfer.js";
 import { runExec, runExecStream, runJobFollow } from "./guest-exec.js";
@@ -18,6 +18,8 @@ export interface ConfigureSettings {
   clockEpochMs?: number;
   /** At most MAX_ENTROPY_BYTES random bytes mixed into the guest kernel's pool. */
   entropy?: Uint8Array;
+  /** CA certificates and proxies the operator wants the workspace to use. */
+  trust?: GuestTrust;
 }
 
 /** One per workspace; safe to share between concurrent callers. */

@@ -66,12 +66,26 @@ export const SetEnvRequestSchema = request("set_env", { vars: EnvSchema });
 export const UnsetEnvRequestSchema = request("unset_env", { names: z.array(z.string()) });
 /** Most bytes one `configure {entropy}` may carry (decoded). */
 export const MAX_ENTROPY_BYTES = 4096;
+/** Most bytes of CA certificates one `configure {trust}` may carry. */
+export const MAX_TRUSTED_CA_BYTES = 1024 * 1024;
+const ProxyUrl = z.string().max(2048).regex(/^https?:\/\/[^\s]+$/, "an http(s) URL");
+export const GuestTrustSchema = z
+  .object({
+    caCertificates: z.string().max(MAX_TRUSTED_CA_BYTES).optional()
+      .describe("PEM certificates the workspace trusts besides its own bundle (the host's extra CAs); empty removes what an earlier configure added"),
+    proxy: z.object({ http: ProxyUrl.optional(), https: ProxyUrl.optional(), no: z.string().max(4096).regex(/^[^\s]*$/).optional() }).strict().optional()
+      .describe("HTTP_PROXY, HTTPS_PROXY, NO_PROXY for every later command"),
+  })
+  .strict();
+export type GuestTrust = z.infer<typeof GuestTrustSchema>;
+
 export const ConfigureRequestSchema = request("configure", {
   hostname: z.string().min(1).max(64).optional().describe("UTS hostname of the workspace"),
   clockEpochMs: z.number().int().nonnegative().safe().optional()
     .describe("set the guest's wall clock to this many ms since the Unix epoch (a restored memory snapshot wakes at its save time)"),
   entropy: Base64Schema.max(Math.ceil(MAX_ENTROPY_BYTES / 3) * 4).optional()
     .describe(`random bytes (base64, at most ${MAX_ENTROPY_BYTES} decoded) mixed into the guest kernel's pool via /dev/urandom`),
+  trust: GuestTrustSchema.optional().describe("CA certificates and proxy settings the operator wants workspaces to use"),
 });
 export const TunnelOpenRequestSchema = request("tunnel_open", {
   port: PortSchema.min(1),

@@ -48,9 +48,16 @@ function overlaps(a: string, b: string): boolean {
   return (x & mask) >>> 0 === (y & mask) >>> 0;
 }
 
+export interface FakeInternetOptions {
+  /** The first three octets of the /24 (default: a random one of 198.18.0.0/15). */
+  subnet?: string;
+  /** Node source of the server inside (default: HTTP hello on :8080); gets the address, then serverArgs, and must print one line once it listens. */
+  serverSource?: string;
+  serverArgs?: string[];
+}
+
 // Creates the namespace, veth pair, addresses and server; close() removes all of it.
-// `subnet`: the first three octets of the /24 (default: a random one of 198.18.0.0/15).
-export async function startFakeInternet(options: { subnet?: string } = {}): Promise<FakeInternet> {
+export async function startFakeInternet(options: FakeInternetOptions = {}): Promise<FakeInternet> {
   const suffix = randomBytes(3).toString("hex");
   const netns = `aisfi-${suffix}`;
   const [hostIf, nsIf] = [`fih${suffix}`, `fin${suffix}`];
@@ -71,7 +78,8 @@ export async function startFakeInternet(options: { subnet?: string } = {}): Prom
     const nsBatch = [`addr add ${address}/24 dev ${nsIf}`, `link set ${nsIf} up`, "link set lo up"];
     await runCommand(["ip", "-batch", "-"], { input: hostBatch.join("\n") + "\n" });
     await runCommand(["ip", "-n", netns, "-batch", "-"], { input: nsBatch.join("\n") + "\n" });
-    server = spawn("ip", ["netns", "exec", netns, process.execPath, "-e", SERVER_SOURCE, address], { stdio: ["ignore", "pipe", "inherit"] });
+    const source = options.serverSource ?? SERVER_SOURCE;
+    server = spawn("ip", ["netns", "exec", netns, process.execPath, "-e", source, address, ...(options.serverArgs ?? [])], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve, reject) => {
       server!.stdout!.once("data", () => resolve());
       server!.once("exit", (code) => reject(new Error(`fake internet server exited with ${code}`)));
