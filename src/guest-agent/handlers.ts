@@ -2,7 +2,7 @@
 // Typed by the protocol's REQUEST_REPLIES, so a handler that answers the wrong reply fails tsc.
 import { handleExec, handleJobKill, handleJobList, handleJobPoll, handleJobStart } from "./exec-handlers.js";
 import {
-  handleFileEdit, handleFileList, handleFileMkdir, handleFileRead, handleFileRemove, handleFileStat, handleFileWrite,
+  handleFileEdit, handleFileList, handleFileMkdir, handleFileRead, handleFileMove, handleFileRemove, handleFileStat, handleFileWrite,
 } from "./file-handlers.js";
 import type { RequestOf } from "../protocol/index.js";
 import type { HandledType, HandlerReply, HandlerTable, RequestContext } from "./request-context.js";
@@ -24,6 +24,7 @@ export const HANDLERS: HandlerTable = {
   file_stat: handleFileStat,
   file_mkdir: handleFileMkdir,
   file_remove: handleFileRemove,
+  file_move: handleFileMove,
   file_upload: handleFileUpload,
   file_download: handleFileDownload,
   set_env: handleSetEnv,
