@@ -1,6 +1,7 @@
 // `agentiso workspace git-log|git-checkout|merge`: git inside workspaces (never on the host).
 import type { CliCommand } from "../command.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
+import { EXIT_CODES } from "../exit-codes.js";
 import { table } from "../format.js";
 import { runOperation } from "../cli-context.js";
 import { contracts } from "../../contract/registry.js";
@@ -45,7 +46,7 @@ export const gitCheckoutCommand: CliCommand = {
 export const mergeCommand: CliCommand = {
   name: "merge",
   usage: `merge TARGET SOURCE... [--strategy branch-per-source|cherry-pick] [--path ${DEFAULT_REPO_DIR}] [--message M] [--base COMMIT] [--json]`,
-  summary: "apply the sources' changes (commits and uncommitted edits) to TARGET's repository; exits 1 when one did not apply",
+  summary: "apply the sources' changes (commits and uncommitted edits) to TARGET's repository; exits 5 when one did not apply",
   options: { ...PATH_OPTION, strategy: { type: "string" }, message: { type: "string" }, base: { type: "string" } },
   async run(ctx, values, positionals) {
     const [target, ...sources] = requirePositionals(this, positionals, 2);
@@ -62,6 +63,7 @@ export const mergeCommand: CliCommand = {
       const rows = merged.results.map((r) => [r.source, r.status, r.commit?.slice(0, 12) ?? r.branch ?? "", r.files.join(" ").slice(0, 80), r.detail?.split("\n").pop() ?? ""]);
       ctx.out(table(rows, ["SOURCE", "STATUS", "COMMIT", "FILES", "DETAIL"]) + `${merged.target} is ${merged.branch === null ? "detached" : `on ${merged.branch}`} at ${merged.commit}\n`);
     }
-    return merged.results.every((r) => r.status === "applied" || r.status === "unchanged") ? 0 : 1;
+    // a source that did not go in is an outcome to act on, not agentiso failing: the conflict code
+    return merged.results.every((r) => r.status === "applied" || r.status === "unchanged") ? 0 : EXIT_CODES.CONFLICT;
   },
 };
