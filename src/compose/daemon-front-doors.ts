@@ -1,6 +1,6 @@
 // What the daemon serves besides the control API: MCP over Streamable HTTP (unix socket route
 // /mcp, optional TCP address where each client logs in with its token), Prometheus /metrics,
-// and the admission of session calls (rate limits per client by cost, client caps). Created
+// and the admission of calls (rate limits per client by cost; quotas of the host, clients, sessions). Created
 // before the engine (its events feed the metrics), started after it.
 import { join } from "node:path";
 import { McpClientSchema, type Config, type McpClientConfig } from "../config/config.js";
@@ -12,7 +12,8 @@ import { WORKSPACE_STATES } from "../engine/workspace-state.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import type { RouteHandler } from "../api/api-server.js";
 import { OperationInvoker, type AdmitHook, type InvocationOutcome } from "../operations/invoke.js";
-import { ClientAdmission } from "../operations/client-admission.js";
+import { CallAdmission } from "../operations/call-admission.js";
+import { quotasOf } from "./quotas-of.js";
 import { HttpMcpEndpoint, type McpClientCredential } from "../mcp/http-mcp.js";
 import { RateLimiter } from "../operations/rate-limiter.js";
 import type { OperationServices } from "../operations/operation.js";
@@ -26,7 +27,7 @@ import { packageVersion } from "./package-root.js";
 export class DaemonFrontDoors {
   readonly events: EngineEvents;
   private readonly metrics: AgentisoMetrics;
-  private readonly admission: ClientAdmission;
+  private readonly admission: CallAdmission;
   private readonly clients: readonly McpClientCredential[];
   private engine: Engine<GuestClient> | undefined;
   private mcp: HttpMcpEndpoint | undefined;
@@ -50,11 +51,11 @@ export class DaemonFrontDoors {
     this.events = this.metrics.engineEvents();
     const clients = mcpClients(config);
     this.clients = clients;
-    this.admission = new ClientAdmission({
+    this.admission = new CallAdmission({
       limiter: new RateLimiter(config.limits),
-      clients: clients.map((c) => ({ name: c.name, maxWorkspaces: c.maxWorkspaces, ...(c.maxMemory !== undefined && { maxMemoryBytes: c.maxMemory }) })),
+      quotas: quotasOf(config, clients),
       engine: () => this.engine,
-      defaultMemoryBytes: config.defaults.memory,
+      defaults: { memoryBytes: config.defaults.memory, diskBytes: config.defaults.disk },
     });
   }
 

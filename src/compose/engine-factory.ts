@@ -6,7 +6,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { AgentisoError } from "../core/errors.js";
-import { loadWorkspaceTrust } from "../net/workspace-trust.js";
+import { loadWorkspaceTrust } from "./workspace-trust.js";
 import type { GuestTrust } from "../protocol/index.js";
 import { ensureStateDir } from "../core/state-dir.js";
 import type { Logger } from "../core/logger.js";

@@ -7,16 +7,10 @@ import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { parseCidr } from "../core/cidr.js";
 import { AgentisoError } from "../core/errors.js";
-import { parseSizeBytes } from "./size.js";
+import { QuotasSchema } from "./quotas-config.js";
+import { SizeSetting } from "./size-setting.js";
 
-const Size = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseSizeBytes(value);
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+const Size = SizeSetting;
 
 const Cidr = z.string().transform((value, ctx) => {
   try {
@@ -44,6 +38,8 @@ export const McpClientSchema = z
     token: z.string().min(16).describe("Bearer token of this client (at least 16 characters)"),
     maxWorkspaces: z.number().int().min(0).default(32).describe("Workspaces its sessions may own at once"),
     maxMemory: Size.optional().describe('Memory all its workspaces may be given together, e.g. "16G"; unset = no cap'),
+    maxDisk: Size.optional().describe('Disk all its workspaces may be given together, e.g. "200G"; unset = no cap'),
+    maxConcurrentExecs: z.number().int().min(1).optional().describe("Commands all its sessions may have running at once; unset = no cap"),
     maxSessions: z.number().int().min(1).default(16).describe("MCP sessions it may have open at once"),
   })
   .strict();
@@ -148,7 +144,7 @@ export const ConfigSchema = z
       .object({
         deny: z.array(Cidr).default([]).describe('More ranges egress may not reach, e.g. ["203.0.113.0/24"]'),
         allow: z.array(Cidr).default([]).describe('Exceptions to the default denies, e.g. an internal mirror ["10.1.2.3/32"]; never the host itself'),
-        // What workspaces trust and go through on the way out (src/net/workspace-trust.ts)
+        // What workspaces trust and go through on the way out (src/compose/workspace-trust.ts)
         trustHostCas: z.boolean().default(true).describe("Workspaces trust the host's extra CA certificates (/usr/local/share/ca-certificates), e.g. a TLS-inspecting gateway's"),
         caFiles: z.array(z.string().startsWith("/")).default([]).describe("More PEM files of CA certificates workspaces trust"),
         httpProxy: z.string().url().optional().describe("HTTP_PROXY inside workspaces (it must be reachable from them: an allowed address)"),
@@ -178,6 +174,8 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ create: { perMinute: 30, burst: 10 }, exec: { perMinute: 600, burst: 60 }, other: { perMinute: 1200, burst: 120 } }),
+    // What the host, each MCP session and (in [[daemon.clients]]) each client may hold at once.
+    quotas: QuotasSchema,
   })
   .strict();
 

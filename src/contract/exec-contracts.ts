@@ -76,12 +76,20 @@ export const execBackground = defineContract({
   output: z.union([JobInfoSchema, z.array(JobInfoSchema)]).describe("The job (start, poll, kill) or every job (list)"),
 });
 
+export const MAX_PARALLEL_RUNS = 64;
+
 export const execParallel = defineContract({
   name: "exec_parallel",
   title: "Run commands in several workspaces",
-  description: "Run commands in several workspaces at once; returns one result (or error) per entry, in order.",
+  description:
+    "Run commands in several workspaces at once: either one command in every workspace of `workspaces` (command or argv, and the exec options, given once), or `runs`, one exec each (each names its workspace). Returns one result (or error) per workspace or run, in order.",
   category: "exec",
-  input: z.object({ runs: z.array(ExecInput).min(1).max(64).describe("One exec per entry (each names its workspace)") }).strict(),
+  input: ExecInput.omit({ workspace: true, backgroundAfterMs: true, outputInResult: true })
+    .extend({
+      workspaces: z.array(WorkspaceRef).min(1).max(MAX_PARALLEL_RUNS).optional().describe("Run the one command given here in each of these workspaces"),
+      runs: z.array(ExecInput).min(1).max(MAX_PARALLEL_RUNS).optional().describe("Or: one exec per entry, each naming its workspace (then give no command here)"),
+    })
+    .strict(),
   output: z.array(
     z.union([
       z.object({ workspace: z.string(), ok: z.literal(true), result: ExecResultSchema }),

@@ -1,12 +1,14 @@
-// Files in a workspace: read, write, edit (exact replace), list, and transfer to or from the
-// host's transfer directory.
+// Files in a workspace: read, write, edit (exact replace), list, stat, mkdir, delete, move,
+// and transfer to or from the host's transfer directory. Every path is the workspace's own: the
+// agent resolves it inside the workspace, so `..` cannot reach the host.
 import { z } from "zod";
 import { MAX_INLINE_BYTES } from "../protocol/version.js";
 import { defineContract } from "./contract.js";
 import { WorkspaceRef } from "./common-schemas.js";
-import { DirEntrySchema } from "./result-schemas.js";
+import { DirEntrySchema, FileStatSchema } from "./result-schemas.js";
 
 const GuestPath = z.string().min(1).max(4096).describe("Absolute path inside the workspace, e.g. /workspace/src/main.ts");
+const AbsoluteGuestPath = GuestPath.regex(/^\//, "give an absolute path (starting with /)").describe("Absolute path inside the workspace");
 const Encoding = z.enum(["utf8", "base64"]).default("utf8").describe("utf8 for text, base64 for binary");
 
 export const fileRead = defineContract({
@@ -90,4 +92,64 @@ export const fileTransfer = defineContract({
     })
     .strict(),
   output: z.object({ direction: z.enum(["upload", "download"]), bytes: z.number(), hostPath: z.string(), workspacePath: z.string() }),
+});
+
+export const fileStat = defineContract({
+  name: "file_stat",
+  title: "Describe a path",
+  description: "Kind (file, directory, symlink, other), size, permission bits and modification time of a path in a workspace (symlinks are followed). NOT_FOUND when it does not exist.",
+  category: "other",
+  hints: { readOnly: true, idempotent: true },
+  input: z.object({ workspace: WorkspaceRef, path: GuestPath }).strict(),
+  output: FileStatSchema.extend({ path: z.string() }),
+});
+
+export const fileMkdir = defineContract({
+  name: "file_mkdir",
+  title: "Create a directory",
+  description: "Create a directory in a workspace, with its missing parents unless recursive is false (then an existing directory is a CONFLICT).",
+  category: "other",
+  hints: { idempotent: true },
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      path: GuestPath,
+      recursive: z.boolean().default(true).describe("Create missing parents and accept an existing directory (mkdir -p); default true"),
+      mode: z.number().int().min(0).max(0o7777).optional().describe("Directory mode, e.g. 493 (0755, the default)"),
+    })
+    .strict(),
+  output: z.object({ path: z.string(), created: z.literal(true) }),
+});
+
+export const fileDelete = defineContract({
+  name: "file_delete",
+  title: "Delete a file or directory",
+  description: "Delete a file, symlink or directory in a workspace. A non-empty directory needs recursive: true (else CONFLICT). The path must be absolute; / itself is refused.",
+  category: "other",
+  hints: { destructive: true },
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      path: AbsoluteGuestPath,
+      recursive: z.boolean().default(false).describe("Delete a directory with everything in it"),
+    })
+    .strict(),
+  output: z.object({ path: z.string(), deleted: z.literal(true) }),
+});
+
+export const fileMove = defineContract({
+  name: "file_move",
+  title: "Move or rename a path",
+  description: "Move or rename a file, directory or symlink inside a workspace. An existing destination is a CONFLICT unless overwrite is true; the destination's parent directory must exist.",
+  category: "other",
+  hints: { destructive: true },
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      from: AbsoluteGuestPath.describe("Absolute path to move, e.g. /workspace/old.ts"),
+      to: AbsoluteGuestPath.describe("Absolute new path, e.g. /workspace/src/new.ts"),
+      overwrite: z.boolean().default(false).describe("Replace an existing destination"),
+    })
+    .strict(),
+  output: z.object({ from: z.string(), to: z.string() }),
 });

@@ -1,5 +1,5 @@
 // git inside a workspace: clone (a URL, or a host repository copied in as a bundle), status,
-// diff and commit.
+// diff, commit, log and checkout.
 import { z } from "zod";
 import { MAX_EXEC_INLINE_BYTES } from "../protocol/version.js";
 import { defineContract } from "./contract.js";
@@ -7,6 +7,9 @@ import { WorkspaceRef } from "./common-schemas.js";
 
 export const DEFAULT_REPO_DIR = "/workspace";
 export const MAX_PATCH_BYTES = MAX_EXEC_INLINE_BYTES;
+export const MAX_LOG_COMMITS = 1000;
+/** A branch, tag or commit: never an option (no leading -), no spaces. */
+const GitRef = z.string().min(1).max(256).regex(/^[^-\s][^\s]*$/, "a ref must not start with - or contain spaces");
 const RepoDir = z.string().min(1).max(4096).default(DEFAULT_REPO_DIR).describe(`Repository directory inside the workspace (default ${DEFAULT_REPO_DIR})`);
 
 /** Where a clone comes from: exactly one of url and hostPath (checked when it runs). */
@@ -92,4 +95,43 @@ export const gitCommit = defineContract({
     })
     .strict(),
   output: z.object({ committed: z.boolean(), commit: z.string().nullable() }),
+});
+
+export const gitLog = defineContract({
+  name: "git_log",
+  title: "Show commits",
+  description: `The latest commits of a repository in a workspace, newest first: hash, author, email, date (ISO 8601) and subject. At most maxCount (default 20, at most ${MAX_LOG_COMMITS}); truncated says there are more.`,
+  category: "other",
+  hints: { readOnly: true, idempotent: true },
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      path: RepoDir,
+      ref: GitRef.optional().describe("Start from this branch, tag or commit (default HEAD)"),
+      maxCount: z.number().int().min(1).max(MAX_LOG_COMMITS).default(20).describe(`Commits to return (default 20, at most ${MAX_LOG_COMMITS})`),
+      file: z.string().min(1).max(4096).optional().describe("Only commits that touch this path (relative to the repository)"),
+    })
+    .strict(),
+  output: z.object({
+    commits: z.array(z.object({ hash: z.string(), author: z.string(), email: z.string(), date: z.string().describe("Author date, ISO 8601"), subject: z.string() })),
+    truncated: z.boolean().describe("More commits exist than were returned"),
+  }),
+});
+
+export const gitCheckout = defineContract({
+  name: "git_checkout",
+  title: "Check out a branch or commit",
+  description:
+    "Switch a repository in a workspace to a branch, tag or commit (a tag or commit leaves HEAD detached), or create a branch with create: true (at startPoint, default HEAD). Uncommitted changes are kept; git refuses (INVALID_STATE) when they would be overwritten.",
+  category: "other",
+  input: z
+    .object({
+      workspace: WorkspaceRef,
+      path: RepoDir,
+      ref: GitRef.describe("Branch, tag or commit to check out; with create, the new branch's name"),
+      create: z.boolean().default(false).describe("Create branch ref (fails if it exists) and switch to it"),
+      startPoint: GitRef.optional().describe("With create: where the new branch starts (default HEAD)"),
+    })
+    .strict(),
+  output: z.object({ branch: z.string().nullable().describe("The checked-out branch; null when HEAD is detached"), commit: z.string() }),
 });

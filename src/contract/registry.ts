@@ -2,8 +2,9 @@
 // implement exactly these (test/unit/operation-contract.test.ts checks it).
 import type { OperationContract } from "./contract.js";
 import { exec, execBackground, execParallel, setEnv } from "./exec-contracts.js";
-import { fileEdit, fileList, fileRead, fileTransfer, fileWrite } from "./file-contracts.js";
-import { gitClone, gitCommit, gitDiff, gitStatus } from "./git-contracts.js";
+import { fileDelete, fileEdit, fileList, fileMkdir, fileMove, fileRead, fileStat, fileTransfer, fileWrite } from "./file-contracts.js";
+import { gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitStatus } from "./git-contracts.js";
+import { workspaceMerge } from "./merge-contract.js";
 import { orchestrate } from "./orchestrate-contract.js";
 import { workspacePrepare } from "./prepare-contract.js";
 import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-contracts.js";
@@ -40,6 +41,10 @@ export const contracts = {
   fileWrite,
   fileEdit,
   fileList,
+  fileStat,
+  fileMkdir,
+  fileDelete,
+  fileMove,
   fileTransfer,
   snapshot,
   workspaceFork,
@@ -49,6 +54,9 @@ export const contracts = {
   gitStatus,
   gitDiff,
   gitCommit,
+  gitLog,
+  gitCheckout,
+  workspaceMerge,
   orchestrate,
 } as const;
 

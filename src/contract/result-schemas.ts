@@ -2,7 +2,7 @@
 // They describe the JSON every front door returns (control API, MCP structuredContent, CLI
 // --json, the SDK's types); the operations' run() is type-checked against them.
 import { z } from "zod";
-import { DirEntrySchema, JobInfoSchema } from "../protocol/common-schemas.js";
+import { DirEntrySchema, FileStatSchema, JobInfoSchema } from "../protocol/common-schemas.js";
 
 export const WorkspaceStateSchema = z.enum(["creating", "starting", "running", "stopping", "stopped", "destroying", "failed"]);
 
@@ -53,4 +53,4 @@ export const ExecResultSchema = z.object({
 
 export const ErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
 
-export { DirEntrySchema, JobInfoSchema };
+export { DirEntrySchema, FileStatSchema, JobInfoSchema };

@@ -1,6 +1,6 @@
-// Single-message file operations: read, write, edit, list, stat, mkdir, remove. Binary
+// Single-message file operations: read, write, edit, list, stat, mkdir, remove, move. Binary
 // data travels base64; payloads are capped at MAX_INLINE_BYTES (bigger files: transfers).
-import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, chmod } from "node:fs/promises";
+import { cp, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, chmod } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Stats } from "node:fs";
 import { MAX_INLINE_BYTES, type FileStat, type RequestOf } from "../protocol/index.js";
@@ -85,6 +85,29 @@ export async function handleFileRemove(request: RequestOf<"file_remove">, _ctx: 
   else if (request.recursive) await rm(request.path, { recursive: true });
   else await rmdir(request.path);
   return undefined;
+}
+
+// Renames from to to (the symlink itself, never its target). An existing `to` is ALREADY_EXISTS
+// unless overwrite; across filesystems (EXDEV: /tmp is often its own) it is copied, then removed.
+export async function handleFileMove(request: RequestOf<"file_move">, _ctx: RequestContext): Promise<HandlerReply<"file_move">> {
+  await lstat(request.from);
+  if (!request.overwrite && (await exists(request.to))) throw new WireError("ALREADY_EXISTS", `${request.to} exists: pass overwrite to replace it`);
+  try {
+    await rename(request.from, request.to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+    if (request.overwrite) await rm(request.to, { recursive: true, force: true });
+    await cp(request.from, request.to, { recursive: true, errorOnExist: true, force: false, preserveTimestamps: true });
+    await rm(request.from, { recursive: true });
+  }
+  return undefined;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? false : Promise.reject(err)),
+  );
 }
 
 // The wire form of a Stats: kind, size, permission bits, mtime.

@@ -3,7 +3,7 @@
 import { handleExec, handleJobKill, handleJobList, handleJobPoll, handleJobStart } from "./exec-handlers.js";
 import { handleJobFollow } from "./job-follow.js";
 import {
-  handleFileEdit, handleFileList, handleFileMkdir, handleFileRead, handleFileRemove, handleFileStat, handleFileWrite,
+  handleFileEdit, handleFileList, handleFileMkdir, handleFileRead, handleFileMove, handleFileRemove, handleFileStat, handleFileWrite,
 } from "./file-handlers.js";
 import type { RequestOf } from "../protocol/index.js";
 import type { HandledType, HandlerReply, HandlerTable, RequestContext } from "./request-context.js";
@@ -26,6 +26,7 @@ export const HANDLERS: HandlerTable = {
   file_stat: handleFileStat,
   file_mkdir: handleFileMkdir,
   file_remove: handleFileRemove,
+  file_move: handleFileMove,
   file_upload: handleFileUpload,
   file_download: handleFileDownload,
   set_env: handleSetEnv,

@@ -110,6 +110,11 @@ export class GuestClient implements AsyncDisposable {
     await this.link.request({ type: "file_remove", path, ...how }, `remove ${path}`, options);
   }
 
+  /** Renames a file, directory or symlink; CONFLICT for an existing `to` unless overwrite. */
+  async move(from: string, to: string, how: { overwrite?: boolean } = {}, options: CallOptions = {}): Promise<void> {
+    await this.link.request({ type: "file_move", from, to, ...how }, `move ${from} to ${to}`, options);
+  }
+
   // Streams bytes into a guest file (visible only once complete); returns bytes written.
   async upload(path: string, source: Buffer | AsyncIterable<Buffer | string>, how: { mode?: number; maxBytes?: number } = {}, options: CallOptions = {}): Promise<number> {
     return uploadFile(this.link, path, source, how, options);

@@ -47,6 +47,7 @@ async function runExec(ctx: OperationContext, input: z.output<typeof ExecInput>)
 
 export const exec = defineOperation(contracts.exec, {
   run: runExec,
+  execs: () => 1,
 });
 
 export const execBackground = defineOperation(contracts.execBackground, {
@@ -72,17 +73,33 @@ export const execBackground = defineOperation(contracts.execBackground, {
 });
 
 export const execParallel = defineOperation(contracts.execParallel, {
-  cost: (input) => input.runs.length,
+  cost: (input) => (input.runs ?? input.workspaces ?? []).length,
+  execs: (input) => (input.runs ?? input.workspaces ?? []).length,
   run: async (ctx, input) => {
-    const settled = await Promise.allSettled(input.runs.map((run) => runExec(ctx, run)));
+    const runs = parallelRuns(input);
+    // each run's output comes back in its result: chunks of many workspaces on one progress stream would say nothing of whose they are
+    const { progress: _unused, ...buffered } = ctx;
+    const settled = await Promise.allSettled(runs.map((run) => runExec(buffered, run)));
     return settled.map((s, i) => {
-      const workspace = input.runs[i]!.workspace;
+      const workspace = runs[i]!.workspace;
       if (s.status === "fulfilled") return { workspace, ok: true, result: s.value };
       const error = s.reason instanceof AgentisoError ? s.reason.toJSON() : { code: "INTERNAL", message: String(s.reason) };
       return { workspace, ok: false, error };
     });
   },
 });
+
+// The runs of either form: `runs` as given, or the one command once per workspace.
+function parallelRuns(input: z.output<typeof contracts.execParallel.input>): Array<z.output<typeof ExecInput>> {
+  const { runs, workspaces, ...command } = input;
+  if ((runs === undefined) === (workspaces === undefined)) throw new AgentisoError("INVALID_INPUT", "give exactly one of workspaces (one command for all) or runs (one exec each)");
+  if (runs !== undefined) {
+    const extra = Object.entries(command).filter(([, value]) => value !== undefined).map(([key]) => key);
+    if (extra.length > 0) throw new AgentisoError("INVALID_INPUT", `with runs, give ${extra.join(", ")} inside each run`);
+    return runs;
+  }
+  return workspaces!.map((workspace) => ({ ...command, workspace }));
+}
 
 export const setEnv = defineOperation(contracts.setEnv, {
   run: async (ctx, input) => {

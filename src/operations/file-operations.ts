@@ -1,10 +1,11 @@
-// Files in a workspace: read, write, edit (exact replace), list, and transfer between the
-// workspace and the host. The host side of a transfer is confined to the transfer directory
+// Files in a workspace: read, write, edit (exact replace), list, stat, mkdir, delete, move, and
+// transfer between the workspace and the host. Workspace paths are resolved by the agent inside
+// the workspace (its own root), so no path reaches the host. The host side of a transfer is confined to the transfer directory
 // (an MCP session: its own subdirectory of it) by host-access.ts: `..` and symlinks cannot leave it.
 // Downloads are written under the operator's cap (capped-download.ts).
 import { createReadStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, posix } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import { CAP_DEFAULTS } from "../config/config.js";
 import { MAX_INLINE_BYTES } from "../protocol/version.js";
@@ -61,5 +62,38 @@ export const fileTransfer = defineOperation(contracts.fileTransfer, {
     const maxBytes = (ctx.services.caps ?? CAP_DEFAULTS).transferBytes;
     const bytes = await downloadCapped(guest, input.workspacePath, hostPath, { maxBytes, signal: ctx.signal });
     return { direction: "download" as const, bytes, hostPath: input.hostPath, workspacePath: input.workspacePath };
+  },
+});
+
+export const fileStat = defineOperation(contracts.fileStat, {
+  run: async (ctx, input) => {
+    const { guest } = await guestFor(ctx, input.workspace);
+    return { path: input.path, ...(await guest.stat(input.path, { signal: ctx.signal })) };
+  },
+});
+
+export const fileMkdir = defineOperation(contracts.fileMkdir, {
+  run: async (ctx, input) => {
+    const { guest } = await guestFor(ctx, input.workspace);
+    await guest.mkdir(input.path, { recursive: input.recursive, ...(input.mode !== undefined && { mode: input.mode }) }, { signal: ctx.signal });
+    return { path: input.path, created: true as const };
+  },
+});
+
+export const fileDelete = defineOperation(contracts.fileDelete, {
+  run: async (ctx, input) => {
+    if (posix.normalize(input.path) === "/") throw new AgentisoError("INVALID_INPUT", "file_delete will not delete / (the whole workspace): destroy the workspace instead");
+    const { guest } = await guestFor(ctx, input.workspace);
+    await guest.remove(input.path, { recursive: input.recursive }, { signal: ctx.signal });
+    return { path: input.path, deleted: true as const };
+  },
+});
+
+export const fileMove = defineOperation(contracts.fileMove, {
+  run: async (ctx, input) => {
+    if (posix.normalize(input.from) === "/") throw new AgentisoError("INVALID_INPUT", "file_move cannot move / (the whole workspace)");
+    const { guest } = await guestFor(ctx, input.workspace);
+    await guest.move(input.from, input.to, { overwrite: input.overwrite }, { signal: ctx.signal });
+    return { from: input.from, to: input.to };
   },
 });

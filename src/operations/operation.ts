@@ -40,8 +40,10 @@ export interface OperationImplementation<I extends z.ZodType, O extends z.ZodTyp
   run(ctx: OperationContext, input: z.output<I>): Promise<z.input<O>>;
   /** Rate-limit units one call takes; default: the workspaces it creates, else 1 (a 64-fork batch costs 64). */
   cost?(input: z.output<I>): number;
-  /** The workspaces one call creates, for the per-client caps on workspaces and memory. */
+  /** The workspaces one call creates, for the quotas on workspaces, memory and disk (quota-admission.ts). */
   creates?(input: z.output<I>): WorkspaceDemand;
+  /** Commands one call keeps running until it returns, for the quotas on concurrent execs; default 0. */
+  execs?(input: z.output<I>): number;
 }
 
 export type Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> = OperationContract<I, O> & OperationImplementation<I, O>;
@@ -50,6 +52,8 @@ export interface WorkspaceDemand {
   count: number;
   /** Memory of each; default: the origin's for forks (forkOf), else the configured default. */
   memoryBytes?: number;
+  /** Disk of each; default: the origin's for forks (forkOf), else the configured default. */
+  diskBytes?: number;
   forkOf?: string;
 }
 

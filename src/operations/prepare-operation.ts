@@ -5,7 +5,7 @@
 import { AgentisoError } from "../core/errors.js";
 import { prepareGolden } from "../domain/prepare-golden.js";
 import { defineOperation, type OperationContext } from "./operation.js";
-import { resourceOptions } from "./resource-options.js";
+import { resourceDemand, resourceOptions } from "./resource-options.js";
 import { cloneSourceOf } from "./clone-source-args.js";
 import { contracts } from "../contract/registry.js";
 import type { OutputOf } from "../contract/contract.js";
@@ -43,5 +43,5 @@ async function defaultImage(ctx: OperationContext): Promise<string> {
 
 export const workspacePrepare = defineOperation(contracts.workspacePrepare, {
   run: prepare,
-  creates: (input) => ({ count: 1, ...(input.memory !== undefined && { memoryBytes: input.memory }) }),
+  creates: (input) => resourceDemand(input),
 });

@@ -5,7 +5,7 @@ import { defineOperation, workspaceFor, type WorkspaceDemand } from "./operation
 import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js";
 import { contracts } from "../contract/registry.js";
 import { ForkInput } from "../contract/snapshot-contracts.js";
-import { resourceOptions } from "./resource-options.js";
+import { resourceDemand, resourceOptions } from "./resource-options.js";
 
 export const snapshot = defineOperation(contracts.snapshot, {
   run: async (ctx, input) => {
@@ -50,5 +50,5 @@ export const workspaceBatchFork = defineOperation(contracts.workspaceBatchFork, 
 });
 
 function forkDemand(input: z.output<typeof ForkInput>): WorkspaceDemand {
-  return { count: input.count ?? 1, forkOf: input.workspace, ...(input.memory !== undefined && { memoryBytes: input.memory }) };
+  return resourceDemand(input, input.count ?? 1, input.workspace);
 }

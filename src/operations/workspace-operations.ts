@@ -7,7 +7,7 @@ import { outputEvent } from "../contract/output-event.js";
 import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js";
 import { mayAdopt, notInSession } from "./session-scope.js";
 import { contracts } from "../contract/registry.js";
-import { resourceOptions } from "./resource-options.js";
+import { resourceDemand, resourceOptions } from "./resource-options.js";
 
 export const workspaceCreate = defineOperation(contracts.workspaceCreate, {
   run: (ctx, input) =>
@@ -19,7 +19,7 @@ export const workspaceCreate = defineOperation(contracts.workspaceCreate, {
       ...(ctx.session !== undefined && { owner: ctx.session }),
       signal: ctx.signal,
     }),
-  creates: (input) => ({ count: 1, ...(input.memory !== undefined && { memoryBytes: input.memory }) }),
+  creates: (input) => resourceDemand(input),
 });
 
 export const workspaceStart = defineOperation(contracts.workspaceStart, {

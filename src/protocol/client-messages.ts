@@ -52,6 +52,11 @@ export const FileMkdirRequestSchema = request("file_mkdir", {
   recursive: z.boolean().optional().describe("default true"),
 });
 export const FileRemoveRequestSchema = request("file_remove", { path: PathSchema, recursive: z.boolean().optional() });
+export const FileMoveRequestSchema = request("file_move", {
+  from: PathSchema.describe("file, directory or symlink to move (a symlink is moved, not followed)"),
+  to: PathSchema.describe("its new path; its parent must exist"),
+  overwrite: z.boolean().optional().describe("replace an existing `to` (default false: ALREADY_EXISTS)"),
+});
 export const FileUploadRequestSchema = request("file_upload", {
   path: PathSchema,
   mode: z.number().int().min(0).max(0o7777).optional(),
@@ -105,7 +110,7 @@ export const CancelMessageSchema = z.object({ id: IdSchema, type: z.literal("can
 export const REQUEST_SCHEMAS = [
   HelloRequestSchema, PingRequestSchema, ExecRequestSchema, JobStartRequestSchema, JobPollRequestSchema,
   JobKillRequestSchema, JobListRequestSchema, JobFollowRequestSchema, FileReadRequestSchema, FileWriteRequestSchema, FileEditRequestSchema,
-  FileListRequestSchema, FileStatRequestSchema, FileMkdirRequestSchema, FileRemoveRequestSchema, FileUploadRequestSchema,
+  FileListRequestSchema, FileStatRequestSchema, FileMkdirRequestSchema, FileRemoveRequestSchema, FileMoveRequestSchema, FileUploadRequestSchema,
   FileDownloadRequestSchema, SetEnvRequestSchema, UnsetEnvRequestSchema, ConfigureRequestSchema, TunnelOpenRequestSchema,
   TunnelListenRequestSchema, ShutdownRequestSchema,
 ] as const;

@@ -24,6 +24,7 @@ export const REQUEST_REPLIES = {
   file_stat: StatReplySchema,
   file_mkdir: DoneSchema,
   file_remove: DoneSchema,
+  file_move: DoneSchema,
   file_upload: DoneSchema,
   file_download: DoneSchema,
   set_env: DoneSchema,

@@ -158,13 +158,13 @@ describe("two MCP clients over TCP, each with its own token", { skip: realDaemon
     await using bobS1 = await tcpHttpClient(port, bob, "s1");
     const tooBig = await bobS1.fails("workspace_create", { image: "base", memory: "512M" });
     assert.equal(tooBig.code, "QUOTA_EXCEEDED");
-    assert.match(tooBig.text, /client bob's workspaces are given 0 MiB of its 256 MiB of memory; this call would add 512 MiB/);
+    assert.match(tooBig.text, /memory quota of client bob: limit 256 MiB, in use 0 MiB \(counting those being created\), this call asks for 512 MiB/);
     const first = await bobS1.call<{ id: string }>("workspace_create", { image: "base", memory: "128M" });
     try {
       await using bobS2 = await tcpHttpClient(port, bob, "s2");
       const second = await bobS2.fails("workspace_create", { image: "base", memory: "64M" });
       assert.equal(second.code, "QUOTA_EXCEEDED");
-      assert.match(second.text, /client bob has 1 of its 1 workspaces/);
+      assert.match(second.text, /workspaces quota of client bob: limit 1, in use 1 \(counting those being created\), this call asks for 1/);
     } finally {
       await bobS1.call("workspace_destroy", { workspace: first.id });
     }

@@ -3,7 +3,7 @@
 // mcp-http.test.ts. Keeps to one main workspace plus short-lived forks (2 cores).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { runCommand } from "../../src/core/run-command.js";
@@ -90,6 +90,11 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness, sess
       assert.deepEqual(runs.map((r) => r.ok), [true, true, false]);
       assert.equal(runs[1]!.result!.stdout, "two\n");
       assert.equal(runs[2]!.error!.code, "NOT_FOUND");
+      const same = await mcp.call<Array<{ workspace: string; ok: boolean; result?: { stdout: string } }>>("exec_parallel", { workspaces: [ws, ws, "no-such-ws"], command: "echo same", workdir: "/tmp" });
+      assert.deepEqual(same.map((r) => [r.workspace, r.ok, r.result?.stdout]), [[ws, true, "same\n"], [ws, true, "same\n"], ["no-such-ws", false, undefined]]);
+      assert.equal((await mcp.fails("exec_parallel", { workspaces: [ws], runs: [{ workspace: ws, command: "true" }], command: "true" })).code, "INVALID_INPUT");
+      assert.equal((await mcp.fails("exec_parallel", { runs: [{ workspace: ws, command: "true" }], command: "true" })).code, "INVALID_INPUT");
+      assert.equal((await mcp.fails("exec_parallel", { command: "true" })).code, "INVALID_INPUT");
     });
 
     test("file_write, file_read, file_edit and file_list work on workspace files", async () => {
@@ -102,6 +107,45 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness, sess
       const listing = await mcp.call<{ entries: Array<{ name: string }> }>("file_list", { workspace: ws, path: "/work/notes" });
       assert.deepEqual(listing.entries.map((e) => e.name).sort(), ["a.txt", "b.bin"]);
       assert.match((await mcp.fails("file_edit", { workspace: ws, path: "/work/notes/a.txt", oldText: "zeta", newText: "x" })).code, /NOT_FOUND|INVALID_INPUT|CONFLICT/);
+    });
+
+    test("file_mkdir, file_stat, file_move and file_delete work on the workspace's own paths, and no path reaches the host", async () => {
+      assert.deepEqual(await mcp.call("file_mkdir", { workspace: ws, path: "/work/tree/a/b" }), { path: "/work/tree/a/b", created: true });
+      assert.equal((await mcp.call<{ kind: string }>("file_stat", { workspace: ws, path: "/work/tree/a" })).kind, "directory");
+      assert.equal((await mcp.fails("file_mkdir", { workspace: ws, path: "/work/tree/a", recursive: false })).code, "CONFLICT");
+      await mcp.call("file_write", { workspace: ws, path: "/work/tree/a/b/f.txt", content: "12345" });
+      await mcp.call("file_write", { workspace: ws, path: "/work/tree/other.txt", content: "other" });
+      const stat = await mcp.call<{ path: string; kind: string; sizeBytes: number; mode: number; mtimeMs: number }>("file_stat", { workspace: ws, path: "/work/tree/a/b/f.txt" });
+      assert.deepEqual([stat.path, stat.kind, stat.sizeBytes, stat.mode], ["/work/tree/a/b/f.txt", "file", 5, 0o644]);
+      assert.deepEqual(await mcp.call("file_move", { workspace: ws, from: "/work/tree/a/b/f.txt", to: "/work/tree/g.txt" }), { from: "/work/tree/a/b/f.txt", to: "/work/tree/g.txt" });
+      assert.equal((await mcp.fails("file_move", { workspace: ws, from: "/work/tree/other.txt", to: "/work/tree/g.txt" })).code, "CONFLICT");
+      await mcp.call("file_move", { workspace: ws, from: "/work/tree/other.txt", to: "/work/tree/g.txt", overwrite: true });
+      await mcp.call("file_move", { workspace: ws, from: "/work/tree/g.txt", to: "/tmp/g.txt" }); // /tmp: another filesystem in a container
+      assert.equal((await mcp.call<{ content: string }>("file_read", { workspace: ws, path: "/tmp/g.txt" })).content, "other");
+      assert.equal((await mcp.fails("file_delete", { workspace: ws, path: "/work/tree" })).code, "CONFLICT");
+      assert.deepEqual(await mcp.call("file_delete", { workspace: ws, path: "/work/tree", recursive: true }), { path: "/work/tree", deleted: true });
+      assert.equal((await mcp.fails("file_stat", { workspace: ws, path: "/work/tree" })).code, "NOT_FOUND");
+      for (const path of ["/", "/work/..", "relative/path"]) assert.equal((await mcp.fails("file_delete", { workspace: ws, path, recursive: true })).code, "INVALID_INPUT", path);
+      assert.equal((await mcp.fails("file_move", { workspace: ws, from: "/work", to: "/work/inside" })).code, "INVALID_INPUT");
+      // a file on the host, named every way that might climb out of the workspace
+      const marker = `/tmp/htl-host-marker-${randomBytes(4).toString("hex")}`;
+      writeFileSync(marker, "host\n");
+      try {
+        for (const path of [marker, `/../../../..${marker}`, `/proc/1/root${marker}`, `/proc/self/root/../../..${marker}`]) {
+          assert.equal((await mcp.fails("file_stat", { workspace: ws, path })).code, "NOT_FOUND", path);
+          assert.equal((await mcp.fails("file_delete", { workspace: ws, path })).code, "NOT_FOUND", path);
+          assert.equal((await mcp.fails("file_move", { workspace: ws, from: path, to: "/tmp/stolen" })).code, "NOT_FOUND", path);
+        }
+        await mcp.call("file_write", { workspace: ws, path: "/tmp/mine.txt", content: "x" });
+        await mcp.call("file_move", { workspace: ws, from: "/tmp/mine.txt", to: `/../../..${marker}` });
+        assert.equal(readFileSync(marker, "utf8"), "host\n", "the host's file is untouched");
+        assert.equal((await mcp.call<{ content: string }>("file_read", { workspace: ws, path: marker })).content, "x", "the workspace got a file of its own at that path");
+      } finally {
+        rmSync(marker, { force: true });
+      }
+      for (const tool of ["file_stat", "file_mkdir", "file_delete"]) assert.equal((await mcp.fails(tool, { workspace: "no-such-ws", path: "/tmp/x" })).code, "NOT_FOUND", tool);
+      assert.equal((await mcp.fails("file_move", { workspace: "no-such-ws", from: "/tmp/x", to: "/tmp/y" })).code, "NOT_FOUND");
+      assert.equal((await mcp.fails("file_stat", { workspace: ws, path: 7 })).code, "INVALID_INPUT");
     });
 
     test("file_transfer moves files through the session's own transfer dir, and `..`, another session's dir or a symlink cannot leave it", async () => {
@@ -142,6 +186,115 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness, sess
       assert.equal((await mcp.call<{ committed: boolean }>("git_commit", { workspace: ws, path: "/src/repo", message: "nothing" })).committed, false);
       assert.equal((await mcp.fails("git_clone", { workspace: ws, hostPath: "/etc", dest: "/src/etc" })).code, "PERMISSION_DENIED");
       assert.equal((await mcp.fails("git_status", { workspace: ws, path: "/tmp" })).code, "INVALID_STATE");
+    });
+
+    test("git_log lists commits newest first, bounded; git_checkout switches, detaches and creates branches", async () => {
+      const log = await mcp.call<{ commits: Array<{ hash: string; author: string; email: string; date: string; subject: string }>; truncated: boolean }>("git_log", { workspace: ws, path: "/src/repo" });
+      assert.deepEqual(log.commits.map((c) => c.subject), ["work", "initial"]);
+      assert.equal(log.truncated, false);
+      assert.match(log.commits[0]!.hash, /^[0-9a-f]{40}$/);
+      assert.deepEqual([log.commits[0]!.author, log.commits[0]!.email], ["agentiso", "agent@agentiso.local"]);
+      assert.ok(!Number.isNaN(Date.parse(log.commits[1]!.date)));
+      const one = await mcp.call<{ commits: unknown[]; truncated: boolean }>("git_log", { workspace: ws, path: "/src/repo", maxCount: 1 });
+      assert.deepEqual([one.commits.length, one.truncated], [1, true]);
+      assert.deepEqual((await mcp.call<{ commits: Array<{ subject: string }> }>("git_log", { workspace: ws, path: "/src/repo", file: "new.txt" })).commits.map((c) => c.subject), ["work"]);
+      const initial = log.commits[1]!.hash;
+      assert.deepEqual(await mcp.call("git_checkout", { workspace: ws, path: "/src/repo", ref: "feature", create: true, startPoint: initial }), { branch: "feature", commit: initial });
+      assert.deepEqual(await mcp.call("git_checkout", { workspace: ws, path: "/src/repo", ref: log.commits[0]!.hash }), { branch: null, commit: log.commits[0]!.hash });
+      assert.deepEqual(await mcp.call("git_checkout", { workspace: ws, path: "/src/repo", ref: "main" }), { branch: "main", commit: log.commits[0]!.hash });
+      assert.equal((await mcp.fails("git_checkout", { workspace: ws, path: "/src/repo", ref: "feature", create: true })).code, "INVALID_STATE", "the branch exists");
+      assert.equal((await mcp.fails("git_checkout", { workspace: ws, path: "/src/repo", ref: "no-such-branch" })).code, "INVALID_STATE");
+      assert.equal((await mcp.fails("git_checkout", { workspace: ws, path: "/src/repo", ref: "README.md" })).code, "INVALID_STATE", "a file name is never taken for a path to overwrite");
+      for (const ref of ["--orphan=x", "-f", "main extra"]) assert.equal((await mcp.fails("git_checkout", { workspace: ws, path: "/src/repo", ref })).code, "INVALID_INPUT", ref);
+      assert.equal((await mcp.fails("git_checkout", { workspace: ws, path: "/src/repo", ref: "main", startPoint: "HEAD" })).code, "INVALID_INPUT");
+      assert.equal((await mcp.fails("git_log", { workspace: ws, path: "/src/repo", maxCount: 5000 })).code, "INVALID_INPUT");
+      assert.equal((await mcp.fails("git_log", { workspace: ws, path: "/tmp" })).code, "INVALID_STATE");
+      assert.equal((await mcp.fails("git_log", { workspace: "no-such-ws" })).code, "NOT_FOUND");
+    });
+
+    test("workspace_merge brings forks' commits and uncommitted edits into the target, per source applied or conflicted; sources stay as they were", async () => {
+      await mcp.call("snapshot", { workspace: ws, action: "create", name: "m0" });
+      const forks = await mcp.call<Ws[]>("workspace_fork", { workspace: ws, snapshot: "m0", count: 3, namePrefix: `${ws}-m` });
+      const [edits, commits, clash] = forks.map((f) => f.name) as [string, string, string];
+      try {
+        await mcp.call("file_write", { workspace: edits, path: "/src/repo/README.md", content: "edited in a fork\n" });
+        await mcp.call("file_write", { workspace: edits, path: "/src/repo/added.txt", content: "added\n" });
+        await mcp.call("file_write", { workspace: commits, path: "/src/repo/lib.txt", content: "committed\n" });
+        await mcp.call("git_commit", { workspace: commits, path: "/src/repo", message: "lib" });
+        await mcp.call("file_write", { workspace: clash, path: "/src/repo/README.md", content: "a different edit\n" });
+        const merged = await mcp.call<{ applied: string[]; conflicted: string[]; branch: string; results: Array<{ source: string; status: string; files: string[]; branch?: string; detail?: string }> }>("workspace_merge", {
+          target: ws,
+          sources: [edits, commits, clash],
+          path: "/src/repo",
+        });
+        assert.deepEqual([merged.applied, merged.conflicted, merged.branch], [[edits, commits], [clash], "main"]);
+        assert.deepEqual(merged.results.map((r) => [r.source, r.status, r.files.sort()]), [[edits, "applied", ["README.md", "added.txt"]], [commits, "applied", ["lib.txt"]], [clash, "conflicted", ["README.md"]]]);
+        assert.match(merged.results[2]!.detail!, /README\.md/);
+        const read = async (w: string, file: string) => (await mcp.call<{ content: string }>("file_read", { workspace: w, path: `/src/repo/${file}` })).content;
+        assert.deepEqual([await read(ws, "README.md"), await read(ws, "added.txt"), await read(ws, "lib.txt")], ["edited in a fork\n", "added\n", "committed\n"]);
+        const log = await mcp.call<{ commits: Array<{ subject: string }> }>("git_log", { workspace: ws, path: "/src/repo", maxCount: 5 });
+        assert.equal(log.commits[0]!.subject, `merge workspace ${commits}`, "the last merge commit is on top");
+        assert.ok(log.commits.some((c) => c.subject === `merge workspace ${edits}`));
+        assert.equal((await mcp.call<{ clean: boolean }>("git_status", { workspace: ws, path: "/src/repo" })).clean, true, "a conflict leaves nothing behind");
+        const sourceStatus = await mcp.call<{ files: Array<{ path: string; index: string }> }>("git_status", { workspace: edits, path: "/src/repo" });
+        assert.deepEqual(sourceStatus.files.map((f) => [f.path, f.index]).sort(), [["README.md", " "], ["added.txt", "?"]], "the source's index is untouched");
+        // cherry-pick: what the committing fork did since its merged commit (base) goes straight onto main
+        const merged1 = (await mcp.call<{ commits: Array<{ hash: string }> }>("git_log", { workspace: commits, path: "/src/repo", maxCount: 1 })).commits[0]!.hash;
+        await mcp.call("file_write", { workspace: commits, path: "/src/repo/lib.txt", content: "committed twice\n" });
+        const picked = await mcp.call<{ applied: string[]; results: Array<{ status: string; commit: string; base: string }> }>("workspace_merge", {
+          target: ws,
+          sources: [commits],
+          path: "/src/repo",
+          strategy: "cherry-pick",
+          commitMessage: "take",
+          base: merged1,
+        });
+        assert.equal(picked.results[0]!.base, merged1);
+        assert.deepEqual(picked.results.map((r) => r.status), ["applied"], JSON.stringify(picked));
+        assert.equal(await read(ws, "lib.txt"), "committed twice\n");
+        assert.equal((await mcp.call<{ commits: Array<{ subject: string }> }>("git_log", { workspace: ws, path: "/src/repo", maxCount: 1 })).commits[0]!.subject, `take ${commits}`);
+        const again = await mcp.call<{ results: Array<{ status: string }> }>("workspace_merge", { target: ws, sources: [edits], path: "/src/repo", strategy: "cherry-pick" });
+        assert.deepEqual(again.results.map((r) => r.status), ["conflicted"], "its changes are already in: they do not apply twice");
+        await mcp.call("file_write", { workspace: ws, path: "/src/repo/README.md", content: "dirty\n" });
+        const dirty = await mcp.fails("workspace_merge", { target: ws, sources: [edits], path: "/src/repo" });
+        assert.equal(dirty.code, "INVALID_STATE");
+        assert.match(dirty.text, /uncommitted changes .*README\.md/);
+        await mcp.call("git_checkout", { workspace: ws, path: "/src/repo", ref: "main" });
+        await mcp.call("exec", { workspace: ws, argv: ["git", "-C", "/src/repo", "checkout", "--", "README.md"] });
+        assert.equal((await mcp.fails("workspace_merge", { target: ws, sources: [edits, "no-such-ws"], path: "/src/repo" })).code, "NOT_FOUND");
+        assert.equal((await mcp.fails("workspace_merge", { target: ws, sources: [ws], path: "/src/repo" })).code, "INVALID_INPUT");
+        assert.equal((await mcp.fails("workspace_merge", { target: ws, sources: [], path: "/src/repo" })).code, "INVALID_INPUT");
+        assert.equal((await mcp.fails("workspace_merge", { target: ws, sources: [edits], strategy: "octopus" })).code, "INVALID_INPUT");
+      } finally {
+        for (const fork of forks) await mcp.call("workspace_destroy", { workspace: fork.id });
+        await mcp.call("snapshot", { workspace: ws, action: "delete", name: "m0" });
+      }
+    });
+
+    test("another session naming this session's workspace gets NOT_FOUND from every new tool", async () => {
+      await using other = await connect(cli, `other-${session}`);
+      const calls: Array<[string, Record<string, unknown>]> = [
+        ["file_stat", { workspace: ws, path: "/etc/hostname" }],
+        ["file_mkdir", { workspace: ws, path: "/tmp/theirs" }],
+        ["file_delete", { workspace: ws, path: "/src/repo/README.md" }],
+        ["file_move", { workspace: ws, from: "/src/repo/README.md", to: "/tmp/r" }],
+        ["git_log", { workspace: ws, path: "/src/repo" }],
+        ["git_checkout", { workspace: ws, path: "/src/repo", ref: "feature" }],
+        ["exec_parallel", { workspaces: [ws], command: "true" }],
+      ];
+      for (const [tool, args] of calls) {
+        const failure = tool === "exec_parallel" ? (await other.call<Array<{ error: { code: string } }>>(tool, args))[0]!.error : await other.fails(tool, args);
+        assert.equal(failure.code, "NOT_FOUND", tool);
+      }
+      const theirs = await other.call<Ws>("workspace_create", { image: "base", memory: "128M" });
+      try {
+        assert.equal((await other.fails("workspace_merge", { target: theirs.name, sources: [ws] })).code, "NOT_FOUND");
+        assert.equal((await other.fails("workspace_merge", { target: ws, sources: [theirs.name] })).code, "NOT_FOUND");
+        assert.equal((await mcp.fails("workspace_merge", { target: ws, sources: [theirs.name] })).code, "NOT_FOUND", "and the other way round");
+      } finally {
+        await other.call("workspace_destroy", { workspace: theirs.id });
+      }
+      assert.equal((await mcp.call<{ content: string }>("file_read", { workspace: ws, path: "/src/repo/README.md" })).content, "edited in a fork\n");
     });
 
     test("snapshot create/list/restore/delete, workspace_fork with count and workspace_batch_fork", async () => {

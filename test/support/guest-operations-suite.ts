@@ -2,7 +2,7 @@
 // against the real bundled agent on a unix socket (integration).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { lstat, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { isAgentisoError } from "../../src/core/errors.js";
@@ -146,6 +146,24 @@ export function describeGuestOperations(target: () => OperationsTarget): void {
     await assert.rejects(target().client.remove(join(target().dir, "tree")), (err) => isAgentisoError(err, "CONFLICT"));
     await target().client.remove(join(target().dir, "tree"), { recursive: true });
     await assert.rejects(target().client.stat(join(target().dir, "tree")), (err) => isAgentisoError(err, "NOT_FOUND"));
+  });
+
+  test("move renames files and directories, refuses an existing target unless overwrite, and moves a symlink itself", async () => {
+    const dir = join(target().dir, "moves");
+    await target().client.mkdir(join(dir, "d"));
+    await writeFile(join(dir, "d/f.txt"), "one");
+    await writeFile(join(dir, "other.txt"), "two");
+    await target().client.move(join(dir, "d"), join(dir, "e"));
+    assert.equal(await readFile(join(dir, "e/f.txt"), "utf8"), "one");
+    await assert.rejects(target().client.move(join(dir, "other.txt"), join(dir, "e/f.txt")), (err) => isAgentisoError(err, "CONFLICT"));
+    await target().client.move(join(dir, "other.txt"), join(dir, "e/f.txt"), { overwrite: true });
+    assert.equal(await readFile(join(dir, "e/f.txt"), "utf8"), "two");
+    await assert.rejects(target().client.move(join(dir, "missing"), join(dir, "x")), (err) => isAgentisoError(err, "NOT_FOUND"));
+    await assert.rejects(target().client.move(join(dir, "e"), join(dir, "e/inside")), (err) => isAgentisoError(err, "INVALID_INPUT"));
+    await symlink(join(dir, "e"), join(dir, "link"));
+    await target().client.move(join(dir, "link"), join(dir, "link2"));
+    assert.equal((await lstat(join(dir, "link2"))).isSymbolicLink(), true);
+    assert.equal(await readFile(join(dir, "e/f.txt"), "utf8"), "two", "the link's target stays where it was");
   });
 
   test("reads bigger than the inline limit are refused with TOO_LARGE", async () => {

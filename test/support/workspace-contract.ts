@@ -108,6 +108,36 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       assert.ok(readFileSync(join(scratch, "out.bin")).equals(original));
     });
 
+    common("stat, mkdir, mv and rm-file work inside a workspace; git-log, git-checkout and merge run git in workspaces", async () => {
+      assert.equal(await cli.ok(["ws", "mkdir", "alpha", "/srv/t/a"]), "created /srv/t/a\n");
+      await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "printf 12345 > /srv/t/a/f.txt"]);
+      assert.deepEqual(await cli.json(["ws", "mv", "alpha", "/srv/t/a/f.txt", "/srv/t/g.txt"]), { from: "/srv/t/a/f.txt", to: "/srv/t/g.txt" });
+      assert.match(await cli.ok(["ws", "stat", "alpha", "/srv/t/g.txt"]), /^file 5 bytes mode 0644 modified \S+ \/srv\/t\/g\.txt\n$/);
+      assert.equal((await cli.run(["ws", "rm-file", "alpha", "/srv/t"])).code, 5, "a non-empty directory needs -r");
+      await cli.ok(["ws", "rm-file", "alpha", "-r", "/srv/t"]);
+      assert.equal((await cli.run(["ws", "stat", "alpha", "/srv/t"])).code, 3);
+      assert.equal((await cli.run(["ws", "mkdir", "alpha", "/srv/x", "--mode", "999"])).code, 2);
+      const git = "git -c user.name=t -c user.email=t@t";
+      await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", `git init -q -b main /srv/repo && cd /srv/repo && echo one > a.txt && git add . && ${git} commit -qm one`]);
+      await cli.ok(["ws", "snapshot", "alpha", "pre-merge"]);
+      const forks = await cli.json<Ws[]>(["ws", "fork", "alpha", "--snapshot", "pre-merge", "--count", "2", "--name-prefix", "mrg"]);
+      await cli.ok(["ws", "exec", "mrg-1", "--", "sh", "-c", "echo two > /srv/repo/b.txt"]);
+      await cli.ok(["ws", "exec", "mrg-2", "--", "sh", "-c", `cd /srv/repo && echo changed > a.txt && ${git} commit -qam two`]);
+      const merge = await cli.run(["ws", "merge", "alpha", "mrg-1", "mrg-2", "--path", "/srv/repo", "--strategy", "cherry-pick"]);
+      assert.equal(merge.code, 0, merge.stderr);
+      assert.match(merge.stdout, /mrg-1 +applied/);
+      assert.match(merge.stdout, /alpha is on main at [0-9a-f]{40}/);
+      const log = await cli.json<{ commits: Array<{ subject: string }> }>(["ws", "git-log", "alpha", "--path", "/srv/repo", "-n", "3"]);
+      assert.deepEqual(log.commits.map((c) => c.subject), ["merge workspace mrg-2", "merge workspace mrg-1", "one"]);
+      assert.match(await cli.ok(["ws", "git-checkout", "alpha", "side", "-b", "--path", "/srv/repo"]), /^on side at [0-9a-f]{40}\n$/);
+      assert.equal(await cli.ok(["ws", "exec", "alpha", "--", "cat", "/srv/repo/a.txt", "/srv/repo/b.txt"]), "changed\ntwo\n");
+      const again = await cli.run(["ws", "merge", "alpha", "mrg-1", "--path", "/srv/repo"]);
+      assert.equal(again.code, 5, "a source that conflicts makes merge exit 5 (conflict)");
+      assert.match(again.stdout, /mrg-1 +conflicted/);
+      await cli.ok(["ws", "destroy", ...forks.map((f) => f.name)]);
+      await cli.ok(["ws", "snapshot-rm", "alpha", "pre-merge"]);
+    });
+
     test("forks see the snapshot's files and their writes stay their own", async () => {
       await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "mkdir -p /workspace && echo v1 > /workspace/a.txt"]);
       await cli.ok(["ws", "snapshot", "alpha", "golden"]);

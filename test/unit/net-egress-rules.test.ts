@@ -108,8 +108,9 @@ describe("CIDR ranges from configuration", () => {
 
   test("config [net] takes deny and allow lists, validated at load", () => {
     const config = loadConfig({ env: { AGENTISO_HOME: "/nonexistent-secd" }, flags: { net: { deny: ["203.0.113.9"], allow: ["10.1.0.0/16"] } } });
-    assert.deepEqual(config.net, { deny: ["203.0.113.9/32"], allow: ["10.1.0.0/16"] });
-    assert.deepEqual(loadConfig({ env: { AGENTISO_HOME: "/nonexistent-secd" } }).net, { deny: [], allow: [] });
+    assert.deepEqual([config.net.deny, config.net.allow], [["203.0.113.9/32"], ["10.1.0.0/16"]]);
+    const { deny, allow } = loadConfig({ env: { AGENTISO_HOME: "/nonexistent-secd" } }).net;
+    assert.deepEqual([deny, allow], [[], []]);
     assert.throws(
       () => loadConfig({ env: { AGENTISO_HOME: "/nonexistent-secd" }, flags: { net: { deny: ["10.0.0.0/8; flush ruleset"] } } }),
       (e: unknown) => isAgentisoError(e, "INVALID_INPUT") && /net\.deny\.0/.test((e as Error).message),

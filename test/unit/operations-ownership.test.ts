@@ -40,11 +40,16 @@ const CASES: Record<string, ((ref: string) => Record<string, unknown>) | null> =
   exec: (ref) => ({ workspace: ref, command: "true" }),
   exec_background: (ref) => ({ workspace: ref, action: "list" }),
   exec_parallel: (ref) => ({ runs: [{ workspace: ref, command: "true" }] }),
+  "exec_parallel (workspaces)": (ref) => ({ workspaces: [ref], command: "true" }),
   set_env: (ref) => ({ workspace: ref, vars: { A: "1" } }),
   file_read: (ref) => ({ workspace: ref, path: "/etc/hostname" }),
   file_write: (ref) => ({ workspace: ref, path: "/tmp/x", content: "x" }),
   file_edit: (ref) => ({ workspace: ref, path: "/tmp/x", oldText: "a", newText: "b" }),
   file_list: (ref) => ({ workspace: ref, path: "/" }),
+  file_stat: (ref) => ({ workspace: ref, path: "/etc/hostname" }),
+  file_mkdir: (ref) => ({ workspace: ref, path: "/tmp/d" }),
+  file_delete: (ref) => ({ workspace: ref, path: "/tmp/x" }),
+  file_move: (ref) => ({ workspace: ref, from: "/tmp/x", to: "/tmp/y" }),
   file_transfer: (ref) => ({ workspace: ref, direction: "upload", hostPath: "in.txt", workspacePath: "/tmp/in.txt" }),
   snapshot: (ref) => ({ workspace: ref, action: "list" }),
   workspace_fork: (ref) => ({ workspace: ref, snapshot: "s1" }),
@@ -53,6 +58,10 @@ const CASES: Record<string, ((ref: string) => Record<string, unknown>) | null> =
   git_status: (ref) => ({ workspace: ref }),
   git_diff: (ref) => ({ workspace: ref }),
   git_commit: (ref) => ({ workspace: ref, message: "m" }),
+  git_log: (ref) => ({ workspace: ref }),
+  git_checkout: (ref) => ({ workspace: ref, ref: "main" }),
+  // the target first; sources are checked by the test below
+  workspace_merge: (ref) => ({ target: ref, sources: ["src-of-b"] }),
   orchestrate: (ref) => ({ plan: { golden: { workspace: ref, snapshot: "s1" }, task: [{ name: "t", prompt: "p" }] }, baseDir: ".", resultsDir: "results" }),
 };
 
@@ -81,7 +90,7 @@ async function withServices(fn: (services: OperationServices, transferDir: strin
 
 // Runs operation `name` as `session` (undefined: the host's root); resolves with its answer or the error.
 async function run(services: OperationServices, session: string | undefined, name: string, args: Record<string, unknown>): Promise<{ result?: unknown; error?: Error }> {
-  const operation = OPERATIONS.find((op) => op.name === name)!;
+  const operation = OPERATIONS.find((op) => op.name === name.split(" ")[0])!;
   const ctx: OperationContext = { services, signal: AbortSignal.timeout(20_000), logger: silentLogger, ...(session !== undefined && { session }) };
   try {
     return { result: await operation.run(ctx, parseInput(operation, args)) };
@@ -123,6 +132,23 @@ describe("ownership across every operation", () => {
       assert.deepEqual([after.state, after.owner, after.network], ["running", "session-a", "none"], "nothing B tried changed A's workspace");
       assert.deepEqual(services.engine.snapshots.list(owned.id).map((s) => s.name), ["s1"]);
       assert.equal(services.engine.workspaces.list().length, 1, "no fork, golden or worker was created for B");
+    }));
+
+  test("workspace_merge checks every source as it checks the target: another session's workspace as a source is NOT_FOUND and nothing runs", () =>
+    withServices(async (services) => {
+      const theirs = await services.engine.workspaces.create({ name: "their-ws", owner: "session-a" });
+      await services.engine.workspaces.create({ name: "my-target", owner: "session-b" });
+      await services.engine.workspaces.create({ name: "my-source", owner: "session-b" });
+      for (const ref of [theirs.id, theirs.name]) {
+        const failure = failureOf(await run(services, "session-b", "workspace_merge", { target: "my-target", sources: ["my-source", ref] }));
+        const missing = failureOf(await run(services, "session-b", "workspace_merge", { target: "my-target", sources: ["my-source", "no-such-ws"] }));
+        assert.equal(failure?.code, "NOT_FOUND", JSON.stringify(failure));
+        assert.equal(failure!.message.replaceAll(ref, "REF"), missing!.message.replaceAll("no-such-ws", "REF"));
+      }
+      const itself = failureOf(await run(services, "session-b", "workspace_merge", { target: "my-target", sources: ["my-target"] }));
+      assert.equal(itself?.code, "INVALID_INPUT");
+      const twice = failureOf(await run(services, "session-b", "workspace_merge", { target: "my-target", sources: ["my-source", "my-source"] }));
+      assert.equal(twice?.code, "INVALID_INPUT");
     }));
 
   test("answers mention only the session's own workspaces: a snapshot's forks, a fork's origin, the forks that block a destroy", () =>

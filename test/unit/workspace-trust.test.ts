@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { loadWorkspaceTrust } from "../../src/net/workspace-trust.js";
+import { loadWorkspaceTrust } from "../../src/compose/workspace-trust.js";
 import { applyTrust } from "../../src/guest-agent/workspace-trust.js";
 import { MAX_TRUSTED_CA_BYTES } from "../../src/protocol/index.js";
 

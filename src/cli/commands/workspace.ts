@@ -2,6 +2,8 @@
 import type { CliCommand } from "../command.js";
 import { createCommand, destroyCommand, infoCommand, listCommand, logsCommand, networkCommand, startCommand, stopCommand } from "./workspace-lifecycle.js";
 import { cpCommand, envCommand, execCommand } from "./workspace-exec.js";
+import { mkdirCommand, mvCommand, rmFileCommand, statCommand } from "./workspace-files.js";
+import { gitCheckoutCommand, gitLogCommand, mergeCommand } from "./workspace-git.js";
 import { forkCommand, restoreCommand, snapshotCommand, snapshotRmCommand, snapshotsCommand } from "./workspace-snapshots.js";
 
 export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
@@ -16,6 +18,13 @@ export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
   execCommand,
   envCommand,
   cpCommand,
+  statCommand,
+  mkdirCommand,
+  rmFileCommand,
+  mvCommand,
+  gitLogCommand,
+  gitCheckoutCommand,
+  mergeCommand,
   snapshotCommand,
   snapshotsCommand,
   restoreCommand,
