@@ -148,9 +148,13 @@ export const ConfigSchema = z
       .object({
         deny: z.array(Cidr).default([]).describe('More ranges egress may not reach, e.g. ["203.0.113.0/24"]'),
         allow: z.array(Cidr).default([]).describe('Exceptions to the default denies, e.g. an internal mirror ["10.1.2.3/32"]; never the host itself'),
+        sessionPublicPorts: z
+          .boolean()
+          .default(false)
+          .describe("MCP sessions may forward workspace ports on non-loopback host addresses (port_forward with public: true); the CLI and control API always may"),
       })
       .strict()
-      .default({ deny: [], allow: [] }),
+      .default({ deny: [], allow: [], sessionPublicPorts: false }),
     // Bytes the daemon takes from a workspace: past a cap the call fails with TOO_LARGE (src/core/capped-bytes.ts).
     caps: z
       .object({

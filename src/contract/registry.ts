@@ -5,6 +5,7 @@ import { exec, execBackground, execParallel, setEnv } from "./exec-contracts.js"
 import { fileEdit, fileList, fileRead, fileTransfer, fileWrite } from "./file-contracts.js";
 import { gitClone, gitCommit, gitDiff, gitStatus } from "./git-contracts.js";
 import { orchestrate } from "./orchestrate-contract.js";
+import { portForward } from "./port-contracts.js";
 import { workspacePrepare } from "./prepare-contract.js";
 import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-contracts.js";
 import {
@@ -32,6 +33,7 @@ export const contracts = {
   workspaceLogs,
   workspaceNetwork,
   workspaceAdopt,
+  portForward,
   exec,
   execBackground,
   execParallel,

@@ -2,6 +2,7 @@
 import type { CliCommand } from "../command.js";
 import { createCommand, destroyCommand, infoCommand, listCommand, logsCommand, networkCommand, startCommand, stopCommand } from "./workspace-lifecycle.js";
 import { cpCommand, envCommand, execCommand } from "./workspace-exec.js";
+import { portCommand } from "./workspace-ports.js";
 import { forkCommand, restoreCommand, snapshotCommand, snapshotRmCommand, snapshotsCommand } from "./workspace-snapshots.js";
 
 export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
@@ -13,6 +14,7 @@ export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
   stopCommand,
   destroyCommand,
   networkCommand,
+  portCommand,
   execCommand,
   envCommand,
   cpCommand,
