@@ -38,7 +38,11 @@ export class DaemonFrontDoors {
   // Builds the metrics registry (prom-client is loaded here, not at CLI start) and the rate limiter.
   static async create(config: Config, logger: Logger): Promise<DaemonFrontDoors> {
     const doors: { ref?: DaemonFrontDoors } = {};
-    const metrics = await createMetrics({ states: WORKSPACE_STATES, countByState: () => doors.ref?.countByState() ?? {} });
+    const metrics = await createMetrics({
+      states: WORKSPACE_STATES,
+      countByState: () => doors.ref?.countByState() ?? {},
+      portForwardTraffic: () => doors.ref?.engine?.ports.trafficByWorkspace() ?? [],
+    });
     return (doors.ref = new DaemonFrontDoors(config, logger, metrics));
   }
 
@@ -67,6 +71,7 @@ export class DaemonFrontDoors {
       transferDir: this.config.daemon.transferDir ?? join(this.config.home, "transfer"),
       providerUrls: this.config.model,
       caps: this.config.caps,
+      sessionPublicPorts: this.config.net.sessionPublicPorts,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
       opencodeBinary: hostOpencodeBinary(),
     };

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
-import { AgentisoError } from "../core/errors.js";
+import { AgentisoError, isAgentisoError } from "../core/errors.js";
 import { loadWorkspaceTrust } from "./workspace-trust.js";
 import type { GuestTrust } from "../protocol/index.js";
 import { ensureStateDir } from "../core/state-dir.js";
@@ -99,6 +99,15 @@ const guestConnector = (logger: Logger, trust: GuestTrust | undefined): GuestCon
   },
   async setHostname(guest, hostname, signal) {
     await guest.configure({ hostname: toHostname(hostname) }, signal ? { signal } : {});
+  },
+  // 127.0.0.1 first, then ::1: a dev server on "localhost" may listen on either
+  async openTunnel(guest, port, signal) {
+    try {
+      return await guest.openTunnel(port, {}, { signal });
+    } catch (err) {
+      if (!isAgentisoError(err, "NOT_FOUND")) throw err;
+      return guest.openTunnel(port, { host: "::1" }, { signal });
+    }
   },
   async syncDisk(guest, signal) {
     await runChecked(guest, { argv: ["sync"] }, { what: "sync inside the workspace", wording: "failed", output: "stderr", noOutput: "", ...(signal && { signal }) });

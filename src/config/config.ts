@@ -150,9 +150,14 @@ export const ConfigSchema = z
         httpProxy: z.string().url().optional().describe("HTTP_PROXY inside workspaces (it must be reachable from them: an allowed address)"),
         httpsProxy: z.string().url().optional().describe("HTTPS_PROXY inside workspaces"),
         noProxy: z.string().max(4096).optional().describe("NO_PROXY inside workspaces"),
+        sessionPublicPorts: z
+          .boolean()
+          .default(false)
+          .describe("MCP sessions may forward workspace ports on non-loopback host addresses (port_forward with public: true); the CLI and control API always may"),
       })
       .strict()
-      .default({ deny: [], allow: [], trustHostCas: true, caFiles: [] }),
+      .default({ deny: [], allow: [], trustHostCas: true, caFiles: [], sessionPublicPorts: false }),
+
     // Bytes the daemon takes from a workspace: past a cap the call fails with TOO_LARGE (src/core/capped-bytes.ts).
     caps: z
       .object({

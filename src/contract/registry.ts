@@ -6,6 +6,7 @@ import { fileDelete, fileEdit, fileList, fileMkdir, fileMove, fileRead, fileStat
 import { gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitStatus } from "./git-contracts.js";
 import { workspaceMerge } from "./merge-contract.js";
 import { orchestrate } from "./orchestrate-contract.js";
+import { portForward } from "./port-contracts.js";
 import { workspacePrepare } from "./prepare-contract.js";
 import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-contracts.js";
 import {
@@ -33,6 +34,7 @@ export const contracts = {
   workspaceLogs,
   workspaceNetwork,
   workspaceAdopt,
+  portForward,
   exec,
   execBackground,
   execParallel,

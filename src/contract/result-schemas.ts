@@ -40,6 +40,22 @@ export const SnapshotSchema = z.object({
 
 export type Snapshot = z.output<typeof SnapshotSchema>;
 
+/** A host port forwarded to a workspace port (port_forward, workspace_info). */
+export const PortForwardSchema = z.object({
+  workspace: z.string(),
+  guestPort: z.number(),
+  hostPort: z.number(),
+  bind: z.string().describe("Host address listened on"),
+  address: z.string().describe("host:port to connect to, e.g. 127.0.0.1:41234"),
+  public: z.boolean().describe("Listening on an address other hosts can reach"),
+  active: z.boolean().describe("The host listener is open; false while the workspace is stopped (it reopens at start) or when error says why"),
+  error: z.string().optional(),
+  openConnections: z.number(),
+  bytesToWorkspace: z.number().describe("Since the listener last opened"),
+  bytesFromWorkspace: z.number(),
+  createdAt: z.string(),
+});
+
 export const ExecResultSchema = z.object({
   exitCode: z.number().int().nullable().describe("null when killed by a signal"),
   signal: z.string().nullable(),

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { defineContract } from "./contract.js";
 import { NetworkModeSchema, ResourceArgs, WorkspaceName, WorkspaceRef } from "./common-schemas.js";
-import { SnapshotSchema, WorkspaceSchema } from "./result-schemas.js";
+import { PortForwardSchema, SnapshotSchema, WorkspaceSchema } from "./result-schemas.js";
 
 const Ref = z.object({ workspace: WorkspaceRef }).strict();
 const LOOKS = { readOnly: true, idempotent: true };
@@ -76,11 +76,11 @@ export const workspacePool = defineContract({
 export const workspaceInfo = defineContract({
   name: "workspace_info",
   title: "Show a workspace",
-  description: "Show one workspace: state, image, resources, lineage, snapshots.",
+  description: "Show one workspace: state, image, resources, lineage, snapshots, forwarded ports.",
   category: "other",
   hints: LOOKS,
   input: Ref,
-  output: WorkspaceSchema.extend({ snapshots: z.array(SnapshotSchema) }),
+  output: WorkspaceSchema.extend({ snapshots: z.array(SnapshotSchema), ports: z.array(PortForwardSchema).describe("Host ports forwarded to it (port_forward)") }),
 });
 
 export const workspaceLogs = defineContract({

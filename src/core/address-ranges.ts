@@ -52,3 +52,14 @@ export function isPublicAddress(address: string): boolean {
   }
   return !nonPublic.check(address, version === 4 ? "ipv4" : "ipv6");
 }
+
+// True for a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.y.z): reachable from this host only.
+export function isLoopbackAddress(address: string): boolean {
+  const version = isIP(address);
+  if (version === 4) return address.startsWith("127.");
+  if (version !== 6) return false;
+  const canonical = new URL(`http://[${address}]`).hostname.slice(1, -1);
+  if (canonical === "::1") return true;
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
+  return mapped !== null && parseInt(mapped[1]!, 16) >> 8 === 127;
+}

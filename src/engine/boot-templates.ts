@@ -47,6 +47,17 @@ export class BootTemplates {
     });
   }
 
+  // The template for a fresh workspace, or undefined: one that cannot be made is logged and the
+  // workspace boots cold instead.
+  async acquireOrBootCold(workspaceId: string, runtime: WorkspaceRuntime, base: string, resources: WorkspaceResources, signal?: AbortSignal): Promise<BootTemplate | undefined> {
+    try {
+      return await this.acquire(runtime, base, resources, signal);
+    } catch (err) {
+      this.logger.error("boot template unavailable: booting cold", { workspace: workspaceId, base, err });
+      return undefined;
+    }
+  }
+
   private async isComplete(template: BootTemplate): Promise<boolean> {
     const volume = (await this.storage.listWorkspaces()).find((v) => v.name === template.volume);
     if (!volume) return false;

@@ -1,5 +1,6 @@
 // What the engine is built from. The composition root (src/compose/) picks the concrete
 // storage driver, runtimes and image source; the engine sees only these interfaces.
+import type { Duplex } from "node:stream";
 import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
 import type { StorageDriver } from "../storage/storage-driver.js";
@@ -22,6 +23,8 @@ export interface GuestConnector<G extends GuestLink> {
   syncDisk(guest: G, signal?: AbortSignal): Promise<void>;
   /** Renames the guest's host (a warm-pool workspace handed out under a new name). */
   setHostname(guest: G, hostname: string, signal?: AbortSignal): Promise<void>;
+  /** A TCP connection to a port on the guest's loopback, as a stream (a forwarded host port's connection). */
+  openTunnel(guest: G, port: number, signal: AbortSignal): Promise<Duplex>;
 }
 
 export interface EngineDeps<G extends GuestLink> {

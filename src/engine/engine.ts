@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { reconcile, type ReconcileReport } from "./reconcile.js";
 import { SnapshotService } from "./snapshot-service.js";
+import { PortForwards } from "./port-forwards.js";
 import { acquireStateLock, type StateLock } from "./state-lock.js";
 import { StateDb } from "./state-db.js";
 import type { WorkspaceDefaults } from "./workspace-options.js";
@@ -13,6 +14,8 @@ import { WorkspaceService } from "./workspace-service.js";
 export class Engine<G extends GuestLink = GuestLink> {
   readonly workspaces: WorkspaceService<G>;
   readonly snapshots: SnapshotService<G>;
+  /** Host ports forwarded to workspace ports. */
+  readonly ports: PortForwards<G>;
 
   private constructor(
     readonly deps: EngineDeps<G>,
@@ -22,6 +25,8 @@ export class Engine<G extends GuestLink = GuestLink> {
   ) {
     this.workspaces = new WorkspaceService(deps, db, defaults);
     this.snapshots = new SnapshotService(this.workspaces, db, deps);
+    this.ports = new PortForwards(this.workspaces, db, deps);
+    this.workspaces.observe(this.ports);
   }
 
   // Opens the engine of deps.stateDir (exclusive) and reconciles it with the host.
@@ -34,6 +39,7 @@ export class Engine<G extends GuestLink = GuestLink> {
       await deps.storage.setup();
       const engine = new Engine(deps, db, lock, defaults);
       const report = await reconcile(engine.workspaces, db, deps);
+      await engine.ports.resume(); // the forwards of the workspaces it adopted listen again
       engine.workspaces.startWarmPool();
       return { engine, report };
     } catch (err) {
@@ -44,10 +50,11 @@ export class Engine<G extends GuestLink = GuestLink> {
   }
 
   /**
-   * Closes connections and the database. Workspaces keep running and the pool stays attached
-   * (their root filesystems live on it); the next open adopts them.
+   * Closes port-forward listeners, connections and the database. Workspaces keep running and
+   * the pool stays attached (their root filesystems live on it); the next open adopts them.
    */
   async close(): Promise<void> {
+    await this.ports.closeAll();
     await this.workspaces.close();
     this.db.close();
     this.lock.release();

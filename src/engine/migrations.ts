@@ -34,4 +34,14 @@ export const MIGRATIONS: readonly string[] = [
      image_hash TEXT NOT NULL,
      imported_at TEXT NOT NULL
    );`,
+  // 2: host ports forwarded to workspace ports (src/engine/port-forwards.ts). A host port is held
+  // by one forward whatever the address, so a stopped workspace's forward gets it back at start.
+  `CREATE TABLE port_forwards (
+     workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+     guest_port INTEGER NOT NULL,
+     host_port INTEGER NOT NULL UNIQUE,
+     bind_address TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (workspace_id, guest_port)
+   );`,
 ];

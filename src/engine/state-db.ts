@@ -3,7 +3,7 @@
 import Database from "better-sqlite3";
 import { AgentisoError } from "../core/errors.js";
 import { MIGRATIONS } from "./migrations.js";
-import type { SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
+import type { PortForwardRecord, SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceState } from "./workspace-state.js";
 
 interface WorkspaceRow {
@@ -147,6 +147,28 @@ export class StateDb {
 
   deleteSnapshot(workspaceId: string, name: string): void {
     this.db.prepare("DELETE FROM snapshots WHERE workspace_id = ? AND name = ?").run(workspaceId, name);
+  }
+
+  // A forward's row; a host port is held by one forward only (CONFLICT otherwise).
+  insertPortForward(forward: PortForwardRecord): void {
+    if (this.db.prepare("SELECT 1 FROM port_forwards WHERE host_port = ?").get(forward.hostPort) !== undefined) {
+      const message = `host port ${forward.hostPort} is held by another forward (kept for its workspace while stopped): choose another host port, or omit it for a free one`;
+      throw new AgentisoError("CONFLICT", message);
+    }
+    this.db
+      .prepare("INSERT INTO port_forwards (workspace_id, guest_port, host_port, bind_address, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(forward.workspaceId, forward.guestPort, forward.hostPort, forward.bindAddress, forward.createdAt);
+  }
+
+  listPortForwards(workspaceId?: string): PortForwardRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM port_forwards WHERE ? IS NULL OR workspace_id = ? ORDER BY created_at, guest_port")
+      .all(workspaceId ?? null, workspaceId ?? null) as Array<{ workspace_id: string; guest_port: number; host_port: number; bind_address: string; created_at: string }>;
+    return rows.map((r) => ({ workspaceId: r.workspace_id, guestPort: r.guest_port, hostPort: r.host_port, bindAddress: r.bind_address, createdAt: r.created_at }));
+  }
+
+  deletePortForward(workspaceId: string, guestPort: number): void {
+    this.db.prepare("DELETE FROM port_forwards WHERE workspace_id = ? AND guest_port = ?").run(workspaceId, guestPort);
   }
 
   getBase(name: string): { name: string; imageHash: string } | undefined {

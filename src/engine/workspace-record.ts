@@ -31,3 +31,13 @@ export interface SnapshotRecord {
   name: string;
   createdAt: string;
 }
+
+/** A host port forwarded to a port inside a workspace (`ws port`); kept while the workspace lives. */
+export interface PortForwardRecord {
+  workspaceId: string;
+  guestPort: number;
+  hostPort: number;
+  /** Host address listened on, an IP literal (127.0.0.1 unless asked otherwise). */
+  bindAddress: string;
+  createdAt: string;
+}

@@ -5,7 +5,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { NetworkMode, RuntimeInstance, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
-import { BootTemplates, type BootTemplate } from "./boot-templates.js";
+import { BootTemplates } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { GuestLinks } from "./guest-links.js";
 import { POOL_OWNER, WarmPool } from "./warm-pool.js";
@@ -13,6 +13,7 @@ import { KeyedLock } from "../core/keyed-lock.js";
 import type { StateDb } from "./state-db.js";
 import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
+import type { WorkspaceLifecycle } from "./workspace-lifecycle.js";
 import { assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
 
 export type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
@@ -22,6 +23,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   private readonly guests: GuestLinks<G>;
   private readonly templates: BootTemplates | undefined;
   private pool: WarmPool<G> | undefined;
+  private lifecycle: WorkspaceLifecycle | undefined;
 
   constructor(
     protected readonly deps: EngineDeps<G>,
@@ -54,7 +56,8 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.deps.events?.stateChanged?.();
     try {
       const base = await this.deps.images.ensureBase(record.image, { runtime: record.runtime, signal: options.signal });
-      const template = await this.templateFor(record, base, options.signal);
+      // a memory-snapshot template, where the runtime has them
+      const template = await this.templates?.acquireOrBootCold(record.id, this.runtimeOf(record), base, resourcesOf(record), options.signal);
       if (template) await this.deps.storage.forkWorkspace(record.id, { from: template.volume, snapshot: template.snapshot, ...this.quotaFor(record), signal: options.signal });
       else await this.deps.storage.createWorkspace(record.id, { base, ...this.quotaFor(record), signal: options.signal });
       return await this.boot(record, template && { memoryPath: template.memoryPath });
@@ -80,6 +83,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       if (current.state === "stopped") return current;
       await this.flushGuestDisk(current);
       this.setState(current, "stopping");
+      await this.lifecycle?.stopping(current.id);
       await this.dropGuest(current.id);
       await this.runtimeOf(current).stop(current.id, options);
       this.db.updateWorkspace(current.id, { state: "stopped", pid: undefined });
@@ -101,6 +105,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       }
       this.setState(current, "destroying");
       try {
+        await this.lifecycle?.stopping(current.id);
         await this.dropGuest(current.id);
         await this.runtimeOf(current).stop(current.id, { timeoutMs: 2000 });
         await this.deps.storage.destroyWorkspace(current.id);
@@ -151,6 +156,11 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   /** Forget a broken connection so the next call reconnects. */
   async dropGuest(id: string): Promise<void> {
     await this.guests.drop(id);
+  }
+
+  /** Tells `lifecycle` whenever a workspace starts running or is about to stop (port forwards). */
+  observe(lifecycle: WorkspaceLifecycle): void {
+    this.lifecycle = lifecycle;
   }
 
   // Starts keeping deps.warmPool.size workspaces booted (after reconcile adopted the old ones).
@@ -225,18 +235,6 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     }
   }
 
-  // A memory-snapshot template for a fresh workspace, where the runtime has them; a template
-  // that cannot be made is logged and the workspace boots cold instead.
-  private async templateFor(record: WorkspaceRecord, base: string, signal?: AbortSignal): Promise<BootTemplate | undefined> {
-    if (!this.templates) return undefined;
-    try {
-      return await this.templates.acquire(this.runtimeOf(record), base, resourcesOf(record), signal);
-    } catch (err) {
-      this.deps.logger.error("boot template unavailable: booting cold", { workspace: record.id, base, err });
-      return undefined;
-    }
-  }
-
   // Starts the runtime for a record whose volume exists; marks it failed if that fails.
   async boot(record: WorkspaceRecord, fromTemplate?: { memoryPath: string }): Promise<WorkspaceRecord> {
     this.setState(record, "starting");
@@ -263,6 +261,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.db.updateWorkspace(record.id, { state: "running", pid: instance.pid, error: undefined });
     this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
     this.deps.events?.stateChanged?.();
+    await this.lifecycle?.running(record.id);
     return this.get(record.id);
   }
 

@@ -1,6 +1,8 @@
 // The daemon's Prometheus metrics, on a registry of its own (never prom-client's global one,
 // so tests and embedders can run several). Labels are bounded sets only — state, runtime,
-// operation name, error code, exec outcome — never a workspace id or a session.
+// operation name, error code, exec outcome — never a workspace id or a session. The one
+// exception, port-forward traffic, is labelled with the workspace's name: read at each scrape,
+// it has series only for live workspaces that forward a port, and they go with the workspace.
 import type { Counter, Histogram, Registry } from "prom-client";
 
 type PromClient = typeof import("prom-client");
@@ -10,8 +12,17 @@ export interface MetricsOptions {
   states: readonly string[];
   /** Current number of workspaces per state (read at scrape time). */
   countByState: () => Record<string, number>;
+  /** Per workspace with port forwards: bytes through them since the daemon started, connections open now. */
+  portForwardTraffic?: () => PortForwardTraffic[];
   /** Process metrics (cpu, memory, event loop, fds); default true. */
   processMetrics?: boolean;
+}
+
+export interface PortForwardTraffic {
+  workspace: string;
+  bytesToWorkspace: number;
+  bytesFromWorkspace: number;
+  openConnections: number;
 }
 
 /** What an operation did, as the control API and the MCP servers report it. */
@@ -66,6 +77,29 @@ export class AgentisoMetrics {
       collect() {
         const counts = options.countByState();
         for (const state of options.states) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+    new Counter({
+      name: "agentiso_port_forward_bytes_total",
+      help: "Bytes through a workspace's port forwards since the daemon started, by direction (to_workspace, from_workspace)",
+      labelNames: ["workspace", "direction"],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of options.portForwardTraffic?.() ?? []) {
+          this.inc({ workspace: t.workspace, direction: "to_workspace" }, t.bytesToWorkspace);
+          this.inc({ workspace: t.workspace, direction: "from_workspace" }, t.bytesFromWorkspace);
+        }
+      },
+    });
+    new Gauge({
+      name: "agentiso_port_forward_connections",
+      help: "Connections open now through a workspace's port forwards",
+      labelNames: ["workspace"],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of options.portForwardTraffic?.() ?? []) this.set({ workspace: t.workspace }, t.openConnections);
       },
     });
     this.bootSeconds = new Histogram({ name: "agentiso_boot_duration_seconds", help: "Time from start request to a ready guest agent", labelNames: ["runtime"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers });

@@ -20,6 +20,8 @@ export interface OperationServices {
   caps?: ByteCaps;
   /** Whether an image is built or buildable without a long wait (workspace_prepare picks its default with it). */
   imageAvailable?(name: string): Promise<boolean>;
+  /** MCP sessions may forward ports on non-loopback host addresses (config net.sessionPublicPorts); default false. */
+  sessionPublicPorts?: boolean;
   /** The host's pinned opencode binary (npm package opencode-linux-x64): orchestrate layers it into goldens that need it. */
   opencodeBinary?: string;
 }

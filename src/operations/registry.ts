@@ -10,11 +10,12 @@ import * as fileOperations from "./file-operations.js";
 import * as gitOperations from "./git-operations.js";
 import * as mergeOperation from "./merge-operation.js";
 import * as orchestrateOperation from "./orchestrate-operation.js";
+import * as portOperations from "./port-operations.js";
 import * as prepareOperation from "./prepare-operation.js";
 import * as snapshotOperations from "./snapshot-operations.js";
 import * as workspaceOperations from "./workspace-operations.js";
 
-const MODULES = [workspaceOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, mergeOperation, orchestrateOperation];
+const MODULES = [workspaceOperations, portOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, mergeOperation, orchestrateOperation];
 
 const implemented = new Map(
   MODULES.flatMap((module) => Object.values(module) as unknown[])

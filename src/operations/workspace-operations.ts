@@ -58,7 +58,8 @@ export const workspacePool = defineOperation(contracts.workspacePool, {
 export const workspaceInfo = defineOperation(contracts.workspaceInfo, {
   run: async (ctx, input) => {
     const record = workspaceFor(ctx, input.workspace);
-    return { ...recordView(ctx, record), snapshots: snapshotsView(ctx, ctx.services.engine.snapshots.list(record.id)) };
+    const { snapshots, ports } = ctx.services.engine;
+    return { ...recordView(ctx, record), snapshots: snapshotsView(ctx, snapshots.list(record.id)), ports: ports.list(record.id) };
   },
 });
 

@@ -53,3 +53,8 @@ export class FakeRuntime implements WorkspaceRuntime {
     this.instances.delete(workspaceId);
   }
 }
+
+/** The openTunnel of a fake guest connector that has no guest to connect into. */
+export async function noTunnels(): Promise<never> {
+  throw new AgentisoError("UNSUPPORTED", "the fake guest has no tunnels");
+}

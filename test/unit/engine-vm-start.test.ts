@@ -13,7 +13,7 @@ import { silentLogger } from "../../src/core/logger.js";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
 import type { RuntimeInstance, RuntimeStartSpec } from "../../src/runtimes/workspace-runtime.js";
 import { FakeStorage } from "../support/fake-storage.js";
-import { FakeRuntime } from "../support/fake-runtime.js";
+import { FakeRuntime, noTunnels } from "../support/fake-runtime.js";
 
 const DEFAULTS = { image: "base", runtime: "container" as const, memoryMiB: 512, cpus: 1, diskBytes: 1 << 30, pidsLimit: 256, network: "none" as const };
 
@@ -52,7 +52,7 @@ function makeDeps(stateDir: string, options: { templates?: boolean; poolSize?: n
     storage,
     runtimes: { container: runtime },
     images: { ensureBase: async (image) => (await storage.importBase(image)).name },
-    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async (_g, name) => void hostnames.push(name) },
+    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async (_g, name) => void hostnames.push(name), openTunnel: noTunnels },
     ...(options.templates && { bootTemplates: true }),
     ...(options.poolSize && { warmPool: { size: options.poolSize, runtime: "container" as const } }),
   };

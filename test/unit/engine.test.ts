@@ -10,7 +10,7 @@ import { silentLogger } from "../../src/core/logger.js";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { FakeStorage } from "../support/fake-storage.js";
-import { FakeRuntime } from "../support/fake-runtime.js";
+import { FakeRuntime, noTunnels } from "../support/fake-runtime.js";
 
 const DEFAULTS = { image: "base", runtime: "container" as const, memoryMiB: 512, cpus: 1, diskBytes: 1 << 30, pidsLimit: 256, network: "none" as const };
 
@@ -23,7 +23,7 @@ function makeDeps(stateDir: string, storage = new FakeStorage(), runtime = new F
     runtime,
     runtimes: { container: runtime },
     images: { ensureBase: async (image) => (await storage.importBase(image)).name },
-    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {} },
+    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {}, openTunnel: noTunnels },
   };
 }
 

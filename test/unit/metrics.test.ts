@@ -72,6 +72,27 @@ describe("metrics", () => {
     for (const name of labelNames) assert.ok(["state", "runtime", "operation", "code", "outcome", "tool", "le", "version", "major", "minor", "patch", "type", "space", "kind", "status"].includes(name!), `unexpected label ${name}`);
   });
 
+  test("port-forward bytes (both ways) and open connections are read per workspace at each scrape, and vanish with the workspace", async () => {
+    let traffic = [
+      { workspace: "web", bytesToWorkspace: 120, bytesFromWorkspace: 4096, openConnections: 2 },
+      { workspace: "api", bytesToWorkspace: 0, bytesFromWorkspace: 0, openConnections: 0 },
+    ];
+    const metrics = await createMetrics({ states: STATES, countByState: () => ({}), portForwardTraffic: () => traffic, processMetrics: false });
+    const first = (await metrics.text()).body;
+    assert.equal(valueOf(first, 'agentiso_port_forward_bytes_total{workspace="web",direction="to_workspace"}'), 120);
+    assert.equal(valueOf(first, 'agentiso_port_forward_bytes_total{workspace="web",direction="from_workspace"}'), 4096);
+    assert.equal(valueOf(first, 'agentiso_port_forward_connections{workspace="web"}'), 2);
+    assert.equal(valueOf(first, 'agentiso_port_forward_connections{workspace="api"}'), 0);
+    traffic = [{ workspace: "api", bytesToWorkspace: 10, bytesFromWorkspace: 20, openConnections: 1 }];
+    const second = (await metrics.text()).body;
+    assert.equal(valueOf(second, 'agentiso_port_forward_bytes_total{workspace="api",direction="from_workspace"}'), 20);
+    assert.doesNotMatch(second, /workspace="web"/, "a destroyed workspace's series are gone");
+    if (hasCommand("promtool")[0]) {
+      const result = await runCommand(["promtool", "check", "metrics"], { input: second, check: false });
+      assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+    }
+  });
+
   test("the exposition text passes promtool check metrics", { skip: requires(hasCommand("promtool")) }, async () => {
     const { body } = await (await sampleMetrics()).text();
     const result = await runCommand(["promtool", "check", "metrics"], { input: body, check: false });

@@ -20,7 +20,7 @@ import { parseInput } from "../../src/contract/contract.js";
 import type { OperationContext, OperationServices } from "../../src/operations/operation.js";
 import { OPERATIONS } from "../../src/operations/registry.js";
 import { FakeStorage } from "../support/fake-storage.js";
-import { FakeRuntime } from "../support/fake-runtime.js";
+import { FakeRuntime, noTunnels } from "../support/fake-runtime.js";
 
 const DEFAULTS = { image: "base", runtime: "container" as const, memoryMiB: 512, cpus: 1, diskBytes: 1 << 30, pidsLimit: 256, network: "none" as const };
 
@@ -37,6 +37,7 @@ const CASES: Record<string, ((ref: string) => Record<string, unknown>) | null> =
   workspace_logs: (ref) => ({ workspace: ref }),
   workspace_network: (ref) => ({ workspace: ref, mode: "egress" }),
   workspace_adopt: (ref) => ({ workspace: ref }),
+  port_forward: (ref) => ({ workspace: ref, action: "add", guestPort: 3000 }),
   exec: (ref) => ({ workspace: ref, command: "true" }),
   exec_background: (ref) => ({ workspace: ref, action: "list" }),
   exec_parallel: (ref) => ({ runs: [{ workspace: ref, command: "true" }] }),
@@ -76,7 +77,7 @@ async function withServices(fn: (services: OperationServices, transferDir: strin
     storage,
     runtimes: { container: runtime },
     images: { ensureBase: async (image) => (await storage.importBase(image)).name },
-    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {} },
+    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {}, openTunnel: noTunnels },
   };
   const { engine } = await Engine.open(deps, DEFAULTS);
   const transferDir = join(stateDir, "transfer");

@@ -4,6 +4,7 @@ import { createCommand, destroyCommand, infoCommand, listCommand, logsCommand, n
 import { cpCommand, envCommand, execCommand } from "./workspace-exec.js";
 import { mkdirCommand, mvCommand, rmFileCommand, statCommand } from "./workspace-files.js";
 import { gitCheckoutCommand, gitLogCommand, mergeCommand } from "./workspace-git.js";
+import { portCommand } from "./workspace-ports.js";
 import { forkCommand, restoreCommand, snapshotCommand, snapshotRmCommand, snapshotsCommand } from "./workspace-snapshots.js";
 
 export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
@@ -15,6 +16,7 @@ export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
   stopCommand,
   destroyCommand,
   networkCommand,
+  portCommand,
   execCommand,
   envCommand,
   cpCommand,
