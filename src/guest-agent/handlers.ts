@@ -5,6 +5,7 @@ import {
   handleFileEdit, handleFileList, handleFileMkdir, handleFileRead, handleFileRemove, handleFileStat, handleFileWrite,
 } from "./file-handlers.js";
 import type { RequestOf } from "../protocol/index.js";
+import { handlePtyOpen } from "./pty-handlers.js";
 import type { HandledType, HandlerReply, HandlerTable, RequestContext } from "./request-context.js";
 import { handleConfigure, handlePing, handleSetEnv, handleShutdown, handleUnsetEnv } from "./system-handlers.js";
 import { handleFileDownload, handleFileUpload } from "./transfer-handlers.js";
@@ -32,6 +33,7 @@ export const HANDLERS: HandlerTable = {
   tunnel_open: handleTunnelOpen,
   tunnel_listen: handleTunnelListen,
   shutdown: handleShutdown,
+  pty_open: handlePtyOpen,
 };
 
 // Runs the handler of the request's type; it resolves to the reply REQUEST_REPLIES pairs with that type.

@@ -9,6 +9,7 @@ import { runExec, runExecStream } from "./guest-exec.js";
 import { GuestLink, type GuestLinkOptions } from "./guest-link.js";
 import { listenGuestPort } from "./port-forward.js";
 import { openTunnel } from "./tunnel-socket.js";
+import { openPty, type PtySession, type PtySpec } from "./pty-session.js";
 
 export type GuestClientOptions = GuestLinkOptions;
 
@@ -52,6 +53,11 @@ export class GuestClient implements AsyncDisposable {
   // breaking out of the iteration cancels the command.
   execStream(command: ExecOptions, options: CallOptions = {}): ExecStream {
     return runExecStream(this.link, command, options);
+  }
+
+  // A command on a terminal in the guest (the login shell when spec names none); resolves once it runs.
+  openPty(spec: PtySpec, options: CallOptions = {}): Promise<PtySession> {
+    return openPty(this.link, spec, options);
   }
 
   async startJob(command: Command & { maxOutputBytes?: number }, options: CallOptions = {}): Promise<JobInfo> {
