@@ -4,6 +4,8 @@ import { withDeadline } from "../core/deadline.js";
 import { AgentisoError, ERROR_CODES, type ErrorCode } from "../core/errors.js";
 import { LineReader, MAX_STRING_LINE_BYTES } from "../core/line-reader.js";
 import type { InputOf, OperationContract, OutputOf } from "../contract/contract.js";
+import type { Writable } from "node:stream";
+import { openTerminal, type TerminalClientSession } from "./terminal-client.js";
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -85,6 +87,15 @@ export class ApiClient {
       });
       req.end(body);
     });
+  }
+
+  // Opens a terminal operation (workspace_shell), typed by its contract; the terminal's output goes to `output`.
+  async openTerminal<C extends OperationContract>(contract: C, input: InputOf<C>, output: Writable): Promise<TerminalClientSession<OutputOf<C>>> {
+    try {
+      return await openTerminal<OutputOf<C>>({ socketPath: this.options.socketPath, operation: contract.name, input, output, unwrap, ...(this.options.session !== undefined && { session: this.options.session }) });
+    } catch (err) {
+      throw err instanceof AgentisoError ? err : unreachable(this.options.socketPath, err as Error);
+    }
   }
 
   async health(options: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {

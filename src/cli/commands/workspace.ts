@@ -2,6 +2,7 @@
 import type { CliCommand } from "../command.js";
 import { createCommand, destroyCommand, infoCommand, listCommand, logsCommand, networkCommand, startCommand, stopCommand } from "./workspace-lifecycle.js";
 import { cpCommand, envCommand, execCommand } from "./workspace-exec.js";
+import { shellCommand } from "./workspace-shell.js";
 import { forkCommand, restoreCommand, snapshotCommand, snapshotRmCommand, snapshotsCommand } from "./workspace-snapshots.js";
 
 export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
@@ -14,6 +15,7 @@ export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
   destroyCommand,
   networkCommand,
   execCommand,
+  shellCommand,
   envCommand,
   cpCommand,
   snapshotCommand,
