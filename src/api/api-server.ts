@@ -66,7 +66,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   const match = /^\/v1\/operations\/([a-z_]+)$/.exec(url.pathname);
   if (req.method !== "POST" || !match) throw new AgentisoError("NOT_FOUND", `no route ${req.method} ${url.pathname}`);
   const name = match[1]!;
-  if (!invoker.has(name)) throw new AgentisoError("NOT_FOUND", `no operation ${name} (GET /v1/operations lists them)`);
+  // a terminal operation is found too: the invoker says it needs the terminal upgrade
+  if (!invoker.has(name) && !invoker.hasTerminal(name)) throw new AgentisoError("NOT_FOUND", `no operation ${name} (GET /v1/operations lists them)`);
   const body = await readJsonBody(req);
   const controller = new AbortController();
   res.on("close", () => controller.abort(new AgentisoError("CANCELLED", "client went away")));

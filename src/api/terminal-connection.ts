@@ -47,7 +47,10 @@ export class TerminalConnection implements TerminalChannel {
     this.failed = new Promise((resolve) => (this.failOnce = resolve));
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("error", () => {}); // reported as the close below
-    socket.on("close", () => this.fail(new AgentisoError("CANCELLED", "the terminal's client went away")));
+    // the control socket's connections are half-open capable: the client's end of stream is it leaving
+    const gone = () => this.fail(new AgentisoError("CANCELLED", "the terminal's client went away"));
+    socket.on("end", gone);
+    socket.on("close", gone);
     if (head.length > 0) this.receive(head);
   }
 
@@ -123,7 +126,8 @@ export class TerminalConnection implements TerminalChannel {
     }
   }
 
-  private fail(err: AgentisoError): void {
+  /** Stops the session's input (the call is over or aborted); `failed` settles with err. */
+  fail(err: AgentisoError): void {
     this.queue.length = 0;
     this.settleOpen.reject(err);
     this.failOnce(err);

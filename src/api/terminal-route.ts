@@ -28,6 +28,8 @@ export function serveTerminalUpgrade(req: IncomingMessage, socket: Duplex, head:
 async function runTerminal(name: string, connection: TerminalConnection, invoker: OperationInvoker, stopping?: AbortSignal): Promise<void> {
   const controller = new AbortController();
   void connection.failed.then((err) => controller.abort(err));
+  // an aborted call (daemon stopping, OPEN timeout) reads no more input either
+  controller.signal.addEventListener("abort", () => connection.fail(toAgentisoError(controller.signal.reason)), { once: true });
   const onStop = () => controller.abort(new AgentisoError("CANCELLED", "the daemon is stopping"));
   stopping?.addEventListener("abort", onStop, { once: true });
   const openTimer = setTimeout(() => controller.abort(new AgentisoError("TIMEOUT", `no OPEN frame within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
