@@ -1,9 +1,9 @@
 // Joins the user's terminal to a terminal session (`agentiso ws shell`): once the command
 // runs, stdin goes raw when it is a TTY (Ctrl-C, Ctrl-Z, arrows reach the workspace; the
-// user's terminal is restored on every way out: exit, error, SIGTERM, SIGHUP), keystrokes and
-// window resizes (SIGWINCH) flow to the daemon, and the end of a piped stdin becomes the
-// terminal's EOF. Until the command runs the terminal stays cooked, so Ctrl-C still stops a
-// shell that hangs on its way up.
+// user's terminal is restored on every way out: exit, error, SIGTERM, SIGHUP, SIGINT),
+// keystrokes and window resizes (SIGWINCH) flow to the daemon, and the end of a piped stdin
+// becomes the terminal's EOF. Until the command runs the terminal stays cooked, so Ctrl-C
+// still stops a shell that hangs on its way up.
 import type { TerminalClientSession } from "../api/terminal-client.js";
 
 export interface TerminalIo {
@@ -14,7 +14,8 @@ export interface TerminalIo {
 /** The window size a new terminal gets when stdout is not a terminal. */
 export const DEFAULT_SIZE = { rows: 24, cols: 80 };
 
-const HANGUP_SIGNALS = ["SIGTERM", "SIGHUP"] as const;
+/** Signals after which the terminal is restored before agentiso dies of them (in raw mode Ctrl-C is a keystroke, so SIGINT comes only from kill). */
+const HANGUP_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
 
 // The user's window size (from stdout when it is a terminal).
 export function windowSize(stdout: NodeJS.WriteStream): { rows: number; cols: number } {

@@ -84,9 +84,22 @@ describe("agentiso ws shell", { skip: RUNTIMES.every((r) => r.skip) ? RUNTIMES[0
 
         await term.line("exit 7");
         assert.equal(await term.exitCode(), 7);
+        assert.ok(term.settingsRestored(), "the terminal left raw mode");
       });
 
       if (runtime !== "container") return;
+
+      test("killed by SIGTERM, the CLI restores the terminal and dies of it (143); the shell ends with it", async () => {
+        await using term = await TmuxTerminal.start([process.execPath, CLI, "ws", "shell", ws], { env: { AGENTISO_HOME: cli.home, AGENTISO_IMAGE_CACHE: cli.env.AGENTISO_IMAGE_CACHE! }, cols: 80, rows: 24 });
+        await term.waitFor(PROMPT);
+        const marker = uniqueSleepSeconds();
+        await term.line(`sleep ${marker}`);
+        await waitUntil(async () => (await cli.run(["ws", "exec", ws, "--", "pgrep", "-f", marker])).code === 0, `sleep ${marker} runs`);
+        process.kill(await term.commandPid(), "SIGTERM");
+        assert.equal(await term.exitCode(), 143);
+        assert.ok(term.settingsRestored(), "the terminal left raw mode");
+        await waitUntil(async () => (await cli.run(["ws", "exec", ws, "--", "pgrep", "-f", marker])).code === 1, "the session's sleep is gone");
+      });
 
       test("without a TTY, stdin passes through and its end is the terminal's EOF", async () => {
         const piped = await cli.run(["ws", "shell", ws], { input: "echo piped-$((2+3))\nexit 4\n" });

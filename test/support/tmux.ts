@@ -1,7 +1,8 @@
 // A real terminal for tests: one detached tmux session on a private tmux server (its own
 // socket name, so nothing of another tmux is touched), driven with send-keys and read with
-// capture-pane. The command's exit code is written to a file by a wrapper shell, since the
-// pane is gone once the command ends. Disposal kills only this server.
+// capture-pane. A wrapper shell writes the command's exit code to a file (the pane is gone
+// once the command ends) and the terminal's settings before and after it (`stty -g`), so a
+// test can tell the command restored them. Disposal kills only this server.
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { delay } from "../../src/core/deadline.js";
@@ -10,6 +11,8 @@ import { runCommand } from "../../src/core/run-command.js";
 export class TmuxTerminal implements AsyncDisposable {
   readonly name = `ais-tmux-${randomBytes(4).toString("hex")}`;
   private readonly codeFile = `/tmp/${this.name}.code`;
+  /** The terminal's settings (`stty -g`) before and after the command: equal when it restored them. */
+  private readonly sttyFiles = [`/tmp/${this.name}.stty-before`, `/tmp/${this.name}.stty-after`] as const;
 
   private constructor() {}
 
@@ -17,7 +20,8 @@ export class TmuxTerminal implements AsyncDisposable {
   static async start(argv: string[], options: { env: Record<string, string>; cols: number; rows: number }): Promise<TmuxTerminal> {
     const term = new TmuxTerminal();
     const env = Object.entries(options.env).map(([k, v]) => `${k}=${quote(v)}`).join(" ");
-    const line = `env ${env} ${argv.map(quote).join(" ")}; echo $? > ${term.codeFile}`;
+    const [before, after] = term.sttyFiles;
+    const line = `stty -g > ${before}; env ${env} ${argv.map(quote).join(" ")}; code=$?; stty -g > ${after}; echo $code > ${term.codeFile}`;
     await term.tmux("new-session", "-d", "-s", term.name, "-x", String(options.cols), "-y", String(options.rows), "sh", "-c", line);
     return term;
   }
@@ -64,13 +68,26 @@ export class TmuxTerminal implements AsyncDisposable {
     return Number(readFileSync(this.codeFile, "utf8").trim());
   }
 
+  /** True when the terminal's settings after the command equal those before it (call after exitCode). */
+  settingsRestored(): boolean {
+    const [before, after] = this.sttyFiles.map((file) => readFileSync(file, "utf8").trim());
+    return before !== "" && before === after;
+  }
+
+  /** The pid of the command (the wrapper shell's child). */
+  async commandPid(): Promise<number> {
+    const { stdout } = await this.tmux("list-panes", "-t", this.name, "-F", "#{pane_pid}");
+    const children = readFileSync(`/proc/${stdout.trim()}/task/${stdout.trim()}/children`, "utf8").trim().split(/\s+/);
+    return Number(children[0]);
+  }
+
   private tmux(...args: string[]): Promise<{ stdout: string }> {
     return runCommand(["tmux", "-L", this.name, ...args]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.tmux("kill-server").catch(() => {}); // this test's own server only (-L name)
-    rmSync(this.codeFile, { force: true });
+    for (const file of [this.codeFile, ...this.sttyFiles]) rmSync(file, { force: true });
   }
 }
 
