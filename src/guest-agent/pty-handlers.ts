@@ -54,7 +54,10 @@ function relayTerminal(child: ReturnType<typeof spawnGroup>, ctx: RequestContext
   child.stdin.on("error", () => {}); // the session may end while input is on its way
   ctx.onStream({
     onData: (data) => {
-      if (child.stdin.writable) child.stdin.write(data, () => ctx.send({ id: ctx.id, type: "ack", bytes: data.length }));
+      const ack = () => ctx.send({ id: ctx.id, type: "ack", bytes: data.length });
+      // input after `end` is dropped, but acked: the client's window must not fill with it
+      if (child.stdin.writable) child.stdin.write(data, ack);
+      else ack();
     },
     onEnd: () => child.stdin.end(),
     onAck: (bytes) => {
