@@ -1,9 +1,11 @@
 // Client of the daemon's control API (used by the CLI, `agentiso serve` and tests).
 import { request } from "node:http";
+import type { Writable } from "node:stream";
 import { withDeadline } from "../core/deadline.js";
-import { AgentisoError, ERROR_CODES, type ErrorCode } from "../core/errors.js";
+import { AgentisoError, ERROR_CODES, isAgentisoError, type ErrorCode } from "../core/errors.js";
 import { LineReader, MAX_STRING_LINE_BYTES } from "../core/line-reader.js";
 import type { InputOf, OperationContract, OutputOf } from "../contract/contract.js";
+import { openTerminal, type TerminalClientSession } from "./terminal-client.js";
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -96,6 +98,19 @@ export class ApiClient {
       });
       req.end(body);
     });
+  }
+
+  // Opens a terminal operation (workspace_shell), typed by its contract; the terminal's output goes to `output`.
+  async openTerminal<C extends OperationContract>(contract: C, input: InputOf<C>, output: Writable): Promise<TerminalClientSession<OutputOf<C>>> {
+    try {
+      return await openTerminal<OutputOf<C>>({ socketPath: this.options.socketPath, operation: contract.name, input, output, unwrap, ...(this.options.session !== undefined && { session: this.options.session }) });
+    } catch (err) {
+      // a daemon without the terminal door (started by an older agentiso) answers as for any unknown route
+      if (isAgentisoError(err, "NOT_FOUND") && err.message.startsWith("no route ")) {
+        throw new AgentisoError("UNSUPPORTED", `${err.message}: the running daemon has no terminals, it may be older than this CLI (restart it: agentiso daemon stop)`);
+      }
+      throw err instanceof AgentisoError ? err : unreachable(this.options.socketPath, err as Error);
+    }
   }
 
   async health(options: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {

@@ -3,12 +3,16 @@
 // a state dir of mode 0710 — only root and the owner reach it. Every operation of the registry is one endpoint:
 //   POST /v1/operations/<name>   body {"input": {...}, "session"?: "..."}
 //   → 200 {"ok": true, "result": ...} | 4xx/5xx {"ok": false, "error": {"code", "message", "details"?}}
+// Terminal operations (workspace_shell) upgrade the connection instead:
+//   GET /v1/terminal/<name>   Upgrade: agentiso-terminal   → terminal frames (terminal-route.ts)
 // Other routes (MCP, metrics) are mounted by the daemon through `extraRoutes`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { rm } from "node:fs/promises";
+import type { Duplex } from "node:stream";
 import { AgentisoError, toAgentisoError } from "../core/errors.js";
 import type { OperationInvoker } from "../operations/invoke.js";
 import { HTTP_STATUS } from "./error-status.js";
+import { serveTerminalUpgrade } from "./terminal-route.js";
 
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
@@ -21,6 +25,8 @@ export interface ApiServerOptions {
   health: () => Record<string, unknown>;
   /** Tried in order before the built-in routes; return true when handled. */
   extraRoutes?: RouteHandler[];
+  /** Aborted when the daemon stops: open terminal sessions then end (CANCELLED) so the server can close. */
+  stopping?: AbortSignal;
 }
 
 // Starts listening; resolves with the server once the socket accepts connections.
@@ -28,6 +34,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Server>
   const server = createServer((req, res) => {
     handle(req, res, options).catch((err: unknown) => sendError(res, toAgentisoError(err)));
   });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => serveTerminalUpgrade(req, socket, head, options.invoker, options.stopping));
   await rm(options.socketPath, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -59,7 +66,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   const match = /^\/v1\/operations\/([a-z_]+)$/.exec(url.pathname);
   if (req.method !== "POST" || !match) throw new AgentisoError("NOT_FOUND", `no route ${req.method} ${url.pathname}`);
   const name = match[1]!;
-  if (!invoker.has(name)) throw new AgentisoError("NOT_FOUND", `no operation ${name} (GET /v1/operations lists them)`);
+  // a terminal operation is found too: the invoker says it needs the terminal upgrade
+  if (!invoker.has(name) && !invoker.hasTerminal(name)) throw new AgentisoError("NOT_FOUND", `no operation ${name} (GET /v1/operations lists them)`);
   const body = await readJsonBody(req);
   const controller = new AbortController();
   res.on("close", () => controller.abort(new AgentisoError("CANCELLED", "client went away")));

@@ -48,9 +48,11 @@ async function startServing(config: Config, logger: Logger): Promise<{ stopped: 
   });
   let stopping: Promise<void> | undefined;
   const ref: { server?: Server } = {};
+  const stopSignal = new AbortController();
   const stop = (reason: string) =>
     (stopping ??= (async () => {
       logger.info("daemon stopping", { reason });
+      stopSignal.abort(); // open terminals end, or they would hold the server open
       const server = ref.server;
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       // Keep-alive clients must not hold a stopping daemon open.
@@ -69,6 +71,7 @@ async function startServing(config: Config, logger: Logger): Promise<{ stopped: 
     socketPath: controlSocketPath(config),
     invoker: doors.invoker,
     extraRoutes: [shutdownRoute, ...doors.routes],
+    stopping: stopSignal.signal,
     health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()), ...doors.health() }),
   }).catch(async (err: unknown) => {
     await doors.close();

@@ -8,7 +8,7 @@ import { ErrorSchema, ExecResultSchema, JobInfoSchema } from "./result-schemas.j
 
 export const MAX_EXEC_OUTPUT_BYTES = MAX_EXEC_INLINE_BYTES;
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "environment variable names are letters, digits and _");
-const EnvVars = z.record(EnvName, z.string().max(65536));
+export const EnvVars = z.record(EnvName, z.string().max(65536));
 
 const CommandArgs = {
   command: z.string().min(1).max(131072).optional().describe("Shell command line, run with /bin/sh -c. Give this or argv"),

@@ -9,6 +9,7 @@ import { orchestrate } from "./orchestrate-contract.js";
 import { portForward } from "./port-contracts.js";
 import { workspacePrepare } from "./prepare-contract.js";
 import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-contracts.js";
+import { workspaceShell } from "./shell-contract.js";
 import {
   workspaceAdopt,
   workspaceCreate,
@@ -65,6 +66,16 @@ export const contracts = {
 export type Contracts = typeof contracts;
 
 export const CONTRACTS: readonly OperationContract[] = Object.values(contracts);
+
+/**
+ * Contracts whose call needs a user's terminal (bytes both ways, window sizes): served only by
+ * the control API's terminal upgrade, so they are no MCP tool, `agentiso op` entry or SDK method.
+ */
+export const terminalContracts = {
+  workspaceShell,
+} as const;
+
+export const TERMINAL_CONTRACTS: readonly OperationContract[] = Object.values(terminalContracts);
 
 const byName = new Map(CONTRACTS.map((contract) => [contract.name, contract]));
 

@@ -15,7 +15,7 @@ interface Operation {
   controller: AbortController;
   stream?: StreamHandlers;
   /** Stream messages that came before the handler routed its stream (at most one window). */
-  early?: Array<Extract<ClientMessage, { type: "data" | "end" | "ack" }>>;
+  early?: StreamMessage[];
   earlyBytes?: number;
 }
 
@@ -107,6 +107,7 @@ export class AgentConnection {
       case "data":
       case "end":
       case "ack":
+      case "pty_resize":
         return this.routeStream(message);
       case "cancel":
         return this.ops.get(message.id)?.controller.abort();
@@ -117,19 +118,21 @@ export class AgentConnection {
     }
   }
 
-  private routeStream(message: Extract<ClientMessage, { type: "data" | "end" | "ack" }>): void {
+  private routeStream(message: StreamMessage): void {
     const op = this.ops.get(message.id);
     if (!op) return; // the stream finished already: late acks and data are dropped
     if (!op.stream) return this.holdEarly(op, message);
     if (message.type === "data") op.stream.onData?.(Buffer.from(message.data, "base64"));
     else if (message.type === "end") op.stream.onEnd?.();
-    else op.stream.onAck?.(message.bytes);
+    else if (message.type === "ack") op.stream.onAck?.(message.bytes);
+    else op.stream.onResize?.(message.rows, message.cols);
   }
 
   // Keeps stream messages until the handler routes its stream; a client that ignores flow
-  // control (or streams into a request that takes none) cannot grow this past one window.
-  private holdEarly(op: Operation, message: Extract<ClientMessage, { type: "data" | "end" | "ack" }>): void {
-    const size = message.type === "data" ? message.data.length : 0;
+  // control (or streams into a request that takes none) cannot grow this past one window;
+  // each message counts for its object too, so a flood of empty ones (acks, resizes) is bounded.
+  private holdEarly(op: Operation, message: StreamMessage): void {
+    const size = EARLY_MESSAGE_COST_BYTES + (message.type === "data" ? message.data.length : 0);
     if ((op.earlyBytes ?? 0) + size > STREAM_WINDOW_BYTES * 2) return;
     op.earlyBytes = (op.earlyBytes ?? 0) + size;
     (op.early ??= []).push(message);
@@ -204,7 +207,12 @@ export class AgentConnection {
   }
 }
 
-const STREAM_TYPES: ReadonlySet<string> = new Set(["data", "end", "ack", "cancel"]);
+const STREAM_TYPES: ReadonlySet<string> = new Set(["data", "end", "ack", "cancel", "pty_resize"]);
+
+const EARLY_MESSAGE_COST_BYTES = 256;
+
+/** Messages routed to a request's stream handlers by id. */
+type StreamMessage = Extract<ClientMessage, { type: "data" | "end" | "ack" | "pty_resize" }>;
 
 function abortError(): Error {
   const err = new Error("request cancelled");

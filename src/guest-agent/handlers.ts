@@ -6,6 +6,7 @@ import {
   handleFileEdit, handleFileList, handleFileMkdir, handleFileRead, handleFileMove, handleFileRemove, handleFileStat, handleFileWrite,
 } from "./file-handlers.js";
 import type { RequestOf } from "../protocol/index.js";
+import { handlePtyOpen } from "./pty-handlers.js";
 import type { HandledType, HandlerReply, HandlerTable, RequestContext } from "./request-context.js";
 import { handleConfigure, handlePing, handleSetEnv, handleShutdown, handleUnsetEnv } from "./system-handlers.js";
 import { handleFileDownload, handleFileUpload } from "./transfer-handlers.js";
@@ -35,6 +36,7 @@ export const HANDLERS: HandlerTable = {
   tunnel_open: handleTunnelOpen,
   tunnel_listen: handleTunnelListen,
   shutdown: handleShutdown,
+  pty_open: handlePtyOpen,
 };
 
 // Runs the handler of the request's type; it resolves to the reply REQUEST_REPLIES pairs with that type.

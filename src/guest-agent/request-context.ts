@@ -9,6 +9,8 @@ export interface StreamHandlers {
   onData?(data: Buffer): void;
   onEnd?(): void;
   onAck?(bytes: number): void;
+  /** pty_resize: the client's terminal has this many rows and columns now. */
+  onResize?(rows: number, cols: number): void;
 }
 
 /** What handlers may ask of the agent (GuestAgent implements it; handlers never import GuestAgent). */

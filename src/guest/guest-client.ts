@@ -9,6 +9,7 @@ import { runExec, runExecStream, runJobFollow } from "./guest-exec.js";
 import { GuestLink, type GuestLinkOptions } from "./guest-link.js";
 import { listenGuestPort } from "./port-forward.js";
 import { openTunnel } from "./tunnel-socket.js";
+import { openPty, type PtySession, type PtySpec } from "./pty-session.js";
 
 export type GuestClientOptions = GuestLinkOptions;
 
@@ -54,6 +55,11 @@ export class GuestClient implements AsyncDisposable {
   // breaking out of the iteration cancels the command.
   execStream(command: ExecOptions, options: CallOptions = {}): ExecStream {
     return runExecStream(this.link, command, options);
+  }
+
+  // A command on a terminal in the guest (the login shell when spec names none); resolves once it runs.
+  openPty(spec: PtySpec, options: CallOptions = {}): Promise<PtySession> {
+    return openPty(this.link, spec, options);
   }
 
   /** Starts a background job; maxOutputBytes sizes its output rings, timeoutMs kills it after that long. */

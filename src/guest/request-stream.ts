@@ -75,8 +75,8 @@ export class RequestStream<T extends RequestType = RequestType> implements Recei
     this.settle(error);
   }
 
-  /** Sends a stream message (end/ack) on this request's id. */
-  send(message: { type: "end" } | { type: "ack"; bytes: number }): void {
+  /** Sends a stream message (end/ack/pty_resize) on this request's id. */
+  send(message: { type: "end" } | { type: "ack"; bytes: number } | { type: "pty_resize"; rows: number; cols: number }): void {
     if (!this.finished) this.connection.send({ ...message, id: this.id });
   }
 

@@ -6,10 +6,12 @@ import { AgentisoError, toAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { parseInput, type OperationContract } from "../contract/contract.js";
 import type { Operation, OperationServices } from "./operation.js";
-import { OPERATIONS } from "./registry.js";
+import { OPERATIONS, TERMINAL_OPERATIONS } from "./registry.js";
+import type { TerminalChannel } from "./terminal-channel.js";
 
-// What the front doors need of sessions, so that invoke.ts stays their one entry into operations/.
+// What the front doors need of sessions and terminals, so that invoke.ts stays their one entry into operations/.
 export { clientSession } from "./session-scope.js";
+export type { TerminalChannel, TerminalInput } from "./terminal-channel.js";
 
 /** Refuses a call by throwing; may return what to run once the call is over (a release). */
 export type AdmitHook = (operation: Operation, input: unknown, session: string | undefined) => (() => void) | void;
@@ -32,6 +34,8 @@ export interface InvokerOptions {
   hooks?: InvocationHooks;
   /** Default: every operation of the registry. */
   operations?: readonly Operation[];
+  /** Default: every terminal operation of the registry. */
+  terminalOperations?: readonly Operation[];
 }
 
 export interface Invocation {
@@ -43,10 +47,13 @@ export interface Invocation {
   signal: AbortSignal;
   /** Set when the caller streams progress events; a returned promise resolves once the caller took the event. */
   progress?: (event: unknown) => void | Promise<void>;
+  /** The user's terminal: set for (and only for) a terminal operation (workspace_shell). */
+  terminal?: TerminalChannel;
 }
 
 export class OperationInvoker {
   private readonly byName: Map<string, Operation>;
+  private readonly terminals: Map<string, Operation>;
   /** The contracts this invoker serves, in registry order: one array, so per-list caches (MCP tool definitions) hold across sessions. */
   readonly contracts: readonly OperationContract[];
 
@@ -54,16 +61,21 @@ export class OperationInvoker {
     const operations = options.operations ?? OPERATIONS;
     this.byName = new Map(operations.map((op) => [op.name, op]));
     this.contracts = operations;
+    this.terminals = new Map((options.terminalOperations ?? TERMINAL_OPERATIONS).map((op) => [op.name, op]));
   }
 
   has(name: string): boolean {
     return this.byName.has(name);
   }
 
+  /** True for an operation that needs a terminal (called with Invocation.terminal). */
+  hasTerminal(name: string): boolean {
+    return this.terminals.has(name);
+  }
+
   // Runs one call; resolves with the operation's result or throws an AgentisoError.
   async invoke(call: Invocation): Promise<unknown> {
-    const operation = this.byName.get(call.name);
-    if (!operation) throw new AgentisoError("NOT_FOUND", `no operation ${JSON.stringify(call.name)}`);
+    const operation = this.find(call);
     const { session } = call;
     const started = performance.now();
     const observe = (outcome: Omit<InvocationOutcome, "durationMs" | "session">) =>
@@ -72,7 +84,10 @@ export class OperationInvoker {
     try {
       const input = parseInput(operation, call.input);
       release = this.options.hooks?.admit?.(operation, input, session);
-      const context = { services: this.options.services, signal: call.signal, logger: this.options.logger, ...(session !== undefined && { session }), ...(call.progress && { progress: call.progress }) };
+      const context = {
+        services: this.options.services, signal: call.signal, logger: this.options.logger,
+        ...(session !== undefined && { session }), ...(call.progress && { progress: call.progress }), ...(call.terminal && { terminal: call.terminal }),
+      };
       const result = checkedResult(operation, await operation.run(context, input));
       observe({ result });
       return result;
@@ -84,6 +99,16 @@ export class OperationInvoker {
     } finally {
       release?.();
     }
+  }
+
+  // A terminal operation only with a terminal, every other only without one.
+  private find(call: Invocation): Operation {
+    const operation = (call.terminal ? this.terminals : this.byName).get(call.name);
+    if (operation) return operation;
+    if (!call.terminal && this.terminals.has(call.name)) {
+      throw new AgentisoError("UNSUPPORTED", `${call.name} needs a terminal: use \`agentiso ws shell\` (the control API's terminal upgrade), not a plain call`);
+    }
+    throw new AgentisoError("NOT_FOUND", `no ${call.terminal ? "terminal " : ""}operation ${JSON.stringify(call.name)}`);
   }
 }
 

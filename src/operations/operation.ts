@@ -9,6 +9,7 @@ import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import type { OperationContract } from "../contract/contract.js";
 import { notInSession } from "./session-scope.js";
+import type { TerminalChannel } from "./terminal-channel.js";
 
 export interface OperationServices {
   engine: Engine<GuestClient>;
@@ -35,6 +36,8 @@ export interface OperationContext {
   /** Set when the caller streams progress (control API NDJSON, an MCP progress token). A returned
    * promise resolves once the caller took the event: operations that stream output await it. */
   progress?: (event: unknown) => void | Promise<void>;
+  /** The user's terminal, for terminal operations (TERMINAL_CONTRACTS) only. */
+  terminal?: TerminalChannel;
 }
 
 export interface OperationImplementation<I extends z.ZodType, O extends z.ZodType> {

@@ -1,9 +1,10 @@
-// Every operation the daemon runs: one implementation per contract of src/contract/registry.ts,
-// found among the exports of the operation files and listed in the contracts' order. A
+// Every operation the daemon runs: one implementation per contract of src/contract/registry.ts
+// (terminal contracts included), found among the exports of the operation files and listed in
+// the contracts' order. A
 // contract nobody implements stops the daemon at start (and every test) instead of
 // answering NOT_FOUND one day.
 import { AgentisoError } from "../core/errors.js";
-import { CONTRACTS } from "../contract/registry.js";
+import { CONTRACTS, TERMINAL_CONTRACTS } from "../contract/registry.js";
 import type { Operation } from "./operation.js";
 import * as execOperations from "./exec-operations.js";
 import * as fileOperations from "./file-operations.js";
@@ -12,10 +13,11 @@ import * as mergeOperation from "./merge-operation.js";
 import * as orchestrateOperation from "./orchestrate-operation.js";
 import * as portOperations from "./port-operations.js";
 import * as prepareOperation from "./prepare-operation.js";
+import * as shellOperation from "./shell-operation.js";
 import * as snapshotOperations from "./snapshot-operations.js";
 import * as workspaceOperations from "./workspace-operations.js";
 
-const MODULES = [workspaceOperations, portOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, mergeOperation, orchestrateOperation];
+const MODULES = [workspaceOperations, portOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, mergeOperation, orchestrateOperation, shellOperation];
 
 const implemented = new Map(
   MODULES.flatMap((module) => Object.values(module) as unknown[])
@@ -23,11 +25,16 @@ const implemented = new Map(
     .map((operation) => [operation.name, operation]),
 );
 
-export const OPERATIONS: readonly Operation[] = CONTRACTS.map((contract) => {
+function implementationOf(contract: { name: string }): Operation {
   const operation = implemented.get(contract.name);
   if (!operation) throw new AgentisoError("INTERNAL", `operation ${contract.name} has a contract but no implementation`);
   return operation;
-});
+}
+
+export const OPERATIONS: readonly Operation[] = CONTRACTS.map(implementationOf);
+
+/** Operations that need a user's terminal (TERMINAL_CONTRACTS): called only with an Invocation's terminal. */
+export const TERMINAL_OPERATIONS: readonly Operation[] = TERMINAL_CONTRACTS.map(implementationOf);
 
 function isOperation(value: unknown): value is Operation {
   return typeof value === "object" && value !== null && typeof (value as Operation).run === "function" && typeof (value as Operation).name === "string";

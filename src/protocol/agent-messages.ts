@@ -38,6 +38,12 @@ export const TunnelAcceptSchema = reply("tunnel_accept", {
   listenId: IdSchema.describe("id of the tunnel_listen request"),
   remotePort: z.number().int().describe("source port of the guest connection"),
 });
+export const PtyReadySchema = reply("pty_ready", {});
+export const PtyResultSchema = reply("pty_result", {
+  exitCode: z.number().int().nullable().describe("the command's exit code; 128+N when a signal N killed it"),
+  signal: z.string().max(32).nullable().describe("set when the pty's own helper was killed by a signal"),
+  durationMs: z.number(),
+});
 export const ErrorMessageSchema = reply("error", {
   code: z.enum(WIRE_ERROR_CODES),
   message: z.string(),
@@ -45,7 +51,7 @@ export const ErrorMessageSchema = reply("error", {
 
 export const AgentMessageSchema = z.discriminatedUnion("type", [
   HelloReplySchema, PongSchema, ExecResultSchema, JobReplySchema, JobsReplySchema, FileContentSchema, FileEntriesSchema,
-  StatReplySchema, DoneSchema, TunnelReadySchema, TunnelAcceptSchema, ErrorMessageSchema,
+  StatReplySchema, DoneSchema, TunnelReadySchema, TunnelAcceptSchema, PtyReadySchema, PtyResultSchema, ErrorMessageSchema,
   DataMessageSchema, EndMessageSchema, AckMessageSchema,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
@@ -53,4 +59,5 @@ export type HelloReply = z.infer<typeof HelloReplySchema>;
 export type ExecResult = z.infer<typeof ExecResultSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 export type TunnelAccept = z.infer<typeof TunnelAcceptSchema>;
+export type PtyResult = z.infer<typeof PtyResultSchema>;
 

@@ -100,23 +100,33 @@ export const TunnelListenRequestSchema = request("tunnel_listen", {
   port: PortSchema.describe("guest loopback port to listen on; 0 picks a free one"),
 });
 export const ShutdownRequestSchema = request("shutdown", {});
+/** Largest terminal size, rows or columns, a pty accepts (the kernel's winsize fields are 16-bit). */
+export const MAX_PTY_DIMENSION = 4096;
+const PtyDimension = z.number().int().min(1).max(MAX_PTY_DIMENSION);
+export const PtyOpenRequestSchema = request("pty_open", {
+  ...CommandFields,
+  rows: PtyDimension.describe("terminal height in character cells"),
+  cols: PtyDimension.describe("terminal width in character cells"),
+});
 
 /** Stream messages; the client sends them for uploads and tunnels. */
 export const DataMessageSchema = z.object({ id: IdSchema, type: z.literal("data"), data: Base64Schema, fd: z.union([z.literal(1), z.literal(2)]).optional() }).strict();
 export const EndMessageSchema = z.object({ id: IdSchema, type: z.literal("end") }).strict();
 export const AckMessageSchema = z.object({ id: IdSchema, type: z.literal("ack"), bytes: z.number().int().positive() }).strict();
 export const CancelMessageSchema = z.object({ id: IdSchema, type: z.literal("cancel") }).strict();
+/** The user's terminal changed size: the agent resizes the pty of request id (the kernel then signals SIGWINCH). */
+export const PtyResizeMessageSchema = z.object({ id: IdSchema, type: z.literal("pty_resize"), rows: PtyDimension, cols: PtyDimension }).strict();
 
 export const REQUEST_SCHEMAS = [
   HelloRequestSchema, PingRequestSchema, ExecRequestSchema, JobStartRequestSchema, JobPollRequestSchema,
   JobKillRequestSchema, JobListRequestSchema, JobFollowRequestSchema, FileReadRequestSchema, FileWriteRequestSchema, FileEditRequestSchema,
   FileListRequestSchema, FileStatRequestSchema, FileMkdirRequestSchema, FileRemoveRequestSchema, FileMoveRequestSchema, FileUploadRequestSchema,
   FileDownloadRequestSchema, SetEnvRequestSchema, UnsetEnvRequestSchema, ConfigureRequestSchema, TunnelOpenRequestSchema,
-  TunnelListenRequestSchema, ShutdownRequestSchema,
+  TunnelListenRequestSchema, ShutdownRequestSchema, PtyOpenRequestSchema,
 ] as const;
 
 export const ClientMessageSchema = z.discriminatedUnion("type", [
-  ...REQUEST_SCHEMAS, DataMessageSchema, EndMessageSchema, AckMessageSchema, CancelMessageSchema,
+  ...REQUEST_SCHEMAS, DataMessageSchema, EndMessageSchema, AckMessageSchema, CancelMessageSchema, PtyResizeMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ClientRequest = z.infer<(typeof REQUEST_SCHEMAS)[number]>;
@@ -131,5 +141,6 @@ export type FileWriteRequest = z.infer<typeof FileWriteRequestSchema>;
 export type FileUploadRequest = z.infer<typeof FileUploadRequestSchema>;
 export type FileDownloadRequest = z.infer<typeof FileDownloadRequestSchema>;
 export type DataMessage = z.infer<typeof DataMessageSchema>;
+export type PtyOpenRequest = z.infer<typeof PtyOpenRequestSchema>;
 /** A request of one type, for handlers. */
 export type RequestOf<T extends RequestType> = Extract<ClientRequest, { type: T }>;

@@ -3,7 +3,7 @@
 import type { z } from "zod";
 import {
   type AgentMessage, DoneSchema, ExecResultSchema, FileContentSchema, FileEntriesSchema, HelloReplySchema, JobReplySchema, JobsReplySchema,
-  PongSchema, StatReplySchema,
+  PongSchema, PtyResultSchema, StatReplySchema,
 } from "./agent-messages.js";
 import type { RequestType } from "./client-messages.js";
 
@@ -33,6 +33,7 @@ export const REQUEST_REPLIES = {
   tunnel_open: DoneSchema,
   tunnel_listen: DoneSchema,
   shutdown: DoneSchema,
+  pty_open: PtyResultSchema,
 } as const satisfies { readonly [T in RequestType]: z.ZodObject<{ id: z.ZodNumber; type: z.ZodLiteral<string> }> };
 
 /** The final (non-error) reply to a request of type T. */

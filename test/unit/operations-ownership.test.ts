@@ -1,4 +1,4 @@
-// The owner check, audited over EVERY operation of the registry (a new operation fails this test
+// The owner check, audited over EVERY operation of the registry, terminal ones included (a new operation fails this test
 // until it is listed here): session B naming session A's workspace — by name or id, at the top
 // level or nested (exec_parallel runs, an orchestrate plan's golden.workspace) — gets NOT_FOUND
 // in the very words a missing workspace gets, so neither existence nor names leak. Answers that
@@ -18,7 +18,8 @@ import { isAgentisoError } from "../../src/core/errors.js";
 import { sessionTransferDir } from "../../src/core/host-paths.js";
 import { parseInput } from "../../src/contract/contract.js";
 import type { OperationContext, OperationServices } from "../../src/operations/operation.js";
-import { OPERATIONS } from "../../src/operations/registry.js";
+import { OPERATIONS, TERMINAL_OPERATIONS } from "../../src/operations/registry.js";
+import type { TerminalChannel } from "../../src/operations/terminal-channel.js";
 import { FakeStorage } from "../support/fake-storage.js";
 import { FakeRuntime, noTunnels } from "../support/fake-runtime.js";
 
@@ -64,7 +65,11 @@ const CASES: Record<string, ((ref: string) => Record<string, unknown>) | null> =
   // the target first; sources are checked by the test below
   workspace_merge: (ref) => ({ target: ref, sources: ["src-of-b"] }),
   orchestrate: (ref) => ({ plan: { golden: { workspace: ref, snapshot: "s1" }, task: [{ name: "t", prompt: "p" }] }, baseDir: ".", resultsDir: "results" }),
+  workspace_shell: (ref) => ({ workspace: ref, rows: 24, cols: 80 }),
 };
+
+/** What a terminal operation gets from its front door; these tests never get as far as using it. */
+const NO_TERMINAL: TerminalChannel = { started: () => {}, write: async () => {}, input: { [Symbol.asyncIterator]: async function* () {} } };
 
 async function withServices(fn: (services: OperationServices, transferDir: string) => Promise<void>): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), "seca-ownership-"));
@@ -91,8 +96,9 @@ async function withServices(fn: (services: OperationServices, transferDir: strin
 
 // Runs operation `name` as `session` (undefined: the host's root); resolves with its answer or the error.
 async function run(services: OperationServices, session: string | undefined, name: string, args: Record<string, unknown>): Promise<{ result?: unknown; error?: Error }> {
-  const operation = OPERATIONS.find((op) => op.name === name.split(" ")[0])!;
-  const ctx: OperationContext = { services, signal: AbortSignal.timeout(20_000), logger: silentLogger, ...(session !== undefined && { session }) };
+  const terminal = TERMINAL_OPERATIONS.find((op) => op.name === name.split(" ")[0]);
+  const operation = terminal ?? OPERATIONS.find((op) => op.name === name.split(" ")[0])!;
+  const ctx: OperationContext = { services, signal: AbortSignal.timeout(20_000), logger: silentLogger, ...(session !== undefined && { session }), ...(terminal && { terminal: NO_TERMINAL }) };
   try {
     return { result: await operation.run(ctx, parseInput(operation, args)) };
   } catch (error) {
@@ -109,7 +115,7 @@ function failureOf(answer: { result?: unknown; error?: Error }): { code: string;
 
 describe("ownership across every operation", () => {
   test("the audit covers every operation of the registry", () => {
-    assert.deepEqual(OPERATIONS.map((op) => op.name).filter((name) => !(name in CASES)), [], "add the new operation to CASES");
+    assert.deepEqual([...OPERATIONS, ...TERMINAL_OPERATIONS].map((op) => op.name).filter((name) => !(name in CASES)), [], "add the new operation to CASES");
   });
 
   test("session B naming session A's workspace by id or name gets NOT_FOUND, worded exactly as for a missing one", () =>

@@ -43,7 +43,7 @@ test("every reply in the table is an agent message, and the final types are exac
     assert.ok(agentTypes.includes(schema.shape.type.value), `${request} answers ${schema.shape.type.value}, which is no agent message`);
     assert.ok(AgentMessageSchema.options.some((option) => option === schema), `${request}'s reply schema is not the agent union's own`);
   }
-  assert.deepEqual([...FINAL_TYPES].sort(), ["done", "error", "exec_result", "file_content", "file_entries", "hello", "job", "jobs", "pong", "stat"]);
+  assert.deepEqual([...FINAL_TYPES].sort(), ["done", "error", "exec_result", "file_content", "file_entries", "hello", "job", "jobs", "pong", "pty_result", "stat"]);
 });
 
 /** One working request per handled type, in an order where each finds what it needs. */
@@ -79,6 +79,7 @@ test("each handler, driven over the in-process agent, ends its request with the 
     { type: "tunnel_open", body: () => ({ port: (server.address() as AddressInfo).port }) },
     // tunnel_listen serves until cancelled, so its end is always CANCELLED: checked below apart
     { type: "tunnel_listen", body: () => ({ port: 0 }), drive: (frames, id) => void frames.next((m) => m.id === id && m.type === "tunnel_ready").then(() => frames.send({ id, type: "cancel" })) },
+    { type: "pty_open", body: () => ({ argv: ["true"], rows: 24, cols: 80 }) },
     { type: "shutdown", body: () => ({}) },
   ];
   assert.deepEqual(steps.map((step) => step.type).sort(), Object.keys(HANDLERS).sort(), "one step per handled request type");

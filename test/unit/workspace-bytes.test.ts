@@ -11,6 +11,7 @@ import { isAgentisoError } from "../../src/core/errors.js";
 import { rotateIfOver } from "../../src/core/log-rotation.js";
 import { GuestClient } from "../../src/guest/guest-client.js";
 import { createLinkedPair } from "../../src/guest/linked-pair.js";
+import { READY_TIMEOUT_MS } from "../../src/guest/pty-session.js";
 import { MAX_QUEUED_BYTES } from "../../src/guest/request-stream.js";
 import { downloadCapped } from "../../src/operations/capped-download.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/index.js";
@@ -82,6 +83,28 @@ describe("a hostile agent", () => {
       await assert.rejects(async () => {
         for await (const _ of stream);
       }, tooLarge(/unread messages/));
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("a shell's terminal output sent without waiting for acks fails the shell with TOO_LARGE; a shell that never starts times out", async (t) => {
+    const { client, agent } = await hostileAgent();
+    try {
+      const opening = client.openPty({ rows: 24, cols: 80 });
+      const request = await agent.next((m) => m.type === "pty_open");
+      agent.send({ id: request.id, type: "pty_ready" });
+      const pty = await opening;
+      const chunk = Buffer.alloc(1024 * 1024, "y").toString("base64");
+      for (let sent = 0; sent <= MAX_QUEUED_BYTES * 2; sent += 1024 * 1024) agent.send({ id: request.id, type: "data", data: chunk });
+      await assert.rejects(pty.result, tooLarge(/the agent's unread messages for shell/));
+      await agent.next((m) => m.type === "cancel" && m.id === request.id);
+      t.mock.timers.enable({ apis: ["setTimeout"] });
+      const silent = client.openPty({ rows: 24, cols: 80 });
+      const unanswered = await agent.next((m) => m.type === "pty_open");
+      t.mock.timers.tick(READY_TIMEOUT_MS);
+      await assert.rejects(silent, (err) => isAgentisoError(err, "TIMEOUT") && /did not start the shell/.test(err.message));
+      await agent.next((m) => m.type === "cancel" && m.id === unanswered.id);
     } finally {
       await client.close();
     }

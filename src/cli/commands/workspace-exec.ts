@@ -4,7 +4,7 @@ import { CappedBytes, tooLarge } from "../../core/capped-bytes.js";
 import { AgentisoError } from "../../core/errors.js";
 import type { CliCommand } from "../command.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
-import { EXEC_OWN_FAILURE_EXIT } from "../exit-codes.js";
+import { commandExitCode, EXEC_OWN_FAILURE_EXIT } from "../exit-codes.js";
 import { runOperation } from "../cli-context.js";
 import { parseInput } from "../../contract/contract.js";
 import { outputBytesOf } from "../../contract/output-event.js";
@@ -46,7 +46,7 @@ export const execCommand: CliCommand = {
       return 0;
     }
     if (result.timedOut) ctx.err(`agentiso: command timed out after ${timeoutSeconds} s\n`);
-    return result.exitCode ?? 128 + signalNumber(result.signal);
+    return commandExitCode(result.exitCode, result.signal);
   },
 };
 
@@ -118,7 +118,8 @@ function splitRemote(spec: string): { workspace: string; path: string } | undefi
   return match ? { workspace: match[1]!, path: match[2]! } : undefined;
 }
 
-function parseEnvPairs(pairs: string[]): Record<string, string> {
+// K=V arguments as an environment object; INVALID_INPUT for anything else.
+export function parseEnvPairs(pairs: string[]): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
@@ -126,9 +127,4 @@ function parseEnvPairs(pairs: string[]): Record<string, string> {
     vars[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return vars;
-}
-
-function signalNumber(signal: string | null): number {
-  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-  return signal ? (numbers[signal] ?? 0) : 0;
 }

@@ -5,6 +5,7 @@ import { cpCommand, envCommand, execCommand } from "./workspace-exec.js";
 import { mkdirCommand, mvCommand, rmFileCommand, statCommand } from "./workspace-files.js";
 import { gitCheckoutCommand, gitLogCommand, mergeCommand } from "./workspace-git.js";
 import { portCommand } from "./workspace-ports.js";
+import { shellCommand } from "./workspace-shell.js";
 import { forkCommand, restoreCommand, snapshotCommand, snapshotRmCommand, snapshotsCommand } from "./workspace-snapshots.js";
 
 export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
@@ -18,6 +19,7 @@ export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
   networkCommand,
   portCommand,
   execCommand,
+  shellCommand,
   envCommand,
   cpCommand,
   statCommand,
