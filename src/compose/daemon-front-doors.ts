@@ -68,6 +68,7 @@ export class DaemonFrontDoors {
       caps: this.config.caps,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
       opencodeBinary: hostOpencodeBinary(),
+      lifecycleDefaults: this.config.lifecycle,
     };
   }
 

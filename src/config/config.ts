@@ -8,6 +8,7 @@ import { z } from "zod";
 import { parseCidr } from "../core/cidr.js";
 import { AgentisoError } from "../core/errors.js";
 import { parseSizeBytes } from "./size.js";
+import { LifecycleConfigSchema } from "./lifecycle-config.js";
 
 const Size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
@@ -172,6 +173,8 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ create: { perMinute: 30, burst: 10 }, exec: { perMinute: 600, burst: 60 }, other: { perMinute: 1200, burst: 120 } }),
+    // Default ttl and idle timeout of new workspaces per front door (lifecycle-config.ts).
+    lifecycle: LifecycleConfigSchema,
   })
   .strict();
 

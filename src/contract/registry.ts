@@ -4,6 +4,7 @@ import type { OperationContract } from "./contract.js";
 import { exec, execBackground, execParallel, setEnv } from "./exec-contracts.js";
 import { fileEdit, fileList, fileRead, fileTransfer, fileWrite } from "./file-contracts.js";
 import { gitClone, gitCommit, gitDiff, gitStatus } from "./git-contracts.js";
+import { workspaceLifecycle, workspacePause, workspaceResume } from "./lifecycle-contracts.js";
 import { orchestrate } from "./orchestrate-contract.js";
 import { workspacePrepare } from "./prepare-contract.js";
 import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-contracts.js";
@@ -32,6 +33,9 @@ export const contracts = {
   workspaceLogs,
   workspaceNetwork,
   workspaceAdopt,
+  workspacePause,
+  workspaceResume,
+  workspaceLifecycle,
   exec,
   execBackground,
   execParallel,

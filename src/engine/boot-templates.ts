@@ -47,6 +47,16 @@ export class BootTemplates {
     });
   }
 
+  // As acquire, but a template that cannot be made is logged and undefined: the workspace boots cold instead.
+  async acquireOrNone(runtime: WorkspaceRuntime, base: string, resources: WorkspaceResources, workspace: string, signal?: AbortSignal): Promise<BootTemplate | undefined> {
+    try {
+      return await this.acquire(runtime, base, resources, signal);
+    } catch (err) {
+      this.logger.error("boot template unavailable: booting cold", { workspace, base, err });
+      return undefined;
+    }
+  }
+
   private async isComplete(template: BootTemplate): Promise<boolean> {
     const volume = (await this.storage.listWorkspaces()).find((v) => v.name === template.volume);
     if (!volume) return false;

@@ -10,9 +10,16 @@ export interface BaseImages {
   ensureBase(image: string, options: { runtime: RuntimeKind; signal?: AbortSignal }): Promise<string>;
 }
 
-/** A connected guest agent client; the engine only needs to close it. */
+/** A connected guest agent client; the engine closes it and reads how busy it is. */
 export interface GuestLink {
   close(): Promise<void>;
+  /** Requests in flight (a running exec, a transfer) and when one last started or ended (ms since the epoch). */
+  activity?(): GuestActivity;
+}
+
+export interface GuestActivity {
+  inFlight: number;
+  lastActivityMs: number;
 }
 
 export interface GuestConnector<G extends GuestLink> {
@@ -22,6 +29,10 @@ export interface GuestConnector<G extends GuestLink> {
   syncDisk(guest: G, signal?: AbortSignal): Promise<void>;
   /** Renames the guest's host (a warm-pool workspace handed out under a new name). */
   setHostname(guest: G, hostname: string, signal?: AbortSignal): Promise<void>;
+  /** Whether a background job still runs in the guest (it keeps an idle timeout from firing). */
+  hasRunningJobs?(guest: G, signal?: AbortSignal): Promise<boolean>;
+  /** Sets the guest's clock to the host's (a VM resumed after a pause wakes with its clock behind). */
+  syncClock?(guest: G, signal?: AbortSignal): Promise<void>;
 }
 
 export interface EngineDeps<G extends GuestLink> {
@@ -45,5 +56,7 @@ export interface EngineEvents {
   workspaceForked?(info: { durationMs: number }): void;
   /** A runtime ended a process thrashing at its workspace's memory limit (the container thrash guard). */
   thrashKill?(info: { runtime: RuntimeKind }): void;
+  /** A lifecycle limit ran out and the reaper stopped or destroyed the workspace. */
+  workspaceReaped?(info: { action: "stop" | "destroy"; reason: "ttl" | "idle" }): void;
   stateChanged?(): void;
 }

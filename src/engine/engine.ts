@@ -3,6 +3,8 @@
 import { ensureStateDir } from "../core/state-dir.js";
 import { join } from "node:path";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import { LifecycleReaper } from "./lifecycle-reaper.js";
+import { LifecycleService } from "./lifecycle-service.js";
 import { reconcile, type ReconcileReport } from "./reconcile.js";
 import { SnapshotService } from "./snapshot-service.js";
 import { acquireStateLock, type StateLock } from "./state-lock.js";
@@ -13,6 +15,9 @@ import { WorkspaceService } from "./workspace-service.js";
 export class Engine<G extends GuestLink = GuestLink> {
   readonly workspaces: WorkspaceService<G>;
   readonly snapshots: SnapshotService<G>;
+  /** Pause, resume, ttl and idle timeouts, holds. */
+  readonly lifecycle: LifecycleService<G>;
+  private readonly reaper: LifecycleReaper<G>;
 
   private constructor(
     readonly deps: EngineDeps<G>,
@@ -22,6 +27,8 @@ export class Engine<G extends GuestLink = GuestLink> {
   ) {
     this.workspaces = new WorkspaceService(deps, db, defaults);
     this.snapshots = new SnapshotService(this.workspaces, db, deps);
+    this.reaper = new LifecycleReaper({ workspaces: this.workspaces, db, deps });
+    this.lifecycle = new LifecycleService(this.workspaces, db, deps, () => this.reaper.wake());
   }
 
   // Opens the engine of deps.stateDir (exclusive) and reconciles it with the host.
@@ -34,6 +41,8 @@ export class Engine<G extends GuestLink = GuestLink> {
       await deps.storage.setup();
       const engine = new Engine(deps, db, lock, defaults);
       const report = await reconcile(engine.workspaces, db, deps);
+      engine.workspaces.activity.start();
+      engine.reaper.start(); // what ran out while no daemon was running goes first
       engine.workspaces.startWarmPool();
       return { engine, report };
     } catch (err) {
@@ -48,6 +57,7 @@ export class Engine<G extends GuestLink = GuestLink> {
    * (their root filesystems live on it); the next open adopts them.
    */
   async close(): Promise<void> {
+    await this.reaper.close();
     await this.workspaces.close();
     this.db.close();
     this.lock.release();

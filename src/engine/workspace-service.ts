@@ -5,7 +5,8 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { NetworkMode, RuntimeInstance, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
-import { BootTemplates, type BootTemplate } from "./boot-templates.js";
+import { ActivityTracker } from "./activity-tracker.js";
+import { BootTemplates } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { GuestLinks } from "./guest-links.js";
 import { POOL_OWNER, WarmPool } from "./warm-pool.js";
@@ -13,12 +14,16 @@ import { KeyedLock } from "../core/keyed-lock.js";
 import type { StateDb } from "./state-db.js";
 import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
-import { assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
+import { lifecycleOf, type LifecycleLimits } from "./lifecycle.js";
+import { assertNotPaused, assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
 
 export type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
 
 export class WorkspaceService<G extends GuestLink = GuestLink> {
-  protected readonly lock = new KeyedLock();
+  /** One change of a workspace at a time (also taken by pause and resume, lifecycle-service.ts). */
+  readonly lock = new KeyedLock();
+  /** When each workspace was last used (idle timeouts). */
+  readonly activity: ActivityTracker;
   private readonly guests: GuestLinks<G>;
   private readonly templates: BootTemplates | undefined;
   private pool: WarmPool<G> | undefined;
@@ -29,6 +34,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     protected readonly defaults: WorkspaceDefaults,
   ) {
     this.guests = new GuestLinks(deps.guests);
+    this.activity = new ActivityTracker({ db, linkActivity: (id) => this.guests.activityOf(id) });
     this.templates = deps.bootTemplates ? new BootTemplates(deps.storage, join(deps.stateDir, "templates"), deps.logger) : undefined;
   }
 
@@ -36,12 +42,12 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   get(idOrName: string): WorkspaceRecord {
     const record = this.db.getWorkspace(idOrName);
     if (!record) throw new AgentisoError("NOT_FOUND", `no workspace ${JSON.stringify(idOrName)} (see \`agentiso workspace ls\`)`);
-    return record;
+    return this.activity.current(record);
   }
 
   // Workspaces matching the filter; the warm pool's own are listed only when asked for by owner.
   list(filter: { owner?: string; states?: WorkspaceState[] } = {}): WorkspaceRecord[] {
-    const all = this.db.listWorkspaces(filter);
+    const all = this.db.listWorkspaces(filter).map((r) => this.activity.current(r));
     return filter.owner === undefined ? all.filter((w) => w.owner !== POOL_OWNER) : all;
   }
 
@@ -54,7 +60,8 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.deps.events?.stateChanged?.();
     try {
       const base = await this.deps.images.ensureBase(record.image, { runtime: record.runtime, signal: options.signal });
-      const template = await this.templateFor(record, base, options.signal);
+      // a memory-snapshot template where the runtime has them (boot-templates.ts), else a cold boot
+      const template = await this.templates?.acquireOrNone(this.runtimeOf(record), base, resourcesOf(record), record.id, options.signal);
       if (template) await this.deps.storage.forkWorkspace(record.id, { from: template.volume, snapshot: template.snapshot, ...this.quotaFor(record), signal: options.signal });
       else await this.deps.storage.createWorkspace(record.id, { base, ...this.quotaFor(record), signal: options.signal });
       return await this.boot(record, template && { memoryPath: template.memoryPath });
@@ -69,6 +76,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       if (current.state === "running") return current;
+      assertNotPaused(current.name, current.state);
       return this.boot(current);
     });
   }
@@ -123,6 +131,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     const record = this.get(idOrName);
     return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
+      assertNotPaused(current.name, current.state);
       if (current.state === "running") await this.runtimeOf(current).setNetwork(current.id, mode);
       this.db.updateWorkspace(current.id, { network: mode });
       return this.get(current.id);
@@ -167,12 +176,14 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
 
   async close(): Promise<void> {
     await this.pool?.close();
+    this.activity.close();
     await this.guests.dropAll();
   }
 
-  // Gives a running workspace a new name and owner (a warm-pool workspace being handed out).
-  rename(id: string, name: string, owner: string | undefined): WorkspaceRecord {
+  // Gives a running workspace a new name, owner and limits counted from now (a warm-pool workspace being handed out).
+  rename(id: string, name: string, owner: string | undefined, limits?: LifecycleLimits): WorkspaceRecord {
     this.db.updateWorkspace(id, { name, owner });
+    this.db.setLifecycle(id, lifecycleOf(limits, Date.now()));
     this.deps.events?.stateChanged?.();
     return this.get(id);
   }
@@ -221,18 +232,6 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       await this.deps.guests.syncDisk(await this.guest(record.id), AbortSignal.timeout(60_000));
     } catch (err) {
       this.deps.logger.warn("could not flush the guest's disk before stopping it", { workspace: record.id, err });
-    }
-  }
-
-  // A memory-snapshot template for a fresh workspace, where the runtime has them; a template
-  // that cannot be made is logged and the workspace boots cold instead.
-  private async templateFor(record: WorkspaceRecord, base: string, signal?: AbortSignal): Promise<BootTemplate | undefined> {
-    if (!this.templates) return undefined;
-    try {
-      return await this.templates.acquire(this.runtimeOf(record), base, resourcesOf(record), signal);
-    } catch (err) {
-      this.deps.logger.error("boot template unavailable: booting cold", { workspace: record.id, base, err });
-      return undefined;
     }
   }
 

@@ -8,12 +8,13 @@ import type { Operation } from "./operation.js";
 import * as execOperations from "./exec-operations.js";
 import * as fileOperations from "./file-operations.js";
 import * as gitOperations from "./git-operations.js";
+import * as lifecycleOperations from "./lifecycle-operations.js";
 import * as orchestrateOperation from "./orchestrate-operation.js";
 import * as prepareOperation from "./prepare-operation.js";
 import * as snapshotOperations from "./snapshot-operations.js";
 import * as workspaceOperations from "./workspace-operations.js";
 
-const MODULES = [workspaceOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, orchestrateOperation];
+const MODULES = [workspaceOperations, lifecycleOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, orchestrateOperation];
 
 const implemented = new Map(
   MODULES.flatMap((module) => Object.values(module) as unknown[])

@@ -5,6 +5,7 @@ import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js
 import { mayAdopt, notInSession } from "./session-scope.js";
 import { contracts } from "../contract/registry.js";
 import { resourceOptions } from "./resource-options.js";
+import { lifecycleLimits } from "./lifecycle-options.js";
 
 export const workspaceCreate = defineOperation(contracts.workspaceCreate, {
   run: (ctx, input) =>
@@ -14,6 +15,7 @@ export const workspaceCreate = defineOperation(contracts.workspaceCreate, {
       ...(input.runtime !== undefined && { runtime: input.runtime }),
       ...resourceOptions(input),
       ...(ctx.session !== undefined && { owner: ctx.session }),
+      lifecycle: lifecycleLimits(ctx, input),
       signal: ctx.signal,
     }),
   creates: (input) => ({ count: 1, ...(input.memory !== undefined && { memoryBytes: input.memory }) }),
@@ -54,13 +56,13 @@ export const workspacePool = defineOperation(contracts.workspacePool, {
 
 export const workspaceInfo = defineOperation(contracts.workspaceInfo, {
   run: async (ctx, input) => {
-    const record = workspaceFor(ctx, input.workspace);
+    const record = workspaceFor(ctx, input.workspace, { look: true });
     return { ...recordView(ctx, record), snapshots: snapshotsView(ctx, ctx.services.engine.snapshots.list(record.id)) };
   },
 });
 
 export const workspaceLogs = defineOperation(contracts.workspaceLogs, {
-  run: async (ctx, input) => ({ log: await ctx.services.engine.workspaces.logs(workspaceFor(ctx, input.workspace).id, { maxBytes: input.maxBytes ?? 65536 }) }),
+  run: async (ctx, input) => ({ log: await ctx.services.engine.workspaces.logs(workspaceFor(ctx, input.workspace, { look: true }).id, { maxBytes: input.maxBytes ?? 65536 }) }),
 });
 
 export const workspaceNetwork = defineOperation(contracts.workspaceNetwork, {

@@ -2,6 +2,7 @@
 import type { CliCommand } from "../command.js";
 import { createCommand, destroyCommand, infoCommand, listCommand, logsCommand, networkCommand, startCommand, stopCommand } from "./workspace-lifecycle.js";
 import { cpCommand, envCommand, execCommand } from "./workspace-exec.js";
+import { lifecycleCommand, pauseCommand, resumeCommand } from "./workspace-limits.js";
 import { forkCommand, restoreCommand, snapshotCommand, snapshotRmCommand, snapshotsCommand } from "./workspace-snapshots.js";
 
 export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
@@ -11,6 +12,9 @@ export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
   logsCommand,
   startCommand,
   stopCommand,
+  pauseCommand,
+  resumeCommand,
+  lifecycleCommand,
   destroyCommand,
   networkCommand,
   execCommand,
