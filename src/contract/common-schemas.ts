@@ -37,10 +37,10 @@ export const ResourceArgs = {
   network: NetworkModeSchema.optional(),
 };
 
-/** A duration as seconds or text like "30m", "2h", "1d"; "none" (or 0) is null: no limit. */
-export const DurationArg = z.union([z.number().int().min(0), z.string()]).transform((value, ctx) => {
+/** A duration as seconds or text like "30m", "2h", "1d"; "none", 0 or null is null: no limit (null also because the CLI sends what it parsed). */
+export const DurationArg = z.union([z.number().int().min(0), z.string(), z.null()]).transform((value, ctx) => {
   try {
-    return parseDurationSeconds(value);
+    return value === null ? null : parseDurationSeconds(value);
   } catch (err) {
     ctx.addIssue({ code: "custom", message: (err as Error).message });
     return z.NEVER;
