@@ -25,7 +25,9 @@ export function parseDurationSeconds(value: string | number, what = "duration"):
   let parsed = 0;
   PART.lastIndex = 0;
   for (let match = PART.exec(text); match; match = PART.exec(text)) {
-    const unit = match[2] === "" ? 1 : UNIT_SECONDS[match[2]!];
+    // a bare number is seconds only on its own: "2h30" could mean minutes
+    const bare = match[2] === "" && match.index === 0 && PART.lastIndex === text.length;
+    const unit = bare ? 1 : UNIT_SECONDS[match[2]!];
     if (unit === undefined) return invalid(value, what);
     seconds += Number(match[1]) * unit;
     parsed = PART.lastIndex;

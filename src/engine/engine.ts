@@ -19,12 +19,17 @@ export class Engine<G extends GuestLink = GuestLink> {
   readonly lifecycle: LifecycleService<G>;
   private readonly reaper: LifecycleReaper<G>;
 
+  readonly deps: EngineDeps<G>;
+
   private constructor(
-    readonly deps: EngineDeps<G>,
+    given: EngineDeps<G>,
     private readonly db: StateDb,
     private readonly lock: StateLock,
     defaults: WorkspaceDefaults,
   ) {
+    // every state change (a create, a stop) may move a deadline: the reaper plans again
+    const stateChanged = () => (given.events?.stateChanged?.(), this.reaper.wake());
+    const deps = (this.deps = { ...given, events: { ...given.events, stateChanged } });
     this.workspaces = new WorkspaceService(deps, db, defaults);
     this.snapshots = new SnapshotService(this.workspaces, db, deps);
     this.reaper = new LifecycleReaper({ workspaces: this.workspaces, db, deps });

@@ -12,7 +12,7 @@ import type { StateDb } from "./state-db.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceService } from "./workspace-service.js";
 
-/** The longest sleep between sweeps: new workspaces with short limits are seen within it. */
+/** The longest sleep between sweeps (state changes and limit changes wake the reaper sooner). */
 const MAX_SLEEP_MS = 5_000;
 const MIN_SLEEP_MS = 250;
 /** After a failed reap (a destroy refused while forks exist): wait this long, doubling up to an hour. */
@@ -29,6 +29,7 @@ export interface ReaperOptions<G extends GuestLink> {
 
 export class LifecycleReaper<G extends GuestLink> {
   private timer: NodeJS.Timeout | undefined;
+  private scheduledAtMs = Infinity;
   private sweeping: Promise<void> | undefined;
   private closed = false;
   private readonly retries = new Map<string, { atMs: number; delayMs: number }>();
@@ -45,9 +46,10 @@ export class LifecycleReaper<G extends GuestLink> {
     this.schedule(0);
   }
 
-  // Limits changed: look again soon.
+  // Limits or states changed: look again soon (a burst of changes makes one sweep, and never postpones one).
   wake(): void {
-    if (!this.sweeping) this.schedule(0);
+    if (this.sweeping || this.scheduledAtMs <= this.now() + MIN_SLEEP_MS) return;
+    this.schedule(MIN_SLEEP_MS);
   }
 
   async close(): Promise<void> {
@@ -90,10 +92,12 @@ export class LifecycleReaper<G extends GuestLink> {
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     if (this.closed) return;
+    this.scheduledAtMs = this.now() + delayMs;
     this.timer = setTimeout(() => this.run(), delayMs).unref();
   }
 
   private run(): void {
+    this.scheduledAtMs = Infinity;
     if (this.sweeping || this.closed) return;
     this.sweeping = this.sweep()
       .catch((err: unknown) => this.logger.error("lifecycle sweep failed", { err }))

@@ -74,9 +74,10 @@ export class LifecycleService<G extends GuestLink> {
     this.workspaces.activity.touch(id);
   }
 
-  // Keeps the reaper away from the workspace until disposed (it is busy meanwhile).
+  // Keeps the reaper away from the workspace until disposed (it is busy meanwhile); a limit that ran out meanwhile acts then.
   hold(id: string): Disposable {
-    return this.workspaces.activity.hold(id);
+    const hold = this.workspaces.activity.hold(id);
+    return { [Symbol.dispose]: () => (hold[Symbol.dispose](), this.limitsChanged()) };
   }
 
   // Best effort: a guest that cannot be told keeps running with its clock behind.
