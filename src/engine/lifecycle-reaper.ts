@@ -4,7 +4,9 @@
 // reconcile. Never reaped: warm-pool workspaces (they have no limits and are not listed), held
 // ones (an orchestration's golden; its workers get no limits, the orchestrator destroys them),
 // and — for idleness — one whose agent runs a request or a background job right now: that
-// counts as activity, so a long command is never stopped half-way for want of calls.
+// counts as activity, so a long command is never stopped half-way for want of calls. A request
+// tells when it ends; a background job does not, so while one runs it is asked again every
+// tenth of the timeout (1 s to 1 min): the workspace stops about one timeout after the job ended.
 import type { Logger } from "../core/logger.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { changedLifecycle, deadlines, dueLimits, type DueLimit } from "./lifecycle.js";
@@ -19,6 +21,7 @@ const MIN_SLEEP_MS = 250;
 const FIRST_RETRY_MS = 60_000;
 const MAX_RETRY_MS = 3_600_000;
 const JOB_CHECK_TIMEOUT_MS = 10_000;
+const MAX_JOB_RECHECK_MS = 60_000;
 
 export interface ReaperOptions<G extends GuestLink> {
   workspaces: WorkspaceService<G>;
@@ -33,6 +36,8 @@ export class LifecycleReaper<G extends GuestLink> {
   private sweeping: Promise<void> | undefined;
   private closed = false;
   private readonly retries = new Map<string, { atMs: number; delayMs: number }>();
+  /** Workspaces last seen running a background job, and when to ask again. */
+  private readonly jobWatch = new Map<string, number>();
   private readonly logger: Logger;
   private readonly now: () => number;
 
@@ -62,10 +67,11 @@ export class LifecycleReaper<G extends GuestLink> {
   async sweep(): Promise<void> {
     for (const { id } of this.options.workspaces.list()) {
       if (this.closed) return;
+      await this.watchJobs(id);
       const record = this.current(id);
       const due = record && this.dueOf(record);
       if (!record || !due) continue;
-      if (due.reason === "idle" && (await this.stillActive(record))) {
+      if (due.reason === "idle" && (this.options.workspaces.activity.busy(id) || (await this.jobsRunning(record)))) {
         this.options.workspaces.activity.touch(id);
         continue;
       }
@@ -114,23 +120,36 @@ export class LifecycleReaper<G extends GuestLink> {
     for (const record of this.options.workspaces.list()) {
       if (this.options.workspaces.activity.held(record.id)) continue;
       const retryAtMs = this.retries.get(record.id)?.atMs ?? 0;
+      next = Math.min(next, this.jobWatch.get(record.id) ?? Infinity);
       for (const deadline of deadlines(record.lifecycle, record.state)) next = Math.min(next, Math.max(deadline.atMs, retryAtMs));
     }
     return Math.min(MAX_SLEEP_MS, Math.max(MIN_SLEEP_MS, next - now));
   }
 
-  // A request in flight or a background job running in the guest is activity.
-  private async stillActive(record: WorkspaceRecord): Promise<boolean> {
+  // Whether a background job runs in the guest; if so, it is asked again before long (watchJobs).
+  private async jobsRunning(record: WorkspaceRecord): Promise<boolean> {
     const { workspaces, deps } = this.options;
-    if (workspaces.activity.busy(record.id)) return true;
     if (record.state !== "running" || !deps.guests.hasRunningJobs) return false;
+    let running = false;
     try {
       const signal = AbortSignal.timeout(JOB_CHECK_TIMEOUT_MS);
-      return await deps.guests.hasRunningJobs(await workspaces.guest(record.id, signal), signal);
+      running = await deps.guests.hasRunningJobs(await workspaces.guest(record.id, signal), signal);
     } catch (err) {
       this.logger.debug("could not ask the agent for running jobs; treating the workspace as idle", { workspace: record.id, err });
-      return false;
     }
+    const timeoutMs = (record.lifecycle?.idle?.timeoutSeconds ?? 0) * 1000;
+    if (running) this.jobWatch.set(record.id, this.now() + Math.min(MAX_JOB_RECHECK_MS, Math.max(1000, timeoutMs / 10)));
+    else this.jobWatch.delete(record.id);
+    return running;
+  }
+
+  // A workspace seen running a job stays active while the job runs: asked again when its time comes.
+  private async watchJobs(id: string): Promise<void> {
+    const atMs = this.jobWatch.get(id);
+    if (atMs === undefined || atMs > this.now()) return;
+    const record = this.current(id);
+    if (record && (await this.jobsRunning(record))) this.options.workspaces.activity.touch(id);
+    else this.jobWatch.delete(id);
   }
 
   private async reap(record: WorkspaceRecord, due: DueLimit): Promise<void> {

@@ -28,8 +28,9 @@ export async function reconcile<G extends GuestLink>(svc: WorkspaceService<G>, d
   for (const [kind, runtime] of Object.entries(deps.runtimes)) {
     if (!runtime) continue;
     for (const id of await runtime.listInstances()) {
-      const record = db.getWorkspace(id);
-      if (running.has(id) && record?.runtime === kind) continue;
+      // both runtimes name their cgroups tag.name("ws", id): a running container's cgroup is listed
+      // by the vm runtime too, and is nobody's orphan (its "reap" stalled every start 5 s per container)
+      if (running.has(id)) continue;
       deps.logger.warn("reconcile: reaping orphan instance", { workspace: id, runtime: kind });
       await runtime.stop(id, { timeoutMs: 1000 }).catch((err: unknown) => deps.logger.error("reconcile: reap failed", { workspace: id, err }));
       report.reapedInstances.push(id);

@@ -197,6 +197,34 @@ describe("lifecycle across a restart", () => {
   });
 });
 
+test("a restart does not take a running container's cgroup, which the vm runtime lists too, for a vm orphan", async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), "hlf-engine-"));
+  const storage = new FakeStorage();
+  const container = new FakeRuntime();
+  const vmStops: string[] = [];
+  // the vm runtime lists tagged cgroups by name, whoever made them
+  const vm = { ...new FakeRuntime(), kind: "vm" as const, listInstances: async () => [...container.instances.keys()], stop: async (id: string) => void vmStops.push(id) };
+  const observed: Observed = { reaped: [], logs: [], guest: { inFlight: 0, jobsRunning: false } };
+  const deps = () => ({ ...makeDeps(stateDir, observed, storage, container), runtimes: { container, vm: vm as unknown as FakeRuntime } });
+  try {
+    const first = await Engine.open(deps(), DEFAULTS);
+    await first.engine.workspaces.create({ name: "c" });
+    await first.engine.lifecycle.pause("c");
+    await first.engine.workspaces.create({ name: "d" });
+    await first.engine.close();
+    const second = await Engine.open(deps(), DEFAULTS);
+    try {
+      assert.deepEqual(second.report.reapedInstances, []);
+      assert.deepEqual(vmStops, []);
+      assert.deepEqual(second.engine.workspaces.list().map((w) => [w.name, w.state]), [["c", "paused"], ["d", "running"]]);
+    } finally {
+      await second.engine.close();
+    }
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
 describe("pause and resume", () => {
   test("a paused workspace refuses its agent with CONFLICT, can be stopped, and resume brings it back", () =>
     withEngine(async (engine) => {
