@@ -28,7 +28,7 @@ export const resumeCommand = pauseOrResume("resume", "let a paused workspace run
 export const lifecycleCommand: CliCommand = {
   name: "lifecycle",
   usage: `lifecycle WS ${LIFECYCLE_USAGE} [--json]`,
-  summary: 'show or change when a workspace is stopped or destroyed: a ttl counted from now, an idle timeout; "none" removes one',
+  summary: 'show or change when a workspace is stopped or destroyed: --ttl counts from now, --idle-timeout from its last use (90s, 30m, 2h, 1d; "none" removes one)',
   options: LIFECYCLE_OPTIONS,
   async run(ctx, values, positionals) {
     const [workspace] = requirePositionals(this, positionals, 1);
