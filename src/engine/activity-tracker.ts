@@ -60,9 +60,10 @@ export class ActivityTracker {
     return this.held(id) || (this.options.linkActivity(id)?.inFlight ?? 0) > 0;
   }
 
-  // The last activity of a record as read from the database, brought up to date.
+  // The last activity of a record as read from the database, brought up to date. A request
+  // frozen with a paused workspace is no activity: a paused workspace is idle.
   lastActivityMs(record: WorkspaceRecord): number {
-    if (this.busy(record.id)) return this.now();
+    if (this.held(record.id) || (record.state !== "paused" && this.busy(record.id))) return this.now();
     const stored = Date.parse(record.lifecycle?.idle?.lastActivityAt ?? record.createdAt);
     return Math.max(stored, this.touched.get(record.id) ?? 0, this.options.linkActivity(record.id)?.lastActivityMs ?? 0);
   }

@@ -71,7 +71,7 @@ export class LifecycleReaper<G extends GuestLink> {
       const record = this.current(id);
       const due = record && this.dueOf(record);
       if (!record || !due) continue;
-      if (due.reason === "idle" && (this.options.workspaces.activity.busy(id) || (await this.jobsRunning(record)))) {
+      if (due.reason === "idle" && record.state === "running" && (this.options.workspaces.activity.busy(id) || (await this.jobsRunning(record)))) {
         this.options.workspaces.activity.touch(id);
         continue;
       }

@@ -125,6 +125,16 @@ describe("lifecycle limits", () => {
       assert.deepEqual(observed.reaped, [{ action: "destroy", reason: "idle" }]);
     }));
 
+  test("a paused workspace is idle, even with a request frozen in flight", () =>
+    withEngine(async (engine, observed) => {
+      await engine.workspaces.create({ name: "w", lifecycle: { idle: { seconds: 1, action: "stop" } } });
+      await engine.workspaces.guest("w");
+      observed.guest.inFlight = 1; // an exec caught by the pause
+      await engine.lifecycle.pause("w");
+      await until("the idle stop of the paused workspace", () => stateOf(engine, "w") === "stopped");
+      assert.deepEqual(observed.reaped, [{ action: "stop", reason: "idle" }]);
+    }));
+
   test("a held workspace (an orchestration's golden) is not reaped until released", () =>
     withEngine(async (engine) => {
       const ws = await engine.workspaces.create({ name: "golden", lifecycle: { ttl: { seconds: 1, action: "destroy" } } });
