@@ -37,6 +37,8 @@ Configuration: $AGENTISO_HOME/config.toml, overridden by the environment:
   AGENTISO_VM_TEMPLATES=false     boot every microVM cold ([vm] templates)
   AGENTISO_VM_WARM_POOL=N         keep N booted microVMs for workspace create ([vm] warmPool)
   AGENTISO_STORAGE, AGENTISO_POOL_SIZE, AGENTISO_IMAGE_CACHE, AGENTISO_LOG_LEVEL, ...
+  [lifecycle.mcp] / [lifecycle.cli] in config.toml: the ttl and idle timeout of new workspaces
+    that name none (MCP sessions: 24h → destroy, 2h idle → stop; the CLI: none)
 
 ${EXIT_CODES_HELP}
 `;

@@ -74,6 +74,7 @@ export class DaemonFrontDoors {
       sessionPublicPorts: this.config.net.sessionPublicPorts,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
       opencodeBinary: hostOpencodeBinary(),
+      lifecycleDefaults: this.config.lifecycle,
     };
   }
 

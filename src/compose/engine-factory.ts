@@ -17,7 +17,8 @@ import type { ReconcileReport } from "../engine/reconcile.js";
 import { GuestClient, connectUnix } from "../guest/index.js";
 import { runChecked } from "../guest/run-checked.js";
 import { ImageLibrary } from "../images/image-library.js";
-import { ContainerRuntime, toHostname } from "../runtimes/container/container-runtime.js";
+import { ContainerRuntime } from "../runtimes/container/container-runtime.js";
+import { toHostname } from "../runtimes/container/hostname.js";
 import { WorkspaceNetwork } from "../net/workspace-network.js";
 import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
 import { VmRuntime } from "../runtimes/vm/vm-runtime.js";
@@ -108,6 +109,12 @@ const guestConnector = (logger: Logger, trust: GuestTrust | undefined): GuestCon
       if (!isAgentisoError(err, "NOT_FOUND")) throw err;
       return guest.openTunnel(port, { host: "::1" }, { signal });
     }
+  },
+  async hasRunningJobs(guest, signal) {
+    return (await guest.listJobs(signal ? { signal } : {})).some((job) => job.running);
+  },
+  async syncClock(guest, signal) {
+    await guest.configure({ clockEpochMs: Date.now() }, signal ? { signal } : {});
   },
   async syncDisk(guest, signal) {
     await runChecked(guest, { argv: ["sync"] }, { what: "sync inside the workspace", wording: "failed", output: "stderr", noOutput: "", ...(signal && { signal }) });

@@ -9,6 +9,7 @@ import { parseCidr } from "../core/cidr.js";
 import { AgentisoError } from "../core/errors.js";
 import { QuotasSchema } from "./quotas-config.js";
 import { SizeSetting } from "./size-setting.js";
+import { LifecycleConfigSchema } from "./lifecycle-config.js";
 
 const Size = SizeSetting;
 
@@ -181,6 +182,8 @@ export const ConfigSchema = z
       .default({ create: { perMinute: 30, burst: 10 }, exec: { perMinute: 600, burst: 60 }, other: { perMinute: 1200, burst: 120 } }),
     // What the host, each MCP session and (in [[daemon.clients]]) each client may hold at once.
     quotas: QuotasSchema,
+    // Default ttl and idle timeout of new workspaces per front door (lifecycle-config.ts).
+    lifecycle: LifecycleConfigSchema,
   })
   .strict();
 

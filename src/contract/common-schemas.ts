@@ -1,6 +1,7 @@
 // Argument schemas shared by several operations, each described for an LLM caller.
 import { z } from "zod";
 import { parseSizeBytes } from "../config/size.js";
+import { parseDurationSeconds } from "../config/duration.js";
 
 export const WorkspaceRef = z.string().min(1).max(64).describe("Workspace name or id (see workspace_list)");
 
@@ -34,4 +35,24 @@ export const ResourceArgs = {
   disk: SizeArg.optional().describe('Disk quota, e.g. "4G"'),
   pidsLimit: z.number().int().min(16).max(1_000_000).optional().describe("Maximum number of processes"),
   network: NetworkModeSchema.optional(),
+};
+
+/** A duration as seconds or text like "30m", "2h", "1d"; "none", 0 or null is null: no limit (null also because the CLI sends what it parsed). */
+export const DurationArg = z.union([z.number().int().min(0), z.string(), z.null()]).transform((value, ctx) => {
+  try {
+    return value === null ? null : parseDurationSeconds(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const ExpireActionArg = z.enum(["stop", "destroy"]);
+
+/** Lifecycle limits of a new workspace (or changes to them); unset: the configured default of the front door. */
+export const LifecycleArgs = {
+  ttl: DurationArg.optional().describe('Time to live from now, e.g. "24h", "30m" or seconds; "none" for no limit. Default from config ([lifecycle]): 24h for MCP sessions'),
+  ttlAction: ExpireActionArg.optional().describe("What happens when the ttl runs out: stop (once) or destroy (default destroy)"),
+  idleTimeout: DurationArg.optional().describe('Stop or destroy after this long without exec, file or other calls on the workspace (a running command or background job counts as activity), e.g. "2h"; "none" for no limit. Default from config: 2h for MCP sessions'),
+  idleAction: ExpireActionArg.optional().describe("What happens when it has been idle that long: stop (default) or destroy"),
 };

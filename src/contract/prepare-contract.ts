@@ -2,7 +2,7 @@
 // from an image, clone a repository, run setup commands, snapshot.
 import { z } from "zod";
 import { defineContract } from "./contract.js";
-import { ResourceArgs, SnapshotName, WorkspaceName } from "./common-schemas.js";
+import { LifecycleArgs, ResourceArgs, SnapshotName, WorkspaceName } from "./common-schemas.js";
 import { CloneSourceArgs, DEFAULT_REPO_DIR } from "./git-contracts.js";
 import { WorkspaceIdentitySchema } from "./result-schemas.js";
 
@@ -19,6 +19,7 @@ export const PrepareInputSchema = z
     snapshot: SnapshotName.default("golden").describe('Name of the snapshot taken at the end (default "golden")'),
     keepOnFailure: z.boolean().default(false).describe("Keep the workspace when a step fails (to debug it); by default it is destroyed"),
     ...ResourceArgs,
+    ...LifecycleArgs,
   })
   .strict();
 

@@ -5,6 +5,7 @@ import { exec, execBackground, execParallel, setEnv } from "./exec-contracts.js"
 import { fileDelete, fileEdit, fileList, fileMkdir, fileMove, fileRead, fileStat, fileTransfer, fileWrite } from "./file-contracts.js";
 import { gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitStatus } from "./git-contracts.js";
 import { workspaceMerge } from "./merge-contract.js";
+import { workspaceLifecycle, workspacePause, workspaceResume } from "./lifecycle-contracts.js";
 import { orchestrate } from "./orchestrate-contract.js";
 import { portForward } from "./port-contracts.js";
 import { workspacePrepare } from "./prepare-contract.js";
@@ -36,6 +37,9 @@ export const contracts = {
   workspaceNetwork,
   workspaceAdopt,
   portForward,
+  workspacePause,
+  workspaceResume,
+  workspaceLifecycle,
   exec,
   execBackground,
   execParallel,

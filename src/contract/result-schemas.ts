@@ -4,7 +4,27 @@
 import { z } from "zod";
 import { DirEntrySchema, FileStatSchema, JobInfoSchema } from "../protocol/common-schemas.js";
 
-export const WorkspaceStateSchema = z.enum(["creating", "starting", "running", "stopping", "stopped", "destroying", "failed"]);
+export const WorkspaceStateSchema = z.enum(["creating", "starting", "running", "paused", "stopping", "stopped", "destroying", "failed"]);
+
+export const ExpireActionSchema = z.enum(["stop", "destroy"]);
+
+export const LifecycleSchema = z
+  .object({
+    ttl: z
+      .object({ action: ExpireActionSchema, at: z.string().describe("When (ISO 8601)") })
+      .optional()
+      .describe("Time to live: at `at` the workspace is stopped (once) or destroyed"),
+    idle: z
+      .object({
+        action: ExpireActionSchema,
+        timeoutSeconds: z.number().describe("How long without activity (exec, files, any call naming the workspace; a running command or background job counts)"),
+        lastActivityAt: z.string(),
+        at: z.string().optional().describe("When it is stopped or destroyed if nothing happens until then; absent where the action does not apply (a stopped workspace is not stopped again)"),
+      })
+      .optional()
+      .describe("Idle timeout"),
+  })
+  .describe("Lifecycle limits and their deadlines; absent when the workspace has none");
 
 export const WorkspaceSchema = z.object({
   id: z.string(),
@@ -21,6 +41,7 @@ export const WorkspaceSchema = z.object({
   owner: z.string().optional().describe("The MCP session that owns it; absent when created from the CLI"),
   pid: z.number().optional().describe("Host pid of its init or QEMU process while running"),
   error: z.string().optional().describe("Why it failed"),
+  lifecycle: LifecycleSchema.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

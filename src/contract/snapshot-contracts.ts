@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { MAX_FORK_COUNT } from "../core/limits.js";
 import { defineContract } from "./contract.js";
-import { ResourceArgs, SnapshotName, WorkspaceName, WorkspaceRef } from "./common-schemas.js";
+import { LifecycleArgs, ResourceArgs, SnapshotName, WorkspaceName, WorkspaceRef } from "./common-schemas.js";
 import { SnapshotSchema, WorkspaceIdentitySchema, WorkspaceSchema } from "./result-schemas.js";
 
 export const snapshot = defineContract({
@@ -31,6 +31,7 @@ export const ForkInput = z
     name: WorkspaceName.optional().describe("Name of the fork (count 1) or prefix (count > 1)"),
     namePrefix: WorkspaceName.optional().describe("Forks are named PREFIX-1, PREFIX-2, ..."),
     ...ResourceArgs,
+    ...LifecycleArgs,
   })
   .strict();
 

@@ -1,7 +1,8 @@
-// Workspace lifecycle: create, start, stop, destroy, list, info, pool, logs, network, adopt.
+// Workspace lifecycle: create, start, stop, destroy, list, info, pool, logs, network, adopt;
+// pause, resume and lifecycle limits in lifecycle-contracts.ts.
 import { z } from "zod";
 import { defineContract } from "./contract.js";
-import { NetworkModeSchema, ResourceArgs, WorkspaceName, WorkspaceRef } from "./common-schemas.js";
+import { LifecycleArgs, NetworkModeSchema, ResourceArgs, WorkspaceName, WorkspaceRef } from "./common-schemas.js";
 import { PortForwardSchema, SnapshotSchema, WorkspaceSchema } from "./result-schemas.js";
 
 const Ref = z.object({ workspace: WorkspaceRef }).strict();
@@ -10,7 +11,7 @@ const LOOKS = { readOnly: true, idempotent: true };
 export const workspaceCreate = defineContract({
   name: "workspace_create",
   title: "Create a workspace",
-  description: "Create an isolated Linux workspace from an image and start it. Returns the workspace (id, name, state).",
+  description: "Create an isolated Linux workspace from an image and start it. Returns the workspace (id, name, state, lifecycle deadlines).",
   category: "create",
   input: z
     .object({
@@ -18,6 +19,7 @@ export const workspaceCreate = defineContract({
       image: z.string().min(1).max(64).optional().describe('Image to start from, e.g. "base", "node", "python", "rust", "opencode"'),
       runtime: z.enum(["container", "vm"]).optional().describe("container (runc) or vm (QEMU microVM); default from config"),
       ...ResourceArgs,
+      ...LifecycleArgs,
     })
     .strict(),
   output: WorkspaceSchema,
@@ -59,7 +61,7 @@ export const workspaceList = defineContract({
   description: "List workspaces (in an MCP session: the ones this session owns).",
   category: "other",
   hints: LOOKS,
-  input: z.object({ state: z.enum(["running", "stopped", "failed"]).optional().describe("Only workspaces in this state") }).strict(),
+  input: z.object({ state: z.enum(["running", "paused", "stopped", "failed"]).optional().describe("Only workspaces in this state") }).strict(),
   output: z.array(WorkspaceSchema),
 });
 
@@ -76,7 +78,7 @@ export const workspacePool = defineContract({
 export const workspaceInfo = defineContract({
   name: "workspace_info",
   title: "Show a workspace",
-  description: "Show one workspace: state, image, resources, lineage, snapshots, forwarded ports.",
+  description: "Show one workspace: state, image, resources, lineage, lifecycle deadlines (ttl, idle timeout), snapshots, forwarded ports.",
   category: "other",
   hints: LOOKS,
   input: Ref,

@@ -11,9 +11,16 @@ export interface BaseImages {
   ensureBase(image: string, options: { runtime: RuntimeKind; signal?: AbortSignal }): Promise<string>;
 }
 
-/** A connected guest agent client; the engine only needs to close it. */
+/** A connected guest agent client; the engine closes it and reads how busy it is. */
 export interface GuestLink {
   close(): Promise<void>;
+  /** Requests in flight (a running exec, a transfer) and when one last started or ended (ms since the epoch). */
+  activity?(): GuestActivity;
+}
+
+export interface GuestActivity {
+  inFlight: number;
+  lastActivityMs: number;
 }
 
 export interface GuestConnector<G extends GuestLink> {
@@ -25,6 +32,10 @@ export interface GuestConnector<G extends GuestLink> {
   setHostname(guest: G, hostname: string, signal?: AbortSignal): Promise<void>;
   /** A TCP connection to a port on the guest's loopback, as a stream (a forwarded host port's connection). */
   openTunnel(guest: G, port: number, signal: AbortSignal): Promise<Duplex>;
+  /** Whether a background job still runs in the guest (it keeps an idle timeout from firing). */
+  hasRunningJobs?(guest: G, signal?: AbortSignal): Promise<boolean>;
+  /** Sets the guest's clock to the host's (a VM resumed after a pause wakes with its clock behind). */
+  syncClock?(guest: G, signal?: AbortSignal): Promise<void>;
 }
 
 export interface EngineDeps<G extends GuestLink> {
@@ -48,5 +59,7 @@ export interface EngineEvents {
   workspaceForked?(info: { durationMs: number }): void;
   /** A runtime ended a process thrashing at its workspace's memory limit (the container thrash guard). */
   thrashKill?(info: { runtime: RuntimeKind }): void;
+  /** A lifecycle limit ran out and the reaper stopped or destroyed the workspace. */
+  workspaceReaped?(info: { action: "stop" | "destroy"; reason: "ttl" | "idle" }): void;
   stateChanged?(): void;
 }

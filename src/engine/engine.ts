@@ -3,6 +3,8 @@
 import { ensureStateDir } from "../core/state-dir.js";
 import { join } from "node:path";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import { LifecycleReaper } from "./lifecycle-reaper.js";
+import { LifecycleService } from "./lifecycle-service.js";
 import { reconcile, type ReconcileReport } from "./reconcile.js";
 import { SnapshotService } from "./snapshot-service.js";
 import { PortForwards } from "./port-forwards.js";
@@ -16,17 +18,28 @@ export class Engine<G extends GuestLink = GuestLink> {
   readonly snapshots: SnapshotService<G>;
   /** Host ports forwarded to workspace ports. */
   readonly ports: PortForwards<G>;
+  /** Pause, resume, ttl and idle timeouts, holds. */
+  readonly lifecycle: LifecycleService<G>;
+  private readonly reaper: LifecycleReaper<G>;
+
+  readonly deps: EngineDeps<G>;
+  private closed = false;
 
   private constructor(
-    readonly deps: EngineDeps<G>,
+    given: EngineDeps<G>,
     private readonly db: StateDb,
     private readonly lock: StateLock,
     defaults: WorkspaceDefaults,
   ) {
+    // every state change (a create, a stop) may move a deadline: the reaper plans again
+    const stateChanged = () => (given.events?.stateChanged?.(), this.reaper.wake());
+    const deps = (this.deps = { ...given, events: { ...given.events, stateChanged } });
     this.workspaces = new WorkspaceService(deps, db, defaults);
     this.snapshots = new SnapshotService(this.workspaces, db, deps);
     this.ports = new PortForwards(this.workspaces, db, deps);
     this.workspaces.observe(this.ports);
+    this.reaper = new LifecycleReaper({ workspaces: this.workspaces, db, deps });
+    this.lifecycle = new LifecycleService(this.workspaces, db, deps, () => this.reaper.wake());
   }
 
   // Opens the engine of deps.stateDir (exclusive) and reconciles it with the host.
@@ -40,6 +53,8 @@ export class Engine<G extends GuestLink = GuestLink> {
       const engine = new Engine(deps, db, lock, defaults);
       const report = await reconcile(engine.workspaces, db, deps);
       await engine.ports.resume(); // the forwards of the workspaces it adopted listen again
+      engine.workspaces.activity.start();
+      engine.reaper.start(); // what ran out while no daemon was running goes first
       engine.workspaces.startWarmPool();
       return { engine, report };
     } catch (err) {
@@ -54,7 +69,10 @@ export class Engine<G extends GuestLink = GuestLink> {
    * the pool stays attached (their root filesystems live on it); the next open adopts them.
    */
   async close(): Promise<void> {
+    if (this.closed) return; // a second close (a caller that reopens) finds nothing to do
+    this.closed = true;
     await this.ports.closeAll();
+    await this.reaper.close();
     await this.workspaces.close();
     this.db.close();
     this.lock.release();

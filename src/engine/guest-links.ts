@@ -2,12 +2,14 @@
 // and shared by every caller after; a failed connect is forgotten so the next call tries again.
 import { AgentisoError } from "../core/errors.js";
 import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
-import type { GuestConnector, GuestLink } from "./engine-deps.js";
+import type { GuestActivity, GuestConnector, GuestLink } from "./engine-deps.js";
 
 export class GuestLinks<G extends GuestLink> {
   private readonly links = new Map<string, Promise<G>>();
   /** Endpoints of workspaces this engine booted: the first exec need not ask the runtime. */
   private readonly endpoints = new Map<string, GuestEndpoint>();
+  /** The links that connected, readable without waiting (activity). */
+  private readonly connected = new Map<string, G>();
 
   constructor(private readonly connector: GuestConnector<G>) {}
 
@@ -24,7 +26,7 @@ export class GuestLinks<G extends GuestLink> {
       if (!endpoint) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${workspace.name} is not running any more (see \`agentiso workspace logs ${workspace.name}\`)`);
       link = this.connector.connect(endpoint, { workspace: workspace.name, signal });
       this.links.set(workspace.id, link);
-      link.catch(() => this.links.delete(workspace.id));
+      link.then((g) => this.links.get(workspace.id) === link && this.connected.set(workspace.id, g), () => this.links.delete(workspace.id));
     }
     return link;
   }
@@ -34,7 +36,13 @@ export class GuestLinks<G extends GuestLink> {
     const link = this.links.get(id);
     this.endpoints.delete(id);
     this.links.delete(id);
+    this.connected.delete(id);
     if (link) await link.then((g) => g.close()).catch(() => {});
+  }
+
+  // How busy the workspace's connected agent is; undefined without a connection.
+  activityOf(id: string): GuestActivity | undefined {
+    return this.connected.get(id)?.activity?.();
   }
 
   // Closes every connection (the engine is closing; the workspaces keep running).

@@ -44,4 +44,11 @@ export const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL,
      PRIMARY KEY (workspace_id, guest_port)
    );`,
+  // 3: lifecycle limits (lifecycle.ts): the ttl's deadline and action, the idle timeout and
+  // action, and the last activity (written coarsely by activity-tracker.ts)
+  `ALTER TABLE workspaces ADD COLUMN ttl_at TEXT;
+   ALTER TABLE workspaces ADD COLUMN ttl_action TEXT;
+   ALTER TABLE workspaces ADD COLUMN idle_timeout_s INTEGER;
+   ALTER TABLE workspaces ADD COLUMN idle_action TEXT;
+   ALTER TABLE workspaces ADD COLUMN last_active_at TEXT;`,
 ];

@@ -24,12 +24,13 @@ export async function reconcile<G extends GuestLink>(svc: WorkspaceService<G>, d
     await reconcileOne(svc, db, record, report, deps.logger);
   }
   const known = new Set(db.listWorkspaces().map((r) => r.id));
-  const running = new Set(db.listWorkspaces({ states: ["running"] }).map((r) => r.id));
+  const running = new Set(db.listWorkspaces({ states: ["running", "paused"] }).map((r) => r.id));
   for (const [kind, runtime] of Object.entries(deps.runtimes)) {
     if (!runtime) continue;
     for (const id of await runtime.listInstances()) {
-      const record = db.getWorkspace(id);
-      if (running.has(id) && record?.runtime === kind) continue;
+      // both runtimes name their cgroups tag.name("ws", id): a running container's cgroup is listed
+      // by the vm runtime too, and is nobody's orphan (its "reap" stalled every start 5 s per container)
+      if (running.has(id)) continue;
       deps.logger.warn("reconcile: reaping orphan instance", { workspace: id, runtime: kind });
       await runtime.stop(id, { timeoutMs: 1000 }).catch((err: unknown) => deps.logger.error("reconcile: reap failed", { workspace: id, err }));
       report.reapedInstances.push(id);
@@ -95,14 +96,15 @@ async function reconcileOne<G extends GuestLink>(
       report.discarded.push(record.name);
       return;
     case "running":
+    case "paused":
     case "starting":
     case "stopping": {
-      const instance = await svc
-        .runtimeOf(record)
-        .adopt(record.id, svc.runDir(record.id))
-        .catch(() => undefined);
+      const runtime = svc.runtimeOf(record);
+      const instance = await runtime.adopt(record.id, svc.runDir(record.id)).catch(() => undefined);
       if (instance && record.state !== "stopping") {
-        db.updateWorkspace(record.id, { state: "running", pid: instance.pid });
+        // the runtime knows: a pause cut off before it was recorded, or a paused one thawed behind our back
+        const paused = (await runtime.isPaused?.(record.id).catch(() => undefined)) ?? record.state === "paused";
+        db.updateWorkspace(record.id, { state: paused ? "paused" : "running", pid: instance.pid });
         report.adopted.push(record.name);
       } else {
         await svc.runtimeOf(record).stop(record.id, { timeoutMs: 1000 }).catch(() => {});

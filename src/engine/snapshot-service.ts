@@ -43,8 +43,11 @@ export class SnapshotService<G extends GuestLink> {
 
   private async createLocked(idOrName: string, snapshot: string): Promise<SnapshotView> {
     const record = this.workspaces.get(idOrName);
-    if (record.state !== "running" && record.state !== "stopped") {
-      throw new AgentisoError("INVALID_STATE", `workspace ${record.name} is ${record.state}: snapshots need a running or stopped workspace`);
+    if (record.state === "paused" && this.workspaces.runtimeOf(record).guestCachesWrites) {
+      throw new AgentisoError("CONFLICT", `workspace ${record.name} is a paused VM: its kernel may hold writes not yet on its disk; resume it first (workspace_resume)`);
+    }
+    if (record.state !== "running" && record.state !== "stopped" && record.state !== "paused") {
+      throw new AgentisoError("INVALID_STATE", `workspace ${record.name} is ${record.state}: snapshots need a running, paused or stopped workspace`);
     }
     if (this.db.listSnapshots(record.id).some((s) => s.name === snapshot)) {
       throw new AgentisoError("CONFLICT", `workspace ${record.name} already has a snapshot ${snapshot}: choose another name or delete it first`);
@@ -71,7 +74,7 @@ export class SnapshotService<G extends GuestLink> {
   async restore(idOrName: string, snapshot: string): Promise<WorkspaceRecord> {
     const record = this.workspaces.get(idOrName);
     this.requireSnapshot(record, snapshot);
-    const wasRunning = record.state === "running";
+    const wasRunning = record.state === "running" || record.state === "paused"; // a paused one comes back running
     if (wasRunning) await this.workspaces.stop(record.id);
     await this.deps.storage.restore(record.id, snapshot);
     if (!this.deps.storage.capabilities.restoreKeepsLaterSnapshots) await this.forgetVanishedSnapshots(record.id);

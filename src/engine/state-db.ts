@@ -2,6 +2,7 @@
 // never block the writer; every multi-row change in a transaction.
 import Database from "better-sqlite3";
 import { AgentisoError } from "../core/errors.js";
+import { withIdleDeadline, type ExpireAction, type WorkspaceLifecycle } from "./lifecycle.js";
 import { MIGRATIONS } from "./migrations.js";
 import type { PortForwardRecord, SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceState } from "./workspace-state.js";
@@ -25,6 +26,11 @@ interface WorkspaceRow {
   error: string | null;
   created_at: string;
   updated_at: string;
+  ttl_at: string | null;
+  ttl_action: string | null;
+  idle_timeout_s: number | null;
+  idle_action: string | null;
+  last_active_at: string | null;
 }
 
 export class StateDb {
@@ -60,12 +66,15 @@ export class StateDb {
       this.db
         .prepare(
           `INSERT INTO workspaces (id, name, state, image, runtime, network, memory_mib, cpus, pids_limit, disk_bytes,
-             forked_from_id, forked_from_name, forked_from_snapshot, owner, pid, error, created_at, updated_at)
+             forked_from_id, forked_from_name, forked_from_snapshot, owner, pid, error, created_at, updated_at,
+             ttl_at, ttl_action, idle_timeout_s, idle_action, last_active_at)
            VALUES (@id, @name, @state, @image, @runtime, @network, @memoryMiB, @cpus, @pidsLimit, @diskBytes,
-             @forkedFromId, @forkedFromName, @forkedFromSnapshot, @owner, @pid, @error, @createdAt, @updatedAt)`,
+             @forkedFromId, @forkedFromName, @forkedFromSnapshot, @owner, @pid, @error, @createdAt, @updatedAt,
+             @ttlAt, @ttlAction, @idleTimeoutS, @idleAction, @createdAt)`,
         )
         .run({
           ...record,
+          ...lifecycleColumns(record.lifecycle),
           forkedFromId: record.forkedFrom?.workspaceId ?? null,
           forkedFromName: record.forkedFrom?.workspace ?? null,
           forkedFromSnapshot: record.forkedFrom?.snapshot ?? null,
@@ -98,6 +107,24 @@ export class StateDb {
       }
       throw err;
     }
+  }
+
+  /** Replaces the workspace's limits; an idle limit's lastActivityAt becomes its last activity. */
+  setLifecycle(id: string, lifecycle: WorkspaceLifecycle | undefined): void {
+    this.db
+      .prepare(
+        `UPDATE workspaces SET ttl_at = @ttlAt, ttl_action = @ttlAction, idle_timeout_s = @idleTimeoutS, idle_action = @idleAction,
+           last_active_at = COALESCE(@lastActiveAt, last_active_at), updated_at = @updatedAt WHERE id = @id`,
+      )
+      .run({ id, ...lifecycleColumns(lifecycle), lastActiveAt: lifecycle?.idle?.lastActivityAt ?? null, updatedAt: new Date().toISOString() });
+  }
+
+  /** Records the last activity of several workspaces at once (one transaction, never moved back). */
+  saveActivity(entries: ReadonlyArray<{ id: string; at: string }>): void {
+    const update = this.db.prepare("UPDATE workspaces SET last_active_at = @at WHERE id = @id AND (last_active_at IS NULL OR last_active_at < @at)");
+    this.db.transaction(() => {
+      for (const entry of entries) update.run(entry);
+    })();
   }
 
   deleteWorkspace(id: string): void {
@@ -208,5 +235,25 @@ function toRecord(row: WorkspaceRow): WorkspaceRecord {
   if (row.owner) record.owner = row.owner;
   if (row.pid) record.pid = row.pid;
   if (row.error) record.error = row.error;
+  const lifecycle = lifecycleOfRow(row);
+  if (lifecycle) record.lifecycle = withIdleDeadline(lifecycle, record.state, Date.parse(row.last_active_at ?? row.created_at));
   return record;
+}
+
+function lifecycleOfRow(row: WorkspaceRow): WorkspaceLifecycle | undefined {
+  const lifecycle: WorkspaceLifecycle = {};
+  if (row.ttl_at && row.ttl_action) lifecycle.ttl = { action: row.ttl_action as ExpireAction, at: row.ttl_at };
+  if (row.idle_timeout_s && row.idle_action) {
+    lifecycle.idle = { action: row.idle_action as ExpireAction, timeoutSeconds: row.idle_timeout_s, lastActivityAt: row.last_active_at ?? row.created_at };
+  }
+  return lifecycle.ttl || lifecycle.idle ? lifecycle : undefined;
+}
+
+function lifecycleColumns(lifecycle: WorkspaceLifecycle | undefined) {
+  return {
+    ttlAt: lifecycle?.ttl?.at ?? null,
+    ttlAction: lifecycle?.ttl?.action ?? null,
+    idleTimeoutS: lifecycle?.idle?.timeoutSeconds ?? null,
+    idleAction: lifecycle?.idle?.action ?? null,
+  };
 }

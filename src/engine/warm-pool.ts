@@ -7,6 +7,7 @@ import type { Logger } from "../core/logger.js";
 import { assertValidName } from "../core/names.js";
 import type { RuntimeKind } from "../runtimes/workspace-runtime.js";
 import type { GuestLink } from "./engine-deps.js";
+import type { LifecycleLimits } from "./lifecycle.js";
 import type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceState } from "./workspace-state.js";
@@ -24,7 +25,7 @@ export interface PoolWorkspaces<G extends GuestLink> {
   list(filter: { owner?: string; states?: WorkspaceState[] }): WorkspaceRecord[];
   create(options: CreateWorkspaceOptions): Promise<WorkspaceRecord>;
   guest(idOrName: string): Promise<G>;
-  rename(id: string, name: string, owner: string | undefined): WorkspaceRecord;
+  rename(id: string, name: string, owner: string | undefined, limits?: LifecycleLimits): WorkspaceRecord;
   tellHostname(record: WorkspaceRecord, signal?: AbortSignal): Promise<void>;
   destroy(idOrName: string): Promise<void>;
 }
@@ -62,7 +63,7 @@ export class WarmPool<G extends GuestLink> {
       return undefined;
     }
     const name = options.name === undefined ? `ws-${pooled.id}` : assertValidName(options.name, "workspace name");
-    const claimed = this.workspaces.rename(pooled.id, name, options.owner);
+    const claimed = this.workspaces.rename(pooled.id, name, options.owner, options.lifecycle);
     this.refill();
     try {
       await this.workspaces.tellHostname(claimed, options.signal);

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { assertValidName } from "../core/names.js";
 import type { NetworkMode, RuntimeKind, WorkspaceResources } from "../runtimes/workspace-runtime.js";
+import { lifecycleOf, type LifecycleLimits } from "./lifecycle.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
 
 export interface WorkspaceDefaults {
@@ -25,6 +26,8 @@ export interface CreateWorkspaceOptions {
   pidsLimit?: number;
   network?: NetworkMode;
   owner?: string;
+  /** Its ttl and idle timeout; none when absent (a fork inherits none from its origin). */
+  lifecycle?: LifecycleLimits;
   signal?: AbortSignal;
 }
 
@@ -49,6 +52,8 @@ export function newWorkspaceRecord(options: CreateWorkspaceOptions, defaults: Wo
   };
   if (forkedFrom) record.forkedFrom = forkedFrom;
   if (options.owner) record.owner = options.owner;
+  const lifecycle = lifecycleOf(options.lifecycle, Date.parse(now));
+  if (lifecycle) record.lifecycle = lifecycle;
   return record;
 }
 

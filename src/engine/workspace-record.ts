@@ -1,6 +1,7 @@
 // What the engine knows about a workspace: the row in SQLite and the object every front door
 // returns (CLI --json, MCP, control API).
 import type { NetworkMode, RuntimeKind } from "../runtimes/workspace-runtime.js";
+import type { WorkspaceLifecycle } from "./lifecycle.js";
 import type { WorkspaceState } from "./workspace-state.js";
 
 export interface WorkspaceRecord {
@@ -22,6 +23,8 @@ export interface WorkspaceRecord {
   pid?: number;
   /** Why it is in state failed. */
   error?: string;
+  /** Its ttl and idle timeout with their deadlines; absent when it has neither. */
+  lifecycle?: WorkspaceLifecycle;
   createdAt: string;
   updatedAt: string;
 }

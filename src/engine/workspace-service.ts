@@ -5,6 +5,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { NetworkMode, RuntimeInstance, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import { ActivityTracker } from "./activity-tracker.js";
 import { BootTemplates } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { GuestLinks } from "./guest-links.js";
@@ -14,12 +15,16 @@ import type { StateDb } from "./state-db.js";
 import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceLifecycle } from "./workspace-lifecycle.js";
-import { assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
+import { lifecycleOf, type LifecycleLimits } from "./lifecycle.js";
+import { assertNotPaused, assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
 
 export type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
 
 export class WorkspaceService<G extends GuestLink = GuestLink> {
-  protected readonly lock = new KeyedLock();
+  /** One change of a workspace at a time (also taken by pause and resume, lifecycle-service.ts). */
+  readonly lock = new KeyedLock();
+  /** When each workspace was last used (idle timeouts). */
+  readonly activity: ActivityTracker;
   private readonly guests: GuestLinks<G>;
   private readonly templates: BootTemplates | undefined;
   private pool: WarmPool<G> | undefined;
@@ -31,6 +36,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     protected readonly defaults: WorkspaceDefaults,
   ) {
     this.guests = new GuestLinks(deps.guests);
+    this.activity = new ActivityTracker({ db, linkActivity: (id) => this.guests.activityOf(id) });
     this.templates = deps.bootTemplates ? new BootTemplates(deps.storage, join(deps.stateDir, "templates"), deps.logger) : undefined;
   }
 
@@ -38,12 +44,12 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   get(idOrName: string): WorkspaceRecord {
     const record = this.db.getWorkspace(idOrName);
     if (!record) throw new AgentisoError("NOT_FOUND", `no workspace ${JSON.stringify(idOrName)} (see \`agentiso workspace ls\`)`);
-    return record;
+    return this.activity.current(record);
   }
 
   // Workspaces matching the filter; the warm pool's own are listed only when asked for by owner.
   list(filter: { owner?: string; states?: WorkspaceState[] } = {}): WorkspaceRecord[] {
-    const all = this.db.listWorkspaces(filter);
+    const all = this.db.listWorkspaces(filter).map((r) => this.activity.current(r));
     return filter.owner === undefined ? all.filter((w) => w.owner !== POOL_OWNER) : all;
   }
 
@@ -72,6 +78,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       if (current.state === "running") return current;
+      assertNotPaused(current.name, current.state);
       return this.boot(current);
     });
   }
@@ -119,16 +126,11 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     });
   }
 
-  /** The host file of the workspace's console and agent log (workspace_logs reads and follows it). */
-  async logFile(idOrName: string): Promise<string> {
-    const record = this.get(idOrName);
-    return this.runtimeOf(record).logFile(record.id);
-  }
-
   async setNetwork(idOrName: string, mode: NetworkMode): Promise<WorkspaceRecord> {
     const record = this.get(idOrName);
     return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
+      assertNotPaused(current.name, current.state);
       if (current.state === "running") await this.runtimeOf(current).setNetwork(current.id, mode);
       this.db.updateWorkspace(current.id, { network: mode });
       return this.get(current.id);
@@ -178,12 +180,14 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
 
   async close(): Promise<void> {
     await this.pool?.close();
+    this.activity.close();
     await this.guests.dropAll();
   }
 
-  // Gives a running workspace a new name and owner (a warm-pool workspace being handed out).
-  rename(id: string, name: string, owner: string | undefined): WorkspaceRecord {
+  // Gives a running workspace a new name, owner and limits counted from now (a warm-pool workspace being handed out).
+  rename(id: string, name: string, owner: string | undefined, limits?: LifecycleLimits): WorkspaceRecord {
     this.db.updateWorkspace(id, { name, owner });
+    this.db.setLifecycle(id, lifecycleOf(limits, Date.now()));
     this.deps.events?.stateChanged?.();
     return this.get(id);
   }

@@ -3,13 +3,15 @@
 // destroying") fails with a clear INVALID_STATE instead of half-happening.
 import { AgentisoError } from "../core/errors.js";
 
-export const WORKSPACE_STATES = ["creating", "starting", "running", "stopping", "stopped", "destroying", "failed"] as const;
+export const WORKSPACE_STATES = ["creating", "starting", "running", "paused", "stopping", "stopped", "destroying", "failed"] as const;
 export type WorkspaceState = (typeof WORKSPACE_STATES)[number];
 
 const TRANSITIONS: Record<WorkspaceState, readonly WorkspaceState[]> = {
   creating: ["starting", "stopped", "failed", "destroying"],
   starting: ["running", "failed", "stopped", "destroying"],
-  running: ["stopping", "stopped", "failed", "destroying"],
+  running: ["paused", "stopping", "stopped", "failed", "destroying"],
+  // frozen, memory kept (workspace_pause); stop and destroy thaw it first (the runtimes do)
+  paused: ["running", "stopping", "stopped", "failed", "destroying"],
   stopping: ["stopped", "failed", "destroying"],
   stopped: ["starting", "destroying"],
   failed: ["starting", "stopped", "destroying"],
@@ -28,11 +30,21 @@ export function assertTransition(workspace: string, from: WorkspaceState, to: Wo
   });
 }
 
-// For operations that need a running agent (exec, files, env).
+// For operations that need a running agent (exec, files, env). A paused workspace is a
+// CONFLICT (the caller paused it; resuming is theirs to decide), anything else INVALID_STATE.
 export function assertRunning(workspace: string, state: WorkspaceState): void {
   if (state === "running") return;
+  assertNotPaused(workspace, state);
   const hint = state === "stopped" || state === "failed" ? `: start it first (agentiso workspace start ${workspace})` : "";
   throw new AgentisoError("INVALID_STATE", `workspace ${workspace} is ${state}, not running${hint}`, {
+    details: { workspace, state },
+  });
+}
+
+// For changes a frozen workspace cannot take (exec, files, network, start): CONFLICT saying to resume it.
+export function assertNotPaused(workspace: string, state: WorkspaceState): void {
+  if (state !== "paused") return;
+  throw new AgentisoError("CONFLICT", `workspace ${workspace} is paused: resume it first (workspace_resume, or agentiso workspace resume ${workspace})`, {
     details: { workspace, state },
   });
 }

@@ -36,6 +36,11 @@ export class GuestClient implements AsyncDisposable {
     return this.link.agentInfo;
   }
 
+  /** Work requests in flight and when one last started or ended (ms since the epoch). */
+  activity(): { inFlight: number; lastActivityMs: number } {
+    return this.link.activity;
+  }
+
   // Connects (or reuses the live connection) and completes the hello handshake.
   async connect(options: CallOptions = {}): Promise<HelloReply> {
     await this.link.connection(options.signal);

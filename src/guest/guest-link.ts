@@ -35,6 +35,9 @@ export interface GuestLinkOptions {
  */
 export type DefaultDeadline = number | null | undefined;
 
+/** Requests that only look (the reaper's job check among them): they do not count as activity. */
+const LOOKS = new Set<RequestType>(["hello", "ping", "job_list", "job_poll", "configure"]);
+
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const HELLO_RETRY_PAUSE_MS = 100;
@@ -46,6 +49,8 @@ export class GuestLink {
   private closed = false;
   private hello: HelloReply | undefined;
   private readonly logger: Logger;
+  private inFlight = 0;
+  private lastActivityMs = 0;
 
   constructor(private readonly options: GuestLinkOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -54,6 +59,11 @@ export class GuestLink {
   /** What the agent said in its hello (after the first successful connect). */
   get agentInfo(): HelloReply | undefined {
     return this.hello;
+  }
+
+  /** Work requests in flight (exec, transfers, file changes) and when one last started or ended: idle timeouts read it. */
+  get activity(): { inFlight: number; lastActivityMs: number } {
+    return { inFlight: this.inFlight, lastActivityMs: this.lastActivityMs };
   }
 
   /** A deadline signal for calls outside the request table (tunnels): timeoutMs or requestTimeoutMs. */
@@ -73,7 +83,19 @@ export class GuestLink {
     // a fresh never-aborting signal per call: a shared one would collect a listener per request
     const signal = timeoutMs === undefined ? (options.signal ?? new AbortController().signal) : withDeadline(timeoutMs, options.signal);
     const connection = await this.connection(signal);
-    return new RequestStream<T>(connection, body, what, signal);
+    const stream = new RequestStream<T>(connection, body, what, signal);
+    if (!LOOKS.has(body.type)) this.count(stream);
+    return stream;
+  }
+
+  private count(stream: RequestStream): void {
+    this.inFlight += 1;
+    this.lastActivityMs = Date.now();
+    const settled = () => {
+      this.inFlight -= 1;
+      this.lastActivityMs = Date.now();
+    };
+    stream.result.then(settled, settled);
   }
 
   // The live connection (connecting and greeting first when there is none).

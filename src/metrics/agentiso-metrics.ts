@@ -57,6 +57,7 @@ export class AgentisoMetrics {
   private readonly bootSeconds: Histogram<"runtime">;
   private readonly forkSeconds: Histogram;
   private readonly thrashKillsTotal: Counter<"runtime">;
+  private readonly reapedTotal: Counter<"action" | "reason">;
   private readonly operationSeconds: Histogram<"operation">;
   private readonly execTotal: Counter<"outcome">;
   private readonly errorsTotal: Counter<"operation" | "code">;
@@ -105,6 +106,8 @@ export class AgentisoMetrics {
     this.bootSeconds = new Histogram({ name: "agentiso_boot_duration_seconds", help: "Time from start request to a ready guest agent", labelNames: ["runtime"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers });
     this.forkSeconds = new Histogram({ name: "agentiso_fork_duration_seconds", help: "Time to fork one workspace from a snapshot (until it runs)", buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
     this.thrashKillsTotal = new Counter({ name: "agentiso_thrash_kills_total", help: "Processes killed for thrashing at their workspace's memory limit (the kernel would not OOM-kill them)", labelNames: ["runtime"], registers });
+    this.reapedTotal = new Counter({ name: "agentiso_workspaces_reaped_total", help: "Workspaces stopped or destroyed because their ttl or idle timeout ran out", labelNames: ["action", "reason"], registers });
+    for (const action of ["stop", "destroy"]) for (const reason of ["ttl", "idle"]) this.reapedTotal.inc({ action, reason }, 0); // every series from the start
     this.operationSeconds = new Histogram({ name: "agentiso_operation_duration_seconds", help: "Duration of operations (MCP tools, control API, CLI)", labelNames: ["operation"], buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600], registers });
     this.execTotal = new Counter({ name: "agentiso_exec_total", help: "Commands run with exec/exec_parallel by outcome (ok: exit 0, nonzero, timeout, error: not run)", labelNames: ["outcome"], registers });
     this.errorsTotal = new Counter({ name: "agentiso_errors_total", help: "Failed operations by operation and error code", labelNames: ["operation", "code"], registers });
@@ -125,6 +128,7 @@ export class AgentisoMetrics {
       workspaceStarted: (info: { runtime: string; durationMs: number }) => this.bootSeconds.observe({ runtime: info.runtime }, info.durationMs / 1000),
       workspaceForked: (info: { durationMs: number }) => this.forkSeconds.observe(info.durationMs / 1000),
       thrashKill: (info: { runtime: string }) => this.thrashKillsTotal.inc({ runtime: info.runtime }),
+      workspaceReaped: (info: { action: string; reason: string }) => this.reapedTotal.inc({ action: info.action, reason: info.reason }),
     };
   }
 

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { isAgentisoError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ByteCaps } from "../config/config.js";
+import type { LifecycleDefaults } from "../config/lifecycle-config.js";
 import type { Engine } from "../engine/engine.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -25,6 +26,8 @@ export interface OperationServices {
   sessionPublicPorts?: boolean;
   /** The host's pinned opencode binary (npm package opencode-linux-x64): orchestrate layers it into goldens that need it. */
   opencodeBinary?: string;
+  /** Limits of new workspaces nobody gave limits to ([lifecycle]): mcp for calls with a session, cli without; none when unset. */
+  lifecycleDefaults?: { mcp: LifecycleDefaults; cli: LifecycleDefaults };
 }
 
 export interface OperationContext {
@@ -68,8 +71,15 @@ export function defineOperation<I extends z.ZodType, O extends z.ZodType>(contra
 }
 
 // Finds a workspace the caller may use: a session sees only the workspaces it owns, and
-// cannot tell another session's workspace from none.
-export function workspaceFor(ctx: OperationContext, ref: string): WorkspaceRecord {
+// cannot tell another session's workspace from none. Naming a workspace is activity (its idle
+// clock starts again) unless the call only looks (`look`: workspace_info, workspace_logs).
+export function workspaceFor(ctx: OperationContext, ref: string, options: { look?: boolean } = {}): WorkspaceRecord {
+  const record = ownedWorkspace(ctx, ref);
+  if (!options.look) ctx.services.engine.lifecycle.touch(record.id);
+  return record;
+}
+
+function ownedWorkspace(ctx: OperationContext, ref: string): WorkspaceRecord {
   if (ctx.session === undefined) return ctx.services.engine.workspaces.get(ref);
   let record: WorkspaceRecord;
   try {

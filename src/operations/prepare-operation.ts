@@ -6,6 +6,7 @@ import { AgentisoError } from "../core/errors.js";
 import { prepareGolden } from "../domain/prepare-golden.js";
 import { defineOperation, type OperationContext } from "./operation.js";
 import { resourceDemand, resourceOptions } from "./resource-options.js";
+import { lifecycleLimits } from "./lifecycle-options.js";
 import { cloneSourceOf } from "./clone-source-args.js";
 import { contracts } from "../contract/registry.js";
 import type { OutputOf } from "../contract/contract.js";
@@ -24,6 +25,7 @@ async function prepare(ctx: OperationContext, input: PrepareInput): Promise<Prep
       image: input.image ?? (await defaultImage(ctx)),
       ...(input.runtime !== undefined && { runtime: input.runtime }),
       ...resourceOptions(input),
+      lifecycle: lifecycleLimits(ctx, input),
     },
     ...(source !== undefined && { source }),
     ...(input.branch !== undefined && { branch: input.branch }),

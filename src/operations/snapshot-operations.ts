@@ -6,6 +6,7 @@ import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js
 import { contracts } from "../contract/registry.js";
 import { ForkInput } from "../contract/snapshot-contracts.js";
 import { resourceDemand, resourceOptions } from "./resource-options.js";
+import { lifecycleLimits } from "./lifecycle-options.js";
 
 export const snapshot = defineOperation(contracts.snapshot, {
   run: async (ctx, input) => {
@@ -35,6 +36,7 @@ export const workspaceFork = defineOperation(contracts.workspaceFork, {
       ...(input.namePrefix !== undefined && { namePrefix: input.namePrefix }),
       ...resourceOptions(input),
       ...(ctx.session !== undefined && { owner: ctx.session }),
+      lifecycle: lifecycleLimits(ctx, input),
       signal: ctx.signal,
     });
   },

@@ -8,6 +8,7 @@ import { hidingForeignForks, recordView, snapshotsView } from "./session-view.js
 import { mayAdopt, notInSession } from "./session-scope.js";
 import { contracts } from "../contract/registry.js";
 import { resourceDemand, resourceOptions } from "./resource-options.js";
+import { lifecycleLimits } from "./lifecycle-options.js";
 
 export const workspaceCreate = defineOperation(contracts.workspaceCreate, {
   run: (ctx, input) =>
@@ -17,6 +18,7 @@ export const workspaceCreate = defineOperation(contracts.workspaceCreate, {
       ...(input.runtime !== undefined && { runtime: input.runtime }),
       ...resourceOptions(input),
       ...(ctx.session !== undefined && { owner: ctx.session }),
+      lifecycle: lifecycleLimits(ctx, input),
       signal: ctx.signal,
     }),
   creates: (input) => resourceDemand(input),
@@ -57,7 +59,7 @@ export const workspacePool = defineOperation(contracts.workspacePool, {
 
 export const workspaceInfo = defineOperation(contracts.workspaceInfo, {
   run: async (ctx, input) => {
-    const record = workspaceFor(ctx, input.workspace);
+    const record = workspaceFor(ctx, input.workspace, { look: true });
     const { snapshots, ports } = ctx.services.engine;
     return { ...recordView(ctx, record), snapshots: snapshotsView(ctx, snapshots.list(record.id)), ports: ports.list(record.id) };
   },
@@ -66,8 +68,9 @@ export const workspaceInfo = defineOperation(contracts.workspaceInfo, {
 export const workspaceLogs = defineOperation(contracts.workspaceLogs, {
   run: async (ctx, input) => {
     const { workspaces } = ctx.services.engine;
-    const id = workspaceFor(ctx, input.workspace).id;
-    const file = await workspaces.logFile(id);
+    const record = workspaceFor(ctx, input.workspace, { look: true });
+    // the host file of its console and agent log, which the runtime rotates in place
+    const file = await workspaces.runtimeOf(record).logFile(record.id);
     const log = await readTail(file, input.maxBytes ?? 65536);
     if (input.followMs !== undefined) {
       // the tail goes first as progress too: a follower prints the stream alone, in order

@@ -80,6 +80,8 @@ export async function orchestrate(engine: Engine<GuestClient>, plan: Plan, optio
   const proxy = new LlmProxy({ provider: model.provider, logger: options.logger, ...(plan.model.max_concurrency !== undefined && { maxConcurrency: plan.model.max_concurrency }) });
   let golden: GoldenWorkspace | undefined;
   const builtGolden = plan.golden.workspace === undefined;
+  // a reused golden's ttl or idle timeout must not stop or destroy it under the run; a built one and the workers get no limits
+  using _goldenHold = options.reusedGolden && engine.lifecycle.hold(options.reusedGolden.id);
   try {
     const lap = stopwatch();
     golden = await goldenFor(engine, plan, options, id, progress);

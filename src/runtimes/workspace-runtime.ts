@@ -105,4 +105,16 @@ export interface WorkspaceRuntime {
 
   /** Optional (vm): a string that changes whenever saved templates can no longer be restored (accelerator, kernel, agent). */
   templateCompatibility?(): Promise<string>;
+
+  /**
+   * Optional: freezes every process of a running instance (no CPU, memory kept). A paused
+   * instance stays paused across daemon restarts; stop() of a paused one resumes it first.
+   */
+  pause?(workspaceId: string): Promise<void>;
+
+  /** Optional: thaws a paused instance. clockStopped: the guest's clock stood still meanwhile (a VM's) and lags now. */
+  resume?(workspaceId: string): Promise<{ clockStopped: boolean }>;
+
+  /** Optional: whether a running instance is paused (reconcile after a restart). */
+  isPaused?(workspaceId: string): Promise<boolean>;
 }

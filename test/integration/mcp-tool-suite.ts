@@ -303,8 +303,10 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness, sess
       const forks = await mcp.call<Ws[]>("workspace_fork", { workspace: ws, snapshot: "s1", count: 2, namePrefix: `${ws}-f` });
       assert.equal(forks.length, 2);
       assert.equal((await mcp.call<{ stdout: string }>("exec", { workspace: forks[0]!.name, command: "cat /work/notes/a.txt" })).stdout, "alpha gamma\n");
-      const batch = await mcp.call<{ workers: Array<{ id: string; name: string }> }>("workspace_batch_fork", { workspace: ws, snapshot: "s1", count: 1, namePrefix: `${ws}-w` });
+      const batch = await mcp.call<{ workers: Array<{ id: string; name: string }> }>("workspace_batch_fork", { workspace: ws, snapshot: "s1", count: 1, namePrefix: `${ws}-w`, ttl: "30m", idleTimeout: "none" });
       assert.equal(batch.workers.length, 1);
+      const worker = await mcp.call<{ lifecycle: { ttl?: { action: string }; idle?: unknown } }>("workspace_info", { workspace: batch.workers[0]!.id });
+      assert.deepEqual([worker.lifecycle.ttl?.action, worker.lifecycle.idle], ["destroy", undefined], "a fork takes its own limits, not its origin's");
       assert.equal((await mcp.call<Ws[]>("workspace_list")).length, 4);
       for (const fork of [...forks, ...batch.workers]) await mcp.call("workspace_destroy", { workspace: fork.id });
       await mcp.call("exec", { workspace: ws, command: "rm /work/notes/a.txt" });
@@ -312,6 +314,26 @@ export function describeToolSuite(title: string, connect: (cli: CliHarness, sess
       assert.equal((await mcp.call<{ stdout: string }>("exec", { workspace: ws, command: "cat /work/notes/a.txt" })).stdout, "alpha gamma\n");
       await mcp.call("snapshot", { workspace: ws, action: "delete", name: "s1" });
       assert.deepEqual(await mcp.call("snapshot", { workspace: ws, action: "list" }), []);
+    });
+
+    test("workspace_lifecycle shows the MCP defaults (idle 2 h → stop, 24 h → destroy) and changes them; workspace_pause freezes (exec CONFLICT), workspace_resume thaws", async () => {
+      type Lifecycle = { ttl?: { action: string; at: string }; idle?: { action: string; timeoutSeconds: number; at?: string } };
+      const info = await mcp.call<Ws & { createdAt: string; lifecycle: Lifecycle }>("workspace_info", { workspace: ws });
+      assert.deepEqual([info.lifecycle.idle?.action, info.lifecycle.idle?.timeoutSeconds, info.lifecycle.ttl?.action], ["stop", 7200, "destroy"]);
+      assert.equal(Date.parse(info.lifecycle.ttl!.at) - Date.parse(info.createdAt), 24 * 3600 * 1000);
+      const changed = await mcp.call<Ws & { lifecycle: Lifecycle }>("workspace_lifecycle", { workspace: ws, ttl: "48h", idleTimeout: null });
+      assert.equal(changed.lifecycle.idle, undefined);
+      assert.ok(Math.abs(Date.parse(changed.lifecycle.ttl!.at) - Date.now() - 48 * 3600 * 1000) < 60_000, "a new ttl counts from now");
+      const bad = await mcp.fails("workspace_lifecycle", { workspace: ws, idleTimeout: "soon" });
+      assert.equal(bad.code, "INVALID_INPUT");
+      assert.match(bad.text, /invalid duration "soon"/);
+      assert.equal((await mcp.call<Ws>("workspace_pause", { workspace: ws })).state, "paused");
+      assert.deepEqual((await mcp.call<Ws[]>("workspace_list", { state: "paused" })).map((w) => w.name), [ws]);
+      const refused = await mcp.fails("exec", { workspace: ws, command: "true" });
+      assert.equal(refused.code, "CONFLICT");
+      assert.match(refused.text, /paused: resume it first/);
+      assert.equal((await mcp.call<Ws>("workspace_resume", { workspace: ws })).state, "running");
+      assert.equal((await mcp.call<{ stdout: string }>("exec", { workspace: ws, command: "echo thawed" })).stdout, "thawed\n");
     });
 
     test("workspace_stop and workspace_start; exec on a stopped workspace says to start it", async () => {

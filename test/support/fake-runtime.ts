@@ -6,7 +6,7 @@ import type { NetworkMode, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime }
 export class FakeRuntime implements WorkspaceRuntime {
   readonly kind = "container" as const;
   readonly guestCachesWrites = false;
-  readonly instances = new Map<string, RuntimeInstance & { network: NetworkMode }>();
+  readonly instances = new Map<string, RuntimeInstance & { network: NetworkMode; paused?: boolean }>();
   failNextStart = false;
   private nextPid = 1000;
 
@@ -47,6 +47,21 @@ export class FakeRuntime implements WorkspaceRuntime {
   }
   async listInstances(): Promise<string[]> {
     return [...this.instances.keys()];
+  }
+  async pause(workspaceId: string): Promise<void> {
+    this.running(workspaceId).paused = true;
+  }
+  async resume(workspaceId: string): Promise<{ clockStopped: boolean }> {
+    this.running(workspaceId).paused = false;
+    return { clockStopped: false };
+  }
+  async isPaused(workspaceId: string): Promise<boolean> {
+    return this.instances.get(workspaceId)?.paused === true;
+  }
+  private running(workspaceId: string) {
+    const instance = this.instances.get(workspaceId);
+    if (!instance) throw new AgentisoError("INVALID_STATE", "not running");
+    return instance;
   }
   /** Simulates the workspace dying behind the engine's back. */
   crash(workspaceId: string): void {

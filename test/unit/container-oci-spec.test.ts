@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { GUEST_PATHS, LD_SO_PRELOAD, MASKED_PATHS, WORKSPACE_CAPABILITIES, type WorkspaceSpecInput } from "../../src/runtimes/container/oci-spec.js";
 import { isAgentisoError } from "../../src/core/errors.js";
-import { toHostname } from "../../src/runtimes/container/container-runtime.js";
+import { toHostname } from "../../src/runtimes/container/hostname.js";
 import { SPEC_INPUT as input, specWith as spec } from "../support/oci-spec-input.js";
 
 describe("workspace OCI spec", () => {

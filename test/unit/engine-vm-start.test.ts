@@ -146,6 +146,18 @@ describe("warm pool", () => {
       assert.equal(engine.workspaces.get(pooled.id).owner, POOL_OWNER, "a failed claim leaves the workspace pooled");
     }));
 
+  test("pooled workspaces have no limits; one handed out gets the caller's, counted from the hand-out", () =>
+    withEngine({ poolSize: 1 }, async ({ engine }) => {
+      await until(() => engine.workspaces.warmPool!.ready().length === 1);
+      const pooled = engine.workspaces.warmPool!.ready()[0]!;
+      assert.equal(pooled.lifecycle, undefined, "the reaper has nothing to act on in the pool");
+      const before = Date.now();
+      const ws = await engine.workspaces.create({ name: "limited", lifecycle: { ttl: { seconds: 60, action: "destroy" }, idle: { seconds: 30, action: "stop" } } });
+      assert.equal(ws.id, pooled.id);
+      assert.ok(Date.parse(ws.lifecycle!.ttl!.at) >= before + 60_000);
+      assert.ok(Date.parse(ws.lifecycle!.idle!.lastActivityAt) >= before, "idle from the hand-out, not from the boot");
+    }));
+
   test("closing the engine destroys the pooled workspaces", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "agentiso-vm-pool-"));
     const { deps, storage, runtime } = makeDeps(stateDir, { poolSize: 2 });

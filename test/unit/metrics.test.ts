@@ -18,6 +18,7 @@ async function sampleMetrics(counts: Record<string, number> = { running: 2, stop
   events.workspaceStarted({ runtime: "container", durationMs: 180 });
   events.workspaceForked({ durationMs: 25 });
   events.thrashKill({ runtime: "container" });
+  events.workspaceReaped({ action: "destroy", reason: "ttl" });
   metrics.observeOperation("exec", { durationMs: 12, result: { exitCode: 0, timedOut: false }, session: "s1" });
   metrics.observeOperation("exec", { durationMs: 12, result: { exitCode: 3, timedOut: false } });
   metrics.observeOperation("exec", { durationMs: 12, result: { exitCode: null, timedOut: true }, session: "s1" });
@@ -52,6 +53,8 @@ describe("metrics", () => {
     assert.equal(valueOf(body, 'agentiso_boot_duration_seconds_count{runtime="container"}'), 1);
     assert.equal(valueOf(body, "agentiso_fork_duration_seconds_count"), 1);
     assert.equal(valueOf(body, 'agentiso_thrash_kills_total{runtime="container"}'), 1);
+    assert.equal(valueOf(body, 'agentiso_workspaces_reaped_total{action="destroy",reason="ttl"}'), 1);
+    assert.equal(valueOf(body, 'agentiso_workspaces_reaped_total{action="stop",reason="idle"}'), 0, "every action and reason is a series from the start");
     assert.ok(valueOf(body, "process_cpu_user_seconds_total") !== undefined, "process metrics are exported");
   });
 
@@ -69,7 +72,7 @@ describe("metrics", () => {
     const labelValues = [...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
     for (const value of labelValues) assert.doesNotMatch(value, /s1|0a1b2c|no workspace/);
     const labelNames = new Set([...body.matchAll(/[{,](\w+)="/g)].map((m) => m[1]));
-    for (const name of labelNames) assert.ok(["state", "runtime", "operation", "code", "outcome", "tool", "le", "version", "major", "minor", "patch", "type", "space", "kind", "status"].includes(name!), `unexpected label ${name}`);
+    for (const name of labelNames) assert.ok(["state", "runtime", "operation", "code", "outcome", "tool", "le", "version", "major", "minor", "patch", "type", "space", "kind", "status", "action", "reason"].includes(name!), `unexpected label ${name}`);
   });
 
   test("port-forward bytes (both ways) and open connections are read per workspace at each scrape, and vanish with the workspace", async () => {

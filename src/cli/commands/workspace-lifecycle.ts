@@ -6,10 +6,11 @@ import { workspaceTable } from "../format.js";
 import { runOperation } from "../cli-context.js";
 import { contracts } from "../../contract/registry.js";
 import { outputBytesOf } from "../../contract/output-event.js";
+import { LIFECYCLE_OPTIONS, LIFECYCLE_USAGE, lifecycleFlags, lifecycleLines } from "../lifecycle-flags.js";
 
 export const createCommand: CliCommand = {
   name: "create",
-  usage: "create [--image base] [--name N] [--memory 512M] [--cpus 1] [--disk 4G] [--network none|egress] [--runtime container|vm] [--json]",
+  usage: `create [--image base] [--name N] [--memory 512M] [--cpus 1] [--disk 4G] [--network none|egress] [--runtime container|vm] ${LIFECYCLE_USAGE} [--json]`,
   summary: "create and start a workspace",
   options: {
     image: { type: "string" },
@@ -20,6 +21,7 @@ export const createCommand: CliCommand = {
     network: { type: "string" },
     runtime: { type: "string" },
     "pids-limit": { type: "string" },
+    ...LIFECYCLE_OPTIONS,
   },
   async run(ctx, values) {
     const input = {
@@ -31,6 +33,7 @@ export const createCommand: CliCommand = {
       network: stringValue(values, "network"),
       runtime: stringValue(values, "runtime"),
       pidsLimit: numberValue(values, "pids-limit"),
+      ...lifecycleFlags(values),
     };
     const ws = await runOperation(ctx, contracts.workspaceCreate, input);
     if (values.json) ctx.json(ws);
@@ -60,7 +63,10 @@ export const infoCommand: CliCommand = {
     const [workspace] = requirePositionals(this, positionals, 1);
     const info = await runOperation(ctx, contracts.workspaceInfo, { workspace });
     if (values.json) ctx.json(info);
-    else ctx.out(Object.entries(info).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join("\n") + "\n");
+    else {
+      const { lifecycle: _shownBelow, ...rest } = info;
+      ctx.out([...Object.entries(rest).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`), ...lifecycleLines(info)].join("\n") + "\n");
+    }
     return 0;
   },
 };

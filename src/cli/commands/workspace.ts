@@ -6,6 +6,7 @@ import { mkdirCommand, mvCommand, rmFileCommand, statCommand } from "./workspace
 import { gitCheckoutCommand, gitLogCommand, mergeCommand } from "./workspace-git.js";
 import { portCommand } from "./workspace-ports.js";
 import { shellCommand } from "./workspace-shell.js";
+import { lifecycleCommand, pauseCommand, resumeCommand } from "./workspace-limits.js";
 import { forkCommand, restoreCommand, snapshotCommand, snapshotRmCommand, snapshotsCommand } from "./workspace-snapshots.js";
 
 export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
@@ -15,6 +16,9 @@ export const WORKSPACE_COMMANDS: readonly CliCommand[] = [
   logsCommand,
   startCommand,
   stopCommand,
+  pauseCommand,
+  resumeCommand,
+  lifecycleCommand,
   destroyCommand,
   networkCommand,
   portCommand,

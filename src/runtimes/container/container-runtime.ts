@@ -2,8 +2,9 @@
 // namespaces; see oci-spec.ts), tini is PID 1, the guest agent listens on a unix socket in a
 // directory bind-mounted from the run dir, and src/net switches the network mode live.
 // Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace. A thrash
-// guard watches each running workspace's memory cgroup (thrash-guard.ts).
-import { appendFile, stat, writeFile } from "node:fs/promises";
+// guard watches each running workspace's memory cgroup (thrash-guard.ts). Pause freezes the
+// cgroup through runc (v1 freezer or v2 cgroup.freeze): no CPU, memory kept.
+import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { readTail } from "../../core/read-tail.js";
@@ -23,8 +24,10 @@ import { isRunning, waitForExit } from "../../core/process-state.js";
 import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
 import { assertContainerRootfs } from "./rootfs-checks.js";
+import { toHostname } from "./hostname.js";
 import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
+import { noteThrashKill } from "./thrash-note.js";
 import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
 import { ioWeightSupported, readHardLimits } from "./host-limits.js";
 import type { HardLimits } from "./oci-spec.js";
@@ -151,13 +154,15 @@ export class ContainerRuntime implements WorkspaceRuntime {
     return this.instance(spec.workspaceId, pid, spec.runDir);
   }
 
-  // SIGTERM to init (tini forwards it to the agent), then KILL after timeoutMs; then frees runc state, slirp, netns and cgroups.
+  // SIGTERM to init (tini forwards it; a paused container is thawed first: frozen processes take no signal), then KILL
+  // after timeoutMs; then frees runc state, slirp, netns and cgroups.
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const name = this.resourceName(workspaceId);
     this.thrashGuard?.unwatch(workspaceId);
     const runDir = this.runDirs.get(workspaceId);
     if (runDir) this.consoles.unguard(runDirPaths(runDir).consoleLog);
     const state = await this.runc.state(name);
+    if (state?.status === "paused") await this.runc.resume(name).catch((err: unknown) => this.options.logger.warn("could not resume a paused workspace before stopping it", { workspace: workspaceId, err }));
     if (state && (await isRunning(state.pid))) {
       const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
       const graceful = timeoutMs > 0 && (await this.runc.kill(name, "TERM")) && (await waitForExit(state.pid, timeoutMs));
@@ -175,7 +180,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   async adopt(workspaceId: string, runDir: string): Promise<RuntimeInstance | undefined> {
     const name = this.resourceName(workspaceId);
     const state = await this.runc.state(name);
-    if (!state || state.status !== "running" || !(await isRunning(state.pid))) return undefined;
+    if (!state || (state.status !== "running" && state.status !== "paused") || !(await isRunning(state.pid))) return undefined;
     // without the host-side link made at start there is no trustworthy endpoint: let reconcile stop it
     const endpointOk = await assertEndpoint(runDirPaths(runDir).endpoint, this.idMapping.hostId).then(() => true, () => false);
     if (!endpointOk) {
@@ -188,6 +193,19 @@ export class ContainerRuntime implements WorkspaceRuntime {
     this.consoles.guard(runDirPaths(runDir).consoleLog);
     await this.thrashGuard?.watch(workspaceId, name, state.pid);
     return this.instance(workspaceId, state.pid, runDir);
+  }
+
+  async pause(workspaceId: string): Promise<void> {
+    await this.runc.pause(this.resourceName(workspaceId));
+  }
+
+  async resume(workspaceId: string): Promise<{ clockStopped: boolean }> {
+    await this.runc.resume(this.resourceName(workspaceId));
+    return { clockStopped: false }; // the host's clock: it never stood still
+  }
+
+  async isPaused(workspaceId: string): Promise<boolean> {
+    return (await this.runc.state(this.resourceName(workspaceId)))?.status === "paused";
   }
 
   // Switches a running workspace between loopback-only and filtered NAT egress.
@@ -224,15 +242,8 @@ export class ContainerRuntime implements WorkspaceRuntime {
 
   private onThrashKill(kill: ThrashKill): void {
     this.options.onThrashKill?.(kill);
-    void this.noteThrashKill(kill);
-  }
-
-  // The user learns why their command got 137 from `workspace logs` (the console log is opened for appending).
-  private async noteThrashKill(kill: ThrashKill): Promise<void> {
     const runDir = this.runDirs.get(kill.workspaceId);
-    if (!runDir) return;
-    const line = { time: new Date().toISOString(), level: "warn", msg: "agentiso killed a process thrashing at the workspace's memory limit", component: "agentiso-daemon", pid: kill.pid, command: kill.command, limitMiB: Math.round(kill.limitBytes / 2 ** 20) };
-    await appendFile(runDirPaths(runDir).consoleLog, `${JSON.stringify(line)}\n`).catch(() => undefined);
+    if (runDir) void noteThrashKill(runDirPaths(runDir).consoleLog, kill);
   }
 
   // Prepares the run dir and writes the OCI config.json into it (the run dir is the bundle).
@@ -279,13 +290,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private async assertStartable(spec: RuntimeStartSpec, name: string): Promise<void> {
     await assertContainerRootfs(spec.rootfs, this.idMapping.hostId);
     const existing = await this.runc.state(name);
-    if (existing?.status === "running") throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
+    if (existing?.status === "running" || existing?.status === "paused") throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
     if (existing) await this.stop(spec.workspaceId, { timeoutMs: 0 });
   }
-}
-
-// Workspace names may hold "_" and "." which hostnames may not: map them, keep 63 characters.
-export function toHostname(name: string): string {
-  const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/^-+|-+$/g, "");
-  return cleaned || "workspace";
 }

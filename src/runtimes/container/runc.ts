@@ -58,6 +58,18 @@ export class Runc {
     return result.exitCode === 0;
   }
 
+  // Freezes every process of the container (the cgroup freezer: v1 freezer.state or v2 cgroup.freeze); status becomes "paused".
+  async pause(id: string): Promise<void> {
+    const result = await runCommand([this.binary, "--root", this.root, "pause", id], { check: false, timeoutMs: 30_000 });
+    if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `runc pause ${id} failed: ${result.stderr.trim()}`, { details: { id } });
+  }
+
+  // Thaws a paused container.
+  async resume(id: string): Promise<void> {
+    const result = await runCommand([this.binary, "--root", this.root, "resume", id], { check: false, timeoutMs: 30_000 });
+    if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `runc resume ${id} failed: ${result.stderr.trim()}`, { details: { id } });
+  }
+
   // Removes the container (killing it if needed); a container runc does not know is already gone.
   async delete(id: string): Promise<void> {
     const result = await runCommand([this.binary, "--root", this.root, "delete", "--force", id], { check: false, timeoutMs: 30_000 });

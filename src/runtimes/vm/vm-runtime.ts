@@ -26,6 +26,7 @@ import { createVmCgroup } from "./vm-cgroup.js";
 import { checkVmPrerequisites } from "./vm-prerequisites.js";
 import { argvNames, argvValue, findProcesses, isQemuOf, killQemu, launchQemu, processArgv, readPidFile } from "./vm-process.js";
 import { vmPaths, type VmPaths } from "./vm-paths.js";
+import { pauseVm, resumeVm, vmPaused } from "./vm-pause.js";
 
 export interface VmRuntimeOptions {
   tag: ResourceTag;
@@ -133,6 +134,10 @@ export class VmRuntime implements WorkspaceRuntime {
     if (runDir) this.consoles.unguard(vmPaths(runDir).consoleLog);
     const pids = await this.pidsOf(name, runDir);
     const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    // a paused guest cannot shut itself down: let it run again first
+    if (timeoutMs > 0 && runDir && pids.length > 0 && (await vmPaused(vmPaths(runDir).qmpSocket).catch(() => false))) {
+      await resumeVm(vmPaths(runDir).qmpSocket).catch((err: unknown) => this.options.logger.warn("could not resume a paused vm before stopping it", { workspace: workspaceId, err }));
+    }
     for (const pid of pids) {
       const graceful = timeoutMs > 0 && runDir !== undefined && (await guestShutdown(vmPaths(runDir), pid, timeoutMs));
       if (!graceful) await killQemu(pid);
@@ -151,6 +156,20 @@ export class VmRuntime implements WorkspaceRuntime {
     this.runDirs.set(workspaceId, runDir);
     this.consoles.guard(paths.consoleLog);
     return this.instance(workspaceId, pid, paths);
+  }
+
+  // QMP stop: the vCPUs halt, QEMU keeps the memory (vm-pause.ts).
+  async pause(workspaceId: string): Promise<void> {
+    await pauseVm(await this.qmpSocketOf(workspaceId));
+  }
+
+  async resume(workspaceId: string): Promise<{ clockStopped: boolean }> {
+    await resumeVm(await this.qmpSocketOf(workspaceId));
+    return { clockStopped: true }; // the guest's clock stood still with its vCPUs
+  }
+
+  async isPaused(workspaceId: string): Promise<boolean> {
+    return vmPaused(await this.qmpSocketOf(workspaceId));
   }
 
   async setNetwork(workspaceId: string, mode: NetworkMode): Promise<void> {
@@ -252,6 +271,12 @@ export class VmRuntime implements WorkspaceRuntime {
     const [pid] = await this.pidsOf(this.resourceName(workspaceId));
     const pidFile = pid === undefined ? undefined : argvValue(await processArgv(pid), "-pidfile");
     return pidFile === undefined ? undefined : dirname(pidFile);
+  }
+
+  private async qmpSocketOf(workspaceId: string): Promise<string> {
+    const runDir = await this.runDirOf(workspaceId);
+    if (!runDir) throw new AgentisoError("INVALID_STATE", `vm workspace ${workspaceId} is not running`);
+    return vmPaths(runDir).qmpSocket;
   }
 
   private async removeSockets(paths: VmPaths): Promise<void> {
