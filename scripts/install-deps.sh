@@ -14,6 +14,7 @@ APT_PACKAGES=(
   strace util-linux e2fsprogs            # the image tests watch opencode's syscalls; mkfs.ext4 for VM disks
   prometheus                             # promtool and a real scrape in the metrics tests
   gcc libc6-dev                          # a preload library the agent-takeover test plants in a workspace
+  chromium                               # the web dashboard's tests drive it headless (puppeteer-core)
 )
 
 missing=()

@@ -21,9 +21,17 @@ export interface InvocationOutcome {
   session?: string;
 }
 
+/** Follows one call as it runs: its progress events (whether or not its caller streams them) and its end. */
+export interface CallWatcher {
+  progress(event: unknown): void;
+  end(outcome: InvocationOutcome): void;
+}
+
 export interface InvocationHooks {
   admit?: AdmitHook;
   observe?(name: string, outcome: InvocationOutcome): void;
+  /** A watcher for calls of this operation (the dashboard's orchestrations), or undefined. */
+  watch?(name: string, session: string | undefined): CallWatcher | undefined;
 }
 
 export interface InvokerOptions {
@@ -66,13 +74,19 @@ export class OperationInvoker {
     if (!operation) throw new AgentisoError("NOT_FOUND", `no operation ${JSON.stringify(call.name)}`);
     const { session } = call;
     const started = performance.now();
-    const observe = (outcome: Omit<InvocationOutcome, "durationMs" | "session">) =>
-      this.options.hooks?.observe?.(operation.name, { durationMs: performance.now() - started, ...outcome, ...(session !== undefined && { session }) });
+    let watcher: CallWatcher | undefined;
+    const observe = (partial: Omit<InvocationOutcome, "durationMs" | "session">) => {
+      const outcome = { durationMs: performance.now() - started, ...partial, ...(session !== undefined && { session }) };
+      this.options.hooks?.observe?.(operation.name, outcome);
+      watcher?.end(outcome);
+    };
     let release: (() => void) | void = undefined;
     try {
       const input = parseInput(operation, call.input);
       release = this.options.hooks?.admit?.(operation, input, session);
-      const context = { services: this.options.services, signal: call.signal, logger: this.options.logger, ...(session !== undefined && { session }), ...(call.progress && { progress: call.progress }) };
+      watcher = this.options.hooks?.watch?.(operation.name, session);
+      const progress = withWatcher(call.progress, watcher);
+      const context = { services: this.options.services, signal: call.signal, logger: this.options.logger, ...(session !== undefined && { session }), ...(progress && { progress }) };
       const result = checkedResult(operation, await operation.run(context, input));
       observe({ result });
       return result;
@@ -85,6 +99,15 @@ export class OperationInvoker {
       release?.();
     }
   }
+}
+
+// The caller's progress handler, with the watcher seeing each event first (never slowing it down).
+function withWatcher(progress: Invocation["progress"], watcher: CallWatcher | undefined): Invocation["progress"] {
+  if (!watcher) return progress;
+  return (event) => {
+    watcher.progress(event);
+    return progress?.(event);
+  };
 }
 
 // A result outside the contract is our bug, not the caller's: it fails loudly (INTERNAL)
