@@ -102,6 +102,7 @@ export class OrchestrationBoard {
   private apply(run: Run, event: Progress): void {
     if (event.type === "task_state" && event.task !== undefined) {
       const task = this.task(run, event.task);
+      if (task.state === "queued" && event.state !== "queued") task.startedMs = this.now(); // elapsed counts from leaving the queue
       task.state = event.state ?? task.state;
       if (event.worker !== undefined) task.worker = event.worker;
       if (event.tokens !== undefined) task.tokens = event.tokens;

@@ -38,4 +38,6 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById("app")!);
+const root = document.getElementById("app")!;
+root.textContent = ""; // the "loading" line of index.html
+render(<App />, root);
