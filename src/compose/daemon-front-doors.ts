@@ -25,6 +25,7 @@ import { createImageLibrary, hostOpencodeBinary } from "./engine-factory.js";
 import { packageVersion } from "./package-root.js";
 import { Dashboard } from "../dashboard/dashboard.js";
 import { dashboardAssets } from "./dashboard-assets.js";
+import { WorkspaceUsageSampler } from "./workspace-usage.js";
 import { dashboardLoginRoute, workspaceRows } from "./dashboard-wiring.js";
 
 export class DaemonFrontDoors {
@@ -52,7 +53,13 @@ export class DaemonFrontDoors {
     metrics: AgentisoMetrics,
   ) {
     this.metrics = metrics;
-    this.dashboard = new Dashboard({ workspaces: () => workspaceRows(this.engine), assets: dashboardAssets, logger });
+    const usage = new WorkspaceUsageSampler();
+    this.dashboard = new Dashboard({
+      workspaces: () => workspaceRows(this.engine, usage),
+      refreshUsage: () => usage.refresh(this.engine?.workspaces.list() ?? []),
+      assets: dashboardAssets,
+      logger,
+    });
     const metered = this.metrics.engineEvents();
     this.events = {
       ...metered,

@@ -5,12 +5,14 @@ import type { RouteHandler } from "../api/api-server.js";
 import type { Dashboard, WorkspaceRow } from "../dashboard/dashboard.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
+import type { WorkspaceUsageSampler } from "./workspace-usage.js";
 
 export const DASHBOARD_LOGIN_PATH = "/v1/dashboard/login";
 
-// The engine's workspaces as the page shows them (no pid, no ids).
-export function workspaceRows(engine: Engine<GuestClient> | undefined): WorkspaceRow[] {
+// The engine's workspaces as the page shows them (no pid, no ids), with their last usage reading.
+export function workspaceRows(engine: Engine<GuestClient> | undefined, usage: WorkspaceUsageSampler): WorkspaceRow[] {
   return (engine?.workspaces.list() ?? []).map((r) => ({
+    ...usage.of(r.id),
     name: r.name,
     state: r.state,
     runtime: r.runtime,

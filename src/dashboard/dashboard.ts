@@ -24,14 +24,20 @@ export interface WorkspaceRow {
   owner?: string;
   createdAt: string;
   error?: string;
+  /** Memory charged to its cgroup now, and CPU over the last few seconds (% of one core). */
+  memoryBytes?: number;
+  cpuPercent?: number;
 }
 
 export interface DashboardOptions {
   workspaces: () => WorkspaceRow[];
+  /** Re-reads the workspaces' memory and CPU use; called every USAGE_MS while a page is open. */
+  refreshUsage?: () => Promise<void>;
   assets: () => DashboardAssets;
   logger: Logger;
 }
 
+const USAGE_MS = 3000;
 const EXEC_OPERATIONS = new Set(["exec", "exec_parallel"]);
 
 export class Dashboard {
@@ -40,6 +46,7 @@ export class Dashboard {
   private readonly board: OrchestrationBoard;
   private readonly series: MetricSeries;
   private readonly sampler: NodeJS.Timeout;
+  private readonly usageTimer: NodeJS.Timeout;
   private server: DashboardServer | undefined;
   private bound: AddressInfo | undefined;
 
@@ -56,6 +63,13 @@ export class Dashboard {
       this.series.sample();
       this.stream.changed("metrics");
     }, SAMPLE_MS).unref();
+    this.usageTimer = setInterval(() => void this.refreshUsage(), USAGE_MS).unref();
+  }
+
+  private async refreshUsage(): Promise<void> {
+    if (this.stream.clientCount === 0 || !this.options.refreshUsage) return;
+    await this.options.refreshUsage().catch((err: unknown) => this.options.logger.warn("cannot read workspace usage", { err }));
+    this.stream.changed("workspaces");
   }
 
   // Engine events: a workspace changed state (or appeared, or went), a fork finished.
@@ -106,6 +120,7 @@ export class Dashboard {
 
   async close(): Promise<void> {
     clearInterval(this.sampler);
+    clearInterval(this.usageTimer);
     await this.server?.close();
   }
 }

@@ -105,7 +105,11 @@ export class OperationInvoker {
 function withWatcher(progress: Invocation["progress"], watcher: CallWatcher | undefined): Invocation["progress"] {
   if (!watcher) return progress;
   return (event) => {
-    watcher.progress(event);
+    try {
+      watcher.progress(event);
+    } catch {
+      // a watcher's failure is its own: the call and its caller's stream go on
+    }
     return progress?.(event);
   };
 }

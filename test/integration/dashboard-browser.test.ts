@@ -63,6 +63,10 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     const created = performance.now();
     await page.waitForSelector(`tr[data-workspace="${name}"]`, { timeout: 1000 });
     console.log(`workspace row appeared ${(performance.now() - created).toFixed(0)} ms after the CLI returned`);
+    // memory and CPU from its cgroup, read every 3 s while the page is open
+    const cell = (column: string) => `document.querySelector('tr[data-workspace="${name}"] td.${column}')?.textContent ?? ""`;
+    await page.waitForFunction(`/^\\d+ \\/ 128$/.test(${cell("mem")})`, { timeout: 8000 });
+    await page.waitForFunction(`/^[\\d.]+% \\/ 1$/.test(${cell("cpu")})`, { timeout: 8000 });
     // a fork shows under its origin (the lineage tree)
     await cli.ok(["ws", "snapshot", name, "s1"]);
     await cli.ok(["ws", "fork", name, "--snapshot", "s1", "--name-prefix", `${name}-f`]);

@@ -12,6 +12,8 @@ export interface WorkspaceRow {
   owner?: string;
   createdAt: string;
   error?: string;
+  memoryBytes?: number;
+  cpuPercent?: number;
 }
 
 export interface TaskSummary {

@@ -39,9 +39,9 @@ export function WorkspacesView({ rows }: { rows: WorkspaceRow[] | undefined }) {
   return (
     <section aria-label="Workspaces">
       <p class="status" role="status">{message || `${rows.length} workspaces`}</p>
-      <table class="grid" data-testid="workspaces">
+      <table class="grid workspaces" data-testid="workspaces">
         <thead>
-          <tr><th>name</th><th>state</th><th>runtime</th><th>image</th><th>network</th><th>memory</th><th>cpus</th><th>age</th><th>actions</th></tr>
+          <tr><th>name</th><th>state</th><th>runtime</th><th>image</th><th>network</th><th title="used / limit">memory MiB</th><th title="use over the last seconds / cpus">cpu</th><th>age</th><th>actions</th></tr>
         </thead>
         <tbody>
           {lineage(rows).map(({ row, depth }) => (
@@ -53,8 +53,8 @@ export function WorkspacesView({ rows }: { rows: WorkspaceRow[] | undefined }) {
               <td>{row.runtime}</td>
               <td>{row.image}</td>
               <td>{row.network}</td>
-              <td class="num">{row.memoryMiB} MiB</td>
-              <td class="num">{row.cpus}</td>
+              <td class="num mem">{row.memoryBytes === undefined ? "–" : `${Math.round(row.memoryBytes / 1048576)}`} / {row.memoryMiB}</td>
+              <td class="num cpu">{row.cpuPercent === undefined ? "–" : `${row.cpuPercent.toFixed(1)}%`} / {row.cpus}</td>
               <td class="num">{duration(now - Date.parse(row.createdAt))}</td>
               <td class="actions">
                 {asking?.name === row.name ? (
