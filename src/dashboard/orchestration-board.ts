@@ -56,6 +56,7 @@ interface Progress {
   state?: string;
   worker?: string;
   tokens?: number;
+  last?: string;
   step?: string;
   ok?: boolean;
   branch?: string;
@@ -103,10 +104,12 @@ export class OrchestrationBoard {
     if (event.type === "task_state" && event.task !== undefined) {
       const task = this.task(run, event.task);
       if (task.state === "queued" && event.state !== "queued") task.startedMs = this.now(); // elapsed counts from leaving the queue
-      task.state = event.state ?? task.state;
       if (event.worker !== undefined) task.worker = event.worker;
       if (event.tokens !== undefined) task.tokens = event.tokens;
-      this.note(task, `${task.state}${event.worker ? ` (${event.worker})` : ""}`);
+      const changed = task.state !== event.state;
+      task.state = event.state ?? task.state;
+      if (event.last !== undefined) task.last = event.last.slice(0, 200);
+      if (changed || event.last !== undefined) this.note(task, event.last ?? `${task.state}${event.worker ? ` (${event.worker})` : ""}`);
       run.stage = "tasks";
     } else if (event.type === "task_done" && event.task !== undefined && event.result) {
       this.done(run, this.task(run, event.task), event.result);
@@ -151,6 +154,7 @@ export class OrchestrationBoard {
   }
 
   private note(task: TaskSummary, text: string): void {
+    if (task.timeline.at(-1)?.text === text) return;
     task.timeline.push({ atMs: this.now(), text });
     task.timeline.splice(0, task.timeline.length - MAX_TIMELINE);
     task.last = task.last || text;

@@ -129,6 +129,11 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     assert.equal(await page.evaluate<[], () => number | undefined>("window.__xss"), undefined, "nothing from the diff ran");
     assert.equal(await page.$$eval("[data-testid=diff] img, [data-testid=diff] script", (els) => els.length), 0);
     await page.screenshot({ path: join(IMG, "dashboard-task.png") });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+    await page.screenshot({ path: join(IMG, "dashboard-task-dark.png") });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+    const timeline = await page.$eval("[data-testid=timeline]", (el) => el.textContent ?? "");
+    assert.match(timeline, /edit completed: a\.txt/, "the timeline shows opencode's tool call as it happened");
     await page.click("button[data-tab=metrics]");
     await page.waitForSelector(".chart canvas");
     await page.screenshot({ path: join(IMG, "dashboard-metrics.png") });

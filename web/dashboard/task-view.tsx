@@ -1,6 +1,7 @@
 // One task: its diff (added/removed lines coloured; every line is a text node), the agent's
 // tool calls and answer, and verify's output. Fetched once the task is done.
 import { useEffect, useState } from "preact/hooks";
+import { duration } from "./live";
 import type { RunSummary, TaskDetail } from "./types";
 
 function lineClass(line: string): string {
@@ -25,7 +26,8 @@ export function Diff({ patch }: { patch: string }) {
 export function TaskView({ open, runs, onBack }: { open: { run: string; task: string }; runs: RunSummary[] | undefined; onBack: () => void }) {
   const [detail, setDetail] = useState<TaskDetail | undefined>();
   const [problem, setProblem] = useState("");
-  const state = runs?.find((r) => r.id === open.run)?.tasks.find((t) => t.name === open.task)?.state;
+  const summary = runs?.find((r) => r.id === open.run)?.tasks.find((t) => t.name === open.task);
+  const state = summary?.state;
   useEffect(() => {
     let cancelled = false;
     void fetch(`/api/runs/${encodeURIComponent(open.run)}/tasks/${encodeURIComponent(open.task)}`).then(async (res) => {
@@ -41,6 +43,12 @@ export function TaskView({ open, runs, onBack }: { open: { run: string; task: st
     <section aria-label={`Task ${open.task}`} data-testid="task">
       <p><button onClick={onBack}>← orchestrations</button></p>
       <h2>{open.run} / {open.task} <span class={`badge state-${state ?? ""}`}>{state}</span></h2>
+      <h3>timeline</h3>
+      <ol class="timeline" data-testid="timeline">
+        {(summary?.timeline ?? []).map((entry, i) => (
+          <li key={i}><span class="num muted">{duration(entry.atMs - (summary?.timeline[0]?.atMs ?? entry.atMs))}</span> {entry.text}</li>
+        ))}
+      </ol>
       {!detail ? <p class="muted">{problem || "loading…"}</p> : (
         <div>
           {detail.reason ? <p class="error">{detail.reason}</p> : null}
