@@ -72,6 +72,7 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     await cli.ok(["ws", "fork", name, "--snapshot", "s1", "--name-prefix", `${name}-f`]);
     const fork = (await cli.json<Array<{ name: string }>>(["ws", "ls"])).map((w) => w.name).find((n) => n !== name)!;
     await page.waitForSelector(`tr[data-workspace="${fork}"]`, { timeout: 1000 });
+    await page.waitForFunction(`/^\\d+ \\/ 128$/.test(document.querySelector('tr[data-workspace="${fork}"] td.mem')?.textContent ?? "")`, { timeout: 8000 });
     const order = await page.$$eval("tr[data-workspace]", (rows) => rows.map((r) => r.textContent ?? ""));
     assert.match(order[1] ?? "", new RegExp(`^└ ${fork}`), `the fork is drawn under its origin: ${JSON.stringify(order)}`);
     await page.screenshot({ path: join(IMG, "dashboard-workspaces.png") });
