@@ -97,7 +97,8 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
         ],
       })),
     });
-    await page.click("button[data-tab=orchestrations]");
+    await page.keyboard.press("2"); // the keyboard switches views
+    await page.waitForSelector("button[data-tab=orchestrations][aria-selected=true]");
     // every state each task's badge shows, recorded in the page as it changes
     // (a string: the test runner's transpiler would wrap a named function in a helper the page lacks)
     await page.evaluate(`(() => {
@@ -110,6 +111,8 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
         }
       };
       new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+      window.__cls = 0;
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value; }).observe({ type: "layout-shift" });
     })()`);
     const plan = fixture.plan(stubPlanToml({ repo: fixture.repo, stubUrl: fixture.stub.url, tasks: ["alpha", "beta"], keyEnv: "AGENTISO_TEST_KEY", run: 'memory = "1G"' }));
     cli.env.AGENTISO_TEST_KEY = "sk-dashboard";
@@ -123,6 +126,9 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
       assert.equal(seen[task]!.at(-1), "succeeded");
     }
     await page.screenshot({ path: join(IMG, "dashboard-orchestrations.png") });
+    const shift = await page.evaluate<[], () => number>("window.__cls");
+    console.log(`cumulative layout shift while the orchestration ran: ${shift.toFixed(4)}`);
+    assert.ok(shift < 0.1, `the page moved while live data flowed (CLS ${shift})`);
     await page.click("tr[data-task=alpha] button.link");
     await page.waitForSelector("[data-testid=diff]");
     const diff = await page.$eval("[data-testid=diff]", (el) => el.textContent ?? "");

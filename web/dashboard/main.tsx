@@ -16,6 +16,17 @@ function App() {
   const [tab, setTab] = useState<Tab>((location.hash.slice(1) as Tab) || "workspaces");
   const [open, setOpen] = useState<{ run: string; task: string } | undefined>();
   useEffect(() => history.replaceState(null, "", `#${tab}`), [tab]);
+  // keys 1-4 switch views (outside text fields)
+  useEffect(() => {
+    const order: Tab[] = ["workspaces", "orchestrations", "task", "metrics"];
+    const onKey = (event: KeyboardEvent) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || (event.target as HTMLElement | null)?.closest("input, textarea")) return;
+      const next = order[Number(event.key) - 1];
+      if (next && (next !== "task" || open)) setTab(next);
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [open]);
   const tabs: Array<[Tab, string]> = [["workspaces", "Workspaces"], ["orchestrations", "Orchestrations"], ...(open ? [["task", `Task ${open.task}`] as [Tab, string]] : []), ["metrics", "Metrics"]];
   return (
     <div class="app">
@@ -23,7 +34,7 @@ function App() {
         <h1>agentiso</h1>
         <nav role="tablist">
           {tabs.map(([id, label]) => (
-            <button key={id} role="tab" aria-selected={tab === id} data-tab={id} onClick={() => setTab(id)}>{label}</button>
+            <button key={id} role="tab" aria-selected={tab === id} data-tab={id} title={`key ${["workspaces", "orchestrations", "task", "metrics"].indexOf(id) + 1}`} onClick={() => setTab(id)}>{label}</button>
           ))}
         </nav>
         <span class={live.connected ? "live on" : "live"} role="status">{live.connected ? "● live" : "○ reconnecting"}</span>
