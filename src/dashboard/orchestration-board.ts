@@ -108,8 +108,8 @@ export class OrchestrationBoard {
       if (event.tokens !== undefined) task.tokens = event.tokens;
       const changed = task.state !== event.state;
       task.state = event.state ?? task.state;
-      if (event.last !== undefined) task.last = event.last.slice(0, 200);
-      if (changed || event.last !== undefined) this.note(task, event.last ?? `${task.state}${event.worker ? ` (${event.worker})` : ""}`);
+      if (changed) this.note(task, `${task.state}${event.worker ? ` (${event.worker})` : ""}`);
+      if (event.last !== undefined) this.note(task, event.last.slice(0, 200));
       run.stage = "tasks";
     } else if (event.type === "task_done" && event.task !== undefined && event.result) {
       this.done(run, this.task(run, event.task), event.result);
@@ -127,10 +127,10 @@ export class OrchestrationBoard {
     const tokens = (result.tokens ?? {}) as Record<string, number>;
     task.tokens = Object.values(tokens).reduce((sum, n) => sum + (typeof n === "number" ? n : 0), 0);
     task.costUsd = typeof result.costUsd === "number" ? result.costUsd : 0;
+    this.note(task, `${task.state}${result.reason ? `: ${String(result.reason).slice(0, 200)}` : ""}`);
     const calls = Array.isArray(result.toolCalls) ? (result.toolCalls as TaskDetail["toolCalls"]) : [];
     const lastCall = calls.at(-1);
     task.last = lastCall ? `${lastCall.tool}: ${lastCall.title ?? lastCall.status}`.slice(0, 200) : String(result.summary ?? "").slice(0, 200);
-    this.note(task, `${task.state}${result.reason ? `: ${String(result.reason).slice(0, 200)}` : ""}`);
     const patch = String(result.patch ?? "");
     const room = Math.max(0, PATCH_BUDGET_BYTES - run.patchBytes);
     run.patchBytes += Math.min(patch.length, room);
@@ -157,6 +157,6 @@ export class OrchestrationBoard {
     if (task.timeline.at(-1)?.text === text) return;
     task.timeline.push({ atMs: this.now(), text });
     task.timeline.splice(0, task.timeline.length - MAX_TIMELINE);
-    task.last = task.last || text;
+    task.last = text;
   }
 }

@@ -116,7 +116,10 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     })()`);
     const plan = fixture.plan(stubPlanToml({ repo: fixture.repo, stubUrl: fixture.stub.url, tasks: ["alpha", "beta"], keyEnv: "AGENTISO_TEST_KEY", run: 'memory = "1G"' }));
     cli.env.AGENTISO_TEST_KEY = "sk-dashboard";
-    const run = await cli.run(["orchestrate", plan, "--results", join(fixture.dir, "results")], { timeoutMs: 600_000 });
+    const running = cli.run(["orchestrate", plan, "--results", join(fixture.dir, "results")], { timeoutMs: 600_000 });
+    await page.waitForSelector("tr[data-task] [data-state=running]", { timeout: 300_000 });
+    await page.screenshot({ path: join(IMG, "dashboard-orchestrations-live.png") });
+    const run = await running;
     assert.equal(run.code, 0, run.stderr);
     await page.waitForSelector("[data-run-state=done]", { timeout: 5_000 });
     assert.equal(await page.$$eval("tr[data-task] [data-state=succeeded]", (els) => els.length), 2);

@@ -18,7 +18,7 @@ export function OrchestrationsView({ runs, onOpen }: { runs: RunSummary[] | unde
         return (
           <section key={run.id} class="run" aria-label={`Orchestration ${run.id}`} data-run={run.id}>
             <h2>
-              {run.id} <span class={`badge state-${run.state}`} data-run-state={run.state}>{run.state}</span> <span class="muted">{run.stage}</span>
+              {run.id} <span class={`badge state-${run.state}`} data-run-state={run.state}>{run.state}</span> {run.state === "running" ? <span class="muted">{run.stage}</span> : null}
             </h2>
             <p class="totals">
               {done}/{run.tasks.length} tasks · {duration((run.endedMs ?? now) - run.startedMs)} · {tokens} tokens · ${cost.toFixed(4)}
