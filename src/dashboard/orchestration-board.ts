@@ -149,7 +149,7 @@ export class OrchestrationBoard {
 
   private task(run: Run, name: string): TaskSummary {
     let task = run.tasks.find((t) => t.name === name);
-    if (!task) run.tasks.push((task = { name, state: "queued", startedMs: this.now(), tokens: 0, costUsd: 0, last: "", timeline: [] }));
+    if (!task) run.tasks.push((task = { name, state: "queued", startedMs: this.now(), tokens: 0, costUsd: 0, last: "queued", timeline: [{ atMs: this.now(), text: "queued" }] }));
     return task;
   }
 

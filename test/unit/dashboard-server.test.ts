@@ -154,6 +154,10 @@ test("the board follows an orchestration's progress events and keeps each task's
   now = 1000;
   run.progress({ type: "task_state", task: "a", state: "running", worker: "w-a" });
   assert.equal(board.summary()[0]!.tasks[0]!.state, "running");
+  assert.equal(board.summary()[0]!.tasks[0]!.last, "running (w-a)");
+  run.progress({ type: "task_state", task: "a", state: "running", last: "edit completed: a.txt" });
+  assert.equal(board.summary()[0]!.tasks[0]!.last, "edit completed: a.txt", "opencode's latest event shows while it runs");
+  assert.deepEqual(board.summary()[0]!.tasks[0]!.timeline.map((e) => e.text), ["queued", "running (w-a)", "edit completed: a.txt"]);
   now = 5000;
   run.progress({ type: "task_done", task: "a", result: { status: "succeeded", reason: "", summary: "ok", toolCalls: [{ tool: "edit", status: "completed", title: "a.txt" }], tokens: { input: 10, output: 5 }, costUsd: 0.01, patch: "+<img onerror=x>", filesChanged: ["a.txt"] } });
   const [summary] = board.summary();
