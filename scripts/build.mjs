@@ -2,7 +2,8 @@
 // (Debian bookworm's nodejs) with no node_modules, and the CLI for the `agentiso` bin.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 
 // zod's classic API re-exports every locale (`z.locales`, 260 KB of the agent's 480 KB); the
 // agent and the CLI use none (English is registered by zod's schemas.js itself), so they are
@@ -78,8 +79,35 @@ for (const options of bundles) {
   await build({ bundle: true, platform: "node", sourcemap: "linked", logLevel: "warning", ...options });
 }
 
+await buildDashboard();
 await buildAgentSnapshot();
 buildSdkTypes();
+
+// The web dashboard's page (web/dashboard/: Preact and uPlot from node_modules, no CDN) into
+// dist/dashboard/, which the daemon serves. Its size is printed: the JS must stay < 150 KB gz.
+async function buildDashboard() {
+  const outdir = "dist/dashboard";
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    entryPoints: { app: "web/dashboard/main.tsx" },
+    outdir,
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: ["chrome110", "firefox110", "safari16"],
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    minify: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  copyFileSync("web/dashboard/index.html", `${outdir}/index.html`);
+  const gz = (file) => gzipSync(readFileSync(`${outdir}/${file}`)).length;
+  const js = gz("app.js");
+  console.log(`dashboard: app.js ${(js / 1024).toFixed(1)} KB gz, app.css ${(gz("app.css") / 1024).toFixed(1)} KB gz`);
+  if (js > 150 * 1024) throw new Error(`the dashboard's JS is ${js} bytes gzipped: over the 150 KB budget`);
+}
 
 // The SDK's .d.ts files (dist/types/sdk/index.d.ts is package.json's "types").
 function buildSdkTypes() {

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   prometheus                             # promtool and a real scrape in the metrics tests
   gcc libc6-dev                          # a preload library the agent-takeover test plants in a workspace
   tmux                                   # a real terminal for the `ws shell` test (tmux send-keys, capture-pane)
+  chromium                               # the web dashboard's tests drive it headless (puppeteer-core)
 )
 
 missing=()

@@ -113,6 +113,11 @@ export class ApiClient {
     }
   }
 
+  // A URL that signs a browser in to the daemon's dashboard once (docs/dashboard.md).
+  async dashboardLogin(options: { timeoutMs?: number } = {}): Promise<{ url: string }> {
+    return (await this.send("POST", "/v1/dashboard/login", "", options)) as { url: string };
+  }
+
   async health(options: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
     return (await this.send("GET", "/v1/health", undefined, options)) as Record<string, unknown>;
   }

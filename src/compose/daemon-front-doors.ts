@@ -23,6 +23,10 @@ import { parseListenAddress } from "../metrics/listen-address.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/metrics-server.js";
 import { createImageLibrary, hostOpencodeBinary } from "./engine-factory.js";
 import { packageVersion } from "./package-root.js";
+import { Dashboard } from "../dashboard/dashboard.js";
+import { dashboardAssets } from "./dashboard-assets.js";
+import { WorkspaceUsageSampler } from "./workspace-usage.js";
+import { dashboardLoginRoute, workspaceRows } from "./dashboard-wiring.js";
 
 export class DaemonFrontDoors {
   readonly events: EngineEvents;
@@ -34,6 +38,7 @@ export class DaemonFrontDoors {
   private started: OperationInvoker | undefined;
   private metricsServer: MetricsServer | undefined;
   private mcpTcpPort: number | undefined;
+  private readonly dashboard: Dashboard;
 
   // Builds the metrics registry (prom-client is loaded here, not at CLI start) and the rate limiter.
   static async create(config: Config, logger: Logger): Promise<DaemonFrontDoors> {
@@ -52,7 +57,19 @@ export class DaemonFrontDoors {
     metrics: AgentisoMetrics,
   ) {
     this.metrics = metrics;
-    this.events = this.metrics.engineEvents();
+    const usage = new WorkspaceUsageSampler();
+    this.dashboard = new Dashboard({
+      workspaces: () => workspaceRows(this.engine, usage),
+      refreshUsage: () => usage.refresh(this.engine?.workspaces.list() ?? []),
+      assets: dashboardAssets,
+      logger,
+    });
+    const metered = this.metrics.engineEvents();
+    this.events = {
+      ...metered,
+      workspaceForked: (info) => (metered.workspaceForked(info), this.dashboard.forked()),
+      stateChanged: () => this.dashboard.workspacesChanged(),
+    };
     const clients = mcpClients(config);
     this.clients = clients;
     this.admission = new CallAdmission({
@@ -79,14 +96,21 @@ export class DaemonFrontDoors {
   }
 
   readonly admit: AdmitHook = (operation, input, session) => this.admission.admit(operation, input, session);
-  readonly observe = (name: string, outcome: InvocationOutcome): void => this.metrics.observeOperation(name, outcome);
+  readonly observe = (name: string, outcome: InvocationOutcome): void => {
+    this.metrics.observeOperation(name, outcome);
+    this.dashboard.observe(name, outcome);
+  };
 
   // Starts /metrics and MCP (unix route; TCP when configured) once the engine is open.
   async start(engine: Engine<GuestClient>, services: OperationServices): Promise<void> {
     this.engine = engine;
-    this.started = new OperationInvoker({ services, logger: this.logger, hooks: { admit: this.admit, observe: this.observe } });
+    this.started = new OperationInvoker({ services, logger: this.logger, hooks: { admit: this.admit, observe: this.observe, watch: (name) => this.dashboard.watch(name) } });
     this.mcp = new HttpMcpEndpoint({ invoker: this.started, logger: this.logger, version: packageVersion() });
-    const { metricsListen, mcpListen } = this.config.daemon;
+    const { metricsListen, mcpListen, dashboardListen } = this.config.daemon;
+    if (dashboardListen !== "off") {
+      const bound = await this.dashboard.listen(parseListenAddress(dashboardListen, "daemon.dashboardListen"), this.started);
+      this.logger.info("dashboard listening", { host: bound.address, port: bound.port });
+    }
     if (metricsListen !== undefined) {
       this.metricsServer = await startMetricsServer(this.metrics, parseListenAddress(metricsListen, "daemon.metricsListen"), this.logger);
       this.logger.info("metrics listening", { address: this.metricsServer.address });
@@ -107,7 +131,7 @@ export class DaemonFrontDoors {
   }
 
   get routes(): RouteHandler[] {
-    return this.mcp ? [this.mcp.route] : [];
+    return [dashboardLoginRoute(this.dashboard), ...(this.mcp ? [this.mcp.route] : [])];
   }
 
   // Extra fields of the health answer: where /metrics and TCP MCP actually listen.
@@ -116,12 +140,14 @@ export class DaemonFrontDoors {
     return {
       ...(address && { metrics: { host: address.address, port: address.port } }),
       ...(this.mcpTcpPort !== undefined && { mcpPort: this.mcpTcpPort }),
+      ...(this.dashboard.port !== undefined && { dashboardPort: this.dashboard.port }),
     };
   }
 
   async close(): Promise<void> {
     await this.mcp?.close();
     await this.metricsServer?.close();
+    await this.dashboard.close();
   }
 
   private countByState(): Record<string, number> {

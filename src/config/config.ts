@@ -135,9 +135,10 @@ export const ConfigSchema = z
         mcpToken: z.string().min(16).optional().describe("Bearer token TCP MCP clients must send. Env AGENTISO_MCP_TOKEN."),
         transferDir: z.string().optional().describe("Host directory file_transfer and MCP host-path clones are confined to (default HOME/transfer)"),
         clients: z.array(McpClientSchema).default([]).describe("[[daemon.clients]]: MCP clients over TCP, each with its own token; mcpToken is a client named default"),
+        dashboardListen: z.string().default("127.0.0.1:0").describe('host:port of the web dashboard (docs/dashboard.md); "off" = none. Default: a free loopback port, `agentiso dashboard` prints the URL. Env AGENTISO_DASHBOARD_LISTEN.'),
       })
       .strict()
-      .default({ idleExitMs: 0, clients: [] }),
+      .default({ idleExitMs: 0, clients: [], dashboardListen: "127.0.0.1:0" }),
     // Egress of workspaces in `egress` mode (src/net/egress-rules.ts): the internet only. Private,
     // link-local, CGNAT, multicast and reserved ranges, IPv6 ULA/link-local and the host's own
     // addresses are refused; DNS goes only to agentiso's resolver.
@@ -238,6 +239,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.AGENTISO_METRICS_LISTEN) set("daemon", "metricsListen", env.AGENTISO_METRICS_LISTEN);
   if (env.AGENTISO_MCP_LISTEN) set("daemon", "mcpListen", env.AGENTISO_MCP_LISTEN);
   if (env.AGENTISO_MCP_TOKEN) set("daemon", "mcpToken", env.AGENTISO_MCP_TOKEN);
+  if (env.AGENTISO_DASHBOARD_LISTEN) set("daemon", "dashboardListen", env.AGENTISO_DASHBOARD_LISTEN);
   if (env.AGENTISO_ALLOWED_BASE_URLS) set("model", "allowedBaseUrls", env.AGENTISO_ALLOWED_BASE_URLS.split(",").map((url) => url.trim()).filter(Boolean));
   const result: Record<string, unknown> = { ...out };
   if (env.AGENTISO_LOG_LEVEL) result.logLevel = env.AGENTISO_LOG_LEVEL;

@@ -23,9 +23,17 @@ export interface InvocationOutcome {
   session?: string;
 }
 
+/** Follows one call as it runs: its progress events (whether or not its caller streams them) and its end. */
+export interface CallWatcher {
+  progress(event: unknown): void;
+  end(outcome: InvocationOutcome): void;
+}
+
 export interface InvocationHooks {
   admit?: AdmitHook;
   observe?(name: string, outcome: InvocationOutcome): void;
+  /** A watcher for calls of this operation (the dashboard's orchestrations), or undefined. */
+  watch?(name: string, session: string | undefined): CallWatcher | undefined;
 }
 
 export interface InvokerOptions {
@@ -78,15 +86,21 @@ export class OperationInvoker {
     const operation = this.find(call);
     const { session } = call;
     const started = performance.now();
-    const observe = (outcome: Omit<InvocationOutcome, "durationMs" | "session">) =>
-      this.options.hooks?.observe?.(operation.name, { durationMs: performance.now() - started, ...outcome, ...(session !== undefined && { session }) });
+    let watcher: CallWatcher | undefined;
+    const observe = (partial: Omit<InvocationOutcome, "durationMs" | "session">) => {
+      const outcome = { durationMs: performance.now() - started, ...partial, ...(session !== undefined && { session }) };
+      this.options.hooks?.observe?.(operation.name, outcome);
+      watcher?.end(outcome);
+    };
     let release: (() => void) | void = undefined;
     try {
       const input = parseInput(operation, call.input);
       release = this.options.hooks?.admit?.(operation, input, session);
+      watcher = this.options.hooks?.watch?.(operation.name, session);
+      const progress = withWatcher(call.progress, watcher);
       const context = {
         services: this.options.services, signal: call.signal, logger: this.options.logger,
-        ...(session !== undefined && { session }), ...(call.progress && { progress: call.progress }), ...(call.terminal && { terminal: call.terminal }),
+        ...(session !== undefined && { session }), ...(progress && { progress }), ...(call.terminal && { terminal: call.terminal }),
       };
       const result = checkedResult(operation, await operation.run(context, input));
       observe({ result });
@@ -110,6 +124,19 @@ export class OperationInvoker {
     }
     throw new AgentisoError("NOT_FOUND", `no ${call.terminal ? "terminal " : ""}operation ${JSON.stringify(call.name)}`);
   }
+}
+
+// The caller's progress handler, with the watcher seeing each event first (never slowing it down).
+function withWatcher(progress: Invocation["progress"], watcher: CallWatcher | undefined): Invocation["progress"] {
+  if (!watcher) return progress;
+  return (event) => {
+    try {
+      watcher.progress(event);
+    } catch {
+      // a watcher's failure is its own: the call and its caller's stream go on
+    }
+    return progress?.(event);
+  };
 }
 
 // A result outside the contract is our bug, not the caller's: it fails loudly (INTERNAL)

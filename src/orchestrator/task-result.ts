@@ -61,7 +61,8 @@ export type ProgressEvent =
   /** workspace: the golden's name, announced before it exists so a front door can clean it up. */
   | { type: "golden"; step: string; workspace?: string }
   | { type: "golden_ready"; workspace: string; snapshot: string; commit: string }
-  | { type: "task_state"; task: string; state: "queued" | "forking" | "ready" | "running" | "collecting" | "verifying"; worker?: string; tokens?: number }
+  /** last: opencode's latest tool call or text, in one line (sent while running, at most every 2 s). */
+  | { type: "task_state"; task: string; state: "queued" | "forking" | "ready" | "running" | "collecting" | "verifying"; worker?: string; tokens?: number; last?: string }
   | { type: "task_done"; task: string; result: TaskResult }
   | { type: "merge"; task: string; branch: string; ok: boolean; detail?: string }
   /** The planning step of a free-text task (planner.ts): its worker's state. */

@@ -6,7 +6,7 @@ import { CappedBytes } from "../core/capped-bytes.js";
 import { toAgentisoError } from "../core/errors.js";
 import type { TaskUsage } from "../llm/task-spend.js";
 import { totalTokens, zeroUsage } from "../llm/token-usage.js";
-import { OpencodeEventParser } from "./opencode/parse-events.js";
+import { describeEvent, OpencodeEventParser } from "./opencode/parse-events.js";
 import { judgeOpencodeRun, type OpencodeRunResult } from "./opencode/run-outcome.js";
 import { continuedArgv } from "./opencode/opencode-command.js";
 import { collectChanges, type CollectedChanges } from "../domain/collect-changes.js";
@@ -17,6 +17,8 @@ import { verifyWithRetries, type AgentAttempt, type VerifiedAttempts } from "./v
 import type { TaskPhases, TaskResult } from "./task-result.js";
 import { GUEST_PATH, type PreparedWorker } from "./worker-prep.js";
 import { StallWatchdog } from "./stall-watchdog.js";
+
+const LAST_EVENT_EVERY_MS = 2000;
 
 // Runs opencode in a prepared worker, verifies its work when the plan says how (continuing the
 // session after a failed verify while retries remain) and collects its result. Never throws;
@@ -130,6 +132,8 @@ export async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepar
   const stderr = new CappedBytes({ what: "opencode's stderr", maxBytes: Infinity, keep: "tail", windowBytes: 8192 });
   using watchdog = new StallWatchdog(ctx.stallTimeoutMs);
   const started = performance.now();
+  // the latest tool call or text, passed on with progress at most every LAST_EVENT_EVERY_MS (live views)
+  let [last, sent, sentAt]: [string | undefined, string | undefined, number] = [undefined, undefined, 0];
   const stream = guest.execStream({ argv, env: command.env, cwd: task.workdir, commandTimeoutMs: ctx.timeoutMs }, { signal: AbortSignal.any([ctx.signal, watchdog.signal]) });
   try {
     for await (const chunk of stream) {
@@ -140,8 +144,11 @@ export async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepar
       stdout.push(chunk.data);
       const events = parser.push(chunk.data);
       if (events.length > 0) watchdog.touch();
-      if (events.some((e) => e.type === "step_finish")) {
-        ctx.progress({ type: "task_state", task: task.name, state: "running", worker: prepared.name, tokens: totalTokens(access.usage().tokens) });
+      last = events.map(describeEvent).filter((text) => text !== undefined).at(-1) ?? last;
+      const stepDone = events.some((e) => e.type === "step_finish");
+      if (stepDone || (last !== sent && performance.now() - sentAt >= LAST_EVENT_EVERY_MS)) {
+        ctx.progress({ type: "task_state", task: task.name, state: "running", worker: prepared.name, tokens: totalTokens(access.usage().tokens), ...(last !== undefined && { last }) });
+        [sent, sentAt] = [last, performance.now()];
       }
     }
   } catch (err) {

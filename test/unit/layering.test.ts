@@ -31,6 +31,8 @@ const ALLOWED: Record<string, string[]> = {
   api: ["core", "operations", "config", "contract"],
   mcp: ["core", "operations", "api", "config", "contract"],
   sdk: ["core", "api", "contract", "config"],
+  // The web dashboard's server side (the page itself is web/dashboard/, bundled for the browser).
+  dashboard: ["core", "operations"],
   // The composition root and the front door may see everything.
   compose: ["*"],
   cli: ["*"],
@@ -38,7 +40,7 @@ const ALLOWED: Record<string, string[]> = {
 
 // The one file of operations/ the front doors may import: validation, admission, running and
 // error mapping happen there, the same for every door.
-const FRONT_DOORS = ["api", "mcp"];
+const FRONT_DOORS = ["api", "mcp", "dashboard"];
 const FRONT_DOOR_ENTRY = "operations/invoke.ts";
 
 // Folders a layer may import only with `import type` (their interfaces, never their code).

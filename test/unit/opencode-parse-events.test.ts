@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { OpencodeEventParser, parseOpencodeOutput } from "../../src/orchestrator/opencode/parse-events.js";
+import { describeEvent, OpencodeEventParser, parseOpencodeOutput } from "../../src/orchestrator/opencode/parse-events.js";
 import { judgeOpencodeRun } from "../../src/orchestrator/opencode/run-outcome.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/opencode");
@@ -95,4 +95,11 @@ describe("opencode event parsing", () => {
     assert.equal(run.events.at(-1)!.type, "future_thing");
     assert.equal(judgeOpencodeRun(run, { exitCode: 0, filesChanged: true }).status, "succeeded");
   });
+});
+
+test("describeEvent gives one line for a tool call, text or error, nothing for step bookkeeping", () => {
+  assert.equal(describeEvent({ type: "tool_use", part: { tool: "edit", state: { status: "completed", title: "a.txt" } } }), "edit completed: a.txt");
+  assert.equal(describeEvent({ type: "text", part: { text: "Done.\n\nAll  good" } }), "text: Done. All good");
+  assert.equal(describeEvent({ type: "step_finish", part: {} }), undefined);
+  assert.equal(describeEvent({ type: "text", part: { text: "x".repeat(500) } })!.length, 160);
 });

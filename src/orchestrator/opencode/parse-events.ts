@@ -135,6 +135,19 @@ export function summarizeEvents(events: readonly OpencodeEvent[], unparsedLines 
   return run;
 }
 
+// One line about an event as it happens (a tool call, text, an error) for live views; undefined
+// for bookkeeping events (step_start, step_finish).
+export function describeEvent(event: OpencodeEvent): string | undefined {
+  const part = event.part ?? {};
+  if (event.type === "tool_use") {
+    const call = toolCallOf(part);
+    return `${call.tool} ${call.status}${call.title ? `: ${call.title}` : ""}`.slice(0, 160);
+  }
+  if (event.type === "text" && typeof part.text === "string") return `text: ${part.text.replace(/\s+/g, " ").trim()}`.slice(0, 160);
+  if (event.type === "error") return `error: ${errorOf(event.error).message}`.slice(0, 160);
+  return undefined;
+}
+
 function addStep(run: ParsedOpencodeRun, part: Record<string, unknown>): void {
   run.steps += 1;
   run.lastStepReason = str(part.reason);

@@ -1,0 +1,42 @@
+// What connects the dashboard to the daemon: the engine's workspaces as rows, and the route
+// of the control socket that mints a login URL (POST /v1/dashboard/login: whoever may open the
+// 0600 socket, i.e. root, may sign a browser in — the same credential as MCP on the socket).
+import type { RouteHandler } from "../api/api-server.js";
+import type { Dashboard, WorkspaceRow } from "../dashboard/dashboard.js";
+import type { Engine } from "../engine/engine.js";
+import type { GuestClient } from "../guest/guest-client.js";
+import type { WorkspaceUsageSampler } from "./workspace-usage.js";
+
+export const DASHBOARD_LOGIN_PATH = "/v1/dashboard/login";
+
+// The engine's workspaces as the page shows them (no pid, no ids), with their last usage reading.
+export function workspaceRows(engine: Engine<GuestClient> | undefined, usage: WorkspaceUsageSampler): WorkspaceRow[] {
+  return (engine?.workspaces.list() ?? []).map((r) => ({
+    ...usage.of(r.id),
+    name: r.name,
+    state: r.state,
+    runtime: r.runtime,
+    image: r.image,
+    network: r.network,
+    memoryMiB: r.memoryMiB,
+    cpus: r.cpus,
+    diskBytes: r.diskBytes,
+    ...(r.forkedFrom && { forkedFrom: r.forkedFrom.workspace }),
+    ...(r.owner !== undefined && { owner: r.owner }),
+    createdAt: r.createdAt,
+    ...(r.error !== undefined && { error: r.error }),
+  }));
+}
+
+// POST /v1/dashboard/login → {"ok": true, "result": {"url": ...}}: a URL that signs a browser in once.
+export function dashboardLoginRoute(dashboard: Dashboard): RouteHandler {
+  return (req, res) => {
+    if (req.method !== "POST" || req.url !== DASHBOARD_LOGIN_PATH) return false;
+    const url = dashboard.loginUrl();
+    const body = url
+      ? { ok: true, result: { url } }
+      : { ok: false, error: { code: "NOT_FOUND", message: 'the dashboard is off (daemon.dashboardListen = "off"): set it to host:port, e.g. 127.0.0.1:7465, and restart the daemon' } };
+    res.writeHead(url ? 200 : 404, { "content-type": "application/json" }).end(JSON.stringify(body));
+    return true;
+  };
+}

@@ -1,0 +1,162 @@
+// What the dashboard knows of orchestrations: built from the orchestrate operation's progress
+// events (task_state, task_done, merge, ...) as they happen, bounded: the last MAX_RUNS runs,
+// a short timeline per task, and patches up to PATCH_BUDGET_BYTES per run (the rest is in the
+// run's report.json). The summary (no patches, no transcripts) is the `orchestrations` topic;
+// one task's detail is fetched when the page opens it.
+
+export const MAX_RUNS = 5;
+const MAX_TIMELINE = 30;
+const PATCH_BUDGET_BYTES = 4 * 1024 * 1024;
+const TEXT_CAP = 64 * 1024;
+
+export interface TaskSummary {
+  name: string;
+  state: string;
+  worker?: string;
+  startedMs: number;
+  endedMs?: number;
+  tokens: number;
+  costUsd: number;
+  last: string;
+  timeline: Array<{ atMs: number; text: string }>;
+}
+
+export interface TaskDetail {
+  name: string;
+  status: string;
+  reason: string;
+  summary: string;
+  patch: string;
+  patchTruncated: boolean;
+  filesChanged: string[];
+  toolCalls: Array<{ tool: string; status: string; title?: string; error?: string }>;
+  verify?: unknown;
+}
+
+export interface RunSummary {
+  id: string;
+  startedMs: number;
+  endedMs?: number;
+  state: "running" | "done" | "failed";
+  stage: string;
+  tasks: TaskSummary[];
+  error?: string;
+  reportPath?: string;
+}
+
+interface Run extends RunSummary {
+  details: Map<string, TaskDetail>;
+  patchBytes: number;
+}
+
+/** The parts of a progress event the board reads (the orchestrator's ProgressEvent). */
+interface Progress {
+  type?: string;
+  task?: string;
+  state?: string;
+  worker?: string;
+  tokens?: number;
+  last?: string;
+  step?: string;
+  ok?: boolean;
+  branch?: string;
+  result?: Record<string, unknown>;
+}
+
+export class OrchestrationBoard {
+  private readonly runs: Run[] = [];
+  private next = 1;
+
+  constructor(private readonly onChange: () => void, private readonly now: () => number = Date.now) {}
+
+  // A new run; returns what takes its progress events and its end.
+  begin(): { progress: (event: unknown) => void; end: (outcome: { error?: { message: string }; result?: unknown }) => void } {
+    const run: Run = { id: `run-${this.next++}`, startedMs: this.now(), state: "running", stage: "starting", tasks: [], details: new Map(), patchBytes: 0 };
+    this.runs.unshift(run);
+    this.runs.splice(MAX_RUNS);
+    this.onChange();
+    return {
+      progress: (event) => {
+        this.apply(run, event as Progress);
+        this.onChange();
+      },
+      end: (outcome) => {
+        run.endedMs = this.now();
+        run.state = outcome.error ? "failed" : "done";
+        run.stage = outcome.error ? "failed" : "done";
+        if (outcome.error) run.error = outcome.error.message.slice(0, 2000);
+        const reportPath = (outcome.result as { reportPath?: unknown } | undefined)?.reportPath;
+        if (typeof reportPath === "string") run.reportPath = reportPath;
+        this.onChange();
+      },
+    };
+  }
+
+  summary(): RunSummary[] {
+    return this.runs.map(({ details: _d, patchBytes: _p, ...summary }) => summary);
+  }
+
+  detail(runId: string, task: string): TaskDetail | undefined {
+    return this.runs.find((r) => r.id === runId)?.details.get(task);
+  }
+
+  private apply(run: Run, event: Progress): void {
+    if (event.type === "task_state" && event.task !== undefined) {
+      const task = this.task(run, event.task);
+      if (task.state === "queued" && event.state !== "queued") task.startedMs = this.now(); // elapsed counts from leaving the queue
+      if (event.worker !== undefined) task.worker = event.worker;
+      if (event.tokens !== undefined) task.tokens = event.tokens;
+      const changed = task.state !== event.state;
+      task.state = event.state ?? task.state;
+      if (changed) this.note(task, `${task.state}${event.worker ? ` (${event.worker})` : ""}`);
+      if (event.last !== undefined) this.note(task, event.last.slice(0, 200));
+      run.stage = "tasks";
+    } else if (event.type === "task_done" && event.task !== undefined && event.result) {
+      this.done(run, this.task(run, event.task), event.result);
+    } else if (event.type === "golden" || event.type === "golden_ready" || event.type === "planner") {
+      run.stage = event.type === "golden_ready" ? "golden ready" : `${event.type}: ${String(event.step ?? "")}`.slice(0, 200);
+    } else if (event.type === "merge" && event.task !== undefined) {
+      run.stage = "merge";
+      this.note(this.task(run, event.task), `merge ${event.ok ? "ok" : "failed"}: ${event.branch ?? ""}`);
+    }
+  }
+
+  private done(run: Run, task: TaskSummary, result: Record<string, unknown>): void {
+    task.state = String(result.status ?? "done");
+    task.endedMs = this.now();
+    const tokens = (result.tokens ?? {}) as Record<string, number>;
+    task.tokens = Object.values(tokens).reduce((sum, n) => sum + (typeof n === "number" ? n : 0), 0);
+    task.costUsd = typeof result.costUsd === "number" ? result.costUsd : 0;
+    this.note(task, `${task.state}${result.reason ? `: ${String(result.reason).slice(0, 200)}` : ""}`);
+    const calls = Array.isArray(result.toolCalls) ? (result.toolCalls as TaskDetail["toolCalls"]) : [];
+    const lastCall = calls.at(-1);
+    task.last = lastCall ? `${lastCall.tool}: ${lastCall.title ?? lastCall.status}`.slice(0, 200) : String(result.summary ?? "").slice(0, 200);
+    const patch = String(result.patch ?? "");
+    const room = Math.max(0, PATCH_BUDGET_BYTES - run.patchBytes);
+    run.patchBytes += Math.min(patch.length, room);
+    run.details.set(task.name, {
+      name: task.name,
+      status: task.state,
+      reason: String(result.reason ?? "").slice(0, TEXT_CAP),
+      summary: String(result.summary ?? "").slice(0, TEXT_CAP),
+      patch: patch.slice(0, room),
+      patchTruncated: patch.length > room,
+      filesChanged: Array.isArray(result.filesChanged) ? (result.filesChanged as string[]).slice(0, 1000) : [],
+      toolCalls: calls.slice(-500),
+      ...(result.verify !== undefined && { verify: result.verify }),
+    });
+  }
+
+  private task(run: Run, name: string): TaskSummary {
+    let task = run.tasks.find((t) => t.name === name);
+    if (!task) run.tasks.push((task = { name, state: "queued", startedMs: this.now(), tokens: 0, costUsd: 0, last: "queued", timeline: [{ atMs: this.now(), text: "queued" }] }));
+    return task;
+  }
+
+  private note(task: TaskSummary, text: string): void {
+    if (task.timeline.at(-1)?.text === text) return;
+    task.timeline.push({ atMs: this.now(), text });
+    task.timeline.splice(0, task.timeline.length - MAX_TIMELINE);
+    task.last = text;
+  }
+}

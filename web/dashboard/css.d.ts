@@ -1,0 +1,2 @@
+// CSS imports are bundled by esbuild into dist/dashboard/app.css.
+declare module "*.css";

@@ -1,0 +1,60 @@
+// What the daemon sends (src/dashboard/): the page's copy of those shapes.
+export interface WorkspaceRow {
+  name: string;
+  state: string;
+  runtime: string;
+  image: string;
+  network: string;
+  memoryMiB: number;
+  cpus: number;
+  diskBytes: number;
+  forkedFrom?: string;
+  owner?: string;
+  createdAt: string;
+  error?: string;
+  memoryBytes?: number;
+  cpuPercent?: number;
+}
+
+export interface TaskSummary {
+  name: string;
+  state: string;
+  worker?: string;
+  startedMs: number;
+  endedMs?: number;
+  tokens: number;
+  costUsd: number;
+  last: string;
+  timeline: Array<{ atMs: number; text: string }>;
+}
+
+export interface RunSummary {
+  id: string;
+  startedMs: number;
+  endedMs?: number;
+  state: "running" | "done" | "failed";
+  stage: string;
+  tasks: TaskSummary[];
+  error?: string;
+  reportPath?: string;
+}
+
+export interface TaskDetail {
+  name: string;
+  status: string;
+  reason: string;
+  summary: string;
+  patch: string;
+  patchTruncated: boolean;
+  filesChanged: string[];
+  toolCalls: Array<{ tool: string; status: string; title?: string; error?: string }>;
+  verify?: { passed: boolean; attempts: number; command?: string; exitCode?: number | null; outputTail?: string };
+}
+
+export interface SeriesSnapshot {
+  t: number[];
+  workspaces: number[];
+  forksPerSecond: number[];
+  execMs: Array<number | null>;
+  tokensPerMinute: number[];
+}

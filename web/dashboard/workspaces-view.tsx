@@ -1,0 +1,78 @@
+// Workspaces: one row each, forks under the workspace they were forked from (a tree), with
+// stop/start/destroy/snapshot behind an inline confirmation. Every string is rendered as text.
+import { useState } from "preact/hooks";
+import { duration, useNow, workspaceAction } from "./live";
+import type { WorkspaceRow } from "./types";
+
+const ACTIONS = ["stop", "start", "snapshot", "destroy"] as const;
+
+// Rows in tree order: each fork right after its origin, with its depth.
+export function lineage(rows: WorkspaceRow[]): Array<{ row: WorkspaceRow; depth: number }> {
+  const names = new Set(rows.map((r) => r.name));
+  const children = new Map<string, WorkspaceRow[]>();
+  for (const row of rows) {
+    const parent = row.forkedFrom !== undefined && names.has(row.forkedFrom) ? row.forkedFrom : "";
+    children.set(parent, [...(children.get(parent) ?? []), row]);
+  }
+  const out: Array<{ row: WorkspaceRow; depth: number }> = [];
+  const visit = (parent: string, depth: number) => {
+    for (const row of (children.get(parent) ?? []).sort((a, b) => a.name.localeCompare(b.name))) {
+      out.push({ row, depth });
+      if (depth < 32) visit(row.name, depth + 1);
+    }
+  };
+  visit("", 0);
+  return out;
+}
+
+export function WorkspacesView({ rows }: { rows: WorkspaceRow[] | undefined }) {
+  const now = useNow();
+  const [asking, setAsking] = useState<{ name: string; action: string } | undefined>();
+  const [message, setMessage] = useState("");
+  if (!rows) return <p class="muted">waiting for the daemon…</p>;
+  const run = async (name: string, action: string) => {
+    setAsking(undefined);
+    setMessage(`${action} ${name}…`);
+    const error = await workspaceAction(name, action);
+    setMessage(error ? `${action} ${name} failed: ${error}` : `${action} ${name}: done`);
+  };
+  return (
+    <section aria-label="Workspaces">
+      <p class="status" role="status">{message || `${rows.length} workspaces`}</p>
+      <table class="grid workspaces" data-testid="workspaces">
+        <thead>
+          <tr><th>name</th><th>state</th><th>runtime</th><th>image</th><th>network</th><th title="used / limit">memory MiB</th><th title="use over the last seconds / cpus">cpu</th><th>age</th><th>actions</th></tr>
+        </thead>
+        <tbody>
+          {lineage(rows).map(({ row, depth }) => (
+            <tr key={row.name} data-workspace={row.name}>
+              <td class="name" style={{ paddingLeft: `${0.5 + depth * 1.2}rem` }} title={row.error ?? row.owner ?? ""}>
+                {depth > 0 ? "└ " : ""}{row.name}
+              </td>
+              <td><span class={`badge state-${row.state}`}>{row.state}</span></td>
+              <td>{row.runtime}</td>
+              <td>{row.image}</td>
+              <td>{row.network}</td>
+              <td class="num mem">{row.memoryBytes === undefined ? "–" : `${Math.round(row.memoryBytes / 1048576)}`} / {row.memoryMiB}</td>
+              <td class="num cpu">{row.cpuPercent === undefined ? "–" : `${row.cpuPercent.toFixed(1)}%`} / {row.cpus}</td>
+              <td class="num">{duration(now - Date.parse(row.createdAt))}</td>
+              <td class="actions">
+                {asking?.name === row.name ? (
+                  <span>
+                    {asking.action} {row.name}?{" "}
+                    <button class="danger" autoFocus onClick={() => void run(row.name, asking.action)}>yes, {asking.action}</button>
+                    <button onClick={() => setAsking(undefined)}>cancel</button>
+                  </span>
+                ) : (
+                  ACTIONS.map((action) => (
+                    <button key={action} data-action={action} onClick={() => setAsking({ name: row.name, action })}>{action}</button>
+                  ))
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
