@@ -5,13 +5,14 @@ import type { RouteHandler } from "../api/api-server.js";
 import type { Dashboard, WorkspaceRow } from "../dashboard/dashboard.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
+import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { WorkspaceUsageSampler } from "./workspace-usage.js";
 
 export const DASHBOARD_LOGIN_PATH = "/v1/dashboard/login";
 
 // The engine's workspaces as the page shows them (no pid, no ids), with their last usage reading.
 export function workspaceRows(engine: Engine<GuestClient> | undefined, usage: WorkspaceUsageSampler): WorkspaceRow[] {
-  return (engine?.workspaces.list() ?? []).map((r) => ({
+  return (engine?.workspaces.list() ?? []).map((r) => withPorts(engine!, r, {
     ...usage.of(r.id),
     name: r.name,
     state: r.state,
@@ -25,7 +26,23 @@ export function workspaceRows(engine: Engine<GuestClient> | undefined, usage: Wo
     ...(r.owner !== undefined && { owner: r.owner }),
     createdAt: r.createdAt,
     ...(r.error !== undefined && { error: r.error }),
+    ...expiryOf(r),
   }));
+}
+
+// The sooner of its ttl and idle deadlines, if any applies.
+function expiryOf(record: WorkspaceRecord): Pick<WorkspaceRow, "expires"> {
+  const { ttl, idle } = record.lifecycle ?? {};
+  const deadlines = [
+    ...(ttl ? [{ reason: "ttl" as const, action: ttl.action, at: ttl.at }] : []),
+    ...(idle?.at ? [{ reason: "idle" as const, action: idle.action, at: idle.at }] : []),
+  ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  return deadlines[0] ? { expires: deadlines[0] } : {};
+}
+
+function withPorts(engine: Engine<GuestClient>, record: WorkspaceRecord, row: WorkspaceRow): WorkspaceRow {
+  const ports = engine.ports.list(record.id).map((p) => ({ guestPort: p.guestPort, address: p.address, active: p.active }));
+  return ports.length > 0 ? { ...row, ports } : row;
 }
 
 // POST /v1/dashboard/login → {"ok": true, "result": {"url": ...}}: a URL that signs a browser in once.

@@ -42,6 +42,8 @@ const ACTIONS: Record<string, (workspace: string) => { name: string; input: Reco
   stop: (workspace) => ({ name: "workspace_stop", input: { workspace } }),
   start: (workspace) => ({ name: "workspace_start", input: { workspace } }),
   destroy: (workspace) => ({ name: "workspace_destroy", input: { workspace } }),
+  pause: (workspace) => ({ name: "workspace_pause", input: { workspace } }),
+  resume: (workspace) => ({ name: "workspace_resume", input: { workspace } }),
   snapshot: (workspace) => ({ name: "snapshot", input: { workspace, action: "create", name: `dash-${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}` } }),
 };
 
@@ -92,7 +94,7 @@ export class DashboardServer {
       const found = this.options.board.detail(detail[1]!, decodeURIComponent(detail[2]!));
       return found ? sendJson(res, 200, { ok: true, result: found }) : sendJson(res, 404, { ok: false, error: { code: "NOT_FOUND", message: "no such task (yet)" } });
     }
-    const action = /^\/api\/workspaces\/([^/]+)\/(stop|start|destroy|snapshot)$/.exec(url.pathname);
+    const action = /^\/api\/workspaces\/([^/]+)\/(stop|start|destroy|snapshot|pause|resume)$/.exec(url.pathname);
     if (req.method === "POST" && action && req.headers[ACTION_HEADER] === "1") return this.act(res, decodeURIComponent(action[1]!), action[2]!);
     return sendJson(res, 404, { ok: false, error: { code: "NOT_FOUND", message: `no route ${req.method} ${url.pathname}` } });
   }

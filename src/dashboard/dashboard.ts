@@ -24,6 +24,10 @@ export interface WorkspaceRow {
   owner?: string;
   createdAt: string;
   error?: string;
+  /** The next lifecycle deadline: what happens and when (ttl, or idle timeout since the last activity). */
+  expires?: { reason: "ttl" | "idle"; action: string; at: string };
+  /** Exposed ports: the workspace's port and the host address it is opened at. */
+  ports?: Array<{ guestPort: number; address: string; active: boolean }>;
   /** Memory charged to its cgroup now, and CPU over the last few seconds (% of one core). */
   memoryBytes?: number;
   cpuPercent?: number;
@@ -39,6 +43,7 @@ export interface DashboardOptions {
 
 const USAGE_MS = 3000;
 const EXEC_OPERATIONS = new Set(["exec", "exec_parallel"]);
+const ROW_OPERATIONS = new Set(["port_forward", "workspace_lifecycle"]);
 
 export class Dashboard {
   readonly auth = new DashboardAuth();
@@ -84,6 +89,8 @@ export class Dashboard {
   // The invoker's observe hook: exec latency for the charts.
   observe(name: string, outcome: InvocationOutcome): void {
     if (EXEC_OPERATIONS.has(name)) this.series.execFinished(outcome.durationMs);
+    // what a row shows besides the state: exposed ports and lifecycle limits change without a state change
+    if (ROW_OPERATIONS.has(name) && !outcome.error) this.stream.changed("workspaces");
   }
 
   // The invoker's watch hook: every orchestration gets a row on the board.

@@ -75,6 +75,20 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     await page.waitForFunction(`/^\\d+ \\/ 128$/.test(document.querySelector('tr[data-workspace="${fork}"] td.mem')?.textContent ?? "")`, { timeout: 8000 });
     const order = await page.$$eval("tr[data-workspace]", (rows) => rows.map((r) => r.textContent ?? ""));
     assert.match(order[1] ?? "", new RegExp(`^└ ${fork}`), `the fork is drawn under its origin: ${JSON.stringify(order)}`);
+    // its ttl deadline and an exposed port (a link to the host address) show on its row
+    await cli.ok(["ws", "lifecycle", name, "--ttl", "2h", "--on-expire", "destroy"]);
+    await cli.ok(["ws", "port", name, "8080"]);
+    await page.waitForFunction(`/^destroy in (1h59m|2h00m)$/.test(${cell("expires")})`, { timeout: 2000 });
+    const link = await page.waitForSelector(`tr[data-workspace="${name}"] td.ports a`, { timeout: 2000 });
+    assert.equal(await link!.evaluate((a) => a.textContent), "8080");
+    assert.match(await link!.evaluate((a) => a.getAttribute("href") ?? ""), /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    // pause and resume from the page
+    const badge = `document.querySelector('tr[data-workspace="${name}"] .badge')?.textContent ?? ""`;
+    for (const [action, state] of [["pause", "paused"], ["resume", "running"]] as const) {
+      await page.click(`tr[data-workspace="${name}"] button[data-action=${action}]`);
+      await page.click(`tr[data-workspace="${name}"] button.danger`);
+      await page.waitForFunction(`(${badge}) === "${state}"`, { timeout: 20_000 });
+    }
     await page.screenshot({ path: join(IMG, "dashboard-workspaces.png") });
     for (const target of [fork, name]) {
       await page.click(`tr[data-workspace="${target}"] button[data-action=destroy]`);

@@ -12,6 +12,10 @@ export interface WorkspaceRow {
   owner?: string;
   createdAt: string;
   error?: string;
+  /** The next lifecycle deadline: what happens and when (ttl, or idle timeout since the last activity). */
+  expires?: { reason: "ttl" | "idle"; action: string; at: string };
+  /** Exposed ports: the workspace's port and the host address it is opened at. */
+  ports?: Array<{ guestPort: number; address: string; active: boolean }>;
   memoryBytes?: number;
   cpuPercent?: number;
 }

@@ -1,10 +1,12 @@
 // Workspaces: one row each, forks under the workspace they were forked from (a tree), with
-// stop/start/destroy/snapshot behind an inline confirmation. Every string is rendered as text.
+// its next ttl/idle deadline and exposed ports (links), and pause/resume/stop/start/destroy/
+// snapshot behind an inline confirmation. Every string is rendered as text.
 import { useState } from "preact/hooks";
 import { duration, useNow, workspaceAction } from "./live";
 import type { WorkspaceRow } from "./types";
 
-const ACTIONS = ["stop", "start", "snapshot", "destroy"] as const;
+// pause or resume, whichever the state allows, then the rest
+const actionsFor = (state: string) => [state === "paused" ? "resume" : "pause", "stop", "start", "snapshot", "destroy"];
 
 // Rows in tree order: each fork right after its origin, with its depth.
 export function lineage(rows: WorkspaceRow[]): Array<{ row: WorkspaceRow; depth: number }> {
@@ -41,7 +43,7 @@ export function WorkspacesView({ rows }: { rows: WorkspaceRow[] | undefined }) {
       <p class="status" role="status">{message || `${rows.length} workspaces`}</p>
       <table class="grid workspaces" data-testid="workspaces">
         <thead>
-          <tr><th>name</th><th>state</th><th>runtime</th><th>image</th><th>network</th><th title="used / limit">memory MiB</th><th title="use over the last seconds / cpus">cpu</th><th>age</th><th>actions</th></tr>
+          <tr><th>name</th><th>state</th><th>runtime</th><th>image</th><th>network</th><th title="used / limit">memory MiB</th><th title="use over the last seconds / cpus">cpu</th><th>age</th><th title="the next ttl or idle deadline">expires</th><th title="exposed ports (ws port): open in a new tab">ports</th><th>actions</th></tr>
         </thead>
         <tbody>
           {lineage(rows).map(({ row, depth }) => (
@@ -56,6 +58,16 @@ export function WorkspacesView({ rows }: { rows: WorkspaceRow[] | undefined }) {
               <td class="num mem">{row.memoryBytes === undefined ? "–" : `${Math.round(row.memoryBytes / 1048576)}`} / {row.memoryMiB}</td>
               <td class="num cpu">{row.cpuPercent === undefined ? "–" : `${row.cpuPercent.toFixed(1)}%`} / {row.cpus}</td>
               <td class="num">{duration(now - Date.parse(row.createdAt))}</td>
+              <td class="expires" title={row.expires ? `${row.expires.reason}: ${row.expires.action} at ${row.expires.at}` : ""}>
+                {row.expires ? `${row.expires.action} in ${duration(Date.parse(row.expires.at) - now)}` : "–"}
+              </td>
+              <td class="ports">
+                {(row.ports ?? []).map((p) => (
+                  <a key={p.guestPort} href={`http://${p.address}/`} target="_blank" rel="noopener noreferrer" class={p.active ? "" : "muted"} title={p.active ? `open :${p.guestPort}` : "not listening (stopped?)"}>
+                    {p.guestPort}
+                  </a>
+                ))}
+              </td>
               <td class="actions">
                 {asking?.name === row.name ? (
                   <span>
@@ -64,7 +76,7 @@ export function WorkspacesView({ rows }: { rows: WorkspaceRow[] | undefined }) {
                     <button onClick={() => setAsking(undefined)}>cancel</button>
                   </span>
                 ) : (
-                  ACTIONS.map((action) => (
+                  actionsFor(row.state).map((action) => (
                     <button key={action} data-action={action} onClick={() => setAsking({ name: row.name, action })}>{action}</button>
                   ))
                 )}
