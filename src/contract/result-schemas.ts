@@ -76,6 +76,7 @@ export const PortForwardSchema = z.object({
   bytesFromWorkspace: z.number(),
   createdAt: z.string(),
 });
+export type PortForward = z.output<typeof PortForwardSchema>;
 
 export const ExecResultSchema = z.object({
   exitCode: z.number().int().nullable().describe("null when killed by a signal"),

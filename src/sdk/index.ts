@@ -7,6 +7,6 @@ export { WorkspaceHandle } from "./workspace-handle.js";
 export type { OperationMethods } from "./operation-methods.js";
 export { contracts, CONTRACTS, type Contracts } from "../contract/registry.js";
 export type { InputOf, OutputOf, OperationContract, OperationHints } from "../contract/contract.js";
-export type { Workspace, Snapshot } from "../contract/result-schemas.js";
+export type { Workspace, Snapshot, PortForward } from "../contract/result-schemas.js";
 export type { CallOptions } from "../api/api-client.js";
 export { AgentisoError, isAgentisoError, ERROR_CODES, type ErrorCode } from "../core/errors.js";

@@ -2,7 +2,7 @@
 // daemon (typed by its contract), with the workspace filled in.
 import type { InputOf, OutputOf } from "../contract/contract.js";
 import type { Contracts } from "../contract/registry.js";
-import type { Workspace } from "../contract/result-schemas.js";
+import type { PortForward, Workspace } from "../contract/result-schemas.js";
 import type { OperationMethods } from "./operation-methods.js";
 import { outputBytesOf } from "../contract/output-event.js";
 
@@ -61,6 +61,21 @@ export class WorkspaceHandle {
   async fork(options: Without<"workspaceFork", never>): Promise<WorkspaceHandle[]> {
     const forks = await this.operations.workspaceFork({ ...options, workspace: this.id });
     return forks.map((info) => new WorkspaceHandle(this.operations, info));
+  }
+
+  /** Freezes it (no CPU, memory kept) until resume(). */
+  async pause(): Promise<Workspace> {
+    return (this.info = await this.operations.workspacePause({ workspace: this.id }));
+  }
+
+  async resume(): Promise<Workspace> {
+    return (this.info = await this.operations.workspaceResume({ workspace: this.id }));
+  }
+
+  /** Opens one of its ports on the host (default 127.0.0.1, a free host port); the answer says where. */
+  async openPort(guestPort: number, options: Without<"portForward", "action" | "guestPort"> = {}): Promise<PortForward> {
+    // action "add" answers the one forward (list and remove answer other shapes of the same contract)
+    return (await this.operations.portForward({ ...options, workspace: this.id, action: "add", guestPort })) as PortForward;
   }
 
   async refresh(): Promise<Workspace> {

@@ -61,6 +61,25 @@ test("workspace handles send the contract's input and hand back the daemon's ans
   });
 });
 
+test("a handle pauses, resumes and opens a port through the lifecycle and port_forward contracts", async () => {
+  const seen: Array<[string, unknown]> = [];
+  const forward = { workspace: "w1", guestPort: 3000, hostPort: 41234, bind: "127.0.0.1", address: "127.0.0.1:41234", public: false, active: true, openConnections: 0, bytesToWorkspace: 0, bytesFromWorkspace: 0, createdAt: "2026-12-07T00:00:00.000Z" };
+  const operations = [
+    defineOperation(contracts.workspaceCreate, { run: async () => WORKSPACE }),
+    defineOperation(contracts.workspacePause, { run: async (_ctx, input) => (seen.push(["pause", input]), { ...WORKSPACE, state: "paused" as const }) }),
+    defineOperation(contracts.workspaceResume, { run: async (_ctx, input) => (seen.push(["resume", input]), WORKSPACE) }),
+    defineOperation(contracts.portForward, { run: async (_ctx, input) => (seen.push(["port", input]), forward) }),
+  ];
+  await withDaemon(operations, async (socketPath) => {
+    const ws = await connect({ socketPath }).workspaces.create({});
+    assert.equal((await ws.pause()).state, "paused");
+    assert.equal(ws.info.state, "paused", "the handle keeps what the daemon last said");
+    assert.equal((await ws.resume()).state, "running");
+    assert.equal((await ws.openPort(3000)).address, "127.0.0.1:41234");
+    assert.deepEqual(seen, [["pause", { workspace: "w1id" }], ["resume", { workspace: "w1id" }], ["port", { workspace: "w1id", action: "add", guestPort: 3000 }]]);
+  });
+});
+
 test("a result outside the operation's contract is INTERNAL, and a bad input INVALID_INPUT naming the field", async () => {
   const broken = defineOperation(contracts.workspaceCreate, { run: async () => ({ ...WORKSPACE, state: "sleeping" }) as unknown as typeof WORKSPACE });
   await withDaemon([broken], async (socketPath) => {
