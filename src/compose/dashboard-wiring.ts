@@ -2,7 +2,8 @@
 // of the control socket that mints a login URL (POST /v1/dashboard/login: whoever may open the
 // 0600 socket, i.e. root, may sign a browser in — the same credential as MCP on the socket).
 import type { RouteHandler } from "../api/api-server.js";
-import type { Dashboard, WorkspaceRow } from "../dashboard/dashboard.js";
+import type { Dashboard } from "../dashboard/dashboard.js";
+import type { WorkspaceRow } from "../dashboard/page-shapes.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";

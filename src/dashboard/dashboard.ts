@@ -9,29 +9,7 @@ import { DashboardServer, type DashboardAssets } from "./dashboard-server.js";
 import { EventStream } from "./event-stream.js";
 import { MetricSeries, SAMPLE_MS } from "./metric-series.js";
 import { OrchestrationBoard } from "./orchestration-board.js";
-
-/** One workspace as the page shows it (fields of the engine's record). */
-export interface WorkspaceRow {
-  name: string;
-  state: string;
-  runtime: string;
-  image: string;
-  network: string;
-  memoryMiB: number;
-  cpus: number;
-  diskBytes: number;
-  forkedFrom?: string;
-  owner?: string;
-  createdAt: string;
-  error?: string;
-  /** The next lifecycle deadline: what happens and when (ttl, or idle timeout since the last activity). */
-  expires?: { reason: "ttl" | "idle"; action: string; at: string };
-  /** Exposed ports: the workspace's port and the host address it is opened at. */
-  ports?: Array<{ guestPort: number; address: string; active: boolean }>;
-  /** Memory charged to its cgroup now, and CPU over the last few seconds (% of one core). */
-  memoryBytes?: number;
-  cpuPercent?: number;
-}
+import type { WorkspaceRow } from "./page-shapes.js";
 
 export interface DashboardOptions {
   workspaces: () => WorkspaceRow[];

@@ -2,17 +2,10 @@
 // over the last hour (a fixed ring: POINTS samples each), so the page draws history at once
 // and the daemon's memory does not grow with uptime.
 
+import type { SeriesSnapshot } from "./page-shapes.js";
+
 export const SAMPLE_MS = 10_000;
 export const POINTS = 360;
-
-export interface SeriesSnapshot {
-  /** unix seconds of each sample */
-  t: number[];
-  workspaces: number[];
-  forksPerSecond: number[];
-  execMs: Array<number | null>;
-  tokensPerMinute: number[];
-}
 
 export class MetricSeries {
   private readonly t: number[] = [];

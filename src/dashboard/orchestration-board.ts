@@ -3,46 +3,12 @@
 // a short timeline per task, and patches up to PATCH_BUDGET_BYTES per run (the rest is in the
 // run's report.json). The summary (no patches, no transcripts) is the `orchestrations` topic;
 // one task's detail is fetched when the page opens it.
+import type { RunSummary, TaskDetail, TaskSummary } from "./page-shapes.js";
 
 export const MAX_RUNS = 5;
 const MAX_TIMELINE = 30;
 const PATCH_BUDGET_BYTES = 4 * 1024 * 1024;
 const TEXT_CAP = 64 * 1024;
-
-export interface TaskSummary {
-  name: string;
-  state: string;
-  worker?: string;
-  startedMs: number;
-  endedMs?: number;
-  tokens: number;
-  costUsd: number;
-  last: string;
-  timeline: Array<{ atMs: number; text: string }>;
-}
-
-export interface TaskDetail {
-  name: string;
-  status: string;
-  reason: string;
-  summary: string;
-  patch: string;
-  patchTruncated: boolean;
-  filesChanged: string[];
-  toolCalls: Array<{ tool: string; status: string; title?: string; error?: string }>;
-  verify?: unknown;
-}
-
-export interface RunSummary {
-  id: string;
-  startedMs: number;
-  endedMs?: number;
-  state: "running" | "done" | "failed";
-  stage: string;
-  tasks: TaskSummary[];
-  error?: string;
-  reportPath?: string;
-}
 
 interface Run extends RunSummary {
   details: Map<string, TaskDetail>;
@@ -143,7 +109,7 @@ export class OrchestrationBoard {
       patchTruncated: patch.length > room,
       filesChanged: Array.isArray(result.filesChanged) ? (result.filesChanged as string[]).slice(0, 1000) : [],
       toolCalls: calls.slice(-500),
-      ...(result.verify !== undefined && { verify: result.verify }),
+      ...(result.verify !== undefined && { verify: result.verify as TaskDetail["verify"] }),
     });
   }
 
