@@ -107,7 +107,11 @@ export const logsCommand: CliCommand = {
   },
 };
 
-function simple(name: string, contract: typeof contracts.workspaceStart | typeof contracts.workspaceStop, summary: string): CliCommand {
+/** The contracts of `ws start|stop|pause|resume`: a workspace in, the workspace after out. */
+type StateContract = typeof contracts.workspaceStart | typeof contracts.workspaceStop | typeof contracts.workspacePause | typeof contracts.workspaceResume;
+
+// `NAME WS`: runs the contract and prints the workspace's name and new state.
+export function stateCommand(name: string, contract: StateContract, summary: string): CliCommand {
   return {
     name,
     usage: `${name} WS [--json]`,
@@ -122,8 +126,8 @@ function simple(name: string, contract: typeof contracts.workspaceStart | typeof
   };
 }
 
-export const startCommand = simple("start", contracts.workspaceStart, "start a stopped workspace");
-export const stopCommand = simple("stop", contracts.workspaceStop, "stop a workspace (files kept)");
+export const startCommand = stateCommand("start", contracts.workspaceStart, "start a stopped workspace");
+export const stopCommand = stateCommand("stop", contracts.workspaceStop, "stop a workspace (files kept)");
 
 export const destroyCommand: CliCommand = {
   name: "destroy",

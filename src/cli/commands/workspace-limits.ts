@@ -4,26 +4,11 @@ import type { CliCommand } from "../command.js";
 import { requirePositionals } from "../command.js";
 import { runOperation } from "../cli-context.js";
 import { contracts } from "../../contract/registry.js";
+import { stateCommand } from "./workspace-lifecycle.js";
 import { LIFECYCLE_OPTIONS, LIFECYCLE_USAGE, lifecycleFlags, lifecycleLines } from "../lifecycle-flags.js";
 
-function pauseOrResume(name: "pause" | "resume", summary: string): CliCommand {
-  const contract = name === "pause" ? contracts.workspacePause : contracts.workspaceResume;
-  return {
-    name,
-    usage: `${name} WS [--json]`,
-    summary,
-    async run(ctx, values, positionals) {
-      const [workspace] = requirePositionals(this, positionals, 1);
-      const ws = await runOperation(ctx, contract, { workspace });
-      if (values.json) ctx.json(ws);
-      else ctx.out(`${ws.name} ${ws.state}\n`);
-      return 0;
-    },
-  };
-}
-
-export const pauseCommand = pauseOrResume("pause", "freeze every process of a workspace (no CPU, memory and files kept; exec answers CONFLICT until resume)");
-export const resumeCommand = pauseOrResume("resume", "let a paused workspace run again");
+export const pauseCommand = stateCommand("pause", contracts.workspacePause, "freeze every process of a workspace (no CPU, memory and files kept; exec answers CONFLICT until resume)");
+export const resumeCommand = stateCommand("resume", contracts.workspaceResume, "let a paused workspace run again");
 
 export const lifecycleCommand: CliCommand = {
   name: "lifecycle",
