@@ -12,6 +12,7 @@ import type { Duplex } from "node:stream";
 import { AgentisoError, toAgentisoError } from "../core/errors.js";
 import type { OperationInvoker } from "../operations/invoke.js";
 import { HTTP_STATUS } from "./error-status.js";
+import { writeDrained } from "../core/write-drained.js";
 import { serveTerminalUpgrade } from "./terminal-route.js";
 
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -75,7 +76,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   // Long operations (orchestrate) stream progress as NDJSON lines when the client asks for it;
   // the last line is the usual {"ok": ...} envelope.
   const streaming = (req.headers.accept ?? "").includes("application/x-ndjson");
-  const progress = streaming ? (event: unknown) => writeLine(res, { progress: event }) : undefined;
+  const progress = streaming ? (event: unknown) => writeDrained(res, JSON.stringify({ progress: event }) + "\n") : undefined;
   if (streaming) res.writeHead(200, { "content-type": "application/x-ndjson" });
   try {
     const result = await invoker.invoke({ name, input: body.input, signal: controller.signal, ...(session !== undefined && { session }), ...(progress && { progress }) });
@@ -86,21 +87,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     if (streaming) res.end(JSON.stringify({ ok: false, error: error.toJSON() }) + "\n");
     else sendError(res, error);
   }
-}
-
-// Writes one NDJSON line; when the client reads slower than the operation produces (a
-// streamed exec into a slow pipe), the returned promise waits for the socket to drain.
-function writeLine(res: ServerResponse, body: unknown): void | Promise<void> {
-  if (res.destroyed || res.write(JSON.stringify(body) + "\n")) return;
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
 
 async function readJsonBody(req: IncomingMessage): Promise<{ input?: unknown; session?: unknown }> {

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from "../config/config.js";
 import { packageVersion } from "../compose/package-root.js";
 import { createLogger } from "../core/logger.js";
 import { toAgentisoError } from "../core/errors.js";
+import { writeDrained } from "../core/write-drained.js";
 import type { ApiClient } from "../api/api-client.js";
 import type { CliContext } from "./cli-context.js";
 import { helpFor, parseCommandArgs, type CliCommand } from "./command.js";
@@ -59,17 +60,6 @@ function makeContext(config: Config): CliContext {
     write: (stream, bytes) => writeDrained(stream === "stdout" ? process.stdout : process.stderr, bytes),
     json: (value) => process.stdout.write(JSON.stringify(value, null, 2) + "\n"),
   };
-}
-
-// Writes and, when the stream's buffer is full (a slow pipe), waits for it to drain: a
-// streamed command's output then slows the command instead of filling the CLI's memory.
-function writeDrained(stream: NodeJS.WriteStream, bytes: Buffer): void | Promise<void> {
-  if (stream.write(bytes)) return;
-  return new Promise((resolve) => {
-    const done = () => (stream.off("drain", done), stream.off("close", done), resolve());
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
 }
 
 // Splits off the global --home flag, which may come before the command.
