@@ -19,6 +19,8 @@ interface Operation {
   earlyBytes?: number;
 }
 
+const CLOSE_FLUSH_MS = 2_000;
+
 /** Serves one transport; created by GuestAgent.serve. */
 export class AgentConnection {
   private readonly decoder = new FrameDecoder();
@@ -57,15 +59,25 @@ export class AgentConnection {
     if (!this.closed) this.transport.write(encodeDataFrame(id, bytes, fd));
   }
 
-  /** Aborts every operation of this connection and closes the transport. */
+  /**
+   * Aborts every operation of this connection and closes the transport once the frames already
+   * written have left (a shutdown's reply on a virtio port is still in a thread-pool write when
+   * the agent decides to exit). A host that stopped reading holds it at most CLOSE_FLUSH_MS.
+   */
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
     if (reason) this.log.info("closing connection", { reason });
     for (const op of this.ops.values()) op.controller.abort();
     this.ops.clear();
+    if (this.transport.destroyed) return;
+    const destroy = () => {
+      clearTimeout(deadline);
+      this.transport.destroy();
+    };
+    const deadline = setTimeout(destroy, CLOSE_FLUSH_MS).unref();
+    this.transport.once("finish", destroy);
     this.transport.end();
-    setImmediate(() => this.transport.destroy());
   }
 
   private receive(chunk: Buffer): void {

@@ -106,9 +106,10 @@ export class GuestAgent implements AgentServices {
     setImmediate(() => this.options.onShutdown?.());
   }
 
-  /** Kills every job's process group and closes every connection. */
-  close(): void {
+  /** Kills every job's process group and closes every connection, resolving once their last frames left. */
+  async close(): Promise<void> {
     this.jobs.killAll();
     for (const connection of this.connections) connection.close("agent closing");
+    await Promise.all([...this.connections].map((connection) => connection.done));
   }
 }

@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
   const listeners: Listener[] = [];
   const stop = async (reason: string) => {
     log.info("agent stopping", { reason });
-    agent.close();
+    await agent.close();
     await Promise.all(listeners.map((l) => l.close()));
     process.exit(0);
   };

@@ -32,7 +32,7 @@ export function startInProcessAgent(options: GuestAgentOptions = {}): InProcessA
     rawConnection,
     [Symbol.asyncDispose]: async () => {
       await client.close();
-      agent.close();
+      await agent.close();
     },
   };
 }

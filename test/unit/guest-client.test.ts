@@ -144,7 +144,7 @@ describe("hello on a single-stream transport", () => {
       assert.equal(attempts, 2);
     } finally {
       await client.close();
-      agent.close();
+      await agent.close();
     }
   });
 
