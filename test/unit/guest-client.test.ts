@@ -14,6 +14,7 @@ import { startInProcessAgent, type InProcessAgent } from "../support/in-process-
 import { GuestAgent } from "../../src/guest-agent/guest-agent.js";
 import { GuestClient } from "../../src/guest/guest-client.js";
 import { createLinkedPair } from "../../src/guest/linked-pair.js";
+import { Duplex } from "node:stream";
 
 let harness: InProcessAgent;
 let dir: string;
@@ -51,6 +52,34 @@ describe("guest client over an in-memory pair", () => {
     await using other = startInProcessAgent({ onShutdown: () => called() });
     await other.client.shutdown();
     await shutdown;
+  });
+
+  test("shutdown's reply reaches the host when the hook closes the agent before a slow write completes", async () => {
+    const [clientEnd, agentEnd] = createLinkedPair();
+    // A virtio port: the agent's writes finish in the thread pool, well after a setImmediate.
+    const slowPort = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        setTimeout(() => agentEnd.write(chunk, callback), 50);
+      },
+      final(callback) {
+        setTimeout(() => agentEnd.end(callback), 50);
+      },
+      destroy(err, callback) {
+        agentEnd.destroy();
+        callback(err);
+      },
+    });
+    agentEnd.on("data", (chunk: Buffer) => slowPort.push(chunk));
+    agentEnd.on("end", () => slowPort.push(null));
+    const agent: GuestAgent = new GuestAgent({ onShutdown: () => void agent.close() });
+    agent.serve(slowPort);
+    const client = new GuestClient({ connect: async () => clientEnd });
+    try {
+      await client.shutdown({ timeoutMs: 3_000 });
+    } finally {
+      await client.close();
+    }
   });
 });
 
