@@ -44,11 +44,4 @@ export async function workspaceAction(name: string, action: string): Promise<str
   return body.error?.message ?? `HTTP ${res.status}`;
 }
 
-// Durations as people read them: 42s, 3m05s, 2h10m, 3d4h.
-export function duration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
-}
+export { durationText as duration } from "../../src/core/duration-text";
