@@ -79,7 +79,10 @@ export async function startFakeInternet(options: FakeInternetOptions = {}): Prom
     await runCommand(["ip", "-batch", "-"], { input: hostBatch.join("\n") + "\n" });
     await runCommand(["ip", "-n", netns, "-batch", "-"], { input: nsBatch.join("\n") + "\n" });
     const source = options.serverSource ?? SERVER_SOURCE;
-    server = spawn("ip", ["netns", "exec", netns, process.execPath, "-e", source, address, ...(options.serverArgs ?? [])], { stdio: ["ignore", "pipe", "inherit"] });
+    // nsenter --net, not `ip netns exec`: that one also makes a mount namespace, a copy of every
+    // mount of the moment, and this host's / is private, so the copy would keep the btrfs pool of
+    // any test running beside this one mounted (its loop device busy) until the server exits.
+    server = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, "-e", source, address, ...(options.serverArgs ?? [])], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve, reject) => {
       server!.stdout!.once("data", () => resolve());
       server!.once("exit", (code) => reject(new Error(`fake internet server exited with ${code}`)));
