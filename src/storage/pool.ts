@@ -14,6 +14,7 @@ import type { ResourceTag } from "../core/resource-tag.js";
 import { runCommand } from "../core/run-command.js";
 import { withDeadline } from "../core/deadline.js";
 import { enableSimpleQuotas } from "./btrfs-cli.js";
+import { describeHolders, mountHolders } from "./mount-holders.js";
 import { hasSafeFlags, mountAt, SAFE_FLAGS } from "./mount-table.js";
 
 export interface LoopPoolOptions {
@@ -69,7 +70,8 @@ export class BtrfsLoopPool {
       const devices = await this.loopDevices();
       if (devices.length === 0) return;
       if (Date.now() > deadline) {
-        throw new AgentisoError("BACKEND_FAILED", `loop device ${devices.join(", ")} of ${this.imagePath} is still in use ${DETACH_TIMEOUT_MS / 1000} s after unmounting the pool`);
+        const holders = describeHolders((await Promise.all(devices.map(mountHolders))).flat());
+        throw new AgentisoError("BACKEND_FAILED", `loop device ${devices.join(", ")} of ${this.imagePath} is still in use ${DETACH_TIMEOUT_MS / 1000} s after unmounting the pool${holders}`);
       }
       // Not autoclear: bound to our file until someone detaches it, and only we do.
       for (const device of devices.filter(isPinned)) await runCommand(["losetup", "-d", device], { check: false });

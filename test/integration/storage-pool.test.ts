@@ -10,6 +10,8 @@ import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { runCommand } from "../../src/core/run-command.js";
 import { BtrfsStorage } from "../../src/storage/btrfs-storage.js";
 import { BtrfsLoopPool } from "../../src/storage/pool.js";
+import { describeHolders, mountHolders } from "../../src/storage/mount-holders.js";
+import { spawn } from "node:child_process";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { loopDevicesUnder, mountsMatching } from "../support/storage-leaks.js";
 
@@ -64,6 +66,23 @@ describe("btrfs loop-file pool setup", { skip: requires(hasCommand("mkfs.btrfs")
     assert.equal(mountsMatching(stateDir).length, 1);
   });
 
+  test("a mount namespace made while the pool was mounted is named as what holds it after umount", async () => {
+    const { loopDevice, mountPoint } = await pool.setup();
+    // a private copy of the host's mounts, like `ip netns exec` on a host whose / is private
+    const holder = spawn("unshare", ["--mount", "--propagation", "private", "--", "sleep", "60"], { stdio: "ignore" });
+    try {
+      await waitUntil(async () => (await mountHolders(loopDevice)).some((h) => h.pid === holder.pid));
+      await runCommand(["umount", "--", mountPoint]);
+      const holders = await mountHolders(loopDevice);
+      assert.deepEqual(holders.map((h) => h.pid), [holder.pid]);
+      assert.match(describeHolders(holders), new RegExp(`pid ${holder.pid} \\(sleep 60\\)`));
+    } finally {
+      holder.kill("SIGKILL");
+      await new Promise((resolve) => holder.once("exit", resolve));
+    }
+    assert.deepEqual(await mountHolders(loopDevice), []);
+  });
+
   test("concurrent setups share one attempt", async () => {
     const results = await Promise.all([pool.setup(), pool.setup(), pool.setup()]);
     assert.deepEqual(new Set(results.map((r) => r.loopDevice)).size, 1);
@@ -81,3 +100,11 @@ describe("btrfs loop-file pool setup", { skip: requires(hasCommand("mkfs.btrfs")
     assert.deepEqual([...mountsMatching(stateDir), ...loopDevicesUnder(stateDir)], []);
   });
 });
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
