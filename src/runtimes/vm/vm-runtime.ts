@@ -128,7 +128,7 @@ export class VmRuntime implements WorkspaceRuntime {
   async saveMemory(workspaceId: string, memoryPath: string, steps: MemorySaveSteps): Promise<{ sizeBytes: number; durationMs: number }> {
     const signal = withDeadline(this.bootTimeoutMs, steps.signal);
     await using qmp = await QmpClient.connect(await this.qmpSocketOf(workspaceId), { signal });
-    return saveRunningVm(qmp, workspaceId, memoryPath, steps, { signal, timeoutMs: this.bootTimeoutMs, ...this.qemuUser });
+    return await saveRunningVm(qmp, workspaceId, memoryPath, steps, { signal, timeoutMs: this.bootTimeoutMs, ...this.qemuUser });
   }
 
   async templateCompatibility(): Promise<string> {
