@@ -6,24 +6,16 @@
 // <stateDir>/memory/<workspace id>/<snapshot>.bin and its size and machine in the snapshot's
 // row, and removes it with the snapshot or the workspace.
 import { mkdir, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { AgentisoError } from "../core/errors.js";
 import type { SnapshotInfo } from "../storage/storage-driver.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import { memoryPathOf } from "./memory-paths.js";
 import { resourcesOf } from "./workspace-options.js";
 import type { SnapshotMemory, SnapshotRecord, SavedMachine, WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceService } from "./workspace-service.js";
 
 const MIB = 1024 * 1024;
-
-// Where the memory files of a workspace's snapshots live (removed with the workspace).
-export function memoryDirOf(stateDir: string, workspaceId: string): string {
-  return join(stateDir, "memory", workspaceId);
-}
-
-export function memoryPathOf(stateDir: string, workspaceId: string, snapshot: string): string {
-  return join(memoryDirOf(stateDir, workspaceId), `${snapshot}.bin`);
-}
 
 // Why a workspace with `wanted` settings cannot resume a saved machine (it boots cold from the
 // snapshot's disk instead); undefined when it can. `compatibility`: the runtime's today.

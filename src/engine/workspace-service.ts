@@ -11,7 +11,7 @@ import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { GuestLinks } from "./guest-links.js";
 import { POOL_OWNER, WarmPool } from "./warm-pool.js";
 import { KeyedLock } from "../core/keyed-lock.js";
-import { memoryDirOf } from "./memory-snapshots.js";
+import { memoryDirOf } from "./memory-paths.js";
 import type { StateDb } from "./state-db.js";
 import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";

@@ -1,7 +1,8 @@
 // `agentiso orchestrate` with `runtime = "vm"`: the golden workspace and its workers are QEMU
 // microVMs under TCG; the real opencode inside reaches the scripted stub model on the host's
 // loopback only through the agent's tunnel to the keyless proxy (a VM has no network device).
-// Fewer tasks than the container test: everything is emulated.
+// Fewer tasks than the container test: everything is emulated. The golden's snapshot holds its
+// memory, so the workers resume it (about a second each) instead of booting.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -56,5 +57,10 @@ describe("agentiso orchestrate on the vm runtime", { skip, timeout: 1_800_000 },
     assert.deepEqual(report.tasks.map((t) => t.workerState), ["destroyed", "destroyed"]);
     assert.deepEqual(await cli.json(["ws", "ls"]), [], "workers and the golden workspace are destroyed");
     assert.deepEqual(report.merge.map((m) => [m.task, m.ok]).sort(), [["edit-a", true], ["edit-b", true]]);
+    // the golden's snapshot held its memory and the workers resumed it instead of booting
+    const log = readFileSync(join(cli.home, "daemon.log"), "utf8");
+    assert.match(log, /"msg":"memory snapshot saved"/);
+    assert.doesNotMatch(log, /"msg":"memory snapshot not resumed/);
+    assert.equal((log.match(/"msg":"workspace vm started".*"fromTemplate":true/g) ?? []).length >= 3, true, "the golden (from a template) and both workers resumed saved machines");
   });
 });
