@@ -5,6 +5,7 @@
 // fromTemplate); this module decides when, keeps the file at
 // <stateDir>/memory/<workspace id>/<snapshot>.bin and its size and machine in the snapshot's
 // row, and removes it with the snapshot or the workspace.
+import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AgentisoError } from "../core/errors.js";
@@ -91,8 +92,9 @@ export class MemorySnapshots<G extends GuestLink> {
   async resumable(origin: WorkspaceRecord, snapshot: SnapshotRecord, wanted: WorkspaceRecord): Promise<{ memoryPath: string } | undefined> {
     if (!snapshot.memory) return undefined;
     const compatibility = await this.workspaces.runtimeOf(wanted).templateCompatibility?.();
-    const why = resumeRefusal(snapshot.memory.machine, wanted, compatibility);
-    if (why === undefined) return { memoryPath: memoryPathOf(this.deps.stateDir, origin.id, snapshot.name) };
+    const memoryPath = memoryPathOf(this.deps.stateDir, origin.id, snapshot.name);
+    const why = resumeRefusal(snapshot.memory.machine, wanted, compatibility) ?? (existsSync(memoryPath) ? undefined : `${memoryPath} is gone`);
+    if (why === undefined) return { memoryPath };
     this.deps.logger.warn("memory snapshot not resumed: booting cold from its disk", { workspace: wanted.id, origin: origin.id, snapshot: snapshot.name, why });
     return undefined;
   }

@@ -103,7 +103,7 @@ describe("memory snapshots in the engine", () => {
       assert.equal(rig.clockSyncs, 1, "the clock that stood still while saving is set again");
     }));
 
-  test("forks with the saved machine's resources resume it; a fork with other memory or a changed runtime boots cold", () =>
+  test("forks with the saved machine's resources resume it; a fork with other memory, a changed runtime or a lost file boots cold", () =>
     withEngine(async ({ engine, runtime, stateDir }) => {
       const ws = await engine.workspaces.create({ name: "src" });
       await engine.snapshots.create(ws.id, "m", { includeMemory: true });
@@ -114,8 +114,11 @@ describe("memory snapshots in the engine", () => {
       await engine.snapshots.fork(ws.id, { snapshot: "disk", name: "cold" });
       runtime.compatibility = "fake-2";
       await engine.snapshots.fork(ws.id, { snapshot: "m", name: "rebuilt" });
+      runtime.compatibility = "fake-1";
       const memoryPath = memoryPathOf(stateDir, ws.id, "m");
-      assert.deepEqual(runtime.starts.map((s) => s.fromTemplate?.memoryPath), [memoryPath, memoryPath, undefined, undefined, undefined]);
+      rmSync(memoryPath);
+      await engine.snapshots.fork(ws.id, { snapshot: "m", name: "lost" });
+      assert.deepEqual(runtime.starts.map((s) => s.fromTemplate?.memoryPath), [memoryPath, memoryPath, undefined, undefined, undefined, undefined]);
     }));
 
   test("restore of a running workspace to a memory snapshot resumes the saved machine; of a stopped one boots nothing", () =>
