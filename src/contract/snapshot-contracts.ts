@@ -21,7 +21,7 @@ export const snapshot = defineContract({
         .boolean()
         .optional()
         .describe(
-          "create only, VM workspaces only: save the running machine's memory with the disk. Forks and a restore of a running workspace resume it (running processes and /tmp included) with a new hostname, clock and entropy instead of booting. Refused for containers and for VMs with network egress",
+          "create only, VM workspaces only: save the running machine's memory with the disk. Forks and a restore of a running workspace resume it (running processes and tmpfs files included) with a new hostname, clock and entropy instead of booting. Refused for containers and for VMs with network egress",
         ),
     })
     .strict(),
