@@ -15,13 +15,14 @@ import { editTask, orchestrateFixture, stubPlanToml } from "../support/orchestra
 const skip = requires(isRoot(), hasCommand("qemu-system-x86_64"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"));
 
 interface Report {
-  tasks: Array<{ name: string; status: string; reason: string; workerState?: string; filesChanged: string[]; patch: string; toolCalls: unknown[] }>;
+  tasks: Array<{ name: string; status: string; reason: string; workerState?: string; filesChanged: string[]; patch: string; toolCalls: unknown[]; phasesMs?: { fork: number } }>;
+  stagesMs?: { golden: number; tasks: number; merge: number };
   totals: { tokens: { input: number; output: number } };
   merge: Array<{ task: string; branch: string; ok: boolean }>;
 }
 
 describe("agentiso orchestrate on the vm runtime", { skip, timeout: 1_800_000 }, () => {
-  test("2 VM workers edit 2 files through opencode's tools, tokens are metered, workers are destroyed, branches merge", async () => {
+  test("2 VM workers edit 2 files through opencode's tools, tokens are metered, workers are destroyed, branches merge", async (t) => {
     await ensureImage("opencode");
     await using fixture = await orchestrateFixture({
       usage: { promptTokens: 100, completionTokens: 20 },
@@ -43,6 +44,7 @@ describe("agentiso orchestrate on the vm runtime", { skip, timeout: 1_800_000 },
     const results = join(fixture.dir, "results");
     const run = await cli.run(["orchestrate", plan, "--results", results], { timeoutMs: 1_500_000 });
     const report = JSON.parse(readFileSync(join(results, "report.json"), "utf8")) as Report;
+    t.diagnostic(`stages ${JSON.stringify(report.stagesMs)}; workers forked (to a running agent) in ${report.tasks.map((w) => `${w.name} ${Math.round(w.phasesMs?.fork ?? -1)} ms`).join(", ")}`);
     assert.equal(run.code, 0, `${run.stderr}\n${JSON.stringify(report.tasks.map((t) => ({ name: t.name, reason: t.reason, toolCalls: t.toolCalls })), null, 1)}`);
     for (const [task, file] of [["edit-a", "a.txt"], ["edit-b", "b.txt"]] as const) {
       const result = report.tasks.find((t) => t.name === task)!;
