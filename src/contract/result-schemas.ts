@@ -56,6 +56,7 @@ export const SnapshotSchema = z.object({
   createdAt: z.string(),
   workspace: z.string().describe("Name of the workspace it belongs to"),
   exclusiveBytes: z.number().optional().describe("Bytes only this snapshot holds, where the storage can tell"),
+  memoryBytes: z.number().optional().describe("Set for a memory snapshot: the size of its saved machine (counted toward the workspace's disk limit)"),
   dependents: z.array(z.string()).describe("Workspaces forked from it"),
 });
 

@@ -8,7 +8,8 @@ import { SnapshotSchema, WorkspaceIdentitySchema, WorkspaceSchema } from "./resu
 export const snapshot = defineContract({
   name: "snapshot",
   title: "Manage snapshots",
-  description: "Manage a workspace's snapshots: create, restore (roll back), list or delete.",
+  description:
+    "Manage a workspace's snapshots: create, restore (roll back), list or delete. A running VM's snapshot can include its memory (includeMemory): forks then resume it in about a second, with its running processes, instead of booting.",
   category: "other",
   hints: { destructive: true },
   input: z
@@ -16,6 +17,12 @@ export const snapshot = defineContract({
       workspace: WorkspaceRef,
       action: z.enum(["create", "restore", "list", "delete"]).describe("What to do"),
       name: SnapshotName.optional().describe("Snapshot name (required except for list)"),
+      includeMemory: z
+        .boolean()
+        .optional()
+        .describe(
+          "create only, VM workspaces only: save the running machine's memory with the disk. Forks and a restore of a running workspace resume it (running processes and tmpfs files included) with a new hostname, clock and entropy instead of booting. Refused for containers and for VMs with network egress",
+        ),
     })
     .strict(),
   output: z

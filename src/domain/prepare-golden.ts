@@ -1,6 +1,7 @@
 // Building a golden workspace in one call: create it from an image, clone a repo (URL or host
 // path), run setup commands in order (fail fast, with the command's output), snapshot it. The
 // workspace_prepare operation and the orchestrator both build their goldens here.
+import { isAgentisoError } from "../core/errors.js";
 import type { CreateWorkspaceOptions } from "../engine/workspace-service.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -21,6 +22,8 @@ export interface GoldenRecipe {
   /** Outbound network (egress) while setup commands run. */
   setupNetwork: boolean;
   snapshot: string;
+  /** Save the machine's memory with the snapshot where the runtime can (VMs): forks then resume instead of booting. */
+  snapshotMemory?: boolean;
   /** Keep the workspace when a step fails (to debug it); by default it is destroyed. */
   keepOnFailure: boolean;
   /** Runs after setup, before the snapshot: what every fork must have (the orchestrator layers opencode in). */
@@ -47,12 +50,28 @@ export async function prepareGolden(deps: WorkspaceDeps, recipe: GoldenRecipe): 
     else await guest.mkdir(recipe.dest, { recursive: true }, { signal });
     await runSetup(deps, record, guest, recipe);
     await recipe.beforeSnapshot?.(guest);
-    await engine.snapshots.create(record.id, recipe.snapshot);
+    await snapshotGolden(deps, record, recipe);
     return { workspace: engine.workspaces.get(record.id), snapshot: recipe.snapshot, commit };
   } catch (err) {
     if (!recipe.keepOnFailure) await engine.workspaces.destroy(record.id).catch((cleanup: unknown) => deps.logger.warn("prepare cleanup failed", { workspace: record.id, err: cleanup }));
     throw err;
   }
+}
+
+// A memory snapshot only speeds forks up: where this workspace cannot have one (a VM with a
+// network device, its disk limit), its forks boot from a disk snapshot instead.
+async function snapshotGolden(deps: WorkspaceDeps, record: WorkspaceRecord, recipe: GoldenRecipe): Promise<void> {
+  const snapshots = deps.engine.snapshots;
+  if (recipe.snapshotMemory === true && snapshots.canIncludeMemory(record.id)) {
+    try {
+      await snapshots.create(record.id, recipe.snapshot, { includeMemory: true });
+      return;
+    } catch (err) {
+      if (!isAgentisoError(err, "UNSUPPORTED") && !isAgentisoError(err, "QUOTA_EXCEEDED")) throw err;
+      deps.logger.warn("golden snapshot without memory: its forks boot cold", { workspace: record.id, err });
+    }
+  }
+  await snapshots.create(record.id, recipe.snapshot);
 }
 
 async function runSetup(deps: WorkspaceDeps, record: WorkspaceRecord, guest: GuestClient, recipe: GoldenRecipe): Promise<void> {

@@ -10,6 +10,8 @@ export class GuestLinks<G extends GuestLink> {
   private readonly endpoints = new Map<string, GuestEndpoint>();
   /** The links that connected, readable without waiting (activity). */
   private readonly connected = new Map<string, G>();
+  /** Workspaces whose agent nobody may connect to now (whileDetached); a connect waits for the gate. */
+  private readonly gates = new Map<string, Promise<void>>();
 
   constructor(private readonly connector: GuestConnector<G>) {}
 
@@ -20,6 +22,7 @@ export class GuestLinks<G extends GuestLink> {
 
   // The workspace's connection; without a remembered endpoint `adopt` asks the runtime for one.
   async connect(workspace: { id: string; name: string }, adopt: () => Promise<GuestEndpoint | undefined>, signal?: AbortSignal): Promise<G> {
+    for (let gate = this.gates.get(workspace.id); gate; gate = this.gates.get(workspace.id)) await gate;
     let link = this.links.get(workspace.id);
     if (!link) {
       const endpoint = this.endpoints.get(workspace.id) ?? (await adopt());
@@ -38,6 +41,25 @@ export class GuestLinks<G extends GuestLink> {
     this.links.delete(id);
     this.connected.delete(id);
     if (link) await link.then((g) => g.close()).catch(() => {});
+  }
+
+  // Runs fn while no connection to the workspace's agent may open (callers wait); fn's `detach`
+  // closes the current one and tells whether there was one. The endpoint is kept.
+  async whileDetached<T>(id: string, fn: (detach: () => Promise<boolean>) => Promise<T>): Promise<T> {
+    let open!: () => void;
+    this.gates.set(id, new Promise<void>((resolve) => (open = resolve)));
+    const detach = async () => {
+      const link = this.links.get(id);
+      this.links.delete(id);
+      this.connected.delete(id);
+      return link ? link.then(async (g) => (await g.close().catch(() => {}), true), () => false) : false;
+    };
+    try {
+      return await fn(detach);
+    } finally {
+      this.gates.delete(id);
+      open();
+    }
   }
 
   // How busy the workspace's connected agent is; undefined without a connection.

@@ -51,4 +51,6 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE workspaces ADD COLUMN idle_timeout_s INTEGER;
    ALTER TABLE workspaces ADD COLUMN idle_action TEXT;
    ALTER TABLE workspaces ADD COLUMN last_active_at TEXT;`,
+  // 4: memory snapshots (memory-snapshots.ts): the saved machine's size and resources, as JSON
+  `ALTER TABLE snapshots ADD COLUMN memory TEXT;`,
 ];

@@ -1,6 +1,8 @@
 // After a crash or restart the database and the host may disagree. Reconcile makes them
 // agree again: running workspaces are adopted, dead ones marked stopped, operations cut off
 // half-way are finished or undone, and tagged host resources nobody owns are reaped.
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { Logger } from "../core/logger.js";
 import { TEMPLATE_VOLUME_PREFIX } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
@@ -46,7 +48,23 @@ export async function reconcile<G extends GuestLink>(svc: WorkspaceService<G>, d
     await deps.storage.destroyWorkspace(volume.name).catch((err: unknown) => deps.logger.error("reconcile: volume reap failed", { volume: volume.name, err }));
     report.reapedVolumes.push(volume.name);
   }
+  await reapStrayMemoryFiles(db, deps);
   return report;
+}
+
+// Memory files whose snapshot was never recorded (a daemon killed mid-snapshot) or whose
+// workspace is gone (killed mid-destroy) hold guest RAM for nobody: removed.
+async function reapStrayMemoryFiles<G extends GuestLink>(db: StateDb, deps: EngineDeps<G>): Promise<void> {
+  const root = join(deps.stateDir, "memory");
+  for (const workspaceId of await readdir(root).catch(() => [] as string[])) {
+    const wanted = new Set((db.getWorkspace(workspaceId)?.id === workspaceId ? db.listSnapshots(workspaceId) : []).filter((s) => s.memory).map((s) => `${s.name}.bin`));
+    for (const file of await readdir(join(root, workspaceId)).catch(() => [] as string[])) {
+      if (wanted.has(file)) continue;
+      deps.logger.warn("reconcile: removing a memory file no snapshot owns", { workspace: workspaceId, file });
+      await rm(join(root, workspaceId, file), { force: true });
+    }
+    if (wanted.size === 0) await rm(join(root, workspaceId), { recursive: true, force: true });
+  }
 }
 
 // A snapshot is taken in storage first and recorded after (snapshot-service.ts); a daemon killed

@@ -1,18 +1,22 @@
 // Snapshots and forks: the golden-snapshot pattern. A fork is a new workspace whose volume is
 // a copy-on-write clone of another workspace's snapshot; lineage is kept in SQLite and by the
-// storage driver.
+// storage driver. A VM's snapshot can hold its memory too (memory-snapshots.ts): forks then
+// resume the saved machine instead of booting.
 import { AgentisoError } from "../core/errors.js";
 import { MAX_FORK_COUNT } from "../core/limits.js";
 import { KeyedLock } from "../core/keyed-lock.js";
 import { assertValidName } from "../core/names.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
+import { MemorySnapshots } from "./memory-snapshots.js";
 import type { StateDb } from "./state-db.js";
 import type { SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
 import type { CreateWorkspaceOptions } from "./workspace-options.js";
 import type { WorkspaceService } from "./workspace-service.js";
 
-export interface SnapshotView extends SnapshotRecord {
+export interface SnapshotView extends Omit<SnapshotRecord, "memory"> {
   workspace: string;
+  /** A memory snapshot's saved machine: the size of its file. */
+  memoryBytes?: number;
   exclusiveBytes?: number;
   /** Names of the workspaces forked from this snapshot. */
   dependents: string[];
@@ -24,24 +28,37 @@ export interface ForkOptions extends Omit<CreateWorkspaceOptions, "image" | "run
   namePrefix?: string;
 }
 
+export interface SnapshotOptions {
+  /** Save the running VM's memory with the disk (UNSUPPORTED for containers). */
+  includeMemory?: boolean;
+}
+
 export class SnapshotService<G extends GuestLink> {
   private readonly lock = new KeyedLock();
+  private readonly memory: MemorySnapshots<G>;
 
   constructor(
     private readonly workspaces: WorkspaceService<G>,
     private readonly db: StateDb,
     private readonly deps: EngineDeps<G>,
-  ) {}
+  ) {
+    this.memory = new MemorySnapshots(workspaces, deps);
+  }
+
+  // Whether snapshots of this workspace can hold its memory (its runtime can save a machine).
+  canIncludeMemory(idOrName: string): boolean {
+    return this.memory.canSave(this.workspaces.get(idOrName));
+  }
 
   // Storage first, then the row: a crash between leaves a storage snapshot without a row, which
   // reconcile removes (reconcile.ts). One create or delete per workspace at a time, so the name
   // check and the row agree with storage.
-  async create(idOrName: string, snapshot: string): Promise<SnapshotView> {
+  async create(idOrName: string, snapshot: string, options: SnapshotOptions = {}): Promise<SnapshotView> {
     assertValidName(snapshot, "snapshot name");
-    return this.lock.run([this.workspaces.get(idOrName).id], () => this.createLocked(idOrName, snapshot));
+    return this.lock.run([this.workspaces.get(idOrName).id], () => this.createLocked(idOrName, snapshot, options));
   }
 
-  private async createLocked(idOrName: string, snapshot: string): Promise<SnapshotView> {
+  private async createLocked(idOrName: string, snapshot: string, options: SnapshotOptions): Promise<SnapshotView> {
     const record = this.workspaces.get(idOrName);
     if (record.state === "paused" && this.workspaces.runtimeOf(record).guestCachesWrites) {
       throw new AgentisoError("CONFLICT", `workspace ${record.name} is a paused VM: its kernel may hold writes not yet on its disk; resume it first (workspace_resume)`);
@@ -52,33 +69,37 @@ export class SnapshotService<G extends GuestLink> {
     if (this.db.listSnapshots(record.id).some((s) => s.name === snapshot)) {
       throw new AgentisoError("CONFLICT", `workspace ${record.name} already has a snapshot ${snapshot}: choose another name or delete it first`);
     }
+    if (options.includeMemory) {
+      const { info, memory } = await this.memory.capture(record, snapshot, this.db.listSnapshots(record.id));
+      return this.recorded(record, { workspaceId: record.id, name: snapshot, createdAt: info.createdAt, memory });
+    }
     if (record.state === "running" && this.workspaces.runtimeOf(record).guestCachesWrites) {
       await this.deps.guests.syncDisk(await this.workspaces.guest(record.id));
     }
     const info = await this.deps.storage.snapshot(record.id, snapshot);
-    const row = { workspaceId: record.id, name: snapshot, createdAt: info.createdAt };
+    return this.recorded(record, { workspaceId: record.id, name: snapshot, createdAt: info.createdAt });
+  }
+
+  private recorded(record: WorkspaceRecord, row: SnapshotRecord): SnapshotView {
     this.db.insertSnapshot(row);
-    return { ...row, workspace: record.name, dependents: [] };
+    return view(record, row, []);
   }
 
   list(idOrName: string): SnapshotView[] {
     const record = this.workspaces.get(idOrName);
-    return this.db.listSnapshots(record.id).map((s) => ({
-      ...s,
-      workspace: record.name,
-      dependents: this.db.forksOf(record.id, s.name).map((f) => f.name),
-    }));
+    return this.db.listSnapshots(record.id).map((s) => view(record, s, this.db.forksOf(record.id, s.name).map((f) => f.name)));
   }
 
-  // Rolls the workspace back; a running workspace is stopped and started around the restore.
+  // Rolls the workspace back; a running workspace is stopped and started around the restore
+  // (resuming the saved machine of a memory snapshot; a stopped one stays stopped).
   async restore(idOrName: string, snapshot: string): Promise<WorkspaceRecord> {
     const record = this.workspaces.get(idOrName);
-    this.requireSnapshot(record, snapshot);
+    const row = this.requireSnapshot(record, snapshot);
     const wasRunning = record.state === "running" || record.state === "paused"; // a paused one comes back running
     if (wasRunning) await this.workspaces.stop(record.id);
     await this.deps.storage.restore(record.id, snapshot);
     if (!this.deps.storage.capabilities.restoreKeepsLaterSnapshots) await this.forgetVanishedSnapshots(record.id);
-    return wasRunning ? this.workspaces.start(record.id) : this.workspaces.get(record.id);
+    return wasRunning ? this.workspaces.start(record.id, await this.memory.resumable(record, row, record)) : this.workspaces.get(record.id);
   }
 
   async delete(idOrName: string, snapshot: string): Promise<void> {
@@ -96,20 +117,21 @@ export class SnapshotService<G extends GuestLink> {
     }
     await this.deps.storage.deleteSnapshot(record.id, snapshot);
     this.db.deleteSnapshot(record.id, snapshot);
+    await this.memory.remove(record.id, snapshot);
   }
 
   // Forks `count` workspaces from a snapshot in parallel. All-or-nothing: if one fails, the
   // others are destroyed and the first error is thrown.
   async fork(idOrName: string, options: ForkOptions): Promise<WorkspaceRecord[]> {
     const origin = this.workspaces.get(idOrName);
-    this.requireSnapshot(origin, options.snapshot);
+    const snapshot = this.requireSnapshot(origin, options.snapshot);
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > MAX_FORK_COUNT) {
       throw new AgentisoError("INVALID_INPUT", `count must be a whole number from 1 to ${MAX_FORK_COUNT}, got ${count}`);
     }
     if (options.namePrefix !== undefined) assertValidName(options.namePrefix, "name prefix");
     const names = Array.from({ length: count }, (_, i) => forkName(options, i, count));
-    const results = await Promise.allSettled(names.map((name) => this.forkOne(origin, options, name)));
+    const results = await Promise.allSettled(names.map((name) => this.forkOne(origin, snapshot, options, name)));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     const created = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     if (failure) {
@@ -119,7 +141,7 @@ export class SnapshotService<G extends GuestLink> {
     return created;
   }
 
-  private async forkOne(origin: WorkspaceRecord, options: ForkOptions, name: string | undefined): Promise<WorkspaceRecord> {
+  private async forkOne(origin: WorkspaceRecord, snapshot: SnapshotRecord, options: ForkOptions, name: string | undefined): Promise<WorkspaceRecord> {
     const started = performance.now();
     const lineage = { workspace: origin.name, workspaceId: origin.id, snapshot: options.snapshot };
     const record = this.workspaces.newRecord({ ...options, name }, lineage, origin);
@@ -127,7 +149,7 @@ export class SnapshotService<G extends GuestLink> {
     this.deps.logger.info("workspace fork started", { workspace: record.id, name: record.name, origin: origin.id, snapshot: options.snapshot });
     try {
       await this.deps.storage.forkWorkspace(record.id, { from: origin.id, snapshot: options.snapshot, ...this.workspaces.quotaFor(record), signal: options.signal });
-      const running = await this.workspaces.boot(record);
+      const running = await this.workspaces.boot(record, await this.memory.resumable(origin, snapshot, record));
       this.deps.events?.workspaceForked?.({ durationMs: performance.now() - started });
       return running;
     } catch (err) {
@@ -140,15 +162,23 @@ export class SnapshotService<G extends GuestLink> {
   private async forgetVanishedSnapshots(workspaceId: string): Promise<void> {
     const present = new Set((await this.deps.storage.listSnapshots(workspaceId)).map((s) => s.name));
     for (const row of this.db.listSnapshots(workspaceId)) {
-      if (!present.has(row.name)) this.db.deleteSnapshot(workspaceId, row.name);
+      if (present.has(row.name)) continue;
+      this.db.deleteSnapshot(workspaceId, row.name);
+      await this.memory.remove(workspaceId, row.name);
     }
   }
 
-  private requireSnapshot(record: WorkspaceRecord, snapshot: string): void {
-    if (!this.db.listSnapshots(record.id).some((s) => s.name === snapshot)) {
-      throw new AgentisoError("NOT_FOUND", `workspace ${record.name} has no snapshot ${JSON.stringify(snapshot)} (see \`agentiso workspace snapshots ${record.name}\`)`);
-    }
+  private requireSnapshot(record: WorkspaceRecord, snapshot: string): SnapshotRecord {
+    const row = this.db.listSnapshots(record.id).find((s) => s.name === snapshot);
+    if (!row) throw new AgentisoError("NOT_FOUND", `workspace ${record.name} has no snapshot ${JSON.stringify(snapshot)} (see \`agentiso workspace snapshots ${record.name}\`)`);
+    return row;
   }
+}
+
+// What callers see of a snapshot: its memory file's size, not the machine it fits.
+function view(record: WorkspaceRecord, row: SnapshotRecord, dependents: string[]): SnapshotView {
+  const { memory, ...rest } = row;
+  return { ...rest, ...(memory && { memoryBytes: memory.sizeBytes }), workspace: record.name, dependents };
 }
 
 function forkName(options: ForkOptions, index: number, count: number): string | undefined {

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { AgentisoError } from "../core/errors.js";
 import { withIdleDeadline, type ExpireAction, type WorkspaceLifecycle } from "./lifecycle.js";
 import { MIGRATIONS } from "./migrations.js";
-import type { PortForwardRecord, SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
+import type { PortForwardRecord, SnapshotMemory, SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceState } from "./workspace-state.js";
 
 interface WorkspaceRow {
@@ -154,7 +154,9 @@ export class StateDb {
 
   insertSnapshot(snapshot: SnapshotRecord): void {
     try {
-      this.db.prepare("INSERT INTO snapshots (workspace_id, name, created_at) VALUES (?, ?, ?)").run(snapshot.workspaceId, snapshot.name, snapshot.createdAt);
+      this.db
+        .prepare("INSERT INTO snapshots (workspace_id, name, created_at, memory) VALUES (?, ?, ?, ?)")
+        .run(snapshot.workspaceId, snapshot.name, snapshot.createdAt, snapshot.memory ? JSON.stringify(snapshot.memory) : null);
     } catch (err) {
       if ((err as { code?: string }).code?.startsWith("SQLITE_CONSTRAINT")) {
         throw new AgentisoError("CONFLICT", `snapshot ${snapshot.name} already exists: choose another name or delete it first`);
@@ -164,12 +166,18 @@ export class StateDb {
   }
 
   listSnapshots(workspaceId: string): SnapshotRecord[] {
-    const rows = this.db.prepare("SELECT workspace_id, name, created_at FROM snapshots WHERE workspace_id = ? ORDER BY created_at, name").all(workspaceId) as Array<{
+    const rows = this.db.prepare("SELECT workspace_id, name, created_at, memory FROM snapshots WHERE workspace_id = ? ORDER BY created_at, name").all(workspaceId) as Array<{
       workspace_id: string;
       name: string;
       created_at: string;
+      memory: string | null;
     }>;
-    return rows.map((row) => ({ workspaceId: row.workspace_id, name: row.name, createdAt: row.created_at }));
+    return rows.map((row) => ({
+      workspaceId: row.workspace_id,
+      name: row.name,
+      createdAt: row.created_at,
+      ...(row.memory !== null && { memory: JSON.parse(row.memory) as SnapshotMemory }),
+    }));
   }
 
   deleteSnapshot(workspaceId: string, name: string): void {

@@ -33,6 +33,23 @@ export interface SnapshotRecord {
   workspaceId: string;
   name: string;
   createdAt: string;
+  /** Set for a memory snapshot: the saved machine's file size and what it can be resumed into. */
+  memory?: SnapshotMemory;
+}
+
+/** A memory snapshot's saved machine (engine/memory-snapshots.ts). */
+export interface SnapshotMemory {
+  sizeBytes: number;
+  machine: SavedMachine;
+}
+
+/** What a saved machine can be resumed into: the same resources and the same runtime build. */
+export interface SavedMachine {
+  memoryMiB: number;
+  cpus: number;
+  pidsLimit: number;
+  /** The runtime's templateCompatibility() when it was saved (accelerator, kernel, agent). */
+  compatibility: string;
 }
 
 /** A host port forwarded to a port inside a workspace (`ws port`); kept while the workspace lives. */

@@ -11,6 +11,7 @@ import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { GuestLinks } from "./guest-links.js";
 import { POOL_OWNER, WarmPool } from "./warm-pool.js";
 import { KeyedLock } from "../core/keyed-lock.js";
+import { memoryDirOf } from "./memory-paths.js";
 import type { StateDb } from "./state-db.js";
 import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
@@ -25,7 +26,8 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   readonly lock = new KeyedLock();
   /** When each workspace was last used (idle timeouts). */
   readonly activity: ActivityTracker;
-  private readonly guests: GuestLinks<G>;
+  /** The connected agents (one per workspace); a memory snapshot detaches one while it saves. */
+  readonly guests: GuestLinks<G>;
   private readonly templates: BootTemplates | undefined;
   private pool: WarmPool<G> | undefined;
   private lifecycle: WorkspaceLifecycle | undefined;
@@ -73,13 +75,14 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     }
   }
 
-  async start(idOrName: string): Promise<WorkspaceRecord> {
+  // Boots a stopped workspace, or resumes saved memory that matches its disk (a restored memory snapshot).
+  async start(idOrName: string, fromMemory?: { memoryPath: string }): Promise<WorkspaceRecord> {
     const record = this.get(idOrName);
     return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       if (current.state === "running") return current;
       assertNotPaused(current.name, current.state);
-      return this.boot(current);
+      return this.boot(current, fromMemory);
     });
   }
 
@@ -116,7 +119,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
         await this.dropGuest(current.id);
         await this.runtimeOf(current).stop(current.id, { timeoutMs: 2000 });
         await this.deps.storage.destroyWorkspace(current.id);
-        await rm(this.runDir(current.id), { recursive: true, force: true });
+        await Promise.all([this.runDir(current.id), memoryDirOf(this.deps.stateDir, current.id)].map((dir) => rm(dir, { recursive: true, force: true })));
       } catch (err) {
         this.db.updateWorkspace(current.id, { state: "failed", error: `destroy failed: ${(err as Error).message}` });
         throw err;
@@ -220,7 +223,6 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     record.state = to;
     this.deps.events?.stateChanged?.();
   }
-
   // A new record (state `creating`) for a runtime this engine has; see newWorkspaceRecord.
   newRecord(options: CreateWorkspaceOptions, forkedFrom?: WorkspaceRecord["forkedFrom"], template?: WorkspaceRecord): WorkspaceRecord {
     this.runtimeOf({ runtime: options.runtime ?? template?.runtime ?? this.defaults.runtime });
@@ -280,7 +282,6 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       throw err;
     }
   }
-
   // Removes every trace of a workspace that never became usable.
   async discard(record: WorkspaceRecord): Promise<void> {
     const log = this.deps.logger;
@@ -297,4 +298,3 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.deps.events?.stateChanged?.();
   }
 }
-

@@ -14,9 +14,10 @@ export const snapshot = defineOperation(contracts.snapshot, {
     const snapshots = ctx.services.engine.snapshots;
     if (input.action === "list") return snapshotsView(ctx, snapshots.list(record.id));
     if (input.name === undefined) throw new AgentisoError("INVALID_INPUT", `snapshot ${input.action} needs a name`);
+    if (input.includeMemory !== undefined && input.action !== "create") throw new AgentisoError("INVALID_INPUT", `includeMemory belongs to snapshot create, not ${input.action}`);
     switch (input.action) {
       case "create":
-        return snapshots.create(record.id, input.name);
+        return snapshots.create(record.id, input.name, { includeMemory: input.includeMemory === true });
       case "restore":
         return recordView(ctx, await snapshots.restore(record.id, input.name));
       case "delete":

@@ -130,6 +130,8 @@ async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: Orche
     setupTimeoutMs: GOLDEN_SETUP_TIMEOUT_MS,
     setupNetwork: plan.golden.network === "egress",
     snapshot: plan.golden.snapshot,
+    // VM workers resume the golden's saved machine (a memory snapshot) instead of each booting
+    snapshotMemory: true,
     keepOnFailure: false,
     beforeSnapshot: async (guest) => {
       const found = await ensureGoldenOpencode(guest, { image: plan.golden.image, signal: options.signal, ...(options.opencodeBinary !== undefined && { hostBinary: options.opencodeBinary }) });

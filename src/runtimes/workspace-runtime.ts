@@ -43,6 +43,13 @@ export interface RuntimeStartSpec {
   signal?: AbortSignal;
 }
 
+/** What the engine does around a runtime's memory save (WorkspaceRuntime.saveMemory). */
+export interface MemorySaveSteps {
+  detachHost(): Promise<boolean>;
+  atSameInstant(): Promise<void>;
+  signal?: AbortSignal;
+}
+
 export interface RuntimeInstance {
   workspaceId: string;
   runtime: RuntimeKind;
@@ -102,6 +109,16 @@ export interface WorkspaceRuntime {
    * started with `fromTemplate` run on forks of it taken right after this returns.
    */
   captureTemplate?(spec: RuntimeStartSpec, memoryPath: string): Promise<{ sizeBytes: number; durationMs: number }>;
+
+  /**
+   * Optional (vm): saves a RUNNING instance's whole machine (memory, devices) to memoryPath and
+   * lets it run on. `steps.detachHost` is called first and closes the host's connection to the
+   * agent (true when one was open), so the saved agent waits for a new host as a template's
+   * does; `steps.atSameInstant` (the engine's disk snapshot) runs while the machine stands still
+   * after the save, so the saved page cache and that disk agree. Restore it like a template
+   * (`fromTemplate`) on a copy of that disk. UNSUPPORTED for a machine with a network device.
+   */
+  saveMemory?(workspaceId: string, memoryPath: string, steps: MemorySaveSteps): Promise<{ sizeBytes: number; durationMs: number }>;
 
   /** Optional (vm): a string that changes whenever saved templates can no longer be restored (accelerator, kernel, agent). */
   templateCompatibility?(): Promise<string>;

@@ -22,6 +22,8 @@ export interface WorkspaceContractOptions {
   egress: boolean;
   /** Run the runtime-independent tests (init, check, images, bad input) in this suite. */
   commonTests: boolean;
+  /** Take the snapshot that is forked and restored with its memory (VMs: forks and the restore resume it). */
+  snapshotMemory?: boolean;
 }
 
 interface Ws {
@@ -140,7 +142,8 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
 
     test("forks see the snapshot's files and their writes stay their own", async () => {
       await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "mkdir -p /workspace && echo v1 > /workspace/a.txt"]);
-      await cli.ok(["ws", "snapshot", "alpha", "golden"]);
+      const golden = await cli.json<{ memoryBytes?: number }>(["ws", "snapshot", "alpha", "golden", ...(options.snapshotMemory ? ["--memory"] : [])]);
+      assert.equal(golden.memoryBytes !== undefined, options.snapshotMemory === true, "a memory snapshot, and only one, records its memory's size");
       await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "echo v2 > /workspace/a.txt"]);
       const forks = await cli.json<Ws[]>(["ws", "fork", "alpha", "--snapshot", "golden", "--count", "3", "--name-prefix", "worker"]);
       assert.deepEqual(forks.map((f) => f.name).sort(), ["worker-1", "worker-2", "worker-3"]);

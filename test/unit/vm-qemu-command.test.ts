@@ -103,6 +103,8 @@ describe("buildQemuArgv", () => {
     assert.match(drive("qcow2"), /format=qcow2,cache=writeback/);
     assert.match(drive("raw"), /format=raw,cache=writeback/);
     assert.match(drive("device"), /format=raw,cache=none/);
+    // a memory save must not make QEMU reopen the disk by path (its -runas uid cannot)
+    for (const format of ["raw", "qcow2", "device"] as const) assert.match(drive(format), /,auto-read-only=off$/);
   });
 
   test("commas in names and paths are doubled so QEMU reads them as one value", () => {

@@ -1,6 +1,7 @@
 // `agentiso workspace snapshot|snapshots|restore|snapshot-rm|fork`.
 import type { CliCommand } from "../command.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
+import { formatBytes } from "../../config/size.js";
 import { table, workspaceTable } from "../format.js";
 import { runOperation } from "../cli-context.js";
 import { contracts } from "../../contract/registry.js";
@@ -9,13 +10,15 @@ import { LIFECYCLE_OPTIONS, LIFECYCLE_USAGE, lifecycleFlags } from "../lifecycle
 
 export const snapshotCommand: CliCommand = {
   name: "snapshot",
-  usage: "snapshot WS NAME [--json]",
-  summary: "snapshot a workspace",
+  usage: "snapshot WS NAME [--memory] [--json]",
+  summary: "snapshot a workspace (--memory: a running VM's memory too; its forks resume instead of booting)",
+  options: { memory: { type: "boolean" } },
   async run(ctx, values, positionals) {
     const [workspace, name] = requirePositionals(this, positionals, 2);
-    const snap = SnapshotSchema.parse(await runOperation(ctx, contracts.snapshot, { workspace, action: "create", name }));
+    const includeMemory = values.memory === true ? { includeMemory: true } : {};
+    const snap = SnapshotSchema.parse(await runOperation(ctx, contracts.snapshot, { workspace, action: "create", name, ...includeMemory }));
     if (values.json) ctx.json(snap);
-    else ctx.out(`${workspace}@${snap.name} created\n`);
+    else ctx.out(`${workspace}@${snap.name} created${snap.memoryBytes === undefined ? "" : ` with ${formatBytes(snap.memoryBytes)} of memory`}\n`);
     return 0;
   },
 };
@@ -28,7 +31,7 @@ export const snapshotsCommand: CliCommand = {
     const [workspace] = requirePositionals(this, positionals, 1);
     const list = SnapshotSchema.array().parse(await runOperation(ctx, contracts.snapshot, { workspace, action: "list" }));
     if (values.json) ctx.json(list);
-    else ctx.out(table(list.map((s) => [s.name, s.createdAt, s.dependents.join(",")]), ["NAME", "CREATED", "FORKS"]));
+    else ctx.out(table(list.map((s) => [s.name, s.createdAt, s.memoryBytes === undefined ? "-" : formatBytes(s.memoryBytes), s.dependents.join(",")]), ["NAME", "CREATED", "MEMORY", "FORKS"]));
     return 0;
   },
 };

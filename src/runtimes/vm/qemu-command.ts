@@ -122,7 +122,10 @@ function diskArgs(disk: QemuLaunchSpec["disk"]): string[] {
   const drive = disk.format === "device"
     ? `file=${path},format=raw,cache=none,aio=native`
     : `file=${path},format=${disk.format},cache=writeback,discard=unmap`;
-  return ["-drive", `id=root,if=none,${drive}`, "-device", "virtio-blk-device,drive=root"];
+  // auto-read-only=off: a memory save (migration) drops the disk to read-only and `cont` takes
+  // it back; with -drive's default (on) QEMU reopens the file BY PATH each time, which the
+  // -runas uid cannot (the state dir is 0710): the save failed, and a saved VM could not run on.
+  return ["-drive", `id=root,if=none,${drive},auto-read-only=off`, "-device", "virtio-blk-device,drive=root"];
 }
 
 // QEMU splits option values at commas; a literal comma is written as two.

@@ -3,7 +3,7 @@
 // starts the same guest agent the containers run, on a virtio-serial port whose host end is
 // a unix socket in the run dir. QMP (qmp.sock) controls the machine. No network device: the
 // LLM and port forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate
-// + fromTemplate) turn a multi-second boot into a restore.
+// + fromTemplate) turn a multi-second boot into a restore; saveMemory does it for snapshots.
 import { LogRotation } from "../../core/log-rotation.js";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -14,9 +14,10 @@ import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
 import { withDeadline } from "../../core/deadline.js";
 import { listCgroups, removeCgroup } from "../host-cgroups.js";
-import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
+import type { MemorySaveSteps, NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
 import type { AccelSetting } from "./accel.js";
 import { restoreMemorySnapshot, saveMemorySnapshot } from "./memory-snapshot.js";
+import { saveRunningVm } from "./vm-memory-save.js";
 import { QmpClient } from "./qmp-client.js";
 import { buildQemuArgv, type QemuLaunchSpec } from "./qemu-command.js";
 import { hostTscKhz } from "./host-tsc.js";
@@ -121,6 +122,13 @@ export class VmRuntime implements WorkspaceRuntime {
       await this.stop(spec.workspaceId, { timeoutMs: 0 });
       this.runDirs.delete(spec.workspaceId);
     }
+  }
+
+  // Saves the running machine while the engine snapshots its disk; it runs on (vm-memory-save.ts).
+  async saveMemory(workspaceId: string, memoryPath: string, steps: MemorySaveSteps): Promise<{ sizeBytes: number; durationMs: number }> {
+    const signal = withDeadline(this.bootTimeoutMs, steps.signal);
+    await using qmp = await QmpClient.connect(await this.qmpSocketOf(workspaceId), { signal });
+    return await saveRunningVm(qmp, workspaceId, memoryPath, steps, { signal, timeoutMs: this.bootTimeoutMs, ...this.qemuUser });
   }
 
   async templateCompatibility(): Promise<string> {
