@@ -5,7 +5,8 @@ import type { CreateWorkspaceOptions } from "../engine/workspace-service.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { runChecked } from "../guest/run-checked.js";
-import { cloneIntoWorkspace, type CloneSource } from "./git-clone.js";
+import type { NetworkMode } from "../runtimes/workspace-runtime.js";
+import { cloneIntoWorkspace, cloneNeedsNetwork, type CloneSource } from "./git-clone.js";
 import type { WorkspaceDeps } from "./workspace-deps.js";
 
 export interface GoldenRecipe {
@@ -39,13 +40,15 @@ const SETUP_OUTPUT_TAIL_CHARS = 4000;
 // Builds a golden workspace and its snapshot; on failure the workspace is destroyed unless keepOnFailure.
 export async function prepareGolden(deps: WorkspaceDeps, recipe: GoldenRecipe): Promise<PreparedGolden> {
   const { engine, signal } = deps;
-  const record = await engine.workspaces.create({ ...recipe.create, ...(deps.owner !== undefined && { owner: deps.owner }), signal });
+  const network = goldenNetwork(deps, recipe);
+  const record = await engine.workspaces.create({ ...recipe.create, ...(network && { network: "egress" }), ...(deps.owner !== undefined && { owner: deps.owner }), signal });
   try {
     const guest = await engine.workspaces.guest(record.id, signal);
     let commit: string | null = null;
     if (recipe.source !== undefined) commit = await cloneIntoWorkspace(deps, record, guest, recipe.source, recipe.dest, recipe.branch);
     else await guest.mkdir(recipe.dest, { recursive: true }, { signal });
     await runSetup(deps, record, guest, recipe);
+    if (network) await engine.workspaces.setNetwork(record.id, network.after);
     await recipe.beforeSnapshot?.(guest);
     await engine.snapshots.create(record.id, recipe.snapshot);
     return { workspace: engine.workspaces.get(record.id), snapshot: recipe.snapshot, commit };
@@ -53,6 +56,17 @@ export async function prepareGolden(deps: WorkspaceDeps, recipe: GoldenRecipe): 
     if (!recipe.keepOnFailure) await engine.workspaces.destroy(record.id).catch((cleanup: unknown) => deps.logger.warn("prepare cleanup failed", { workspace: record.id, err: cleanup }));
     throw err;
   }
+}
+
+// A runtime that gives egress only at start (a microVM: no network device hot-plug) is created
+// in egress when a step will need it, and set to the mode asked for once set up (before the
+// snapshot, so forks inherit that). Undefined: created as asked, switched live when needed.
+function goldenNetwork(deps: WorkspaceDeps, recipe: GoldenRecipe): { after: NetworkMode } | undefined {
+  const { defaults, deps: engineDeps } = deps.engine;
+  const after = recipe.create.network ?? defaults.network;
+  const needed = (recipe.setupNetwork && recipe.setup.length > 0) || (recipe.source !== undefined && cloneNeedsNetwork(recipe.source));
+  const runtime = engineDeps.runtimes[recipe.create.runtime ?? defaults.runtime];
+  return needed && after !== "egress" && runtime?.egressChosenAtStart ? { after } : undefined;
 }
 
 async function runSetup(deps: WorkspaceDeps, record: WorkspaceRecord, guest: GuestClient, recipe: GoldenRecipe): Promise<void> {
