@@ -8,7 +8,7 @@
 // test: everything is emulated.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
@@ -61,6 +61,7 @@ describe("agentiso orchestrate on the vm runtime", { skip, timeout: 1_800_000 },
     writeFileSync(join(cli.home, "config.toml"), `[net]\ncaFiles = ["${site.caFile}"]\n`);
     const results = join(fixture.dir, "results");
     const run = await cli.run(["orchestrate", plan, "--results", results], { timeoutMs: 1_500_000 });
+    assert.ok(existsSync(join(results, "report.json")), `no report (exit ${run.code}): ${run.stderr}`);
     const report = JSON.parse(readFileSync(join(results, "report.json"), "utf8")) as Report;
     assert.equal(run.code, 0, `${run.stderr}\n${JSON.stringify(report.tasks.map((t) => ({ name: t.name, reason: t.reason, toolCalls: t.toolCalls })), null, 1)}`);
     for (const [task, files] of [["edit-a", ["a.txt"]], ["edit-b", ["b.txt", "probe.txt"]]] as const) {
