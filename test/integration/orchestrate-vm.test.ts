@@ -54,7 +54,8 @@ describe("agentiso orchestrate on the vm runtime", { skip, timeout: 1_800_000 },
         goldenNetwork: "egress",
         golden: `runtime = "vm"\nsetup = ${JSON.stringify([download, clone])}`,
         timeout: "12m",
-        run: 'merge = "branch-per-task"',
+        // opencode's first event under TCG on a busy 2-core machine can take more than the default 5 min
+        run: 'merge = "branch-per-task"\nstall_timeout = "10m"',
       }),
     );
     await using cli = new CliHarness({ AGENTISO_TEST_KEY: "sk-test-orchestrate-vm", AGENTISO_VM_ACCEL: "tcg" });
