@@ -37,6 +37,8 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
   let lan: FakeInternet;
   let egressNetns: string;
   let egressId: string;
+  /** The host's addresses when c's filter was loaded: one added later (another test's veth) is covered only at c's next mode switch (docs/security.md §7). */
+  let hostTargets: string[];
 
   before(async () => {
     await ensureImage("base");
@@ -50,6 +52,7 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
     lan = await startFakeInternet({ subnet: await privateSubnet() });
     await cli.ok(["ws", "create", "--name", "a"]);
     await cli.ok(["ws", "create", "--name", "b"]);
+    hostTargets = [internet.hostAddress, "10.0.2.2", "10.0.3.2", ...hostAddresses().v4];
     const started = performance.now();
     const c = await cli.json<{ id: string }>(["ws", "create", "--name", "c", "--network", "egress"]);
     console.log(`egress vm c: created (cold boot) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -170,7 +173,7 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
   });
 
   test("egress does not reach the host: its veth address, slirp's and QEMU's host aliases, any host address", async () => {
-    for (const address of [internet.hostAddress, "10.0.2.2", "10.0.3.2", ...hostAddresses().v4]) {
+    for (const address of hostTargets) {
       const got = await curlFromC(`http://${address}:${anyServer.port}/`);
       assert.notEqual(got.code, 0, `reached the host at ${address}: ${got.body}`);
       assert.ok(got.seconds < 1, `${address}: ${got.seconds} s`);
