@@ -6,6 +6,9 @@
 #   agentiso.node=PATH        node inside the rootfs (default /usr/bin/node)
 #   agentiso.pids=N           pids.max of the cgroup the agent and every exec run in
 #   agentiso.memory=BYTES     memory.max of that cgroup (guest RAM has room for the kernel on top)
+#   agentiso.ip=ADDR/PREFIX   only with a network device (egress): eth0's address; with
+#   agentiso.gw=ADDR          its default route and
+#   agentiso.dns=ADDR         the one nameserver of /etc/resolv.conf (bind-mounted from the tmpfs)
 # It loads the virtio modules, mounts the disk, stages tini, busybox and the agent on a tmpfs
 # at /.agentiso and switch_roots into /.agentiso/init, which runs
 # `tini -s -- node agent.cjs --device /dev/vportNpM` and powers off, synced, when it ends.
@@ -30,6 +33,9 @@ port=agentiso
 node=/usr/bin/node
 pids=
 memory=
+ip=
+gw=
+dns=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     root=*) root="${arg#root=}" ;;
@@ -37,6 +43,9 @@ for arg in $(cat /proc/cmdline); do
     agentiso.node=*) node="${arg#agentiso.node=}" ;;
     agentiso.pids=*) pids="${arg#agentiso.pids=}" ;;
     agentiso.memory=*) memory="${arg#agentiso.memory=}" ;;
+    agentiso.ip=*) ip="${arg#agentiso.ip=}" ;;
+    agentiso.gw=*) gw="${arg#agentiso.gw=}" ;;
+    agentiso.dns=*) dns="${arg#agentiso.dns=}" ;;
   esac
 done
 
@@ -76,11 +85,25 @@ mount -t ext4 -o rw,noatime "$root" /newroot || fail "cannot mount $root (ext4) 
 [ -x "/newroot$node" ] || fail "node not found at $node in the workspace disk (agentiso.node=)"
 
 ip link set lo up || fail "cannot bring up lo"
+# egress: QEMU's user-mode network, configured statically (no DHCP round trip at every boot)
+if [ -n "$ip" ]; then
+  wait_for "[ -e /sys/class/net/eth0 ]" || fail "network device eth0 did not appear (is the virtio-net-device attached?)"
+  ip addr add "$ip" dev eth0 && ip link set eth0 up && ip route add default via "$gw" dev eth0 \
+    || fail "cannot configure eth0 ($ip via $gw)"
+fi
 
 mkdir -p /newroot/.agentiso /newroot/proc /newroot/sys /newroot/dev /newroot/run /newroot/tmp \
   || fail "cannot create mount points on $root"
 mount -t tmpfs -o mode=0755,nosuid,nodev agentiso /newroot/.agentiso || fail "cannot mount tmpfs on /.agentiso"
 cp /agentiso/tini /agentiso/agent.cjs /bin/busybox /newroot/.agentiso/ || fail "cannot stage tini, busybox and the agent"
+# the resolver the host names, over the disk's resolv.conf without writing it (as a container's
+# is bind-mounted); a missing file or a symlink (to a stub resolver) becomes an empty file first
+if [ -n "$dns" ]; then
+  echo "nameserver $dns" >/newroot/.agentiso/resolv.conf
+  { [ -f /newroot/etc/resolv.conf ] && [ ! -L /newroot/etc/resolv.conf ]; } || { rm -f /newroot/etc/resolv.conf && : >/newroot/etc/resolv.conf; } \
+    || fail "cannot create /etc/resolv.conf"
+  mount --bind /newroot/.agentiso/resolv.conf /newroot/etc/resolv.conf || fail "cannot mount /etc/resolv.conf"
+fi
 
 mount --move /proc /newroot/proc || fail "cannot move /proc"
 mount --move /sys /newroot/sys || fail "cannot move /sys"

@@ -136,7 +136,8 @@ export function ensureVmBootFiles(config: Config, logger: Logger): Promise<Guest
 }
 
 // The vm runtime of this install (QEMU microVMs; the guest kernel is cached next to the images).
-export function createVmRuntime(config: Config, tag: ResourceTag, logger: Logger): VmRuntime {
+// `network`: the one the containers use, so egress VMs get the same policy and rules.
+export function createVmRuntime(config: Config, tag: ResourceTag, logger: Logger, network?: WorkspaceNetwork): VmRuntime {
   return new VmRuntime({
     tag,
     bootCacheDir: imageCacheDir(config),
@@ -145,6 +146,7 @@ export function createVmRuntime(config: Config, tag: ResourceTag, logger: Logger
     qemuBinary: config.vm.qemu,
     ...(config.vm.uid > 0 && { runAs: { uid: config.vm.uid, gid: config.vm.uid } }),
     consoleLogBytes: config.caps.consoleLogBytes,
+    ...(network && { network }),
     logger: logger.child({ component: "vm-runtime" }),
   });
 }
@@ -160,6 +162,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
   const storage = createStorage(config, tag, logger);
   const idShift = config.runtime.uidShiftBase;
   const opencode = hostOpencodeBinary();
+  const network = new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net });
   const container = new ContainerRuntime({
     ...(existsSync(opencode) && { sharedTools: { opencode } }),
     stateDir: config.home,
@@ -171,7 +174,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     consoleLogBytes: config.caps.consoleLogBytes,
     onThrashKill: () => options.events?.thrashKill?.({ runtime: "container" }),
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
-    network: new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net }),
+    network,
     logger: logger.child({ component: "container-runtime" }),
   });
   const scratchDir = join(config.home, "tmp");
@@ -181,7 +184,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     tag,
     logger,
     storage,
-    runtimes: { container, vm: createVmRuntime(config, tag, logger) },
+    runtimes: { container, vm: createVmRuntime(config, tag, logger, network) },
     bootTemplates: config.vm.templates,
     warmPool: { size: config.vm.warmPool, runtime: "vm" },
     images: new LibraryBaseImages({ library: createImageLibrary(config, logger), storage, idShift, scratchDir, logger }),

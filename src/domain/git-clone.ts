@@ -28,7 +28,7 @@ export async function cloneIntoWorkspace(deps: CloneDeps, record: WorkspaceRecor
   const { signal } = deps;
   const branchArgs = branch === undefined ? [] : ["--branch", branch];
   if ("url" in source) {
-    await withEgress(deps, record, REMOTE_URL.test(source.url), () => gitIn(guest, "/", ["clone", "--quiet", ...branchArgs, "--", source.url, dest], { signal }));
+    await withEgress(deps, record, cloneNeedsNetwork(source), () => gitIn(guest, "/", ["clone", "--quiet", ...branchArgs, "--", source.url, dest], { signal }));
   } else {
     const repo = await hostRepoFor(deps.hostPaths, source.hostPath);
     const bundleDir = await mkdtemp(join(tmpdir(), "agentiso-bundle-"));
@@ -44,6 +44,11 @@ export async function cloneIntoWorkspace(deps: CloneDeps, record: WorkspaceRecor
     }
   }
   return (await gitIn(guest, dest, ["rev-parse", "HEAD"], { signal })).stdout.trim();
+}
+
+// True when cloning source takes the workspace's own network (a remote URL, not a host path).
+export function cloneNeedsNetwork(source: CloneSource): boolean {
+  return "url" in source && REMOTE_URL.test(source.url);
 }
 
 // The host repo the caller may read: resolved by its HostPaths, confined when they are.

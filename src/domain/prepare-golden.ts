@@ -6,7 +6,8 @@ import type { CreateWorkspaceOptions } from "../engine/workspace-service.js";
 import type { WorkspaceRecord } from "../engine/workspace-record.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { runChecked } from "../guest/run-checked.js";
-import { cloneIntoWorkspace, type CloneSource } from "./git-clone.js";
+import type { NetworkMode } from "../runtimes/workspace-runtime.js";
+import { cloneIntoWorkspace, cloneNeedsNetwork, type CloneSource } from "./git-clone.js";
 import type { WorkspaceDeps } from "./workspace-deps.js";
 
 export interface GoldenRecipe {
@@ -42,13 +43,15 @@ const SETUP_OUTPUT_TAIL_CHARS = 4000;
 // Builds a golden workspace and its snapshot; on failure the workspace is destroyed unless keepOnFailure.
 export async function prepareGolden(deps: WorkspaceDeps, recipe: GoldenRecipe): Promise<PreparedGolden> {
   const { engine, signal } = deps;
-  const record = await engine.workspaces.create({ ...recipe.create, ...(deps.owner !== undefined && { owner: deps.owner }), signal });
+  const network = goldenNetwork(deps, recipe);
+  const record = await engine.workspaces.create({ ...recipe.create, ...(network && { network: "egress" }), ...(deps.owner !== undefined && { owner: deps.owner }), signal });
   try {
-    const guest = await engine.workspaces.guest(record.id, signal);
+    let guest = await engine.workspaces.guest(record.id, signal);
     let commit: string | null = null;
     if (recipe.source !== undefined) commit = await cloneIntoWorkspace(deps, record, guest, recipe.source, recipe.dest, recipe.branch);
     else await guest.mkdir(recipe.dest, { recursive: true }, { signal });
     await runSetup(deps, record, guest, recipe);
+    if (network) guest = await leaveEgress(deps, record, network.after, recipe.snapshotMemory === true);
     await recipe.beforeSnapshot?.(guest);
     await snapshotGolden(deps, record, recipe);
     return { workspace: engine.workspaces.get(record.id), snapshot: recipe.snapshot, commit };
@@ -72,6 +75,28 @@ async function snapshotGolden(deps: WorkspaceDeps, record: WorkspaceRecord, reci
     }
   }
   await snapshots.create(record.id, recipe.snapshot);
+}
+
+// A runtime that gives egress only at start (a microVM: no network device hot-plug) is created
+// in egress when a step will need it, and set to the mode asked for once set up (before the
+// snapshot, so forks inherit that). Undefined: created as asked, switched live when needed.
+function goldenNetwork(deps: WorkspaceDeps, recipe: GoldenRecipe): { after: NetworkMode } | undefined {
+  const { defaults, deps: engineDeps } = deps.engine;
+  const after = recipe.create.network ?? defaults.network;
+  const needed = (recipe.setupNetwork && recipe.setup.length > 0) || (recipe.source !== undefined && cloneNeedsNetwork(recipe.source));
+  const runtime = engineDeps.runtimes[recipe.create.runtime ?? defaults.runtime];
+  return needed && after !== "egress" && runtime?.egressChosenAtStart ? { after } : undefined;
+}
+
+// Drops the egress a golden was booted with for its setup. A microVM keeps its network device
+// until it stops, and a machine with one is not saved with its memory: where the snapshot should
+// hold memory, the golden restarts without the device (one boot here instead of one per fork).
+async function leaveEgress(deps: WorkspaceDeps, record: WorkspaceRecord, after: NetworkMode, restart: boolean): Promise<GuestClient> {
+  const workspaces = deps.engine.workspaces;
+  if (restart) await workspaces.stop(record.id);
+  await workspaces.setNetwork(record.id, after);
+  if (restart) await workspaces.start(record.id);
+  return workspaces.guest(record.id, deps.signal);
 }
 
 async function runSetup(deps: WorkspaceDeps, record: WorkspaceRecord, guest: GuestClient, recipe: GoldenRecipe): Promise<void> {

@@ -12,6 +12,8 @@ import { KeyedLock } from "../core/keyed-lock.js";
 import type { Logger } from "../core/logger.js";
 import type { StorageDriver } from "../storage/storage-driver.js";
 import type { WorkspaceResources, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import { resourcesOf } from "./workspace-options.js";
+import type { WorkspaceRecord } from "./workspace-record.js";
 
 export const TEMPLATE_VOLUME_PREFIX = "tmpl-";
 const READY_SNAPSHOT = "ready";
@@ -48,12 +50,14 @@ export class BootTemplates {
   }
 
   // The template for a fresh workspace, or undefined: one that cannot be made is logged and the
-  // workspace boots cold instead.
-  async acquireOrBootCold(workspaceId: string, runtime: WorkspaceRuntime, base: string, resources: WorkspaceResources, signal?: AbortSignal): Promise<BootTemplate | undefined> {
+  // workspace boots cold instead. Templates are captured in network mode none, without a network
+  // device, and a restore must recreate the saved devices exactly: a workspace in egress boots cold.
+  async acquireOrBootCold(record: WorkspaceRecord, runtime: WorkspaceRuntime, base: string, signal?: AbortSignal): Promise<BootTemplate | undefined> {
+    if (record.network !== "none") return undefined;
     try {
-      return await this.acquire(runtime, base, resources, signal);
+      return await this.acquire(runtime, base, resourcesOf(record), signal);
     } catch (err) {
-      this.logger.error("boot template unavailable: booting cold", { workspace: workspaceId, base, err });
+      this.logger.error("boot template unavailable: booting cold", { workspace: record.id, base, err });
       return undefined;
     }
   }

@@ -23,6 +23,8 @@ export class Engine<G extends GuestLink = GuestLink> {
   private readonly reaper: LifecycleReaper<G>;
 
   readonly deps: EngineDeps<G>;
+  /** What a workspace is created with when the caller does not say. */
+  readonly defaults: WorkspaceDefaults;
   private closed = false;
 
   private constructor(
@@ -31,6 +33,7 @@ export class Engine<G extends GuestLink = GuestLink> {
     private readonly lock: StateLock,
     defaults: WorkspaceDefaults,
   ) {
+    this.defaults = defaults;
     // every state change (a create, a stop) may move a deadline: the reaper plans again
     const stateChanged = () => (given.events?.stateChanged?.(), this.reaper.wake());
     const deps = (this.deps = { ...given, events: { ...given.events, stateChanged } });

@@ -64,8 +64,8 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.deps.events?.stateChanged?.();
     try {
       const base = await this.deps.images.ensureBase(record.image, { runtime: record.runtime, signal: options.signal });
-      // a memory-snapshot template, where the runtime has them
-      const template = await this.templates?.acquireOrBootCold(record.id, this.runtimeOf(record), base, resourcesOf(record), options.signal);
+      // a memory-snapshot template, where the runtime has them (and the workspace needs no network device)
+      const template = await this.templates?.acquireOrBootCold(record, this.runtimeOf(record), base, options.signal);
       if (template) await this.deps.storage.forkWorkspace(record.id, { from: template.volume, snapshot: template.snapshot, ...this.quotaFor(record), signal: options.signal });
       else await this.deps.storage.createWorkspace(record.id, { base, ...this.quotaFor(record), signal: options.signal });
       return await this.boot(record, template && { memoryPath: template.memoryPath });

@@ -1,6 +1,6 @@
 // Named network namespaces (/run/netns/<name>, the `ip netns` convention). The runtime names
 // a workspace's namespace with its tagged id so slirp4netns, nft and reconcile can find it.
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { commandFailed, runCommand } from "../core/run-command.js";
 import { assertValidName } from "../core/names.js";
@@ -15,6 +15,19 @@ export function netnsPath(name: string): string {
 // Names the network namespace of a running process (e.g. a workspace's init).
 export async function attachNetns(name: string, pid: number): Promise<void> {
   await runCommand(["ip", "netns", "attach", assertValidName(name, "network namespace name"), String(pid)], { timeoutMs: 10_000 });
+}
+
+// Creates a named namespace of its own (a VM's QEMU runs in it) with loopback up; idempotent.
+export async function createNetns(name: string): Promise<void> {
+  const valid = assertValidName(name, "network namespace name");
+  const added = await runCommand(["ip", "netns", "add", valid], { check: false, timeoutMs: 10_000 });
+  if (added.exitCode !== 0 && !/exists/i.test(added.stderr)) throw commandFailed(["ip", "netns", "add", valid], added);
+  await runCommand(["ip", "-n", valid, "link", "set", "lo", "up"], { timeoutMs: 10_000 });
+}
+
+// True when a namespace of that name exists.
+export async function netnsExists(name: string): Promise<boolean> {
+  return stat(netnsPath(name)).then(() => true, () => false);
 }
 
 // Removes the name; the namespace itself disappears with its last process. Idempotent.

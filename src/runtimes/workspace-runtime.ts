@@ -91,6 +91,13 @@ export interface WorkspaceRuntime {
   /** After a daemon restart: the instance if it is still running (re-attached), else undefined. */
   adopt(workspaceId: string, runDir: string): Promise<RuntimeInstance | undefined>;
 
+  /**
+   * True when egress must be chosen before start (a microVM gets its network device only at
+   * start): a running workspace started in `none` cannot switch to egress (INVALID_STATE), one
+   * started in egress switches both ways. Absent or false: setNetwork works live in every case.
+   */
+  readonly egressChosenAtStart?: boolean;
+
   /** Switch a running workspace between loopback-only and NATed egress. */
   setNetwork(workspaceId: string, mode: NetworkMode): Promise<void>;
 

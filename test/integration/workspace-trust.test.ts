@@ -3,6 +3,8 @@
 // egress workspace fail (an untrusted chain, at once, not after minutes of retries); with
 // `[net] caFiles` naming it — the way a host's /usr/local/share/ca-certificates reaches
 // workspaces — the same commands in the same workspace succeed after the daemon restarts.
+// The VM half (an egress microVM trusting the test's CA) runs inside orchestrate-vm.test.ts,
+// whose golden downloads from this fake registry over TLS: it saves a VM boot.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";

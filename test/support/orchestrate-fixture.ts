@@ -70,6 +70,8 @@ export interface StubPlanOptions {
   run?: string;
   /** Extra lines for [golden], e.g. 'runtime = "vm"'. */
   golden?: string;
+  /** The golden's network while cloning and running setup; default "none". */
+  goldenNetwork?: "none" | "egress";
   /** Per-task timeout; default "5m". */
   timeout?: string;
 }
@@ -79,7 +81,7 @@ export function stubPlanToml(options: StubPlanOptions): string {
   return `[golden]
 image = "opencode"
 repo = "${options.repo}"
-network = "none"
+network = "${options.goldenNetwork ?? "none"}"
 ${options.golden ?? ""}
 
 [model]

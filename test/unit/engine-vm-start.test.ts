@@ -110,6 +110,16 @@ describe("memory-snapshot templates", () => {
       assert.deepEqual(coldStarts.map((s) => s.fromTemplate), [undefined, undefined]);
     }));
 
+  test("a workspace in egress boots cold: templates hold no network device", () =>
+    withEngine({ templates: true }, async ({ engine, storage, runtime }) => {
+      const ws = await engine.workspaces.create({ name: "out", network: "egress" });
+      assert.equal(runtime.captures.length, 0, "no template captured for it");
+      const start = runtime.starts.find((s) => s.workspaceId === ws.id)!;
+      assert.equal(start.fromTemplate, undefined);
+      assert.equal(start.network, "egress");
+      assert.equal(storage.volumes.get(ws.id)?.info.forkedFrom, undefined, "its disk comes from the base, not a template");
+    }));
+
   test("reconcile after a restart keeps the template volume", async () => {
     await withEngine({ templates: true }, async ({ engine, storage }) => {
       await engine.workspaces.create({ name: "a" });

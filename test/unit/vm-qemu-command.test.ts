@@ -1,9 +1,9 @@
 // The microVM command line is a pure function of its launch spec: these are the flags the
-// boot chain depends on (TCG timer fixes, no network, MMIO devices, QEMU option escaping).
+// boot chain depends on (TCG timer fixes, a network device only when asked, MMIO devices, QEMU option escaping).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { isAgentisoError } from "../../src/core/errors.js";
-import { buildQemuArgv, escapeOption, kernelCommandLine, type QemuLaunchSpec } from "../../src/runtimes/vm/qemu-command.js";
+import { buildQemuArgv, escapeOption, GUEST_NET, kernelCommandLine, type QemuLaunchSpec } from "../../src/runtimes/vm/qemu-command.js";
 import { tscKhzFromCpuinfo, tscKhzFromKernelLog } from "../../src/runtimes/vm/host-tsc.js";
 
 function spec(overrides: Partial<QemuLaunchSpec> = {}): QemuLaunchSpec {
@@ -62,19 +62,33 @@ describe("buildQemuArgv", () => {
     assert.ok(refused(() => buildQemuArgv(spec({ tscKhz: undefined }))));
   });
 
-  test("no guest ever gets a network device", () => {
+  test("a guest gets no network device unless asked for one", () => {
     for (const accel of ["tcg", "kvm"] as const) {
       const argv = buildQemuArgv(spec({ accel, vsockCid: 42, vmgenid: "6f1c2a4e-1b2c-4d5e-8f90-0123456789ab" }));
       assert.ok(argv.includes("-nodefaults"));
       assert.deepEqual(values(argv, "-nic"), ["none"]);
       assert.equal(values(argv, "-netdev").length, 0);
       for (const device of values(argv, "-device")) assert.doesNotMatch(device, /net|e1000|rtl8139/);
+      assert.doesNotMatch(values(argv, "-append")[0]!, /agentiso\.(ip|gw|dns)=/);
     }
   });
 
+  test("asked for a network: one virtio-net device on QEMU's user-mode NAT, configured by /init, resolver as given", () => {
+    const argv = buildQemuArgv(spec({ network: { resolver: "10.0.2.3" } }));
+    assert.deepEqual(values(argv, "-netdev"), [`user,id=net0,net=${GUEST_NET.cidr},host=${GUEST_NET.gateway},dns=${GUEST_NET.qemuDns},ipv6=off`]);
+    assert.deepEqual(values(argv, "-device").filter((d) => /net/.test(d)), ["virtio-net-device,netdev=net0"]);
+    // no forwards into the guest, no tftp/smb services of QEMU's
+    assert.doesNotMatch(values(argv, "-netdev")[0]!, /hostfwd|guestfwd|tftp|smb|restrict/);
+    const append = values(argv, "-append")[0]!.split(" ");
+    for (const word of [`agentiso.ip=${GUEST_NET.address}/24`, `agentiso.gw=${GUEST_NET.gateway}`, "agentiso.dns=10.0.2.3"]) assert.ok(append.includes(word), word);
+    // the guest's resolver lies outside QEMU's own network, so QEMU's built-in DNS forwarder never answers it
+    assert.ok(!"10.0.2.3".startsWith(GUEST_NET.cidr.split(".").slice(0, 3).join(".")));
+    assert.ok(refused(() => buildQemuArgv(spec({ network: { resolver: "10.0.2.3 evil=1" } }))));
+  });
+
   test("every device is a virtio-mmio device: microvm has no PCI bus", () => {
-    const devices = values(buildQemuArgv(spec({ vsockCid: 7 })), "-device").map((d) => d.split(",")[0]);
-    assert.deepEqual(devices, ["virtio-blk-device", "virtio-serial-device", "virtserialport", "virtio-rng-device", "vhost-vsock-device"]);
+    const devices = values(buildQemuArgv(spec({ vsockCid: 7, network: { resolver: "10.0.2.3" } })), "-device").map((d) => d.split(",")[0]);
+    assert.deepEqual(devices, ["virtio-blk-device", "virtio-serial-device", "virtserialport", "virtio-rng-device", "virtio-net-device", "vhost-vsock-device"]);
   });
 
   test("incoming, vmgenid and vsock appear only when asked for", () => {

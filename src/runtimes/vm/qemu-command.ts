@@ -1,7 +1,9 @@
 // The QEMU command line of one microVM workspace, as a pure function of its launch spec, so
 // every flag is unit-tested and the runtime only spawns what this returns. `-M microvm` has
-// no PCI: every device is a virtio-mmio one. There is no network device at all: the LLM and
-// port forwards go through the agent's tunnels.
+// no PCI: every device is a virtio-mmio one. A network device only when `network` is given (an
+// `egress` workspace): QEMU's own user-mode NAT, whose sockets the runtime opens inside the
+// workspace's network namespace (vm-network.ts). Otherwise none at all: the LLM and port
+// forwards go through the agent's tunnels either way.
 //
 // QEMU parses what the guest does (devices, the migration stream): it is confined as if it were
 // the guest. `-sandbox on` installs QEMU's seccomp filter; `-runas` drops root once every file
@@ -40,7 +42,18 @@ export interface QemuLaunchSpec {
   kernelArgs?: string[];
   /** Drop to this uid:gid once set up (-runas). Unset: QEMU stays root (still sandboxed). */
   runAs?: { uid: number; gid: number };
+  /** A virtio-net device on QEMU's user-mode network (GUEST_NET); the guest's /etc/resolv.conf names `resolver`. Unset: no network device. */
+  network?: { resolver: string };
 }
+
+/**
+ * The guest's side of QEMU's user-mode network. Its own /24, not slirp4netns' 10.0.2.0/24 of
+ * the namespace around QEMU: the guest's resolver (10.0.2.3, the namespace's, as a container's)
+ * is then an outside address to QEMU, connected to from the namespace like any other, instead
+ * of QEMU's built-in forwarder. The gateway is QEMU's alias of its host: the namespace's own
+ * loopback, where nothing listens. /init configures the guest statically (agentiso.ip= ...).
+ */
+export const GUEST_NET = { cidr: "10.0.3.0/24", gateway: "10.0.3.2", qemuDns: "10.0.3.3", address: "10.0.3.15", prefix: 24 } as const;
 
 /** The TCG translation cache (MiB): part of QEMU's own memory under TCG. */
 export const TCG_CODE_BUFFER_MIB = 256;
@@ -80,6 +93,7 @@ export function buildQemuArgv(spec: QemuLaunchSpec, qemuBinary = "qemu-system-x8
     // the id makes QEMU emit VSERPORT_CHANGE when the guest opens or closes the port (readiness)
     "-device", `virtserialport,chardev=agent,name=${AGENT_PORT_NAME},id=${AGENT_PORT_NAME}`,
     "-device", "virtio-rng-device",
+    ...networkArgs(spec.network),
     ...(spec.vsockCid === undefined ? [] : ["-device", `vhost-vsock-device,guest-cid=${spec.vsockCid}`]),
     ...(spec.vmgenid === undefined ? [] : ["-device", `vmgenid,guid=${spec.vmgenid}`]),
     ...(spec.incoming === undefined ? [] : ["-incoming", spec.incoming]),
@@ -102,9 +116,17 @@ export function kernelCommandLine(spec: QemuLaunchSpec): string {
     "random.trust_cpu=on", "cryptomgr.notests",
     // microvm under TCG hangs calibrating timers without pit/pic and a given TSC frequency.
     ...(spec.accel === "tcg" ? [`tsc_early_khz=${spec.tscKhz ?? tscRequired()}`, "no_timer_check"] : []),
+    ...(spec.network === undefined ? [] : [`agentiso.ip=${GUEST_NET.address}/${GUEST_NET.prefix}`, `agentiso.gw=${GUEST_NET.gateway}`, `agentiso.dns=${spec.network.resolver}`]),
     ...(spec.kernelArgs ?? []),
   ];
   return args.join(" ");
+}
+
+// QEMU's libslirp without IPv6 (the namespace has no v6 route out) and no services but DHCP/DNS it always has.
+function networkArgs(network: QemuLaunchSpec["network"]): string[] {
+  if (network === undefined) return [];
+  const user = `user,id=net0,net=${GUEST_NET.cidr},host=${GUEST_NET.gateway},dns=${GUEST_NET.qemuDns},ipv6=off`;
+  return ["-netdev", user, "-device", "virtio-net-device,netdev=net0"];
 }
 
 function machineArgs(spec: QemuLaunchSpec): string[] {
@@ -148,6 +170,7 @@ function validate(spec: QemuLaunchSpec): void {
     throw invalid(`vsockCid must be an integer from 3 to 4294967294, got ${spec.vsockCid}`);
   }
   if (spec.vmgenid !== undefined && !/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(spec.vmgenid)) throw invalid(`vmgenid must be a UUID, got ${spec.vmgenid}`);
+  if (spec.network !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(spec.network.resolver)) throw invalid(`network.resolver must be an IPv4 address, got ${spec.network.resolver}`);
   if (spec.tscKhz !== undefined && (!Number.isInteger(spec.tscKhz) || spec.tscKhz <= 0)) throw invalid(`tscKhz must be a positive integer, got ${spec.tscKhz}`);
   for (const id of spec.runAs === undefined ? [] : [spec.runAs.uid, spec.runAs.gid]) {
     if (!Number.isInteger(id) || id <= 0 || id >= 2 ** 32 - 1) throw invalid(`runAs ids must be unprivileged (1 to 4294967294), got ${id}`);

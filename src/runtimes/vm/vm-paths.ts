@@ -15,6 +15,8 @@ export interface VmPaths {
   /** QEMU's own stderr (start-up errors); the guest's console is consoleLog. */
   qemuLog: string;
   pidFile: string;
+  /** slirp4netns' output (egress mode). */
+  slirpLog: string;
   /** The QEMU argv of the running instance, for `agentiso workspace logs` readers and debugging. */
   launchFile: string;
 }
@@ -28,6 +30,7 @@ export function vmPaths(runDir: string): VmPaths {
     consoleLog: join(runDir, "console.log"),
     qemuLog: join(runDir, "qemu.log"),
     pidFile: join(runDir, "qemu.pid"),
+    slirpLog: join(runDir, "slirp.log"),
     launchFile: join(runDir, "qemu-argv.json"),
   };
   if (Buffer.byteLength(paths.agentSocket) > MAX_SOCKET_PATH) {

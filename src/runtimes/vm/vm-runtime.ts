@@ -1,9 +1,11 @@
 // The `vm` WorkspaceRuntime: one QEMU microVM per workspace. The guest boots Debian's cloud
 // kernel with agentiso's initramfs (src/images/vm-boot), which mounts the workspace disk and
 // starts the same guest agent the containers run, on a virtio-serial port whose host end is
-// a unix socket in the run dir. QMP (qmp.sock) controls the machine. No network device: the
-// LLM and port forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate
-// + fromTemplate) turn a multi-second boot into a restore; saveMemory does it for snapshots.
+// a unix socket in the run dir. QMP (qmp.sock) controls the machine. A network device only in
+// egress mode, through a namespace shaped like a container's (vm-network.ts); the LLM and port
+// forwards ride the agent's tunnels. Memory-snapshot templates (captureTemplate + fromTemplate,
+// captured without a network device) turn a multi-second boot into a restore; saveMemory does it
+// for snapshots.
 import { LogRotation } from "../../core/log-rotation.js";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -13,14 +15,15 @@ import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
 import { withDeadline } from "../../core/deadline.js";
+import { WorkspaceNetwork } from "../../net/workspace-network.js";
 import { listCgroups, removeCgroup } from "../host-cgroups.js";
 import type { MemorySaveSteps, NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
 import type { AccelSetting } from "./accel.js";
 import { restoreMemorySnapshot, saveMemorySnapshot } from "./memory-snapshot.js";
 import { saveRunningVm } from "./vm-memory-save.js";
 import { QmpClient } from "./qmp-client.js";
-import { buildQemuArgv, type QemuLaunchSpec } from "./qemu-command.js";
-import { hostTscKhz } from "./host-tsc.js";
+import { buildQemuArgv } from "./qemu-command.js";
+import { launchSpecFor } from "./vm-launch-spec.js";
 import { bootUntilAgent, guestShutdown, warmUpAgent } from "./vm-agent-steps.js";
 import { VmBootEnvironment } from "./vm-boot-environment.js";
 import { createVmCgroup } from "./vm-cgroup.js";
@@ -28,6 +31,7 @@ import { checkVmPrerequisites } from "./vm-prerequisites.js";
 import { argvNames, argvValue, findProcesses, isQemuOf, killQemu, launchQemu, processArgv, readPidFile } from "./vm-process.js";
 import { vmPaths, type VmPaths } from "./vm-paths.js";
 import { pauseVm, resumeVm, vmPaused } from "./vm-pause.js";
+import { VmNetwork } from "./vm-network.js";
 
 export interface VmRuntimeOptions {
   tag: ResourceTag;
@@ -44,25 +48,24 @@ export interface VmRuntimeOptions {
   runAs?: { uid: number; gid: number };
   /** The serial console file (the guest writes it at will) rotates past this; default 8 MiB. */
   consoleLogBytes?: number;
+  /** Egress mode: the same network (policy, rules) as containers get. */
+  network?: WorkspaceNetwork;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
-/**
- * Guest RAM on top of the workspace's memory: the guest kernel, its page tables and page
- * cache floor. The workspace's memory itself is the memory.max of the cgroup inside the guest
- * that holds the agent and every command, as a container's memory limit does.
- */
-const GUEST_KERNEL_MIB = 64;
 
 export class VmRuntime implements WorkspaceRuntime {
   readonly kind = "vm" as const;
   readonly guestCachesWrites = true;
+  readonly egressChosenAtStart = true; // no network device hot-plug (vm-network.ts)
   private readonly boot: VmBootEnvironment;
   /** Run dirs of the machines this object started or adopted (a running QEMU's argv also tells). */
   private readonly runDirs = new Map<string, string>();
   private readonly consoles: LogRotation;
+  private readonly net: VmNetwork;
 
   constructor(private readonly options: VmRuntimeOptions) {
+    this.net = new VmNetwork(options.network ?? new WorkspaceNetwork({ logger: options.logger }));
     this.consoles = new LogRotation({ maxBytes: options.consoleLogBytes ?? 8 * 1024 * 1024, keep: 1 }, options.logger);
     const { bootCacheDir, agentBundlePath, accel, logger } = options;
     this.boot = new VmBootEnvironment({ bootCacheDir, agentBundlePath, accel, logger, qemuBinary: this.qemuBinary });
@@ -150,6 +153,7 @@ export class VmRuntime implements WorkspaceRuntime {
       const graceful = timeoutMs > 0 && runDir !== undefined && (await guestShutdown(vmPaths(runDir), pid, timeoutMs));
       if (!graceful) await killQemu(pid);
     }
+    await this.net.teardown(name);
     const left = await removeCgroup(name);
     if (left.length > 0) throw new AgentisoError("BACKEND_FAILED", `cgroups of vm workspace ${workspaceId} could not be removed: ${left.join(", ")}`);
     if (runDir) await this.removeSockets(vmPaths(runDir));
@@ -180,9 +184,11 @@ export class VmRuntime implements WorkspaceRuntime {
     return vmPaused(await this.qmpSocketOf(workspaceId));
   }
 
+  // Live only for a VM started in egress (vm-network.ts: no hot-plug on microvm).
   async setNetwork(workspaceId: string, mode: NetworkMode): Promise<void> {
-    if (mode === "none") return;
-    throw new AgentisoError("UNSUPPORTED", `vm workspace ${workspaceId} has no network device: the LLM and port forwards reach it through the agent's tunnels (use a container workspace for egress)`);
+    const runDir = await this.runDirOf(workspaceId);
+    if (!runDir || (await this.pidsOf(this.resourceName(workspaceId), runDir)).length === 0) throw new AgentisoError("INVALID_STATE", `vm workspace ${workspaceId} is not running: start it first`);
+    await this.net.switch(workspaceId, this.resourceName(workspaceId), mode, vmPaths(runDir).slirpLog);
   }
 
   // The tail of the serial console: kernel messages, agentiso-init lines, the agent's log.
@@ -201,7 +207,7 @@ export class VmRuntime implements WorkspaceRuntime {
     const prefix = this.options.tag.name("ws", "");
     const owns = (n: string) => n.startsWith(prefix) && n.length > prefix.length;
     const processes = await findProcesses((argv) => argvNames(argv).some(owns));
-    const names = new Set(await listCgroups(owns));
+    const names = new Set([...(await listCgroups(owns)), ...(await this.net.list(owns))]);
     for (const pid of processes) {
       for (const n of argvNames(await processArgv(pid)).filter(owns)) names.add(n);
     }
@@ -223,6 +229,7 @@ export class VmRuntime implements WorkspaceRuntime {
   }
 
   private async prepare(spec: RuntimeStartSpec): Promise<VmPaths> {
+    if (spec.fromTemplate && spec.network !== "none") throw new AgentisoError("INVALID_INPUT", "memory templates hold no network device: a vm workspace in egress mode boots cold");
     if (spec.rootfs.kind !== "block") throw new AgentisoError("UNSUPPORTED", "the vm runtime boots a disk image, not a directory rootfs: create the workspace with runtime vm so storage hands out a disk");
     const disk = await stat(spec.rootfs.path).catch(() => undefined);
     if (!disk) throw new AgentisoError("NOT_FOUND", `disk image ${spec.rootfs.path} does not exist`);
@@ -241,24 +248,9 @@ export class VmRuntime implements WorkspaceRuntime {
   private async launch(spec: RuntimeStartSpec, paths: VmPaths, signal: AbortSignal): Promise<QmpClient> {
     const name = this.resourceName(spec.workspaceId);
     const [boot, accel] = await Promise.all([this.boot.guestBootFiles(), this.boot.resolvedAccel()]);
-    const launch: QemuLaunchSpec = {
-      name,
-      accel,
-      memoryMiB: spec.resources.memoryMiB + GUEST_KERNEL_MIB,
-      cpus: Math.max(1, Math.round(spec.resources.cpus)),
-      kernelPath: boot.kernelPath,
-      initrdPath: boot.initrdPath,
-      disk: { path: spec.rootfs.path, format: spec.rootfs.kind === "block" ? spec.rootfs.format : "raw" },
-      agentSocketPath: paths.agentSocket,
-      qmpSocketPath: paths.qmpSocket,
-      consoleLogPath: paths.consoleLog,
-      pidFilePath: paths.pidFile,
-      kernelArgs: [`agentiso.pids=${spec.resources.pidsLimit}`, `agentiso.memory=${spec.resources.memoryMiB * 1024 * 1024}`],
-      ...(accel === "tcg" && { tscKhz: await hostTscKhz() }),
-      ...(spec.fromTemplate && { incoming: "defer" as const }),
-      ...(this.options.runAs && { runAs: this.options.runAs }),
-    };
-    const argv = [...buildQemuArgv(launch, this.qemuBinary), "-S"];
+    const launch = await launchSpecFor(spec, paths, { name, boot, accel, resolver: this.net.resolver, ...(this.options.runAs && { runAs: this.options.runAs }) });
+    const inNamespace = await this.net.prepare(name, spec.network, paths.slirpLog);
+    const argv = [...inNamespace, ...buildQemuArgv(launch, this.qemuBinary), "-S"];
     await writeFile(paths.launchFile, JSON.stringify(argv, null, 1));
     const cgroupProcs = await createVmCgroup(name, launch.memoryMiB, spec.resources, accel);
     await launchQemu(argv, { cgroupProcs, pidFile: paths.pidFile, logPath: paths.qemuLog, signal });
