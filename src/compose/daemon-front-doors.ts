@@ -57,7 +57,7 @@ export class DaemonFrontDoors {
     metrics: AgentisoMetrics,
   ) {
     this.metrics = metrics;
-    const usage = new WorkspaceUsageSampler();
+    const usage = new WorkspaceUsageSampler(() => this.engine?.deps.storage.usageOfAll() ?? Promise.resolve(new Map()));
     this.dashboard = new Dashboard({
       workspaces: () => workspaceRows(this.engine, usage),
       refreshUsage: () => usage.refresh(this.engine?.workspaces.list() ?? []),

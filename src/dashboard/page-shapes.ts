@@ -22,6 +22,10 @@ export interface WorkspaceRow {
   /** Memory charged to its cgroup now, and CPU over the last few seconds (% of one core). */
   memoryBytes?: number;
   cpuPercent?: number;
+  /** Disk used (the storage's own count: qgroup, zfs `used`, a VM disk's allocated size); absent when unknown. */
+  diskUsedBytes?: number;
+  /** The allow list's length when the network mode has one. */
+  allowCount?: number;
 }
 
 export interface TaskSummary {

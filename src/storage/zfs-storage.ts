@@ -147,6 +147,18 @@ export class ZfsStorage extends CatalogStorage {
     return { usedBytes, ...(ws.quotaBytes !== undefined ? { quotaBytes: ws.quotaBytes } : {}) };
   }
 
+  // One `zfs list` of every workspace dataset (and zvol): its `used`, snapshots included.
+  async usageOfAll(): Promise<Map<string, number>> {
+    const listed = await zfs(["list", "-H", "-p", "-o", "name,used", "-d", "1", this.parent]).catch(() => "");
+    const used = new Map<string, number>();
+    for (const line of listed.split("\n")) {
+      const [name, bytes] = line.split("\t");
+      const prefix = `${this.parent}/ws-`;
+      if (name?.startsWith(prefix) && bytes !== undefined) used.set(name.slice(prefix.length), Number(bytes));
+    }
+    return used;
+  }
+
   protected snapshotSizes(ws: WorkspaceRecord): Promise<Map<string, number>> {
     return zfsSnapshotUsed(this.dataset(ws.name));
   }
