@@ -109,7 +109,7 @@ export class DaemonFrontDoors {
   // Starts /metrics and MCP (unix route; TCP when configured) once the engine is open.
   async start(engine: Engine<GuestClient>, services: OperationServices): Promise<void> {
     this.engine = engine;
-    this.started = new OperationInvoker({ services, logger: this.logger, hooks: { admit: this.admit, observe: this.observe, watch: (name, _session, input) => this.dashboard.watch(name, input) } });
+    this.started = new OperationInvoker({ services, logger: this.logger, hooks: { admit: this.admit, observe: this.observe, watch: (name, session, input) => this.dashboard.watch(name, input, session) } });
     this.dashboard.useInvoker(this.started);
     void this.dashboard.restoreHistory().catch((err: unknown) => this.logger.warn("cannot list earlier orchestrations", { err }));
     this.mcp = new HttpMcpEndpoint({ invoker: this.started, logger: this.logger, version: packageVersion() });

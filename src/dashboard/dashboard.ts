@@ -14,7 +14,7 @@ import type { RunSummary, WorkspaceRow } from "./page-shapes.js";
 import { summaryFromReport } from "./report-summary.js";
 import { readRunFile, resolveRunFile } from "./run-files.js";
 import { RunHistory } from "./run-history.js";
-import { MAX_REPORT_BYTES, type RunRouteDeps } from "./run-routes.js";
+import type { RunRouteDeps } from "./run-routes.js";
 
 export interface DashboardOptions {
   workspaces: () => WorkspaceRow[];
@@ -31,6 +31,8 @@ export interface DashboardOptions {
 }
 
 const USAGE_MS = 3000;
+/** Reports read back at start to list earlier runs, one after the other (a task's detail reads up to 64 MiB). */
+const MAX_LISTED_REPORT_BYTES = 16 * 1024 * 1024;
 const EXEC_OPERATIONS = new Set(["exec", "exec_parallel"]);
 const ROW_OPERATIONS = new Set(["port_forward", "workspace_lifecycle"]);
 
@@ -71,7 +73,7 @@ export class Dashboard {
     const runs: RunSummary[] = [];
     for (const record of records) {
       const path = resolveRunFile(record.dir, "report.json");
-      const report = await readRunFile(path, MAX_REPORT_BYTES).then((text) => JSON.parse(text) as Record<string, unknown>, (err: Error) => err);
+      const report = await readRunFile(path, MAX_LISTED_REPORT_BYTES).then((text) => JSON.parse(text) as Record<string, unknown>, (err: Error) => err);
       runs.push(report instanceof Error
         ? { id: record.id, startedMs: record.startedMs, state: "failed", stage: "no report", tasks: [], error: `no report.json in ${record.dir}: ${report.message}`.slice(0, 500) }
         : summaryFromReport(record.id, report, path));
@@ -102,14 +104,15 @@ export class Dashboard {
   }
 
   // The invoker's watch hook: every orchestration gets a row on the board and an entry in the
-  // run index (its results directory: known now when absolute, else from the report's path).
-  watch(name: string, input?: unknown): CallWatcher | undefined {
+  // run index: its results directory, known now for the operator's runs (an absolute path), else
+  // from the report's path once the operation resolved and checked it (an MCP session's).
+  watch(name: string, input?: unknown, session?: string): CallWatcher | undefined {
     if (name !== "orchestrate") return undefined;
     const run = this.board.begin();
     const startedMs = Date.now();
     const remember = (dir: string) => void this.history.record({ id: run.id, dir, startedMs }).catch((err: unknown) => this.options.logger.warn("cannot write the dashboard's run index", { err }));
     const resultsDir = (input as { resultsDir?: unknown } | undefined)?.resultsDir;
-    if (typeof resultsDir === "string" && isAbsolute(resultsDir)) remember(resultsDir);
+    if (session === undefined && typeof resultsDir === "string" && isAbsolute(resultsDir)) remember(resultsDir);
     return {
       progress: (event) => {
         run.progress(event);
