@@ -163,5 +163,6 @@ export class Dashboard {
     clearInterval(this.sampler);
     clearInterval(this.usageTimer);
     await this.server.close();
+    await this.history.settled();
   }
 }

@@ -43,6 +43,11 @@ export class RunHistory {
     return this.records.find((r) => r.id === id);
   }
 
+  // Resolves once every write asked for so far is done (or failed): the daemon's close waits for it.
+  settled(): Promise<void> {
+    return this.writing;
+  }
+
   // Adds or updates a run (newest first) and writes the index.
   record(run: RunRecord): Promise<void> {
     this.records = [run, ...this.records.filter((r) => r.id !== run.id)].slice(0, MAX_RECORDS);

@@ -58,8 +58,7 @@ test("runs are listed again after a restart from the run index; report, patch, d
     const first = await started(undefined, { runIndexPath: index });
     const watcher = first.dashboard.watch("orchestrate", { resultsDir: dir })!;
     watcher.end({ durationMs: 1, result: { reportPath: join(dir, "report.json") } });
-    await first.dashboard.close();
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the index write
+    await first.dashboard.close(); // waits for the run index to be written
     const { dashboard, port } = await started(undefined, { runIndexPath: index });
     try {
       await dashboard.restoreHistory();
