@@ -2,6 +2,7 @@
 // /mcp, optional TCP address where each client logs in with its token), Prometheus /metrics,
 // and the admission of calls (rate limits per client by cost; quotas of the host, clients, sessions). Created
 // before the engine (its events feed the metrics), started after it.
+import { createHash, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { McpClientSchema, type Config, type McpClientConfig } from "../config/config.js";
 import { AgentisoError, isAgentisoError } from "../core/errors.js";
@@ -27,6 +28,7 @@ import { Dashboard } from "../dashboard/dashboard.js";
 import { dashboardAssets } from "./dashboard-assets.js";
 import { WorkspaceUsageSampler } from "./workspace-usage.js";
 import { dashboardLoginRoute, workspaceRows } from "./dashboard-wiring.js";
+import { transcriptOf } from "../orchestrator/opencode/transcript.js";
 
 export class DaemonFrontDoors {
   readonly events: EngineEvents;
@@ -57,12 +59,17 @@ export class DaemonFrontDoors {
     metrics: AgentisoMetrics,
   ) {
     this.metrics = metrics;
-    const usage = new WorkspaceUsageSampler();
+    const usage = new WorkspaceUsageSampler(() => this.engine?.deps.storage.usageOfAll() ?? Promise.resolve(new Map()));
+    const clients = mcpClients(config);
+    this.clients = clients;
     this.dashboard = new Dashboard({
       workspaces: () => workspaceRows(this.engine, usage),
       refreshUsage: () => usage.refresh(this.engine?.workspaces.list() ?? []),
       assets: dashboardAssets,
       logger,
+      runIndexPath: join(config.home, "dashboard-runs.json"),
+      transcriptOf,
+      bearerSignIn: dashboardTokens(clients),
     });
     const metered = this.metrics.engineEvents();
     this.events = {
@@ -70,8 +77,6 @@ export class DaemonFrontDoors {
       workspaceForked: (info) => (metered.workspaceForked(info), this.dashboard.forked()),
       stateChanged: () => this.dashboard.workspacesChanged(),
     };
-    const clients = mcpClients(config);
-    this.clients = clients;
     this.admission = new CallAdmission({
       limiter: new RateLimiter(config.limits),
       quotas: quotasOf(config, clients),
@@ -104,11 +109,13 @@ export class DaemonFrontDoors {
   // Starts /metrics and MCP (unix route; TCP when configured) once the engine is open.
   async start(engine: Engine<GuestClient>, services: OperationServices): Promise<void> {
     this.engine = engine;
-    this.started = new OperationInvoker({ services, logger: this.logger, hooks: { admit: this.admit, observe: this.observe, watch: (name) => this.dashboard.watch(name) } });
+    this.started = new OperationInvoker({ services, logger: this.logger, hooks: { admit: this.admit, observe: this.observe, watch: (name, session, input) => this.dashboard.watch(name, input, session) } });
+    this.dashboard.useInvoker(this.started);
+    void this.dashboard.restoreHistory().catch((err: unknown) => this.logger.warn("cannot list earlier orchestrations", { err }));
     this.mcp = new HttpMcpEndpoint({ invoker: this.started, logger: this.logger, version: packageVersion() });
     const { metricsListen, mcpListen, dashboardListen } = this.config.daemon;
     if (dashboardListen !== "off") {
-      const bound = await this.dashboard.listen(parseListenAddress(dashboardListen, "daemon.dashboardListen"), this.started);
+      const bound = await this.dashboard.listen(parseListenAddress(dashboardListen, "daemon.dashboardListen"));
       this.logger.info("dashboard listening", { host: bound.address, port: bound.port });
     }
     if (metricsListen !== undefined) {
@@ -119,7 +126,10 @@ export class DaemonFrontDoors {
       if (this.clients.length === 0) {
         throw new AgentisoError("INVALID_INPUT", "daemon.mcpListen needs a client token: [[daemon.clients]] or daemon.mcpToken (AGENTISO_MCP_TOKEN); MCP over TCP always requires a bearer token");
       }
-      this.mcpTcpPort = (await this.mcp.listenTcp(parseListenAddress(mcpListen, "daemon.mcpListen"), this.clients)).port;
+      // the dashboard's page is served at / of the MCP listener too (docs/dashboard.md)
+      const tcp = await this.mcp.listenTcp(parseListenAddress(mcpListen, "daemon.mcpListen"), this.clients, dashboardListen === "off" ? undefined : this.dashboard.handler);
+      this.mcpTcpPort = tcp.port;
+      if (dashboardListen !== "off") this.dashboard.servedOn(tcp);
       this.logger.info("mcp listening", { port: this.mcpTcpPort });
     }
   }
@@ -157,10 +167,19 @@ export class DaemonFrontDoors {
   }
 }
 
+// Whether a token is one of the clients' allowed the dashboard (every token compared: constant time).
+function dashboardTokens(clients: readonly McpClientConfig[]): (token: string) => boolean {
+  const allowed = clients.filter((c) => c.dashboard).map((c) => createHash("sha256").update(c.token).digest());
+  return (token) => {
+    const given = createHash("sha256").update(token).digest();
+    return allowed.reduce((found, hash) => timingSafeEqual(given, hash) || found, false);
+  };
+}
+
 // The TCP MCP clients: [[daemon.clients]], and daemon.mcpToken as a client named "default".
 function mcpClients(config: Config): McpClientConfig[] {
   const { clients, mcpToken } = config.daemon;
-  const all = [...clients, ...(mcpToken === undefined ? [] : [McpClientSchema.parse({ name: "default", token: mcpToken })])];
+  const all = [...clients, ...(mcpToken === undefined ? [] : [McpClientSchema.parse({ name: "default", token: mcpToken, dashboard: true })])];
   for (const [index, client] of all.entries()) {
     const clash = all.findIndex((other) => other.name === client.name || other.token === client.token);
     if (RESERVED_CLIENT_NAMES.includes(client.name)) throw new AgentisoError("INVALID_INPUT", `MCP client name ${client.name} is reserved: choose another in [[daemon.clients]]`);

@@ -28,7 +28,15 @@ export function workspaceRows(engine: Engine<GuestClient> | undefined, usage: Wo
     createdAt: r.createdAt,
     ...(r.error !== undefined && { error: r.error }),
     ...expiryOf(r),
+    ...allowCountOf(r),
   }));
+}
+
+// With network mode allowlist: how many destinations it may reach (record.allowlist, which the
+// network-policy work adds to the record; read loosely so this compiles with and without it).
+function allowCountOf(record: WorkspaceRecord): Pick<WorkspaceRow, "allowCount"> {
+  const allow = (record as { allowlist?: { allow?: unknown } }).allowlist?.allow;
+  return Array.isArray(allow) ? { allowCount: allow.length } : {};
 }
 
 // The sooner of its ttl and idle deadlines, if any applies.

@@ -42,6 +42,7 @@ export const McpClientSchema = z
     maxDisk: Size.optional().describe('Disk all its workspaces may be given together, e.g. "200G"; unset = no cap'),
     maxConcurrentExecs: z.number().int().min(1).optional().describe("Commands all its sessions may have running at once; unset = no cap"),
     maxSessions: z.number().int().min(1).default(16).describe("MCP sessions it may have open at once"),
+    dashboard: z.boolean().default(false).describe("Its token also signs a browser in to the web dashboard on the MCP listener (as the host's operator: every workspace, every action). daemon.mcpToken always does"),
   })
   .strict();
 /** Defaults of [caps]: also used where no config is passed (tests, library use). */

@@ -31,6 +31,11 @@ export class DashboardAuth {
     const expires = this.logins.get(key);
     this.logins.delete(key);
     if (expires === undefined || expires < this.now()) return undefined;
+    return this.newSession();
+  }
+
+  // A fresh session secret (for a login token redeemed, or a bearer token the caller accepted).
+  newSession(): string {
     const session = randomBytes(32).toString("base64url");
     addBounded(this.sessions, hash(session), this.now() + SESSION_TTL_MS, MAX_SESSIONS, this.now());
     return session;

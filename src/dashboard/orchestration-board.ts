@@ -1,11 +1,15 @@
 // What the dashboard knows of orchestrations: built from the orchestrate operation's progress
 // events (task_state, task_done, merge, ...) as they happen, bounded: the last MAX_RUNS runs,
 // a short timeline per task, and patches up to PATCH_BUDGET_BYTES per run (the rest is in the
-// run's report.json). The summary (no patches, no transcripts) is the `orchestrations` topic;
-// one task's detail is fetched when the page opens it.
+// run's report.json). Earlier runs (of this daemon or one before it) are listed by their
+// summaries alone, up to MAX_LISTED in all. The summary (no patches, no transcripts) is the
+// `orchestrations` topic; one task's detail is fetched when the page opens it.
+import { randomBytes } from "node:crypto";
 import type { RunSummary, TaskDetail, TaskSummary } from "./page-shapes.js";
+import { branchesOf } from "./report-summary.js";
 
 export const MAX_RUNS = 5;
+export const MAX_LISTED = 10;
 const MAX_TIMELINE = 30;
 const PATCH_BUDGET_BYTES = 4 * 1024 * 1024;
 const TEXT_CAP = 64 * 1024;
@@ -31,17 +35,22 @@ interface Progress {
 
 export class OrchestrationBoard {
   private readonly runs: Run[] = [];
-  private next = 1;
+  /** Runs known by summary only: those of earlier daemons, and live ones pushed out of `runs`. */
+  private past: RunSummary[] = [];
 
   constructor(private readonly onChange: () => void, private readonly now: () => number = Date.now) {}
 
   // A new run; returns what takes its progress events and its end.
-  begin(): { progress: (event: unknown) => void; end: (outcome: { error?: { message: string }; result?: unknown }) => void } {
-    const run: Run = { id: `run-${this.next++}`, startedMs: this.now(), state: "running", stage: "starting", tasks: [], details: new Map(), patchBytes: 0 };
+  begin(): { id: string; progress: (event: unknown) => void; end: (outcome: { error?: { message: string }; result?: unknown }) => void } {
+    // unique across daemons: the run index keeps ids of earlier ones
+    const id = `${new Date(this.now()).toISOString().slice(0, 19).replace(/\D/g, "")}-${randomBytes(3).toString("hex")}`;
+    const run: Run = { id, startedMs: this.now(), state: "running", stage: "starting", tasks: [], details: new Map(), patchBytes: 0 };
     this.runs.unshift(run);
-    this.runs.splice(MAX_RUNS);
+    for (const old of this.runs.splice(MAX_RUNS)) this.past.unshift(strip(old));
+    this.past.splice(MAX_LISTED);
     this.onChange();
     return {
+      id,
       progress: (event) => {
         this.apply(run, event as Progress);
         this.onChange();
@@ -51,15 +60,28 @@ export class OrchestrationBoard {
         run.state = outcome.error ? "failed" : "done";
         run.stage = outcome.error ? "failed" : "done";
         if (outcome.error) run.error = outcome.error.message.slice(0, 2000);
-        const reportPath = (outcome.result as { reportPath?: unknown } | undefined)?.reportPath;
+        const { reportPath, report } = (outcome.result ?? {}) as { reportPath?: unknown; report?: Record<string, unknown> };
         if (typeof reportPath === "string") run.reportPath = reportPath;
+        if (report) this.branches(run, report);
         this.onChange();
       },
     };
   }
 
   summary(): RunSummary[] {
-    return this.runs.map(({ details: _d, patchBytes: _p, ...summary }) => summary);
+    const live = new Set(this.runs.map((r) => r.id));
+    return [...this.runs.map(strip), ...this.past.filter((r) => !live.has(r.id))].slice(0, MAX_LISTED);
+  }
+
+  // Runs of earlier daemons (read back from their reports), listed after this daemon's.
+  restore(runs: RunSummary[]): void {
+    const known = new Set([...this.runs, ...this.past].map((r) => r.id));
+    this.past = [...this.past, ...runs.filter((r) => !known.has(r.id)).map((r) => ({ ...r, fromDisk: true }))].slice(0, MAX_LISTED);
+    this.onChange();
+  }
+
+  isRunning(runId: string): boolean {
+    return this.runs.some((r) => r.id === runId && r.state === "running");
   }
 
   detail(runId: string, task: string): TaskDetail | undefined {
@@ -83,8 +105,22 @@ export class OrchestrationBoard {
       run.stage = event.type === "golden_ready" ? "golden ready" : `${event.type}: ${String(event.step ?? "")}`.slice(0, 200);
     } else if (event.type === "merge" && event.task !== undefined) {
       run.stage = "merge";
-      this.note(this.task(run, event.task), `merge ${event.ok ? "ok" : "failed"}: ${event.branch ?? ""}`);
+      const task = this.task(run, event.task);
+      if (event.ok && event.branch !== undefined) task.branch = event.branch.slice(0, 200);
+      this.note(task, `merge ${event.ok ? "ok" : "failed"}: ${event.branch ?? ""}`);
     }
+  }
+
+  // The branches the merge made: each task's, and the integrated one.
+  private branches(run: Run, report: Record<string, unknown>): void {
+    for (const [task, branch] of branchesOf(report)) {
+      const summary = run.tasks.find((t) => t.name === task);
+      if (summary) summary.branch = branch;
+      const detail = run.details.get(task);
+      if (detail) detail.branch = branch;
+    }
+    const integrated = (report.integration as { branch?: unknown } | undefined)?.branch;
+    if (typeof integrated === "string") run.integratedBranch = integrated.slice(0, 200);
   }
 
   private done(run: Run, task: TaskSummary, result: Record<string, unknown>): void {
@@ -125,4 +161,8 @@ export class OrchestrationBoard {
     task.timeline.splice(0, task.timeline.length - MAX_TIMELINE);
     task.last = text;
   }
+}
+
+function strip({ details: _d, patchBytes: _p, ...summary }: Run): RunSummary {
+  return summary;
 }

@@ -22,6 +22,10 @@ export interface WorkspaceRow {
   /** Memory charged to its cgroup now, and CPU over the last few seconds (% of one core). */
   memoryBytes?: number;
   cpuPercent?: number;
+  /** Disk used (the storage's own count: qgroup, zfs `used`, a VM disk's allocated size); absent when unknown. */
+  diskUsedBytes?: number;
+  /** The allow list's length when the network mode has one. */
+  allowCount?: number;
 }
 
 export interface TaskSummary {
@@ -34,6 +38,8 @@ export interface TaskSummary {
   costUsd: number;
   last: string;
   timeline: Array<{ atMs: number; text: string }>;
+  /** The branch the merge made of its patch (branch-per-task). */
+  branch?: string;
 }
 
 export interface RunSummary {
@@ -45,6 +51,10 @@ export interface RunSummary {
   tasks: TaskSummary[];
   error?: string;
   reportPath?: string;
+  /** agentiso/<run>/integrated when the run merged with `integrate`. */
+  integratedBranch?: string;
+  /** From an earlier daemon's run, read back from its report.json. */
+  fromDisk?: boolean;
 }
 
 export interface TaskDetail {
@@ -58,6 +68,14 @@ export interface TaskDetail {
   toolCalls: Array<{ tool: string; status: string; title?: string; error?: string }>;
   /** The task's verify outcome as report.json has it. */
   verify?: { passed: boolean; attempts: number; command?: string; exitCode?: number | null; outputTail?: string };
+  branch?: string;
+}
+
+/** opencode's transcript of one task (orchestrator/opencode/transcript.ts makes it). */
+export interface TranscriptShape {
+  entries: Array<{ kind: "text" | "tool" | "error" | "step" | "omitted"; text: string; tool?: string; status?: string; atMs?: number }>;
+  omittedEntries: number;
+  skippedBytes: number;
 }
 
 export interface SeriesSnapshot {

@@ -58,13 +58,15 @@ export class HttpMcpEndpoint {
   // Route for the daemon's unix-socket server: handles /mcp, returns false for anything else.
   readonly route = (req: IncomingMessage, res: ServerResponse): Promise<boolean> => this.routeFor(req, res, undefined);
 
-  // Serves /mcp on host:port for clients that present `Authorization: Bearer <their token>`.
-  async listenTcp(address: { host: string; port: number }, clients: readonly McpClientCredential[]): Promise<AddressInfo> {
+  // Serves /mcp on host:port for clients that present `Authorization: Bearer <their token>`;
+  // every other path goes to `others` (the dashboard, with its own sign-in) when given.
+  async listenTcp(address: { host: string; port: number }, clients: readonly McpClientCredential[], others?: (req: IncomingMessage, res: ServerResponse) => void): Promise<AddressInfo> {
     if (clients.length === 0) throw new AgentisoError("INVALID_INPUT", "MCP over TCP needs a client token: daemon.mcpToken (AGENTISO_MCP_TOKEN) or [[daemon.clients]]");
     const short = clients.find((c) => c.token.length < 16);
     if (short) throw new AgentisoError("INVALID_INPUT", `the MCP bearer token of client ${short.name} must be at least 16 characters`);
     const known = clients.map((client) => ({ client, hash: createHash("sha256").update(client.token).digest() }));
     this.tcp = createServer((req, res) => {
+      if (others && new URL(req.url ?? "/", "http://agentiso").pathname !== MCP_PATH) return others(req, res);
       const given = createHash("sha256").update(/^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "").digest();
       // every token is compared, so the time taken says nothing about which one came close
       const client = known.reduce<McpClientCredential | undefined>((found, k) => (timingSafeEqual(given, k.hash) ? k.client : found), undefined);

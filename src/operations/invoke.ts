@@ -32,8 +32,8 @@ export interface CallWatcher {
 export interface InvocationHooks {
   admit?: AdmitHook;
   observe?(name: string, outcome: InvocationOutcome): void;
-  /** A watcher for calls of this operation (the dashboard's orchestrations), or undefined. */
-  watch?(name: string, session: string | undefined): CallWatcher | undefined;
+  /** A watcher for calls of this operation (the dashboard's orchestrations), or undefined; input is validated. */
+  watch?(name: string, session: string | undefined, input: unknown): CallWatcher | undefined;
 }
 
 export interface InvokerOptions {
@@ -96,7 +96,7 @@ export class OperationInvoker {
     try {
       const input = parseInput(operation, call.input);
       release = this.options.hooks?.admit?.(operation, input, session);
-      watcher = this.options.hooks?.watch?.(operation.name, session);
+      watcher = this.options.hooks?.watch?.(operation.name, session, input);
       const progress = withWatcher(call.progress, watcher);
       const context = {
         services: this.options.services, signal: call.signal, logger: this.options.logger,

@@ -120,6 +120,12 @@ export async function qgroupUsageById(mountPoint: string): Promise<Map<string, Q
   return parseQgroupGroups(stdout);
 }
 
+// Both views of one `btrfs qgroup show --raw -re`: subvolumes by path, higher-level groups by id.
+export async function qgroupUsageAll(mountPoint: string): Promise<{ byPath: Map<string, QgroupUsage>; byId: Map<string, QgroupUsage> }> {
+  const { stdout } = await btrfs(["qgroup", "show", "--raw", "-re", absolute(mountPoint)]);
+  return { byPath: parseQgroupShow(stdout), byId: parseQgroupGroups(stdout) };
+}
+
 // The level >= 1 rows of `btrfs qgroup show --raw -re`.
 export function parseQgroupGroups(stdout: string): Map<string, QgroupUsage> {
   const usage = new Map<string, QgroupUsage>();

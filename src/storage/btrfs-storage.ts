@@ -27,6 +27,7 @@ import {
   destroyQgroups,
   limitExclusive,
   limitQgroup,
+  qgroupUsageAll,
   qgroupUsageById,
   qgroupUsageByPath,
   quotaMode,
@@ -177,6 +178,22 @@ export class BtrfsStorage extends CatalogStorage {
       : findUsage(await qgroupUsageByPath(this.root), join(this.options.tag.prefix, "workspaces", ws.name));
     if (!usage) throw new AgentisoError("BACKEND_FAILED", `no qgroup for workspace ${ws.name}: are quotas enabled on the pool? (btrfs quota enable)`);
     return { usedBytes: usage.exclusiveBytes, ...(ws.quotaBytes !== undefined ? { quotaBytes: ws.quotaBytes } : {}) };
+  }
+
+  // One `qgroup show` for the whole pool (the quota's own numbers, as measure() reads them); a VM's
+  // disk image: its allocated size (a qgroup would count it the same, the file says it without one).
+  async usageOfAll(): Promise<Map<string, number>> {
+    const records = await this.catalog.listWorkspaces();
+    const { byPath, byId } = await qgroupUsageAll(this.root).catch(() => ({ byPath: new Map<string, never>(), byId: new Map<string, never>() }));
+    const used = new Map<string, number>();
+    for (const ws of records) {
+      const qgroup = qgroupOf(ws);
+      const bytes = ws.layout === "block"
+        ? await stat(join(this.workspacePath(ws.name), DISK_IMAGE)).then((s) => s.blocks * 512, () => undefined)
+        : (qgroup ? byId.get(qgroup) : findUsage(byPath, join(this.options.tag.prefix, "workspaces", ws.name)))?.exclusiveBytes;
+      if (bytes !== undefined) used.set(ws.name, bytes);
+    }
+    return used;
   }
 
   // Classic qgroups know what deleting each snapshot would free; simple quotas charge the writer

@@ -46,6 +46,7 @@ export abstract class CatalogStorage implements StorageDriver {
   protected abstract removeWorkspace(ws: WorkspaceRecord): Promise<void>;
   protected abstract applyQuota(ws: WorkspaceRecord, quotaBytes: number | undefined): Promise<void>;
   protected abstract measure(ws: WorkspaceRecord): Promise<DiskUsage>;
+  abstract usageOfAll(): Promise<Map<string, number>>;
   protected abstract snapshotSizes(ws: WorkspaceRecord): Promise<Map<string, number>>;
   protected abstract handle(ws: WorkspaceRecord): Promise<RootfsHandle>;
 

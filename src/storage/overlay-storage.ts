@@ -129,6 +129,17 @@ export class OverlayStorage extends CatalogStorage {
     return { usedBytes: await directorySizeBytes(this.upperPath(ws.name)) };
   }
 
+  // VM disks only: a qcow2 file's allocated size; a directory's would need a walk of its tree.
+  async usageOfAll(): Promise<Map<string, number>> {
+    const used = new Map<string, number>();
+    for (const ws of await this.catalog.listWorkspaces()) {
+      if (ws.layout !== "block") continue;
+      const bytes = await stat(this.qcow2Path(ws.name)).then((s) => s.blocks * 512, () => undefined);
+      if (bytes !== undefined) used.set(ws.name, bytes);
+    }
+    return used;
+  }
+
   protected async snapshotSizes(ws: WorkspaceRecord): Promise<Map<string, number>> {
     const sizes = new Map<string, number>();
     for (const s of ws.snapshots) {

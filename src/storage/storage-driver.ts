@@ -108,6 +108,12 @@ export interface StorageDriver {
 
   usage(workspace: string): Promise<DiskUsage>;
   /**
+   * Bytes used by every workspace (by volume name) from one cheap read of the whole pool, as of
+   * the backend's last commit (no sync): for the dashboard, every few seconds. A workspace
+   * missing from the map is unknown (overlay directories: a tree walk is not cheap).
+   */
+  usageOfAll(): Promise<Map<string, number>>;
+  /**
    * Writes past the quota fail with ENOSPC/EDQUOT inside; the workspace stays usable.
    * UNSUPPORTED when capabilities.quotas is false (overlay).
    */

@@ -147,6 +147,20 @@ export class ZfsStorage extends CatalogStorage {
     return { usedBytes, ...(ws.quotaBytes !== undefined ? { quotaBytes: ws.quotaBytes } : {}) };
   }
 
+  // One recursive `zfs get used` under the parent (zfs-fuse's `zfs list` knows no -p or -d): each
+  // workspace dataset's (or zvol's) `used`, its snapshots included.
+  async usageOfAll(): Promise<Map<string, number>> {
+    const listed = await zfs(["get", "-H", "-p", "-r", "-o", "name,value", "used", this.parent]).catch(() => "");
+    const prefix = `${this.parent}/ws-`;
+    const used = new Map<string, number>();
+    for (const line of listed.split("\n")) {
+      const [name = "", bytes = ""] = line.split("\t");
+      const workspace = name.startsWith(prefix) ? name.slice(prefix.length) : "";
+      if (workspace && !/[@/]/.test(workspace) && /^\d+$/.test(bytes)) used.set(workspace, Number(bytes));
+    }
+    return used;
+  }
+
   protected snapshotSizes(ws: WorkspaceRecord): Promise<Map<string, number>> {
     return zfsSnapshotUsed(this.dataset(ws.name));
   }

@@ -1,12 +1,15 @@
 // The web dashboard in a real headless browser (Debian's chromium driven by puppeteer-core)
-// against a real daemon: sign-in and refusal, a workspace created by the CLI appearing live,
+// against a real daemon: sign-in and refusal (on its own listener and at / of MCP's, with the
+// MCP bearer token), a workspace created by the CLI appearing live with its usage and disk,
 // destroy from the page, an orchestration with the stub model moving through its states and
-// ending with a task's diff — whose `<script>`/`<img onerror>` stay text. Screenshots of each
-// view go to docs/img/ (shown in docs/dashboard.md).
+// ending with a task's diff — whose `<script>`/`<img onerror>` stay text — its transcript,
+// branch and report link (refused without a session and for hostile ids), and the run listed
+// again after a daemon restart. Screenshots of each view go to docs/img/ (docs/dashboard.md).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "puppeteer-core";
 import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage, REPO_DIR } from "../support/base-image.js";
@@ -16,6 +19,7 @@ import { orchestrateFixture, stubPlanToml, type OrchestrateFixture } from "../su
 const CHROMIUM = "/usr/bin/chromium";
 const skip = requires(isRoot(), hasCommand("runc"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"), [existsSync(CHROMIUM), `${CHROMIUM} (apt-get install chromium)`]);
 const IMG = join(REPO_DIR, "docs", "img");
+const MCP_TOKEN = `dsh-${process.pid}-mcp-bearer-token`;
 const HOSTILE = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
 
 describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () => {
@@ -26,7 +30,7 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
 
   before(async () => {
     await ensureImage("base");
-    cli = new CliHarness();
+    cli = new CliHarness({ AGENTISO_MCP_LISTEN: "127.0.0.1:0", AGENTISO_MCP_TOKEN: MCP_TOKEN });
     await cli.ok(["init", "--pool-size", "8G"]);
     const { default: puppeteer } = await import("puppeteer-core");
     browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--headless=new"] });
@@ -55,6 +59,20 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     const other = await browser.newPage();
     assert.equal((await other.goto(url))?.status(), 401, "a login URL works once");
     await other.close();
+    const js = gzipSync(Buffer.from(await (await fetch(`${origin}/app.js`)).arrayBuffer())).length;
+    console.log(`dashboard JS: ${(js / 1024).toFixed(1)} KB gzipped (budget 150 KB)`);
+    assert.ok(js < 150 * 1024);
+    // the same page at / of the MCP listener, signed in with the MCP bearer token (a fresh browser profile: no cookie)
+    const { mcpPort } = await cli.json<{ mcpPort: number }>(["daemon", "status"]);
+    const profile = await browser.createBrowserContext();
+    const mcpPage = await profile.newPage();
+    assert.equal((await mcpPage.goto(`http://127.0.0.1:${mcpPort}/`))?.status(), 401);
+    assert.equal((await mcpPage.goto(`http://127.0.0.1:${mcpPort}/login`))?.status(), 200);
+    await mcpPage.type("input[name=token]", MCP_TOKEN);
+    await Promise.all([mcpPage.waitForNavigation(), mcpPage.click("button")]);
+    await mcpPage.waitForSelector("[data-testid=workspaces]");
+    assert.equal(new URL(mcpPage.url()).port, String(mcpPort));
+    await profile.close();
   });
 
   test("a workspace created through the CLI appears within 1 s without reload; destroy from the page removes it", async () => {
@@ -67,6 +85,8 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     const cell = (column: string) => `document.querySelector('tr[data-workspace="${name}"] td.${column}')?.textContent ?? ""`;
     await page.waitForFunction(`/^\\d+ \\/ 128$/.test(${cell("mem")})`, { timeout: 8000 });
     await page.waitForFunction(`/^[\\d.]+% \\/ 1$/.test(${cell("cpu")})`, { timeout: 8000 });
+    // disk used, from one read of the pool every other usage refresh
+    await page.waitForFunction(`/^[\\d.]+ (B|KiB|MiB|GiB)$/.test(${cell("disk")})`, { timeout: 10_000 });
     // a fork shows under its origin (the lineage tree)
     await cli.ok(["ws", "snapshot", name, "s1"]);
     await cli.ok(["ws", "fork", name, "--snapshot", "s1", "--name-prefix", `${name}-f`]);
@@ -128,7 +148,7 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
       window.__cls = 0;
       new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value; }).observe({ type: "layout-shift" });
     })()`);
-    const plan = fixture.plan(stubPlanToml({ repo: fixture.repo, stubUrl: fixture.stub.url, tasks: ["alpha", "beta"], keyEnv: "AGENTISO_TEST_KEY", run: 'memory = "1G"' }));
+    const plan = fixture.plan(stubPlanToml({ repo: fixture.repo, stubUrl: fixture.stub.url, tasks: ["alpha", "beta"], keyEnv: "AGENTISO_TEST_KEY", run: 'memory = "1G"\nmerge = "branch-per-task"' }));
     cli.env.AGENTISO_TEST_KEY = "sk-dashboard";
     const running = cli.run(["orchestrate", plan, "--results", join(fixture.dir, "results")], { timeoutMs: 600_000 });
     await page.waitForSelector("tr[data-task] [data-state=running]", { timeout: 300_000 });
@@ -146,13 +166,26 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     const shift = await page.evaluate<[], () => number>("window.__cls");
     console.log(`cumulative layout shift while the orchestration ran: ${shift.toFixed(4)}`);
     assert.ok(shift < 0.1, `the page moved while live data flowed (CLS ${shift})`);
+    // the run's report: served behind the session; hostile run ids and file names refused
+    const reportHref = await page.$eval("[data-testid=report-link]", (a) => a.getAttribute("href") ?? "");
+    const served = await page.evaluate(`fetch(${JSON.stringify(reportHref)}).then(async (r) => [r.status, (await r.json()).tasks.length])`);
+    assert.deepEqual(served, [200, 2]);
+    assert.equal((await fetch(`${origin}${reportHref}`)).status, 401, "no session: no report");
+    const runId = reportHref.split("/")[3]!;
+    for (const hostile of [`/api/runs/..%2F..%2F..%2Fetc/files/report.json`, `/api/runs/${runId}/files/..%2F..%2F..%2Fetc%2Fpasswd`, `/api/runs/${runId}/tasks/..%2F..%2Fx/transcript`]) {
+      assert.equal(await page.evaluate(`fetch(${JSON.stringify(hostile)}).then((r) => r.status)`), 400, hostile);
+    }
     await page.click("tr[data-task=alpha] button.link");
     await page.waitForSelector("[data-testid=diff]");
     const diff = await page.$eval("[data-testid=diff]", (el) => el.textContent ?? "");
     assert.ok(diff.includes(`+a.txt: ONE by alpha ${HOSTILE}`), diff);
     assert.equal(await page.evaluate<[], () => number | undefined>("window.__xss"), undefined, "nothing from the diff ran");
     assert.equal(await page.$$eval("[data-testid=diff] img, [data-testid=diff] script", (els) => els.length), 0);
-    await page.screenshot({ path: join(IMG, "dashboard-task.png") });
+    // opencode's transcript from the task's events file, its branch and links
+    await page.waitForSelector("[data-testid=transcript] .entry-tool");
+    assert.match(await page.$eval("[data-testid=transcript]", (el) => el.textContent ?? ""), /edit completed/);
+    assert.match(await page.$eval("[data-testid=branch]", (el) => el.textContent ?? ""), /^agentiso\/[^/]+\/alpha$/, "the branch the merge made");
+    await page.screenshot({ path: join(IMG, "dashboard-task.png"), fullPage: true });
     await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
     await page.screenshot({ path: join(IMG, "dashboard-task-dark.png") });
     await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
@@ -161,5 +194,12 @@ describe("web dashboard in a headless browser", { skip, timeout: 900_000 }, () =
     await page.click("button[data-tab=metrics]");
     await page.waitForSelector(".chart canvas");
     await page.screenshot({ path: join(IMG, "dashboard-metrics.png") });
+    // after a restart, the run is listed again from its results directory
+    await cli.ok(["daemon", "stop"]);
+    const { url } = await cli.json<{ url: string }>(["dashboard"]);
+    await page.goto(url);
+    await page.keyboard.press("2");
+    await page.waitForSelector(`[data-run="${runId}"] tr[data-task=alpha] [data-state=succeeded]`, { timeout: 5000 });
+    await page.screenshot({ path: join(IMG, "dashboard-orchestrations-history.png") });
   });
 });

@@ -87,6 +87,9 @@ export class FakeStorage implements StorageDriver {
   async usage(): Promise<DiskUsage> {
     return { usedBytes: 0 };
   }
+  async usageOfAll(): Promise<Map<string, number>> {
+    return new Map();
+  }
   async setQuota(): Promise<void> {}
   async rootfs(workspace: string): Promise<RootfsHandle> {
     this.volume(workspace);

@@ -207,6 +207,9 @@ export function describeStorageDriver(name: string, make: () => Promise<StorageF
       const usage = await driver.usage("limited");
       assert.equal(usage.quotaBytes, quotaBytes);
       assert.ok(usage.usedBytes < quotaBytes, `usage ${usage.usedBytes} after deleting the big file`);
+      // the dashboard's one read of the whole pool knows it too (the same count, as of the last commit)
+      const all = await driver.usageOfAll();
+      assert.equal(typeof all.get("limited"), "number", `usageOfAll: ${JSON.stringify([...all])}`);
       await driver.destroyWorkspace("limited");
     });
 

@@ -70,6 +70,9 @@ export class MemoryStorage extends CatalogStorage {
   protected measure(ws: WorkspaceRecord): Promise<DiskUsage> {
     return Promise.resolve({ usedBytes: 0, ...(ws.quotaBytes !== undefined ? { quotaBytes: ws.quotaBytes } : {}) });
   }
+  usageOfAll(): Promise<Map<string, number>> {
+    return Promise.resolve(new Map());
+  }
   protected snapshotSizes(): Promise<Map<string, number>> {
     return Promise.resolve(new Map());
   }

@@ -4,45 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { Dashboard } from "../../src/dashboard/dashboard.js";
+import { get, signIn, started } from "../support/dashboard-client.js";
 import { EventStream, MAX_BUFFERED_BYTES } from "../../src/dashboard/event-stream.js";
 import { OrchestrationBoard } from "../../src/dashboard/orchestration-board.js";
 import { DashboardAuth, LOGIN_TTL_MS } from "../../src/dashboard/dashboard-auth.js";
-import type { OperationInvoker } from "../../src/operations/invoke.js";
-import { createLogger } from "../../src/core/logger.js";
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(port: number, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method, headers }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-async function started(invoke: OperationInvoker["invoke"] = () => Promise.resolve(null)) {
-  const rows = [{ name: "alpha", state: "running", runtime: "container", image: "base", network: "none", memoryMiB: 256, cpus: 1, diskBytes: 1, createdAt: new Date().toISOString() }];
-  const dashboard = new Dashboard({ workspaces: () => rows, assets: () => ({ html: "<p>page</p>", js: "js", css: "css" }), logger: createLogger({ level: "error" }) });
-  const { port } = await dashboard.listen({ host: "127.0.0.1", port: 0 }, { invoke } as unknown as OperationInvoker);
-  return { dashboard, port, rows };
-}
-
-async function signIn(dashboard: Dashboard, port: number): Promise<string> {
-  const login = await get(port, new URL(dashboard.loginUrl()!).pathname + new URL(dashboard.loginUrl()!).search);
-  assert.equal(login.status, 303);
-  const cookie = String(login.headers["set-cookie"]);
-  assert.match(cookie, /HttpOnly; SameSite=Strict/);
-  return cookie.split(";")[0]!;
-}
 
 test("the page and the API answer 401 without a session; a login URL signs in once and only once", async () => {
   const { dashboard, port } = await started();

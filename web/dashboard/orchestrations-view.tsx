@@ -3,12 +3,15 @@
 import { duration, useNow } from "./live";
 import type { RunSummary } from "./types";
 
+// A file of the run's results directory, served behind the session (report.json, report.md, <task>.patch).
+export const runFile = (run: string, file: string) => `/api/runs/${encodeURIComponent(run)}/files/${encodeURIComponent(file)}`;
+
 const FINAL = new Set(["succeeded", "failed", "timeout", "stalled", "error", "unverified"]);
 
 export function OrchestrationsView({ runs, onOpen }: { runs: RunSummary[] | undefined; onOpen: (run: string, task: string) => void }) {
   const now = useNow();
   if (!runs) return <p class="muted">waiting for the daemon…</p>;
-  if (runs.length === 0) return <p class="muted">No orchestration since the daemon started: run <code>agentiso orchestrate plan.toml</code>.</p>;
+  if (runs.length === 0) return <p class="muted">No orchestration yet: run <code>agentiso orchestrate plan.toml</code>.</p>;
   return (
     <div>
       {runs.map((run) => {
@@ -19,10 +22,12 @@ export function OrchestrationsView({ runs, onOpen }: { runs: RunSummary[] | unde
           <section key={run.id} class="run" aria-label={`Orchestration ${run.id}`} data-run={run.id}>
             <h2>
               {run.id} <span class={`badge state-${run.state}`} data-run-state={run.state}>{run.state}</span> {run.state === "running" ? <span class="muted">{run.stage}</span> : null}
+              {run.fromDisk ? <span class="muted"> (before the daemon's restart)</span> : null}
             </h2>
             <p class="totals">
               {done}/{run.tasks.length} tasks · {duration((run.endedMs ?? now) - run.startedMs)} · {tokens} tokens · ${cost.toFixed(4)}
-              {run.reportPath ? ` · report ${run.reportPath}` : ""}
+              {run.reportPath ? <span> · <a href={runFile(run.id, "report.json")} target="_blank" rel="noopener" data-testid="report-link" title={run.reportPath}>report.json</a> · <a href={runFile(run.id, "report.md")} target="_blank" rel="noopener">report.md</a></span> : null}
+              {run.integratedBranch ? <span> · branch <code>{run.integratedBranch}</code></span> : null}
             </p>
             <progress max={Math.max(1, run.tasks.length)} value={done} aria-label="tasks done" />
             {run.error ? <p class="error">{run.error}</p> : null}
@@ -38,7 +43,7 @@ export function OrchestrationsView({ runs, onOpen }: { runs: RunSummary[] | unde
                     <td class="num">{duration((task.endedMs ?? now) - task.startedMs)}</td>
                     <td class="num">{task.tokens}</td>
                     <td class="num">${task.costUsd.toFixed(4)}</td>
-                    <td class="last" title={task.timeline.map((e) => e.text).join("\n")}>{task.last}</td>
+                    <td class="last" title={[...task.timeline.map((e) => e.text), task.branch ? `branch ${task.branch}` : ""].join("\n")}>{task.last}</td>
                   </tr>
                 ))}
               </tbody>

@@ -2,7 +2,8 @@
 // tool calls and answer, and verify's output. Fetched once the task is done.
 import { useEffect, useState } from "preact/hooks";
 import { duration } from "./live";
-import type { RunSummary, TaskDetail } from "./types";
+import { runFile } from "./orchestrations-view";
+import type { RunSummary, TaskDetail, TranscriptShape } from "./types";
 
 function lineClass(line: string): string {
   if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("diff ")) return "file";
@@ -20,6 +21,43 @@ export function Diff({ patch }: { patch: string }) {
         <div key={i} class={lineClass(line)}>{line || " "}</div>
       ))}
     </pre>
+  );
+}
+
+// opencode's whole transcript of the task (from its events file), fetched once the task is done.
+function Transcript({ run, task, fallback }: { run: string; task: string; fallback: TaskDetail["toolCalls"] }) {
+  const [transcript, setTranscript] = useState<TranscriptShape | undefined>();
+  const [problem, setProblem] = useState("");
+  useEffect(() => {
+    let cancelled = false;
+    void fetch(`/api/runs/${encodeURIComponent(run)}/tasks/${encodeURIComponent(task)}/transcript`).then(async (res) => {
+      if (cancelled) return;
+      if (res.ok) setTranscript(((await res.json()) as { result: TranscriptShape }).result);
+      else setProblem(`opencode's events are not available (HTTP ${res.status}); its tool calls:`);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [run, task]);
+  if (!transcript) {
+    return (
+      <div>
+        {problem ? <p class="muted">{problem}</p> : null}
+        <ol class="transcript">
+          {fallback.map((call, i) => <li key={i} class={call.error ? "error" : ""}><b>{call.tool}</b> {call.status} {call.title ?? ""} {call.error ?? ""}</li>)}
+        </ol>
+      </div>
+    );
+  }
+  return (
+    <ol class="transcript" data-testid="transcript">
+      {transcript.entries.map((entry, i) => (
+        <li key={i} class={`entry-${entry.kind}${entry.kind === "error" || entry.status === "error" ? " error" : ""}`}>
+          {entry.kind === "tool" ? <b>{entry.tool} <span class="muted">{entry.status}</span> </b> : null}
+          {entry.kind === "omitted" || entry.kind === "step" ? <span class="muted">{entry.text}</span> : <span class="text">{entry.text}</span>}
+        </li>
+      ))}
+    </ol>
   );
 }
 
@@ -54,14 +92,13 @@ export function TaskView({ open, runs, onBack }: { open: { run: string; task: st
           {detail.reason ? <p class="error">{detail.reason}</p> : null}
           <h3>diff ({detail.filesChanged.length} files{detail.patchTruncated ? ", truncated: see report.json" : ""})</h3>
           <Diff patch={detail.patch} />
+          <p class="links" data-testid="task-links">
+            {detail.branch ?? summary?.branch ? <span>branch <code data-testid="branch">{detail.branch ?? summary?.branch}</code> · </span> : null}
+            <a href={runFile(open.run, `${open.task}.patch`)} target="_blank" rel="noopener">{open.task}.patch</a> · <a href={runFile(open.run, "report.json")} target="_blank" rel="noopener">report.json</a>
+          </p>
           <h3>transcript</h3>
-          <ol class="transcript">
-            {detail.toolCalls.map((call, i) => (
-              <li key={i} class={call.error ? "error" : ""}>
-                <b>{call.tool}</b> {call.status} {call.title ?? ""} {call.error ?? ""}
-              </li>
-            ))}
-          </ol>
+          <Transcript run={open.run} task={open.task} fallback={detail.toolCalls} />
+          <h3>final answer</h3>
           <pre class="answer">{detail.summary}</pre>
           <h3>verify</h3>
           {detail.verify ? (

@@ -8,6 +8,17 @@ import type { WorkspaceRow } from "./types";
 // pause or resume, whichever the state allows, then the rest
 const actionsFor = (state: string) => [state === "paused" ? "resume" : "pause", "stop", "start", "snapshot", "destroy"];
 
+// 812 KiB, 3.4 MiB, 1.2 GiB: bytes as people read them.
+export function bytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
+}
+
 // Rows in tree order: each fork right after its origin, with its depth.
 export function lineage(rows: WorkspaceRow[]): Array<{ row: WorkspaceRow; depth: number }> {
   const names = new Set(rows.map((r) => r.name));
@@ -43,7 +54,7 @@ export function WorkspacesView({ rows }: { rows: WorkspaceRow[] | undefined }) {
       <p class="status" role="status">{message || `${rows.length} workspaces`}</p>
       <table class="grid workspaces" data-testid="workspaces">
         <thead>
-          <tr><th>name</th><th>state</th><th>runtime</th><th>image</th><th>network</th><th title="used / limit">memory MiB</th><th title="use over the last seconds / cpus">cpu</th><th>age</th><th title="the next ttl or idle deadline">expires</th><th title="exposed ports (ws port): open in a new tab">ports</th><th>actions</th></tr>
+          <tr><th>name</th><th>state</th><th>runtime</th><th>image</th><th>network</th><th title="used / limit">memory MiB</th><th title="use over the last seconds / cpus">cpu</th><th title="disk used (snapshots included where the storage counts them)">disk</th><th>age</th><th title="the next ttl or idle deadline">expires</th><th title="exposed ports (ws port): open in a new tab">ports</th><th>actions</th></tr>
         </thead>
         <tbody>
           {lineage(rows).map(({ row, depth }) => (
@@ -54,9 +65,10 @@ export function WorkspacesView({ rows }: { rows: WorkspaceRow[] | undefined }) {
               <td><span class={`badge state-${row.state}`}>{row.state}</span></td>
               <td>{row.runtime}</td>
               <td>{row.image}</td>
-              <td>{row.network}</td>
+              <td class="net" title={row.allowCount === undefined ? row.network : `${row.network}: ${row.allowCount} allowed destinations`}>{row.network}{row.allowCount === undefined ? "" : ` (${row.allowCount})`}</td>
               <td class="num mem">{row.memoryBytes === undefined ? "–" : `${Math.round(row.memoryBytes / 1048576)}`} / {row.memoryMiB}</td>
               <td class="num cpu">{row.cpuPercent === undefined ? "–" : `${row.cpuPercent.toFixed(1)}%`} / {row.cpus}</td>
+              <td class="num disk">{row.diskUsedBytes === undefined ? "–" : bytes(row.diskUsedBytes)}</td>
               <td class="num">{duration(now - Date.parse(row.createdAt))}</td>
               <td class="expires" title={row.expires ? `${row.expires.reason}: ${row.expires.action} at ${row.expires.at}` : ""}>
                 {row.expires ? `${row.expires.action} in ${duration(Date.parse(row.expires.at) - now)}` : "–"}

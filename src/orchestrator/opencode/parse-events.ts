@@ -161,7 +161,7 @@ function addStep(run: ParsedOpencodeRun, part: Record<string, unknown>): void {
   run.costUsd += num(part.cost);
 }
 
-function toolCallOf(part: Record<string, unknown>): OpencodeToolCall {
+export function toolCallOf(part: Record<string, unknown>): OpencodeToolCall {
   const state = (part.state ?? {}) as Record<string, unknown>;
   return {
     tool: str(part.tool) ?? "unknown",
@@ -173,7 +173,7 @@ function toolCallOf(part: Record<string, unknown>): OpencodeToolCall {
   };
 }
 
-function errorOf(error: Record<string, unknown> | undefined): OpencodeError {
+export function errorOf(error: Record<string, unknown> | undefined): OpencodeError {
   const data = (error?.data ?? {}) as Record<string, unknown>;
   return {
     name: str(error?.name) ?? "UnknownError",
