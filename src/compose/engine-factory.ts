@@ -29,6 +29,7 @@ import { ZfsStorage } from "../storage/zfs-storage.js";
 import type { StorageDriver } from "../storage/storage-driver.js";
 import { LibraryBaseImages } from "./base-images.js";
 import { PACKAGE_ROOT } from "./package-root.js";
+import { warmPoolSettings } from "./warm-pool-settings.js";
 
 export function imageCacheDir(config: Config): string {
   return config.images.cacheDir ?? join(config.home, "images");
@@ -183,7 +184,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     storage,
     runtimes: { container, vm: createVmRuntime(config, tag, logger) },
     bootTemplates: config.vm.templates,
-    warmPool: { size: config.vm.warmPool, runtime: "vm" },
+    warmPool: warmPoolSettings(config),
     images: new LibraryBaseImages({ library: createImageLibrary(config, logger), storage, idShift, scratchDir, logger }),
     guests: guestConnector(logger, await loadWorkspaceTrust(config.net)),
     ...(options.events && { events: options.events }),
