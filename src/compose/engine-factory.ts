@@ -114,6 +114,9 @@ const guestConnector = (logger: Logger, trust: GuestTrust | undefined): GuestCon
   async hasRunningJobs(guest, signal) {
     return (await guest.listJobs(signal ? { signal } : {})).some((job) => job.running);
   },
+  async warmUp(guest, signal) {
+    await guest.exec({ argv: ["true"] }, signal ? { signal } : {});
+  },
   async syncClock(guest, signal) {
     await guest.configure({ clockEpochMs: Date.now() }, signal ? { signal } : {});
   },

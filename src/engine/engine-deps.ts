@@ -35,6 +35,8 @@ export interface GuestConnector<G extends GuestLink> {
   openTunnel(guest: G, port: number, signal: AbortSignal): Promise<Duplex>;
   /** Whether a background job still runs in the guest (it keeps an idle timeout from firing). */
   hasRunningJobs?(guest: G, signal?: AbortSignal): Promise<boolean>;
+  /** Runs one trivial command, so the agent's exec path is compiled before a warm-pool workspace is handed out. */
+  warmUp?(guest: G, signal?: AbortSignal): Promise<void>;
   /** Sets the guest's clock to the host's (a VM resumed after a pause wakes with its clock behind). */
   syncClock?(guest: G, signal?: AbortSignal): Promise<void>;
 }

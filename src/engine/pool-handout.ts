@@ -14,6 +14,10 @@ export function poolWorkspaces<G extends GuestLink>(svc: WorkspaceService<G>, db
     create: (options) => svc.create(options),
     guest: (id, signal) => svc.guest(id, signal),
     destroy: (id) => svc.destroy(id),
+    async warmUp(id) {
+      const guest = await svc.guest(id);
+      await deps.guests.warmUp?.(guest, AbortSignal.timeout(30_000));
+    },
     assign(id, to) {
       const nowMs = Date.now();
       const at = new Date(nowMs).toISOString();

@@ -21,6 +21,10 @@ export type { PoolEntrySettings, WarmPoolSettings } from "./pool-key.js";
 
 export const POOL_OWNER = "agentiso:warm-pool";
 
+// A caller who just got a pooled workspace runs its first commands in it now: the refill waits
+// this long after a hand-out rather than compete with them for the CPU.
+const HANDOUT_QUIET_MS = 250;
+
 /** What the caller asks that the pool cannot know ahead: given at hand-out. */
 export interface HandOut {
   name: string;
@@ -34,6 +38,8 @@ export interface PoolWorkspaces<G extends GuestLink> {
   list(filter: { owner?: string; states?: WorkspaceState[] }): WorkspaceRecord[];
   create(options: CreateWorkspaceOptions): Promise<WorkspaceRecord>;
   guest(idOrName: string, signal?: AbortSignal): Promise<G>;
+  /** Connects to the agent and has it run one command: the first exec of whoever gets it is then as fast as any. */
+  warmUp(id: string): Promise<void>;
   destroy(idOrName: string): Promise<void>;
   /** Gives a pooled workspace to a caller in one step; false when it was no longer pooled. */
   assign(id: string, to: HandOut): boolean;
@@ -73,6 +79,7 @@ export class WarmPool<G extends GuestLink> {
   private adopting: Promise<void> | undefined;
   private reapTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private handedOutAtMs = 0;
 
   constructor(
     private readonly workspaces: PoolWorkspaces<G>,
@@ -91,7 +98,7 @@ export class WarmPool<G extends GuestLink> {
     this.filler = new PoolFiller({
       concurrency: settings.fillConcurrency ?? 1,
       targets: () => [...this.pools.values()].map((pool) => this.targetOf(pool)),
-      callersBusy: () => workspaces.list({ states: ["creating", "starting"] }).length > 0,
+      callersBusy: () => Date.now() - this.handedOutAtMs < HANDOUT_QUIET_MS || workspaces.list({ states: ["creating", "starting"] }).length > 0,
       logger,
     });
   }
@@ -125,6 +132,7 @@ export class WarmPool<G extends GuestLink> {
       return undefined;
     }
     pool.hits++;
+    this.handedOutAtMs = Date.now();
     const claimed = this.workspaces.get(pooled.id);
     if (claimed.name !== pooled.name) await this.rehostOrDiscard(claimed, options.signal);
     this.logger.info("workspace taken from the warm pool", { workspace: claimed.id, name: claimed.name, pool: pool.key });
@@ -160,7 +168,7 @@ export class WarmPool<G extends GuestLink> {
       lacking: () => (pool.dormant || this.closed ? 0 : pool.size - this.ready(pool).length),
       fillOne: async () => {
         const record = await this.workspaces.create({ ...pool.spec, owner: POOL_OWNER });
-        await this.workspaces.guest(record.id); // connected and configured before anyone asks
+        await this.workspaces.warmUp(record.id); // connected, configured and warm before anyone asks
       },
     };
   }
@@ -186,7 +194,7 @@ export class WarmPool<G extends GuestLink> {
   }
 
   private async connects(id: string): Promise<boolean> {
-    return this.workspaces.guest(id).then(() => true, () => false);
+    return this.workspaces.warmUp(id).then(() => true, () => false);
   }
 
   // Destroys the pooled workspaces unclaimed past their pool's idle timeout; the pool then waits for demand.
