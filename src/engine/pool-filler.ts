@@ -13,8 +13,8 @@ export interface FillTarget {
   key: string;
   /** How many it lacks, not counting those being started now (0: full, or dormant). */
   lacking(): number;
-  /** Starts one pooled workspace (resolves once it is ready to hand out). */
-  fillOne(): Promise<void>;
+  /** Starts one pooled workspace (resolves once it is ready to hand out); `signal` aborts it when the pool closes. */
+  fillOne(signal: AbortSignal): Promise<void>;
 }
 
 export interface FillerOptions {
@@ -33,6 +33,7 @@ export class PoolFiller {
   private dirty = false;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: FillerOptions) {}
 
@@ -48,9 +49,10 @@ export class PoolFiller {
     return this.starting.get(key) ?? 0;
   }
 
-  // Starts nothing more and waits for the starts under way.
+  // Starts nothing more, cuts the starts under way short (a stopping daemon must not wait for an image build) and waits for them.
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     clearTimeout(this.retryTimer);
     await this.running;
     await Promise.allSettled([...this.active]);
@@ -85,7 +87,7 @@ export class PoolFiller {
   private launch(target: FillTarget): void {
     this.starting.set(target.key, this.startingOf(target.key) + 1);
     const started = target
-      .fillOne()
+      .fillOne(this.closing.signal)
       .then(
         () => void this.backoff.delete(target.key),
         (err: unknown) => this.failed(target.key, err),
@@ -99,6 +101,7 @@ export class PoolFiller {
   }
 
   private failed(key: string, err: unknown): void {
+    if (this.closed) return; // cut short by close()
     const delayMs = Math.min(MAX_RETRY_MS, (this.backoff.get(key)?.delayMs ?? FIRST_RETRY_MS / 2) * 2);
     this.backoff.set(key, { untilMs: Date.now() + delayMs, delayMs });
     this.options.logger.error("warm pool: starting a pooled workspace failed", { pool: key, retryInMs: delayMs, err });

@@ -14,9 +14,9 @@ export function poolWorkspaces<G extends GuestLink>(svc: WorkspaceService<G>, db
     create: (options) => svc.create(options),
     guest: (id, signal) => svc.guest(id, signal),
     destroy: (id) => svc.destroy(id),
-    async warmUp(id) {
-      const guest = await svc.guest(id);
-      await deps.guests.warmUp?.(guest, AbortSignal.timeout(30_000));
+    async warmUp(id, signal) {
+      const deadline = AbortSignal.any([AbortSignal.timeout(30_000), ...(signal ? [signal] : [])]);
+      await deps.guests.warmUp?.(await svc.guest(id, deadline), deadline);
     },
     assign(id, to) {
       const nowMs = Date.now();

@@ -39,7 +39,7 @@ export interface PoolWorkspaces<G extends GuestLink> {
   create(options: CreateWorkspaceOptions): Promise<WorkspaceRecord>;
   guest(idOrName: string, signal?: AbortSignal): Promise<G>;
   /** Connects to the agent and has it run one command: the first exec of whoever gets it is then as fast as any. */
-  warmUp(id: string): Promise<void>;
+  warmUp(id: string, signal?: AbortSignal): Promise<void>;
   destroy(idOrName: string): Promise<void>;
   /** Gives a pooled workspace to a caller in one step; false when it was no longer pooled. */
   assign(id: string, to: HandOut): boolean;
@@ -166,9 +166,9 @@ export class WarmPool<G extends GuestLink> {
     return {
       key: pool.key,
       lacking: () => (pool.dormant || this.closed ? 0 : pool.size - this.ready(pool).length),
-      fillOne: async () => {
-        const record = await this.workspaces.create({ ...pool.spec, owner: POOL_OWNER });
-        await this.workspaces.warmUp(record.id); // connected, configured and warm before anyone asks
+      fillOne: async (signal) => {
+        const record = await this.workspaces.create({ ...pool.spec, owner: POOL_OWNER, signal });
+        await this.workspaces.warmUp(record.id, signal); // connected, configured and warm before anyone asks
       },
     };
   }

@@ -225,6 +225,20 @@ describe("warm pool filler", () => {
     assert.deepEqual(pending.map((p) => p.key).sort(), ["a", "a", "a", "b"]);
   });
 
+  test("close cuts the starts under way short instead of waiting for them (a stopping daemon must not wait for an image build)", async () => {
+    let aborted = false;
+    const slow: FillTarget = {
+      key: "slow",
+      lacking: () => 1,
+      fillOne: (signal) => new Promise<void>((_, reject) => signal.addEventListener("abort", () => ((aborted = true), reject(signal.reason)))),
+    };
+    const filler = new PoolFiller({ concurrency: 1, targets: () => [slow], callersBusy: () => false, logger: silentLogger });
+    filler.kick();
+    await until(() => filler.startingOf("slow") === 1);
+    await filler.close();
+    assert.ok(aborted);
+  });
+
   test("a failing pool waits before it is tried again", async () => {
     const { list, pending } = targets({ a: 1 });
     const filler = new PoolFiller({ concurrency: 1, targets: () => list, callersBusy: () => false, logger: silentLogger });
