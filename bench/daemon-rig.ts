@@ -1,7 +1,7 @@
 // A daemon of its own for benchmarks: a temp state dir, the shared image cache, the real CLI
 // to start it, and an API client. Torn down (workspaces, pool, state dir) afterwards.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ApiClient } from "../src/api/api-client.js";
 
@@ -17,8 +17,10 @@ export interface DaemonRig extends AsyncDisposable {
   cli(args: string[], onStderrLine?: (line: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-export async function startDaemonRig(extraEnv: NodeJS.ProcessEnv = {}): Promise<DaemonRig> {
+// configToml: written to the state dir's config.toml before the daemon starts (e.g. [[pool.entries]]).
+export async function startDaemonRig(extraEnv: NodeJS.ProcessEnv = {}, options: { configToml?: string } = {}): Promise<DaemonRig> {
   const home = mkdtempSync("/tmp/ais-bench-");
+  if (options.configToml !== undefined) writeFileSync(join(home, "config.toml"), options.configToml, { mode: 0o600 });
   const env = { ...process.env, AGENTISO_HOME: home, AGENTISO_IMAGE_CACHE: BENCH_IMAGE_CACHE, ...extraEnv };
   const cli = (args: string[], onStderrLine?: (line: string) => void) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {

@@ -40,6 +40,8 @@ Configuration: $AGENTISO_HOME/config.toml, overridden by the environment:
   AGENTISO_STORAGE, AGENTISO_POOL_SIZE, AGENTISO_IMAGE_CACHE, AGENTISO_LOG_LEVEL, ...
   [lifecycle.mcp] / [lifecycle.cli] in config.toml: the ttl and idle timeout of new workspaces
     that name none (MCP sessions: 24h → destroy, 2h idle → stop; the CLI: none)
+  [[pool.entries]] in config.toml: workspaces kept started per image and limits, handed out by
+    workspace create (docs/runtime-container.md "Warm pool")
 
 ${EXIT_CODES_HELP}
 `;

@@ -49,6 +49,7 @@ export class DaemonFrontDoors {
       states: WORKSPACE_STATES,
       countByState: () => doors.ref?.countByState() ?? {},
       portForwardTraffic: () => doors.ref?.engine?.ports.trafficByWorkspace() ?? [],
+      warmPools: () => doors.ref?.engine?.pool?.stats() ?? [],
     });
     return (doors.ref = new DaemonFrontDoors(config, logger, metrics));
   }

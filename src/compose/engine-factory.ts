@@ -29,6 +29,7 @@ import { ZfsStorage } from "../storage/zfs-storage.js";
 import type { StorageDriver } from "../storage/storage-driver.js";
 import { LibraryBaseImages } from "./base-images.js";
 import { PACKAGE_ROOT } from "./package-root.js";
+import { warmPoolSettings } from "./warm-pool-settings.js";
 
 export function imageCacheDir(config: Config): string {
   return config.images.cacheDir ?? join(config.home, "images");
@@ -113,6 +114,9 @@ const guestConnector = (logger: Logger, trust: GuestTrust | undefined): GuestCon
   async hasRunningJobs(guest, signal) {
     return (await guest.listJobs(signal ? { signal } : {})).some((job) => job.running);
   },
+  async warmUp(guest, signal) {
+    await guest.exec({ argv: ["true"] }, signal ? { signal } : {});
+  },
   async syncClock(guest, signal) {
     await guest.configure({ clockEpochMs: Date.now() }, signal ? { signal } : {});
   },
@@ -186,7 +190,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     storage,
     runtimes: { container, vm: createVmRuntime(config, tag, logger, network) },
     bootTemplates: config.vm.templates,
-    warmPool: { size: config.vm.warmPool, runtime: "vm" },
+    warmPool: warmPoolSettings(config),
     images: new LibraryBaseImages({ library: createImageLibrary(config, logger), storage, idShift, scratchDir, logger }),
     guests: guestConnector(logger, await loadWorkspaceTrust(config.net)),
     ...(options.events && { events: options.events }),

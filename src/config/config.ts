@@ -10,6 +10,7 @@ import { AgentisoError } from "../core/errors.js";
 import { QuotasSchema } from "./quotas-config.js";
 import { SizeSetting } from "./size-setting.js";
 import { LifecycleConfigSchema } from "./lifecycle-config.js";
+import { PoolConfigSchema } from "./pool-config.js";
 
 const Size = SizeSetting;
 
@@ -94,7 +95,7 @@ export const ConfigSchema = z
         accel: z.enum(["auto", "kvm", "tcg"]).default("auto").describe("auto: KVM when /dev/kvm is usable, else TCG (software emulation). Env AGENTISO_VM_ACCEL."),
         qemu: z.string().default("qemu-system-x86_64").describe("The QEMU binary"),
         templates: z.boolean().default(true).describe("Start fresh VM workspaces from a saved memory image of a booted one (sub-second) instead of a cold boot"),
-        warmPool: z.number().int().min(0).max(64).default(0).describe("Booted VMs with the default settings kept ready for workspace_create. Env AGENTISO_VM_WARM_POOL."),
+        warmPool: z.number().int().min(0).max(64).default(0).describe("Booted VMs with the default settings kept ready for workspace_create: short for a [[pool.entries]] with runtime = \"vm\". Env AGENTISO_VM_WARM_POOL."),
         uid: z.number().int().min(0).max(2 ** 32 - 2).default(99999).describe("The unprivileged uid (and gid) QEMU drops to once started (-runas): outside the login and subuid ranges, used by nothing else; 0 = QEMU stays root"),
       })
       .strict()
@@ -186,6 +187,8 @@ export const ConfigSchema = z
     quotas: QuotasSchema,
     // Default ttl and idle timeout of new workspaces per front door (lifecycle-config.ts).
     lifecycle: LifecycleConfigSchema,
+    // Workspaces started ahead of demand for workspace_create (pool-config.ts, src/engine/warm-pool.ts).
+    pool: PoolConfigSchema,
   })
   .strict();
 

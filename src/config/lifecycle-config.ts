@@ -4,19 +4,12 @@
 // after 2 h and every one is destroyed after 24 h. [lifecycle.cli] covers calls without a
 // session (the CLI, the control API, the SDK): no limits by default.
 import { z } from "zod";
-import { parseDurationSeconds } from "./duration.js";
+import { DurationSetting } from "./duration-setting.js";
 
 export const EXPIRE_ACTIONS = ["stop", "destroy"] as const;
 export type ExpireAction = (typeof EXPIRE_ACTIONS)[number];
 
-const Duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseDurationSeconds(value);
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+const Duration = DurationSetting;
 
 // Each key defaults on its own: `idleTimeout = "30m"` under [lifecycle.mcp] keeps the 24 h ttl.
 function doorDefaults(defaults: { ttl: number | null; idleTimeout: number | null }) {

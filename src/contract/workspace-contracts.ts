@@ -65,14 +65,37 @@ export const workspaceList = defineContract({
   output: z.array(WorkspaceSchema),
 });
 
+const PoolSchema = z.object({
+  key: z.string().describe("The settings a create must resolve to for this pool, as one string (also its metrics label)"),
+  image: z.string(),
+  runtime: z.enum(["container", "vm"]),
+  memoryMiB: z.number(),
+  cpus: z.number(),
+  pidsLimit: z.number(),
+  diskBytes: z.number(),
+  network: z.enum(["none", "egress"]),
+  size: z.number().describe("How many it keeps ready"),
+  ready: z.number().describe("Ready to hand out now"),
+  starting: z.number().describe("Being started to refill it"),
+  hits: z.number().describe("Creates served from it since the daemon started"),
+  misses: z.number().describe("Creates of its settings that found none ready (started cold)"),
+  reaped: z.number().describe("Destroyed unclaimed after the idle timeout"),
+  dormant: z.boolean().describe("Emptied for idleness: refills at the next create of its settings"),
+});
+
 export const workspacePool = defineContract({
   name: "workspace_pool",
   title: "Show the warm pool",
-  description: "The warm pool: how many booted workspaces wait to be handed out by workspace_create (config vm.warmPool).",
+  description: "The warm pool: workspaces started ahead of demand, per image and limits ([[pool.entries]] and vm.warmPool in config.toml); a workspace_create with the same settings gets one at once.",
   category: "other",
   hints: LOOKS,
   input: z.object({}).strict(),
-  output: z.object({ size: z.number(), ready: z.number(), runtime: z.enum(["container", "vm"]).nullable() }),
+  output: z.object({
+    size: z.number().describe("Workspaces all pools keep ready"),
+    ready: z.number().describe("Ready to hand out now, in all pools"),
+    runtime: z.enum(["container", "vm"]).nullable().describe("The pools' runtime when they share one"),
+    pools: z.array(PoolSchema),
+  }),
 });
 
 export const workspaceInfo = defineContract({

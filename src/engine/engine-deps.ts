@@ -5,6 +5,7 @@ import type { Logger } from "../core/logger.js";
 import type { ResourceTag } from "../core/resource-tag.js";
 import type { StorageDriver } from "../storage/storage-driver.js";
 import type { GuestEndpoint, RuntimeKind, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import type { WarmPoolSettings } from "./pool-key.js";
 
 /** Makes sure an image exists as a storage base and returns the base's name. */
 export interface BaseImages {
@@ -28,12 +29,14 @@ export interface GuestConnector<G extends GuestLink> {
   connect(endpoint: GuestEndpoint, options: { workspace: string; signal?: AbortSignal }): Promise<G>;
   /** Makes the guest write its cached file data to its disk (`sync`), before a storage snapshot of a VM. */
   syncDisk(guest: G, signal?: AbortSignal): Promise<void>;
-  /** Renames the guest's host (a warm-pool workspace handed out under a new name). */
+  /** Renames the guest's host (a warm-pool workspace handed out under a new name, where the runtime cannot from outside). */
   setHostname(guest: G, hostname: string, signal?: AbortSignal): Promise<void>;
   /** A TCP connection to a port on the guest's loopback, as a stream (a forwarded host port's connection). */
   openTunnel(guest: G, port: number, signal: AbortSignal): Promise<Duplex>;
   /** Whether a background job still runs in the guest (it keeps an idle timeout from firing). */
   hasRunningJobs?(guest: G, signal?: AbortSignal): Promise<boolean>;
+  /** Runs one trivial command, so the agent's exec path is compiled before a warm-pool workspace is handed out. */
+  warmUp?(guest: G, signal?: AbortSignal): Promise<void>;
   /** Sets the guest's clock to the host's (a VM resumed after a pause wakes with its clock behind). */
   syncClock?(guest: G, signal?: AbortSignal): Promise<void>;
 }
@@ -48,8 +51,8 @@ export interface EngineDeps<G extends GuestLink> {
   guests: GuestConnector<G>;
   /** Start fresh VM workspaces from memory-snapshot templates (runtimes that can capture them). */
   bootTemplates?: boolean;
-  /** Workspaces booted ahead of demand for workspace_create (size 0 or absent: none). */
-  warmPool?: { size: number; runtime: RuntimeKind };
+  /** Workspaces started ahead of demand for workspace_create, per image and limits (no entries or absent: none). */
+  warmPool?: WarmPoolSettings;
   /** Observers for metrics; optional. */
   events?: EngineEvents;
 }

@@ -12,6 +12,8 @@ import { acquireStateLock, type StateLock } from "./state-lock.js";
 import { StateDb } from "./state-db.js";
 import type { WorkspaceDefaults } from "./workspace-options.js";
 import { WorkspaceService } from "./workspace-service.js";
+import { WarmPool } from "./warm-pool.js";
+import { poolWorkspaces } from "./pool-handout.js";
 
 export class Engine<G extends GuestLink = GuestLink> {
   readonly workspaces: WorkspaceService<G>;
@@ -21,6 +23,8 @@ export class Engine<G extends GuestLink = GuestLink> {
   /** Pause, resume, ttl and idle timeouts, holds. */
   readonly lifecycle: LifecycleService<G>;
   private readonly reaper: LifecycleReaper<G>;
+  /** Workspaces started ahead of demand (absent: no [pool] configured). */
+  pool: WarmPool<G> | undefined;
 
   readonly deps: EngineDeps<G>;
   /** What a workspace is created with when the caller does not say. */
@@ -58,7 +62,7 @@ export class Engine<G extends GuestLink = GuestLink> {
       await engine.ports.resume(); // the forwards of the workspaces it adopted listen again
       engine.workspaces.activity.start();
       engine.reaper.start(); // what ran out while no daemon was running goes first
-      engine.workspaces.startWarmPool();
+      engine.startPool();
       return { engine, report };
     } catch (err) {
       db?.close();
@@ -67,13 +71,24 @@ export class Engine<G extends GuestLink = GuestLink> {
     }
   }
 
+  // Starts keeping the configured workspaces ready (after reconcile adopted what a previous daemon pooled).
+  private startPool(): void {
+    if (!this.deps.warmPool) return;
+    const pool = new WarmPool(poolWorkspaces(this.workspaces, this.db, this.deps), this.deps.warmPool, this.defaults, this.deps.logger.child({ component: "warm-pool" }));
+    if (pool.empty) return;
+    this.pool = pool;
+    this.workspaces.usePool(pool);
+    pool.start();
+  }
+
   /**
-   * Closes port-forward listeners, connections and the database. Workspaces keep running and
-   * the pool stays attached (their root filesystems live on it); the next open adopts them.
+   * Destroys the warm pool's workspaces; closes port-forward listeners, connections and the
+   * database. Workspaces keep running and the storage pool stays attached (their root filesystems live on it); the next open adopts them.
    */
   async close(): Promise<void> {
     if (this.closed) return; // a second close (a caller that reopens) finds nothing to do
     this.closed = true;
+    await this.pool?.close();
     await this.ports.closeAll();
     await this.reaper.close();
     await this.workspaces.close();

@@ -119,6 +119,25 @@ export class StateDb {
       .run({ id, ...lifecycleColumns(lifecycle), lastActiveAt: lifecycle?.idle?.lastActivityAt ?? null, updatedAt: new Date().toISOString() });
   }
 
+  /**
+   * Hands a warm-pool workspace to its caller in one statement, and only while `fromOwner` still
+   * holds it (false: another claim or a reap took it first): name, owner, creation time, limits.
+   */
+  handOut(id: string, fromOwner: string, to: { name: string; owner: string | undefined; at: string; lifecycle: WorkspaceLifecycle | undefined }): boolean {
+    try {
+      const changed = this.db
+        .prepare(
+          `UPDATE workspaces SET name = @name, owner = @owner, created_at = @at, updated_at = @at, ttl_at = @ttlAt, ttl_action = @ttlAction,
+             idle_timeout_s = @idleTimeoutS, idle_action = @idleAction, last_active_at = @at WHERE id = @id AND owner = @fromOwner`,
+        )
+        .run({ id, fromOwner, name: to.name, owner: to.owner ?? null, at: to.at, ...lifecycleColumns(to.lifecycle) });
+      return changed.changes === 1;
+    } catch (err) {
+      if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") throw new AgentisoError("CONFLICT", `a workspace named ${to.name} already exists: choose another name`);
+      throw err;
+    }
+  }
+
   /** Records the last activity of several workspaces at once (one transaction, never moved back). */
   saveActivity(entries: ReadonlyArray<{ id: string; at: string }>): void {
     const update = this.db.prepare("UPDATE workspaces SET last_active_at = @at WHERE id = @id AND (last_active_at IS NULL OR last_active_at < @at)");

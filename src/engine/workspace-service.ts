@@ -9,14 +9,13 @@ import { ActivityTracker } from "./activity-tracker.js";
 import { BootTemplates } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { GuestLinks } from "./guest-links.js";
-import { POOL_OWNER, WarmPool } from "./warm-pool.js";
+import { POOL_OWNER, type WarmPool } from "./warm-pool.js";
 import { KeyedLock } from "../core/keyed-lock.js";
 import { memoryDirOf } from "./memory-paths.js";
 import type { StateDb } from "./state-db.js";
 import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceLifecycle } from "./workspace-lifecycle.js";
-import { lifecycleOf, type LifecycleLimits } from "./lifecycle.js";
 import { assertNotPaused, assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
 
 export type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
@@ -29,7 +28,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   /** The connected agents (one per workspace); a memory snapshot detaches one while it saves. */
   readonly guests: GuestLinks<G>;
   private readonly templates: BootTemplates | undefined;
-  private pool: WarmPool<G> | undefined;
+  private pool: Pick<WarmPool<G>, "claim"> | undefined;
   private lifecycle: WorkspaceLifecycle | undefined;
 
   constructor(
@@ -168,36 +167,14 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     this.lifecycle = lifecycle;
   }
 
-  // Starts keeping deps.warmPool.size workspaces booted (after reconcile adopted the old ones).
-  startWarmPool(): void {
-    const settings = this.deps.warmPool;
-    if (!settings || settings.size === 0) return;
-    this.pool = new WarmPool(this, settings, this.defaults, this.deps.logger.child({ component: "warm-pool" }));
-    this.pool.refill();
-  }
-
-  /** The warm pool, when one is configured. */
-  get warmPool(): WarmPool<G> | undefined {
-    return this.pool;
+  /** Lets `pool` serve the creates that match it (engine.ts builds it after reconcile). */
+  usePool(pool: Pick<WarmPool<G>, "claim">): void {
+    this.pool = pool;
   }
 
   async close(): Promise<void> {
-    await this.pool?.close();
     this.activity.close();
     await this.guests.dropAll();
-  }
-
-  // Gives a running workspace a new name, owner and limits counted from now (a warm-pool workspace being handed out).
-  rename(id: string, name: string, owner: string | undefined, limits?: LifecycleLimits): WorkspaceRecord {
-    this.db.updateWorkspace(id, { name, owner });
-    this.db.setLifecycle(id, lifecycleOf(limits, Date.now()));
-    this.deps.events?.stateChanged?.();
-    return this.get(id);
-  }
-
-  // Tells the guest its hostname (the record's name), e.g. after a rename.
-  async tellHostname(record: WorkspaceRecord, signal?: AbortSignal): Promise<void> {
-    await this.deps.guests.setHostname(await this.guest(record.id, signal), record.name, signal);
   }
 
   // ---- internals shared with the snapshot/fork/reconcile modules ----

@@ -4,6 +4,7 @@
 // exception, port-forward traffic, is labelled with the workspace's name: read at each scrape,
 // it has series only for live workspaces that forward a port, and they go with the workspace.
 import type { Counter, Histogram, Registry } from "prom-client";
+import { registerPoolMetrics, type WarmPoolStat } from "./pool-metrics.js";
 
 type PromClient = typeof import("prom-client");
 
@@ -14,6 +15,8 @@ export interface MetricsOptions {
   countByState: () => Record<string, number>;
   /** Per workspace with port forwards: bytes through them since the daemon started, connections open now. */
   portForwardTraffic?: () => PortForwardTraffic[];
+  /** Per warm pool: its size, what is ready, hits and misses (read at scrape time). */
+  warmPools?: () => WarmPoolStat[];
   /** Process metrics (cpu, memory, event loop, fds); default true. */
   processMetrics?: boolean;
 }
@@ -103,6 +106,7 @@ export class AgentisoMetrics {
         for (const t of options.portForwardTraffic?.() ?? []) this.set({ workspace: t.workspace }, t.openConnections);
       },
     });
+    registerPoolMetrics(prom, this.registry, () => options.warmPools?.() ?? []);
     this.bootSeconds = new Histogram({ name: "agentiso_boot_duration_seconds", help: "Time from start request to a ready guest agent", labelNames: ["runtime"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers });
     this.forkSeconds = new Histogram({ name: "agentiso_fork_duration_seconds", help: "Time to fork one workspace from a snapshot (until it runs)", buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
     this.thrashKillsTotal = new Counter({ name: "agentiso_thrash_kills_total", help: "Processes killed for thrashing at their workspace's memory limit (the kernel would not OOM-kill them)", labelNames: ["runtime"], registers });

@@ -52,8 +52,10 @@ export const workspaceList = defineOperation(contracts.workspaceList, {
 
 export const workspacePool = defineOperation(contracts.workspacePool, {
   run: async (ctx) => {
-    const pool = ctx.services.engine.workspaces.warmPool;
-    return { size: pool?.size ?? 0, ready: pool?.ready().length ?? 0, runtime: pool?.runtime ?? null };
+    const pools = ctx.services.engine.pool?.stats() ?? [];
+    const runtimes = new Set(pools.map((p) => p.runtime));
+    const sum = (field: "size" | "ready") => pools.reduce((total, p) => total + p[field], 0);
+    return { size: sum("size"), ready: sum("ready"), runtime: runtimes.size === 1 ? [...runtimes][0]! : null, pools };
   },
 });
 

@@ -139,6 +139,12 @@ export interface WorkspaceRuntime {
   /** Optional: thaws a paused instance. clockStopped: the guest's clock stood still meanwhile (a VM's) and lags now. */
   resume?(workspaceId: string): Promise<{ clockStopped: boolean }>;
 
+  /**
+   * Optional (container): gives a running instance a new hostname from the host, where the
+   * guest may not set its own (a warm-pool workspace handed out under the caller's name).
+   */
+  rename?(instance: { workspaceId: string; pid: number; runDir: string }, hostname: string, signal?: AbortSignal): Promise<void>;
+
   /** Optional: whether a running instance is paused (reconcile after a restart). */
   isPaused?(workspaceId: string): Promise<boolean>;
 }

@@ -24,7 +24,11 @@ export interface WorkspaceContractOptions {
   commonTests: boolean;
   /** Take the snapshot that is forked and restored with its memory (VMs: forks and the restore resume it). */
   snapshotMemory?: boolean;
+  /** Serve "alpha" (256M, 1 cpu) from a warm pool of one: the contract then runs on a pooled workspace. */
+  pooled?: boolean;
 }
+
+const ALPHA_POOL = '[[pool.entries]]\nsize = 1\nmemory = "256M"\ncpus = 1\n';
 
 interface Ws {
   id: string;
@@ -49,6 +53,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
     before(async () => {
       await ensureImage("base");
       cli = new CliHarness({ AGENTISO_RUNTIME: options.runtime, ...options.env });
+      if (options.pooled) writeFileSync(join(cli.home, "config.toml"), ALPHA_POOL, { mode: 0o600 });
     });
     after(async () => {
       rmSync(scratch, { recursive: true, force: true });
@@ -73,6 +78,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
     });
 
     test("create prints the workspace as JSON and ls/info find it by name and id", async () => {
+      if (options.pooled) await waitForPool(cli);
       const ws = await cli.json<Ws & { runtime: string }>(["workspace", "create", "--name", "alpha", "--memory", "256M", "--cpus", "1"]);
       assert.equal(ws.name, "alpha");
       assert.equal(ws.runtime, options.runtime);
@@ -84,6 +90,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       const info = await cli.json<Ws & { memoryMiB: number }>(["ws", "info", ws.id]);
       assert.equal(info.name, "alpha");
       assert.equal(info.memoryMiB, 256);
+      if (options.pooled) assert.equal((await poolOf(cli)).hits, 1, "alpha came from the warm pool");
     });
 
     test("exec passes stdout, stderr and the exit code through, with workdir, env and timeout", async () => {
@@ -252,4 +259,16 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       assert.deepEqual(await cli.json(["ws", "ls"]), []);
     });
   });
+}
+
+async function poolOf(cli: CliHarness): Promise<{ ready: number; hits: number }> {
+  return (JSON.parse(await cli.ok(["op", "workspace_pool"])) as { pools: Array<{ ready: number; hits: number }> }).pools[0]!;
+}
+
+async function waitForPool(cli: CliHarness): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while ((await poolOf(cli)).ready < 1) {
+    if (Date.now() > deadline) throw new Error("the warm pool did not fill in 2 minutes");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -67,6 +67,18 @@ describe("metrics", () => {
     assert.equal(valueOf(body, 'agentiso_opencode_task_duration_seconds_count{status="succeeded"}'), 2);
   });
 
+  test("each warm pool's size, ready workspaces, hits, misses and reaps are read at scrape time, labelled with its key", async () => {
+    const pools = [{ key: "base container memory=512Mi cpus=1 pids=1024 disk=4Gi network=none", size: 2, ready: 1, hits: 5, misses: 2, reaped: 1 }];
+    const metrics = await createMetrics({ states: STATES, countByState: () => ({}), warmPools: () => pools, processMetrics: false });
+    const { body } = await metrics.text();
+    const label = `pool="${pools[0]!.key}"`;
+    assert.equal(valueOf(body, `agentiso_warm_pool_size{${label}}`), 2);
+    assert.equal(valueOf(body, `agentiso_warm_pool_ready{${label}}`), 1);
+    assert.equal(valueOf(body, `agentiso_warm_pool_creates_total{${label},result="hit"}`), 5);
+    assert.equal(valueOf(body, `agentiso_warm_pool_creates_total{${label},result="miss"}`), 2);
+    assert.equal(valueOf(body, `agentiso_warm_pool_reaped_total{${label}}`), 1);
+  });
+
   test("no label value is ever an id, a session or a message", async () => {
     const { body } = await (await sampleMetrics()).text();
     const labelValues = [...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);

@@ -24,7 +24,7 @@ import { isRunning, waitForExit } from "../../core/process-state.js";
 import { Runc } from "./runc.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
 import { assertContainerRootfs } from "./rootfs-checks.js";
-import { toHostname } from "./hostname.js";
+import { setLiveHostname, toHostname } from "./hostname.js";
 import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
 import { noteThrashKill } from "./thrash-note.js";
@@ -193,6 +193,10 @@ export class ContainerRuntime implements WorkspaceRuntime {
     this.consoles.guard(runDirPaths(runDir).consoleLog);
     await this.thrashGuard?.watch(workspaceId, name, state.pid);
     return this.instance(workspaceId, state.pid, runDir);
+  }
+
+  rename(instance: { workspaceId: string; pid: number; runDir: string }, hostname: string, signal?: AbortSignal): Promise<void> {
+    return setLiveHostname(instance.pid, this.resourceName(instance.workspaceId), runDirPaths(instance.runDir).hosts, toHostname(hostname), signal);
   }
 
   async pause(workspaceId: string): Promise<void> {

@@ -4,6 +4,7 @@ import { chown, chmod, link, lstat, mkdir, rename, rm, stat, writeFile } from "n
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { SLIRP } from "../../net/egress-rules.js";
+import { hostsFileText } from "./hostname.js";
 
 /** sockaddr_un.sun_path holds 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -51,7 +52,7 @@ export async function prepareRunDir(runDir: string, hostname: string, shiftedRoo
   await mkdir(paths.agentDir, { mode: 0o700 });
   await chown(paths.agentDir, shiftedRoot, shiftedRoot);
   await chmod(paths.agentDir, 0o700);
-  await writeFile(paths.hosts, `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`, { mode: 0o644 });
+  await writeFile(paths.hosts, hostsFileText(hostname), { mode: 0o644 });
   // slirp's DNS forwarder; unreachable (and harmless) in `none` mode
   await writeFile(paths.resolvConf, `nameserver ${SLIRP.dns}\n`, { mode: 0o644 });
   return paths;
