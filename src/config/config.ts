@@ -10,6 +10,7 @@ import { AgentisoError } from "../core/errors.js";
 import { QuotasSchema } from "./quotas-config.js";
 import { SizeSetting } from "./size-setting.js";
 import { LifecycleConfigSchema } from "./lifecycle-config.js";
+import { DEFAULT_HOME } from "./paths.js";
 
 const Size = SizeSetting;
 
@@ -193,7 +194,7 @@ export type McpClientConfig = z.output<typeof McpClientSchema>;
 export type ByteCaps = Config["caps"];
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
-export const DEFAULT_HOME = "/var/lib/agentiso";
+export { DEFAULT_HOME };
 
 export interface LoadConfigOptions {
   env: NodeJS.ProcessEnv;
