@@ -44,7 +44,7 @@ const bundles = [
     plugins: [withoutZodLocales],
   },
   {
-    entryPoints: { cli: "src/cli/main.ts" },
+    entryPoints: { cli: "src/cli/entry.ts" },
     outdir: "dist",
     outExtension: { ".js": ".mjs" },
     format: "esm",

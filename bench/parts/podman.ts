@@ -72,6 +72,12 @@ const part: BenchPart = {
       async (i) => (await podman.ok(["run", "-d", ...podman.runFlags, "--name", `fx${i}`, "s0", "sleep", "infinity"]), await podman.ok(["exec", `fx${i}`, "true"])),
       (i) => Promise.all([cli(["ws", "rm", `fx${i}-1`]), podman.ok(["rm", "-f", "-t", "0", `fx${i}`])]),
     );
+    await pair(
+      "fork + first exec, one CLI call (ws fork -- true vs run -d + exec)", SAMPLES,
+      (i) => cli(["ws", "fork", "golden", "--snapshot", "s0", "--name", `fo${i}`, "--", "true"]),
+      async (i) => (await podman.ok(["run", "-d", ...podman.runFlags, "--name", `fo${i}`, "s0", "sleep", "infinity"]), await podman.ok(["exec", `fo${i}`, "true"])),
+      (i) => Promise.all([cli(["ws", "rm", `fo${i}`]), podman.ok(["rm", "-f", "-t", "0", `fo${i}`])]),
+    );
     await pair("exec in a running one (ws exec -- true vs podman exec)", 10, () => cli(["ws", "exec", "golden", "--", "true"]), () => podman.ok(["exec", "golden", "true"]));
     await pair(
       "20 forks at once (--count 20 vs 20 parallel run -d)", 2,

@@ -5,7 +5,7 @@ import { withDeadline } from "../core/deadline.js";
 import { AgentisoError, ERROR_CODES, isAgentisoError, type ErrorCode } from "../core/errors.js";
 import { LineReader, MAX_STRING_LINE_BYTES } from "../core/line-reader.js";
 import type { InputOf, OperationContract, OutputOf } from "../contract/contract.js";
-import { openTerminal, type TerminalClientSession } from "./terminal-client.js";
+import type { TerminalClientSession } from "./terminal-client.js";
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -102,6 +102,8 @@ export class ApiClient {
 
   // Opens a terminal operation (workspace_shell), typed by its contract; the terminal's output goes to `output`.
   async openTerminal<C extends OperationContract>(contract: C, input: InputOf<C>, output: Writable): Promise<TerminalClientSession<OutputOf<C>>> {
+    // loaded when used: its frames need the shell contract (zod), which the CLI's fast path must not load
+    const { openTerminal } = await import("./terminal-client.js");
     try {
       return await openTerminal<OutputOf<C>>({ socketPath: this.options.socketPath, operation: contract.name, input, output, unwrap, ...(this.options.session !== undefined && { session: this.options.session }) });
     } catch (err) {

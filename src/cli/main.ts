@@ -1,5 +1,6 @@
-// agentiso command-line entry point. Thin: parse argv, call an operation (through the daemon)
-// or a local command, print the result, exit with a documented code.
+// The full agentiso command line (entry.ts loads it when the fast path does not apply). Thin:
+// parse argv, call an operation (through the daemon) or a local command, print the result,
+// exit with a documented code.
 import { loadConfig, type Config } from "../config/config.js";
 import { packageVersion } from "../compose/package-root.js";
 import { createLogger } from "../core/logger.js";
@@ -13,6 +14,9 @@ import { EXIT_CODES, EXIT_CODES_HELP } from "./exit-codes.js";
 import { WORKSPACE_COMMANDS } from "./commands/workspace.js";
 import { TOP_LEVEL_COMMANDS } from "./commands/top-level.js";
 import { operationList } from "./commands/op.js";
+import { globalFlags } from "./global-flags.js";
+import { parseInput, type InputOf } from "../contract/contract.js";
+import { contracts, type Contracts } from "../contract/registry.js";
 
 function helpText(): string {
   return `agentiso ${packageVersion()} — isolated, forkable Linux workspaces for AI coding agents
@@ -51,28 +55,23 @@ function findCommand(commands: readonly CliCommand[], name: string | undefined):
   return commands.find((c) => c.name === name || c.aliases?.includes(name ?? ""));
 }
 
+// An operation's input checked against its contract (INVALID_INPUT before any daemon starts).
+function checkInput<K extends keyof Contracts>(operation: K, raw: Record<string, unknown>): InputOf<Contracts[K]> {
+  return parseInput(contracts[operation], raw) as InputOf<Contracts[K]>;
+}
+
 function makeContext(config: Config): CliContext {
   let client: Promise<ApiClient> | undefined;
   return {
     config,
     logger: createLogger({ level: config.logLevel }),
     daemon: () => (client ??= ensureDaemon(config)),
+    check: checkInput,
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     write: (stream, bytes) => writeDrained(stream === "stdout" ? process.stdout : process.stderr, bytes),
     json: (value) => process.stdout.write(JSON.stringify(value, null, 2) + "\n"),
   };
-}
-
-// Splits off the global --home flag, which may come before the command.
-function globalFlags(argv: string[]): { home?: string; rest: string[] } {
-  const rest = [...argv];
-  const index = rest.findIndex((a) => a === "--home" || a.startsWith("--home="));
-  if (index < 0) return { rest };
-  const arg = rest[index]!;
-  const home = arg.includes("=") ? arg.slice("--home=".length) : rest[index + 1];
-  rest.splice(index, arg.includes("=") ? 1 : 2);
-  return home === undefined ? { rest } : { home, rest };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -113,13 +112,13 @@ async function main(argv: string[]): Promise<number> {
   return command.run(makeContext(config), values, positionals);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
+// Runs one command line; sets process.exitCode from its outcome.
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (err) {
     const error = toAgentisoError(err);
     process.stderr.write(`agentiso: ${error.message}\n`);
     process.exitCode = EXIT_CODES[error.code];
-  },
-);
+  }
+}

@@ -11,6 +11,7 @@ import { QuotasSchema } from "./quotas-config.js";
 import { SizeSetting } from "./size-setting.js";
 import { LifecycleConfigSchema } from "./lifecycle-config.js";
 import { PoolConfigSchema } from "./pool-config.js";
+import { DEFAULT_HOME } from "./paths.js";
 
 const Size = SizeSetting;
 
@@ -197,7 +198,7 @@ export type McpClientConfig = z.output<typeof McpClientSchema>;
 export type ByteCaps = Config["caps"];
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
-export const DEFAULT_HOME = "/var/lib/agentiso";
+export { DEFAULT_HOME };
 
 export interface LoadConfigOptions {
   env: NodeJS.ProcessEnv;

@@ -16,8 +16,4 @@ export function outputEvent(stream: OutputEvent["stream"], bytes: Buffer): Outpu
   return { type: "output", stream, data: bytes.toString("base64") };
 }
 
-// The event's bytes when it is an output event, else undefined.
-export function outputBytesOf(event: unknown): { stream: OutputEvent["stream"]; bytes: Buffer } | undefined {
-  const parsed = OutputEventSchema.safeParse(event);
-  return parsed.success ? { stream: parsed.data.stream, bytes: Buffer.from(parsed.data.data, "base64") } : undefined;
-}
+export { outputBytesOf } from "./output-bytes.js";

@@ -17,7 +17,6 @@ import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type Work
 import type { WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceLifecycle } from "./workspace-lifecycle.js";
 import { assertNotPaused, assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
-
 export type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
 
 export class WorkspaceService<G extends GuestLink = GuestLink> {
@@ -241,6 +240,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     }
     this.guests.remember(record.id, instance.endpoint);
     if (instance.endpoint.configure) await this.connectOrFail(record, instance);
+    else void this.connectGuest(record).catch(() => undefined); // hello while the caller hears back: its first exec finds it done
     this.db.updateWorkspace(record.id, { state: "running", pid: instance.pid, error: undefined });
     this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
     this.deps.events?.stateChanged?.();

@@ -27,7 +27,7 @@ const snapshots = new SnapshotBatcher();
 export async function snapshotSubvolume(
   source: string,
   target: string,
-  options: { readOnly: boolean; signal?: AbortSignal; qgroup?: string; createQgroup?: boolean },
+  options: { readOnly: boolean; signal?: AbortSignal; qgroup?: string; createQgroup?: boolean; limitBytes?: number },
 ): Promise<void> {
   options.signal?.throwIfAborted();
   await snapshots.snapshot({
@@ -35,6 +35,7 @@ export async function snapshotSubvolume(
     target: absolute(target),
     readOnly: options.readOnly,
     ...(options.qgroup !== undefined && { qgroup: options.qgroup, createQgroup: options.createQgroup ?? false }),
+    ...(options.qgroup !== undefined && options.createQgroup && options.limitBytes !== undefined && { limitBytes: options.limitBytes }),
   });
 }
 

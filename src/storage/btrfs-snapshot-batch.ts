@@ -20,6 +20,12 @@ export interface SnapshotRequest {
    */
   qgroup?: string;
   createQgroup?: boolean;
+  /**
+   * With createQgroup: the group's exclusive limit (`qgroup limit -e`), set beside the snapshot
+   * (in parallel: both ioctls join the transaction the snapshot commits) instead of by a spawn
+   * of its own after it. The request resolves once both are done.
+   */
+  limitBytes?: number;
 }
 
 interface Pending extends SnapshotRequest {
@@ -27,19 +33,23 @@ interface Pending extends SnapshotRequest {
   reject: (err: Error) => void;
 }
 
-// Each request: five positional words (ro|rw, qgroup or "-", create|-, source, target); one
-// background subshell each prints "<index> <exit code> <stderr on one line>" (one short write:
-// lines never interleave). With a qgroup to create, it is created first (a failure skips the
-// snapshot), through the target's parent folder: the ioctl's transaction is charged to the
-// subvolume of the path it is given, which must not be one at its limit (the source may be).
+// Each request: six positional words (ro|rw, qgroup or "-", create|-, source, target, limit
+// bytes or "-"); one background subshell each prints "<index> <exit code> <stderr on one line>"
+// (one short write: lines never interleave). With a qgroup to create, it is created first (a
+// failure skips the snapshot), through the target's parent folder: the ioctl's transaction is
+// charged to the subvolume of the path it is given, which must not be one at its limit (the
+// source may be). Its limit, if any, is set while the snapshot is made; either failing fails it.
 const SCRIPT = `n=0
-while [ $# -ge 5 ]; do
+while [ $# -ge 6 ]; do
   (if [ "$1" = ro ]; then r=-r; else r=; fi
    if [ "$2" = - ]; then i=; else i="-i $2"; fi
    out=$({ if [ "$3" = create ]; then btrfs qgroup create "$2" "\${5%/*}" || exit; fi
-           btrfs subvolume snapshot $r $i "$4" "$5" >/dev/null; } 2>&1); rc=$?
+           l=; if [ "$6" != - ]; then btrfs qgroup limit -e "$6" "$2" "\${5%/*}" & l=$!; fi
+           btrfs subvolume snapshot $r $i "$4" "$5" >/dev/null; s=$?
+           if [ -n "$l" ]; then wait "$l" || exit; fi
+           exit $s; } 2>&1); rc=$?
    printf '%s %s %s\\n' "$n" "$rc" "$(printf %s "$out" | tr '\\n' ' ')") &
-  shift 5; n=$((n+1))
+  shift 6; n=$((n+1))
 done
 wait`;
 
@@ -54,6 +64,7 @@ export class SnapshotBatcher {
       if (!isAbsolute(path)) throw new AgentisoError("INTERNAL", `btrfs paths must be absolute, got ${JSON.stringify(path)}`);
     }
     if (request.qgroup !== undefined && !/^[1-7]\/\d{1,15}$/.test(request.qgroup)) throw new AgentisoError("INTERNAL", `not a higher-level qgroup id: ${JSON.stringify(request.qgroup)}`);
+    if (request.limitBytes !== undefined && (!Number.isSafeInteger(request.limitBytes) || request.limitBytes < 0 || !request.createQgroup)) throw new AgentisoError("INTERNAL", `a limit goes with a new qgroup, in whole bytes: ${request.limitBytes}`);
     return new Promise((resolve, reject) => {
       this.queue.push({ ...request, resolve, reject });
       if (!this.running) void this.drain();
@@ -72,7 +83,7 @@ export class SnapshotBatcher {
 }
 
 async function runBatch(batch: Pending[]): Promise<void> {
-  const words = batch.flatMap((r) => [r.readOnly ? "ro" : "rw", r.qgroup ?? "-", r.qgroup !== undefined && r.createQgroup ? "create" : "-", r.source, r.target]);
+  const words = batch.flatMap((r) => [r.readOnly ? "ro" : "rw", r.qgroup ?? "-", r.qgroup !== undefined && r.createQgroup ? "create" : "-", r.source, r.target, r.limitBytes === undefined ? "-" : String(r.limitBytes)]);
   const result = await runCommand(["sh", "-c", SCRIPT, "sh", ...words], { check: false, timeoutMs: 120_000 }).catch((err: Error) => err);
   const outcomes = result instanceof Error ? new Map<number, string>() : parseOutcomes(result.stdout);
   batch.forEach((request, index) => {

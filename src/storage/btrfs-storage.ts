@@ -109,22 +109,30 @@ export class BtrfsStorage extends CatalogStorage {
     await deleteSubvolumes([this.basePath(base.name)]);
   }
 
-  protected async cloneBase(ws: WorkspaceRecord, base: BaseRecord, signal?: AbortSignal): Promise<void> {
-    await this.cloneInNewGroup(ws, this.basePath(base.name), signal);
+  protected async cloneBase(ws: WorkspaceRecord, base: BaseRecord, signal?: AbortSignal, quotaBytes?: number): Promise<void> {
+    await this.cloneInNewGroup(ws, this.basePath(base.name), signal, quotaBytes);
   }
 
-  protected async cloneSnapshot(ws: WorkspaceRecord, origin: WorkspaceRecord, snapshot: string, signal?: AbortSignal): Promise<void> {
-    await this.cloneInNewGroup(ws, this.snapshotPath(origin.name, snapshot), signal);
+  protected async cloneSnapshot(ws: WorkspaceRecord, origin: WorkspaceRecord, snapshot: string, signal?: AbortSignal, quotaBytes?: number): Promise<void> {
+    await this.cloneInNewGroup(ws, this.snapshotPath(origin.name, snapshot), signal, quotaBytes);
   }
 
-  // The live volume, in a level-1 qgroup of its own created in the same step (simple quotas).
-  private async cloneInNewGroup(ws: WorkspaceRecord, source: string, signal?: AbortSignal): Promise<void> {
+  // A group made by the clone got its limit there too (the batch's `qgroup limit`, beside the snapshot).
+  protected override appliesQuotaAtClone(ws: WorkspaceRecord): boolean {
+    return qgroupOf(ws) !== undefined;
+  }
+
+  // The live volume, in a level-1 qgroup of its own created, and limited, in the same step (simple quotas).
+  private async cloneInNewGroup(ws: WorkspaceRecord, source: string, signal?: AbortSignal, quotaBytes?: number): Promise<void> {
     // 47 random bits: two engines sharing a pool never pick the same id (creation would fail, not merge)
     const qgroup = this.quotas === "simple" ? `1/${randomInt(1, 2 ** 47)}` : undefined;
     if (qgroup) ws.backend = { ...ws.backend, qgroup };
+    const target = this.workspacePath(ws.name);
     try {
-      await snapshotSubvolume(source, this.workspacePath(ws.name), { readOnly: false, signal, ...(qgroup && { qgroup, createQgroup: true }) });
+      await snapshotSubvolume(source, target, { readOnly: false, signal, ...(qgroup && { qgroup, createQgroup: true, limitBytes: quotaBytes }) });
     } catch (err) {
+      // the snapshot may exist when only the limit failed
+      await deleteSubvolumes(await filterExisting([target])).catch(() => undefined);
       if (qgroup) await this.dropQgroup(qgroup).catch(() => undefined);
       throw err;
     }

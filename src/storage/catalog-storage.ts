@@ -9,16 +9,7 @@ import { assertSourceExists } from "./base-import.js";
 import { KeyedLock } from "../core/keyed-lock.js";
 import { VolumeCatalog, type BaseRecord, type WorkspaceRecord } from "./volume-catalog.js";
 import type {
-  BaseInfo,
-  BaseSource,
-  DiskUsage,
-  RootfsHandle,
-  SnapshotInfo,
-  StorageCapabilities,
-  StorageDriver,
-  StorageKind,
-  VolumeLayout,
-  WorkspaceVolumeInfo,
+  BaseInfo, BaseSource, DiskUsage, RootfsHandle, SnapshotInfo, StorageCapabilities, StorageDriver, StorageKind, VolumeLayout, WorkspaceVolumeInfo,
 } from "./storage-driver.js";
 
 export abstract class CatalogStorage implements StorageDriver {
@@ -26,9 +17,7 @@ export abstract class CatalogStorage implements StorageDriver {
   abstract readonly capabilities: StorageCapabilities;
   protected readonly lock = new KeyedLock();
   private catalogOrUndefined: VolumeCatalog | undefined;
-
   constructor(protected readonly logger: Logger) {}
-
   /** Attaches the backend (pool, mounts) idempotently and returns the catalog directory. */
   protected abstract prepare(signal?: AbortSignal): Promise<string>;
   protected abstract release(): Promise<void>;
@@ -36,8 +25,8 @@ export abstract class CatalogStorage implements StorageDriver {
   protected abstract createBase(name: string, source: BaseSource, layout: VolumeLayout, signal?: AbortSignal): Promise<number>;
   protected abstract removeBase(base: BaseRecord): Promise<void>;
   /** May record driver facts in ws.backend; must leave nothing behind when it throws. */
-  protected abstract cloneBase(ws: WorkspaceRecord, base: BaseRecord, signal?: AbortSignal): Promise<void>;
-  protected abstract cloneSnapshot(ws: WorkspaceRecord, origin: WorkspaceRecord, snapshot: string, signal?: AbortSignal): Promise<void>;
+  protected abstract cloneBase(ws: WorkspaceRecord, base: BaseRecord, signal?: AbortSignal, quotaBytes?: number): Promise<void>;
+  protected abstract cloneSnapshot(ws: WorkspaceRecord, origin: WorkspaceRecord, snapshot: string, signal?: AbortSignal, quotaBytes?: number): Promise<void>; // quotaBytes: see appliesQuotaAtClone
   protected abstract takeSnapshot(ws: WorkspaceRecord, snapshot: string): Promise<void>;
   protected abstract removeSnapshot(ws: WorkspaceRecord, snapshot: string): Promise<void>;
   /** Must re-apply ws.quotaBytes if the backend loses it. */
@@ -49,7 +38,6 @@ export abstract class CatalogStorage implements StorageDriver {
   abstract usageOfAll(): Promise<Map<string, number>>;
   protected abstract snapshotSizes(ws: WorkspaceRecord): Promise<Map<string, number>>;
   protected abstract handle(ws: WorkspaceRecord): Promise<RootfsHandle>;
-
   // Idempotent: attach the backend, then open the catalog stored inside it.
   async setup(signal?: AbortSignal): Promise<void> {
     const catalog = new VolumeCatalog(await this.prepare(signal));
@@ -114,7 +102,7 @@ export abstract class CatalogStorage implements StorageDriver {
       await this.assertWorkspaceFree(name);
       const base = await this.catalog.requireBase(options.base);
       const record = newRecord(name, base.layout, base.name);
-      await this.cloneBase(record, base, options.signal);
+      await this.cloneBase(record, base, options.signal, options.quotaBytes);
       return this.finishNewWorkspace(record, options.quotaBytes);
     });
   }
@@ -131,7 +119,7 @@ export abstract class CatalogStorage implements StorageDriver {
       requireSnapshot(origin, options.snapshot);
       const record = newRecord(name, origin.layout, origin.base);
       record.forkedFrom = { workspace: origin.name, snapshot: options.snapshot };
-      await this.cloneSnapshot(record, origin, options.snapshot, options.signal);
+      await this.cloneSnapshot(record, origin, options.snapshot, options.signal, options.quotaBytes);
       return this.finishNewWorkspace(record, options.quotaBytes);
     });
   }
@@ -258,10 +246,15 @@ export abstract class CatalogStorage implements StorageDriver {
     if (await this.catalog.getWorkspace(name)) throw new AgentisoError("CONFLICT", `workspace volume ${JSON.stringify(name)} already exists`);
   }
 
+  /** Whether the clone of this new workspace set its quota already (btrfs: in the snapshot's own step, one spawn fewer per fork). */
+  protected appliesQuotaAtClone(_ws: WorkspaceRecord): boolean {
+    return false;
+  }
+
   private async finishNewWorkspace(record: WorkspaceRecord, quotaBytes: number | undefined): Promise<WorkspaceVolumeInfo> {
     try {
       if (quotaBytes !== undefined) {
-        await this.applyQuota(record, quotaBytes);
+        if (!this.appliesQuotaAtClone(record)) await this.applyQuota(record, quotaBytes);
         record.quotaBytes = quotaBytes;
       }
       await this.catalog.putWorkspace(record);

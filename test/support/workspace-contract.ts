@@ -152,8 +152,12 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       const golden = await cli.json<{ memoryBytes?: number }>(["ws", "snapshot", "alpha", "golden", ...(options.snapshotMemory ? ["--memory"] : [])]);
       assert.equal(golden.memoryBytes !== undefined, options.snapshotMemory === true, "a memory snapshot, and only one, records its memory's size");
       await cli.ok(["ws", "exec", "alpha", "--", "sh", "-c", "echo v2 > /workspace/a.txt"]);
-      const forks = await cli.json<Ws[]>(["ws", "fork", "alpha", "--snapshot", "golden", "--count", "3", "--name-prefix", "worker"]);
-      assert.deepEqual(forks.map((f) => f.name).sort(), ["worker-1", "worker-2", "worker-3"]);
+      const forks = await cli.json<Ws[]>(["ws", "fork", "alpha", "--snapshot", "golden", "--count", "2", "--name-prefix", "worker"]);
+      assert.deepEqual(forks.map((f) => f.name).sort(), ["worker-1", "worker-2"]);
+      // fork and run in one CLI call: the command sees the snapshot's files, its exit code is the CLI's
+      const oneCall = await cli.run(["ws", "fork", "alpha", "--snapshot", "golden", "--name", "worker-3", "--", "sh", "-c", "cat /workspace/a.txt; exit 3"]);
+      assert.deepEqual({ code: oneCall.code, stdout: oneCall.stdout }, { code: 3, stdout: "v1\n" }, oneCall.stderr);
+      assert.match(oneCall.stderr, /forked worker-3 \(\w+\) from alpha@golden/);
       for (const fork of forks) assert.deepEqual({ workspace: fork.forkedFrom?.workspace, snapshot: fork.forkedFrom?.snapshot }, { workspace: "alpha", snapshot: "golden" });
       await cli.ok(["ws", "exec", "worker-1", "--", "sh", "-c", "echo mine > /workspace/a.txt"]);
       assert.equal(await cli.ok(["ws", "exec", "worker-1", "--", "cat", "/workspace/a.txt"]), "mine\n");

@@ -1,54 +1,14 @@
-// `agentiso workspace exec|env|cp`: run commands, set persistent env, copy files in and out.
+// `agentiso workspace env|cp`: set persistent env, copy files in and out (exec: exec-command.ts).
 import { open, stat, unlink } from "node:fs/promises";
 import { CappedBytes, tooLarge } from "../../core/capped-bytes.js";
 import { AgentisoError } from "../../core/errors.js";
 import type { CliCommand } from "../command.js";
-import { numberValue, requirePositionals, stringValue } from "../command.js";
-import { commandExitCode, EXEC_OWN_FAILURE_EXIT } from "../exit-codes.js";
+import { requirePositionals } from "../command.js";
+import { parseEnvPairs } from "./exec-command.js";
 import { runOperation } from "../cli-context.js";
-import { parseInput } from "../../contract/contract.js";
-import { outputBytesOf } from "../../contract/output-event.js";
-import type { OutputOf } from "../../contract/contract.js";
 import { contracts } from "../../contract/registry.js";
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
-
-export const execCommand: CliCommand = {
-  name: "exec",
-  usage: "exec WS [--workdir D] [--env K=V]... [--timeout SECONDS] [--background-after SECONDS] -- CMD [ARGS...]",
-  summary: "run a command; its stdout/stderr stream through as they come and its exit code is agentiso's",
-  options: { workdir: { type: "string" }, env: { type: "string", multiple: true }, timeout: { type: "string" }, "background-after": { type: "string" } },
-  async run(ctx, values, positionals) {
-    const [workspace, ...argv] = requirePositionals(this, positionals, 2);
-    const timeoutSeconds = numberValue(values, "timeout");
-    const backgroundAfter = numberValue(values, "background-after");
-    let result: OutputOf<typeof contracts.exec>;
-    try {
-      const input = parseInput(contracts.exec, {
-        workspace,
-        argv,
-        workdir: stringValue(values, "workdir"),
-        env: parseEnvPairs((values.env as string[] | undefined) ?? []),
-        outputInResult: false,
-        ...(timeoutSeconds !== undefined && { timeoutMs: Math.round(timeoutSeconds * 1000) }),
-        ...(backgroundAfter !== undefined && { backgroundAfterMs: Math.round(backgroundAfter * 1000) }),
-      });
-      result = await (await ctx.daemon()).runStreaming(contracts.exec, input, (event) => {
-        const output = outputBytesOf(event);
-        if (output) return ctx.write(output.stream === "stderr" ? "stderr" : "stdout", output.bytes);
-      });
-    } catch (err) {
-      ctx.err(`agentiso: ${(err as Error).message}\n`);
-      return EXEC_OWN_FAILURE_EXIT;
-    }
-    if (result.jobId !== undefined) {
-      ctx.err(`agentiso: still running after ${backgroundAfter} s as job ${result.jobId}; follow it with: agentiso ws logs ${workspace} --job ${result.jobId} -f\n`);
-      return 0;
-    }
-    if (result.timedOut) ctx.err(`agentiso: command timed out after ${timeoutSeconds} s\n`);
-    return commandExitCode(result.exitCode, result.signal);
-  },
-};
 
 export const envCommand: CliCommand = {
   name: "env",
@@ -116,15 +76,4 @@ export const cpCommand: CliCommand = {
 function splitRemote(spec: string): { workspace: string; path: string } | undefined {
   const match = /^([a-z0-9][a-z0-9_.-]{0,62}):(\/.*)$/.exec(spec);
   return match ? { workspace: match[1]!, path: match[2]! } : undefined;
-}
-
-// K=V arguments as an environment object; INVALID_INPUT for anything else.
-export function parseEnvPairs(pairs: string[]): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new AgentisoError("INVALID_INPUT", `expected K=V, got ${JSON.stringify(pair)}`);
-    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return vars;
 }

@@ -6,7 +6,7 @@ import type { CliCommand } from "../command.js";
 import { requirePositionals, stringValue } from "../command.js";
 import { commandExitCode } from "../exit-codes.js";
 import { attachTerminal, windowSize } from "../terminal-attach.js";
-import { parseEnvPairs } from "./workspace-exec.js";
+import { parseEnvPairs } from "./exec-command.js";
 
 const USAGE = "shell WS [--workdir D] [--env K=V]... [-- CMD [ARGS...]]";
 

@@ -1,12 +1,11 @@
-// `agentiso workspace snapshot|snapshots|restore|snapshot-rm|fork`.
+// `agentiso workspace snapshot|snapshots|restore|snapshot-rm` (fork: fork-command.ts).
 import type { CliCommand } from "../command.js";
-import { numberValue, requirePositionals, stringValue } from "../command.js";
+import { requirePositionals } from "../command.js";
 import { formatBytes } from "../../config/size.js";
-import { table, workspaceTable } from "../format.js";
+import { table } from "../format.js";
 import { runOperation } from "../cli-context.js";
 import { contracts } from "../../contract/registry.js";
 import { SnapshotSchema, WorkspaceSchema } from "../../contract/result-schemas.js";
-import { LIFECYCLE_OPTIONS, LIFECYCLE_USAGE, lifecycleFlags } from "../lifecycle-flags.js";
 
 export const snapshotCommand: CliCommand = {
   name: "snapshot",
@@ -62,23 +61,3 @@ export const snapshotRmCommand: CliCommand = {
   },
 };
 
-export const forkCommand: CliCommand = {
-  name: "fork",
-  usage: `fork WS --snapshot NAME [--count N] [--name-prefix P] ${LIFECYCLE_USAGE} [--json]`,
-  summary: "fork workspaces from a snapshot (copy-on-write)",
-  options: { snapshot: { type: "string" }, count: { type: "string" }, "name-prefix": { type: "string" }, name: { type: "string" }, ...LIFECYCLE_OPTIONS },
-  async run(ctx, values, positionals) {
-    const [workspace] = requirePositionals(this, positionals, 1);
-    const forks = await runOperation(ctx, contracts.workspaceFork, {
-      workspace,
-      snapshot: stringValue(values, "snapshot"),
-      count: numberValue(values, "count"),
-      namePrefix: stringValue(values, "name-prefix"),
-      name: stringValue(values, "name"),
-      ...lifecycleFlags(values),
-    });
-    if (values.json) ctx.json(forks);
-    else ctx.out(workspaceTable(forks));
-    return 0;
-  },
-};

@@ -132,18 +132,18 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private async boot(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined, signal: AbortSignal): Promise<RuntimeInstance> {
     const started = performance.now();
     const paths = await this.writeBundle(spec, name, hostNode);
-    const pid = await this.runc.runDetached(name, paths.bundle, paths.consoleLog, signal);
+    // runc's shell names the network namespace too (one spawn); the agent starts meanwhile
+    const { pid, attachError } = await this.runc.runDetached(name, paths.bundle, paths.consoleLog, { signal, netnsName: name });
     const runcMs = performance.now() - started;
-    if (!(await isRunning(pid))) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
-    // The agent (Node) takes ~0.1 s to listen: name and configure the network meanwhile.
     // an init that dies at once (a host node that cannot run here) also fails the netns attach: say so
     const exitedAtStart = async (err: unknown): Promise<never> => {
       if (await isRunning(pid)) throw err;
       throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
     };
-    const network = attachNetns(name, pid)
-      .then(() => (spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog)))
-      .catch(exitedAtStart);
+    if (attachError) await exitedAtStart(attachError);
+    if (!(await isRunning(pid))) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
+    // The agent (Node) takes a few tens of ms to listen: configure the network meanwhile.
+    const network = spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog).catch(exitedAtStart);
     await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
     await linkEndpoint(paths, this.idMapping.hostId);
     this.runDirs.set(spec.workspaceId, spec.runDir);
