@@ -89,6 +89,7 @@ export class DaemonFrontDoors {
       providerUrls: this.config.model,
       caps: this.config.caps,
       sessionPublicPorts: this.config.net.sessionPublicPorts,
+      netExceptions: this.config.net.allow,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
       opencodeBinary: hostOpencodeBinary(),
       lifecycleDefaults: this.config.lifecycle,

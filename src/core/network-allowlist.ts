@@ -5,7 +5,9 @@
 // Entries become words of an nft script and keys of the DNS gate, so each is validated here
 // and written back in one canonical spelling; a bad one is INVALID_INPUT naming it.
 import { AgentisoError } from "./errors.js";
+import { BlockList } from "node:net";
 import { parseCidr } from "./cidr.js";
+import { isPublicAddress } from "./address-ranges.js";
 
 export type NetworkMode = "none" | "egress" | "allowlist";
 
@@ -109,4 +111,40 @@ export function judgeName(policy: NetworkPolicy, name: string): NameVerdict {
 
 function nameMatches(entry: { name: string; wildcard: boolean }, qname: string): boolean {
   return entry.wildcard ? qname.endsWith(`.${entry.name}`) : qname === entry.name;
+}
+
+// Allow entries must be public ranges: a private, loopback, link-local or reserved one (the LAN,
+// the cloud's metadata service, the host) only inside an exception of the operator's
+// (config.toml `[net] allow`). The nft table refuses them anyway; this says so at once.
+export function assertPublicEntries(allow: readonly string[], exceptions: readonly string[]): void {
+  const excepted = new BlockList();
+  for (const cidr of exceptions) {
+    const [address, bits] = parseCidr(cidr).split("/") as [string, string];
+    excepted.addSubnet(address, Number(bits), address.includes(":") ? "ipv6" : "ipv4");
+  }
+  for (const text of allow) {
+    const entry = parseAllowEntry(text);
+    if (entry.kind !== "cidr") continue;
+    const [address, bits] = entry.cidr.split("/") as [string, string];
+    const family = address.includes(":") ? "ipv6" : "ipv4";
+    const last = lastAddress(address, Number(bits));
+    if (isPublicAddress(address) && isPublicAddress(last)) continue;
+    if (excepted.check(address, family) && excepted.check(last, family)) continue;
+    throw new AgentisoError("INVALID_INPUT", `allow entry ${JSON.stringify(text)} is a private, local or reserved range: workspaces never reach those unless the operator adds it to [net] allow in config.toml`);
+  }
+}
+
+// The highest address of a range (IPv4 and IPv6), for "does the whole range lie inside".
+function lastAddress(address: string, bits: number): string {
+  if (!address.includes(":")) {
+    const value = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+    const last = value + 2 ** (32 - bits) - 1;
+    return [24, 16, 8, 0].map((shift) => Math.floor(last / 2 ** shift) % 256).join(".");
+  }
+  const full = new URL(`http://[${address}]`).hostname.slice(1, -1);
+  const [head = "", tail = ""] = full.split("::");
+  const groups = [...head.split(":").filter(Boolean), ...Array(8 - head.split(":").filter(Boolean).length - tail.split(":").filter(Boolean).length).fill("0"), ...tail.split(":").filter(Boolean)];
+  let value = groups.reduce((n, group) => (n << 16n) | BigInt(parseInt(group, 16)), 0n);
+  value |= (1n << BigInt(128 - bits)) - 1n;
+  return Array.from({ length: 8 }, (_, i) => ((value >> BigInt((7 - i) * 16)) & 0xffffn).toString(16)).join(":");
 }

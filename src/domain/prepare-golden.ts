@@ -2,7 +2,8 @@
 // path), run setup commands in order (fail fast, with the command's output), snapshot it. The
 // workspace_prepare operation and the orchestrator both build their goldens here.
 import type { CreateWorkspaceOptions } from "../engine/workspace-service.js";
-import type { WorkspaceRecord } from "../engine/workspace-record.js";
+import { networkPolicyOf, type WorkspaceRecord } from "../engine/workspace-record.js";
+import type { NetworkPolicy } from "../core/network-allowlist.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { runChecked } from "../guest/run-checked.js";
 import { cloneIntoWorkspace, type CloneSource } from "./git-clone.js";
@@ -18,8 +19,8 @@ export interface GoldenRecipe {
   dest: string;
   setup: readonly string[];
   setupTimeoutMs: number;
-  /** Outbound network (egress) while setup commands run. */
-  setupNetwork: boolean;
+  /** Network while setup commands run: true for egress, or a whole policy (e.g. an allowlist of registries). */
+  setupNetwork: boolean | NetworkPolicy;
   snapshot: string;
   /** Keep the workspace when a step fails (to debug it); by default it is destroyed. */
   keepOnFailure: boolean;
@@ -58,9 +59,10 @@ export async function prepareGolden(deps: WorkspaceDeps, recipe: GoldenRecipe): 
 async function runSetup(deps: WorkspaceDeps, record: WorkspaceRecord, guest: GuestClient, recipe: GoldenRecipe): Promise<void> {
   if (recipe.setup.length === 0) return;
   const workspaces = deps.engine.workspaces;
-  const before = workspaces.get(record.id).network;
-  const switched = recipe.setupNetwork && before !== "egress";
-  if (switched) await workspaces.setNetwork(record.id, "egress");
+  const before = networkPolicyOf(workspaces.get(record.id));
+  const during: NetworkPolicy | undefined = recipe.setupNetwork === true ? { mode: "egress", allow: [], deny: [] } : recipe.setupNetwork || undefined;
+  const switched = during !== undefined && JSON.stringify(during) !== JSON.stringify(before);
+  if (switched) await workspaces.setNetwork(record.id, during);
   try {
     for (const [index, command] of recipe.setup.entries()) {
       await runChecked(guest, { shell: command }, {

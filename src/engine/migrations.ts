@@ -51,4 +51,9 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE workspaces ADD COLUMN idle_timeout_s INTEGER;
    ALTER TABLE workspaces ADD COLUMN idle_action TEXT;
    ALTER TABLE workspaces ADD COLUMN last_active_at TEXT;`,
+  // 4: the allow and deny entries of a workspace in network mode allowlist (JSON arrays of
+  // canonical entries, core/network-allowlist.ts); NULL in the other modes, so existing rows
+  // keep their mode as they are
+  `ALTER TABLE workspaces ADD COLUMN network_allow TEXT;
+   ALTER TABLE workspaces ADD COLUMN network_deny TEXT;`,
 ];

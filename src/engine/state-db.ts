@@ -6,6 +6,7 @@ import { withIdleDeadline, type ExpireAction, type WorkspaceLifecycle } from "./
 import { MIGRATIONS } from "./migrations.js";
 import type { PortForwardRecord, SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceState } from "./workspace-state.js";
+import type { NetworkPolicy } from "../core/network-allowlist.js";
 
 interface WorkspaceRow {
   id: string;
@@ -31,6 +32,8 @@ interface WorkspaceRow {
   idle_timeout_s: number | null;
   idle_action: string | null;
   last_active_at: string | null;
+  network_allow: string | null;
+  network_deny: string | null;
 }
 
 export class StateDb {
@@ -67,14 +70,15 @@ export class StateDb {
         .prepare(
           `INSERT INTO workspaces (id, name, state, image, runtime, network, memory_mib, cpus, pids_limit, disk_bytes,
              forked_from_id, forked_from_name, forked_from_snapshot, owner, pid, error, created_at, updated_at,
-             ttl_at, ttl_action, idle_timeout_s, idle_action, last_active_at)
+             ttl_at, ttl_action, idle_timeout_s, idle_action, last_active_at, network_allow, network_deny)
            VALUES (@id, @name, @state, @image, @runtime, @network, @memoryMiB, @cpus, @pidsLimit, @diskBytes,
              @forkedFromId, @forkedFromName, @forkedFromSnapshot, @owner, @pid, @error, @createdAt, @updatedAt,
-             @ttlAt, @ttlAction, @idleTimeoutS, @idleAction, @createdAt)`,
+             @ttlAt, @ttlAction, @idleTimeoutS, @idleAction, @createdAt, @networkAllow, @networkDeny)`,
         )
         .run({
           ...record,
           ...lifecycleColumns(record.lifecycle),
+          ...allowlistColumns(record.allowlist),
           forkedFromId: record.forkedFrom?.workspaceId ?? null,
           forkedFromName: record.forkedFrom?.workspace ?? null,
           forkedFromSnapshot: record.forkedFrom?.snapshot ?? null,
@@ -90,11 +94,19 @@ export class StateDb {
     }
   }
 
-  updateWorkspace(id: string, changes: Partial<Pick<WorkspaceRecord, "state" | "network" | "pid" | "error" | "owner" | "name">>): void {
+  /** Replaces the network mode and its allowlist (none unless the mode is allowlist). */
+  setNetwork(id: string, policy: NetworkPolicy): void {
+    const allowlist = policy.mode === "allowlist" ? { allow: policy.allow, deny: policy.deny } : undefined;
+    this.db
+      .prepare("UPDATE workspaces SET network = @network, network_allow = @networkAllow, network_deny = @networkDeny, updated_at = @updatedAt WHERE id = @id")
+      .run({ id, network: policy.mode, ...allowlistColumns(allowlist), updatedAt: new Date().toISOString() });
+  }
+
+  updateWorkspace(id: string, changes: Partial<Pick<WorkspaceRecord, "state" | "pid" | "error" | "owner" | "name">>): void {
     const columns: string[] = ["updated_at = @updatedAt"];
     const values: Record<string, unknown> = { id, updatedAt: new Date().toISOString() };
     for (const [key, value] of Object.entries(changes)) {
-      const column = ["pid", "error", "owner", "state", "network", "name"].includes(key) ? key : undefined;
+      const column = ["pid", "error", "owner", "state", "name"].includes(key) ? key : undefined;
       if (!column) continue;
       columns.push(`${column} = @${key}`);
       values[key] = value ?? null;
@@ -232,6 +244,7 @@ function toRecord(row: WorkspaceRow): WorkspaceRecord {
   if (row.forked_from_id && row.forked_from_snapshot) {
     record.forkedFrom = { workspace: row.forked_from_name ?? row.forked_from_id, workspaceId: row.forked_from_id, snapshot: row.forked_from_snapshot };
   }
+  if (row.network_allow) record.allowlist = { allow: JSON.parse(row.network_allow) as string[], deny: JSON.parse(row.network_deny ?? "[]") as string[] };
   if (row.owner) record.owner = row.owner;
   if (row.pid) record.pid = row.pid;
   if (row.error) record.error = row.error;
@@ -247,6 +260,10 @@ function lifecycleOfRow(row: WorkspaceRow): WorkspaceLifecycle | undefined {
     lifecycle.idle = { action: row.idle_action as ExpireAction, timeoutSeconds: row.idle_timeout_s, lastActivityAt: row.last_active_at ?? row.created_at };
   }
   return lifecycle.ttl || lifecycle.idle ? lifecycle : undefined;
+}
+
+function allowlistColumns(allowlist: WorkspaceRecord["allowlist"]) {
+  return { networkAllow: allowlist ? JSON.stringify(allowlist.allow) : null, networkDeny: allowlist ? JSON.stringify(allowlist.deny) : null };
 }
 
 function lifecycleColumns(lifecycle: WorkspaceLifecycle | undefined) {

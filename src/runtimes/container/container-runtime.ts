@@ -14,8 +14,8 @@ import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
 import { withDeadline } from "../../core/deadline.js";
 import { attachNetns, deleteNetns, listNetns, netnsPath } from "../../net/netns.js";
-import { WorkspaceNetwork } from "../../net/workspace-network.js";
-import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
+import { WorkspaceNetwork, type NetworkTraffic } from "../../net/workspace-network.js";
+import type { NetworkMode, NetworkPolicy, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
 import { listCgroups, removeCgroup } from "../host-cgroups.js";
 import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
@@ -142,7 +142,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
       throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
     };
     const network = attachNetns(name, pid)
-      .then(() => (spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog)))
+      .then(() => (spec.network === "none" ? undefined : this.network.setMode(name, spec.networkPolicy ?? spec.network, paths.slirpLog)))
       .catch(exitedAtStart);
     await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
     await linkEndpoint(paths, this.idMapping.hostId);
@@ -208,12 +208,16 @@ export class ContainerRuntime implements WorkspaceRuntime {
     return (await this.runc.state(this.resourceName(workspaceId)))?.status === "paused";
   }
 
-  // Switches a running workspace between loopback-only and filtered NAT egress.
-  async setNetwork(workspaceId: string, mode: NetworkMode): Promise<void> {
+  // Switches a running workspace between loopback-only, filtered NAT egress and an allowlist.
+  async setNetwork(workspaceId: string, mode: NetworkMode, policy?: NetworkPolicy): Promise<void> {
     const name = this.resourceName(workspaceId);
     const state = await this.runc.state(name);
-    if (!state || state.status !== "running") throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} is not running: start it first`);
-    await this.network.setMode(name, mode, runDirPaths(state.bundle).slirpLog);
+    if (!state || (state.status !== "running" && state.status !== "paused")) throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} is not running: start it first`);
+    await this.network.setMode(name, policy ?? mode, runDirPaths(state.bundle).slirpLog);
+  }
+
+  networkTraffic(workspaceId: string): Promise<NetworkTraffic | undefined> {
+    return this.network.traffic(this.resourceName(workspaceId));
   }
 
   // The tail of the agent's stdout/stderr (tini's console), kept in the run dir across restarts.
