@@ -5,6 +5,7 @@ import { table, workspaceTable } from "../format.js";
 import { runOperation } from "../cli-context.js";
 import { contracts } from "../../contract/registry.js";
 import { SnapshotSchema, WorkspaceSchema } from "../../contract/result-schemas.js";
+import { NETWORK_OPTIONS, NETWORK_USAGE, networkFlags } from "../network-flags.js";
 import { LIFECYCLE_OPTIONS, LIFECYCLE_USAGE, lifecycleFlags } from "../lifecycle-flags.js";
 
 export const snapshotCommand: CliCommand = {
@@ -61,9 +62,9 @@ export const snapshotRmCommand: CliCommand = {
 
 export const forkCommand: CliCommand = {
   name: "fork",
-  usage: `fork WS --snapshot NAME [--count N] [--name-prefix P] ${LIFECYCLE_USAGE} [--json]`,
-  summary: "fork workspaces from a snapshot (copy-on-write)",
-  options: { snapshot: { type: "string" }, count: { type: "string" }, "name-prefix": { type: "string" }, name: { type: "string" }, ...LIFECYCLE_OPTIONS },
+  usage: `fork WS --snapshot NAME [--count N] [--name-prefix P] ${NETWORK_USAGE} ${LIFECYCLE_USAGE} [--json]`,
+  summary: "fork workspaces from a snapshot (copy-on-write); a fork has its origin's network policy unless given one",
+  options: { snapshot: { type: "string" }, count: { type: "string" }, "name-prefix": { type: "string" }, name: { type: "string" }, ...NETWORK_OPTIONS, ...LIFECYCLE_OPTIONS },
   async run(ctx, values, positionals) {
     const [workspace] = requirePositionals(this, positionals, 1);
     const forks = await runOperation(ctx, contracts.workspaceFork, {
@@ -72,6 +73,7 @@ export const forkCommand: CliCommand = {
       count: numberValue(values, "count"),
       namePrefix: stringValue(values, "name-prefix"),
       name: stringValue(values, "name"),
+      ...networkFlags(values),
       ...lifecycleFlags(values),
     });
     if (values.json) ctx.json(forks);
