@@ -20,6 +20,7 @@ import { ImageLibrary } from "../images/image-library.js";
 import { ContainerRuntime } from "../runtimes/container/container-runtime.js";
 import { toHostname } from "../runtimes/container/hostname.js";
 import { WorkspaceNetwork } from "../net/workspace-network.js";
+import { upstreamDns } from "../net/upstream-dns.js";
 import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
 import { VmRuntime } from "../runtimes/vm/vm-runtime.js";
 import { ensureGuestBootFiles, type GuestBootFiles } from "../images/vm-boot/index.js";
@@ -171,7 +172,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     consoleLogBytes: config.caps.consoleLogBytes,
     onThrashKill: () => options.events?.thrashKill?.({ runtime: "container" }),
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },
-    network: new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net }),
+    network: new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net, upstreamDns: () => upstreamDns(config.net.upstreamDns) }),
     logger: logger.child({ component: "container-runtime" }),
   });
   const scratchDir = join(config.home, "tmp");
