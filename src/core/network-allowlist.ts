@@ -7,7 +7,7 @@
 import { AgentisoError } from "./errors.js";
 import { BlockList } from "node:net";
 import { parseCidr } from "./cidr.js";
-import { isPublicAddress } from "./address-ranges.js";
+import { isPublicAddress, NON_PUBLIC_V4, NON_PUBLIC_V6 } from "./address-ranges.js";
 
 export type NetworkMode = "none" | "egress" | "allowlist";
 
@@ -117,21 +117,27 @@ function nameMatches(entry: { name: string; wildcard: boolean }, qname: string):
 // the cloud's metadata service, the host) only inside an exception of the operator's
 // (config.toml `[net] allow`). The nft table refuses them anyway; this says so at once.
 export function assertPublicEntries(allow: readonly string[], exceptions: readonly string[]): void {
-  const excepted = new BlockList();
-  for (const cidr of exceptions) {
-    const [address, bits] = parseCidr(cidr).split("/") as [string, string];
-    excepted.addSubnet(address, Number(bits), address.includes(":") ? "ipv6" : "ipv4");
-  }
+  const excepted = exceptions.map((cidr) => blockOf(parseCidr(cidr)));
   for (const text of allow) {
     const entry = parseAllowEntry(text);
     if (entry.kind !== "cidr") continue;
     const [address, bits] = entry.cidr.split("/") as [string, string];
     const family = address.includes(":") ? "ipv6" : "ipv4";
     const last = lastAddress(address, Number(bits));
-    if (isPublicAddress(address) && isPublicAddress(last)) continue;
-    if (excepted.check(address, family) && excepted.check(last, family)) continue;
+    // public: no non-public range starts inside it, and it does not start inside one
+    const range = blockOf(entry.cidr);
+    const nonPublic = family === "ipv4" ? NON_PUBLIC_V4 : NON_PUBLIC_V6;
+    if (isPublicAddress(address) && !nonPublic.some(([start]) => range.check(start, family))) continue;
+    if (excepted.some((block) => block.check(address, family) && block.check(last, family))) continue;
     throw new AgentisoError("INVALID_INPUT", `allow entry ${JSON.stringify(text)} is a private, local or reserved range: workspaces never reach those unless the operator adds it to [net] allow in config.toml`);
   }
+}
+
+function blockOf(cidr: string): BlockList {
+  const [address, bits] = cidr.split("/") as [string, string];
+  const block = new BlockList();
+  block.addSubnet(address, Number(bits), address.includes(":") ? "ipv6" : "ipv4");
+  return block;
 }
 
 // The highest address of a range (IPv4 and IPv6), for "does the whole range lie inside".
