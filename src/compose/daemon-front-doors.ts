@@ -2,6 +2,7 @@
 // /mcp, optional TCP address where each client logs in with its token), Prometheus /metrics,
 // and the admission of calls (rate limits per client by cost; quotas of the host, clients, sessions). Created
 // before the engine (its events feed the metrics), started after it.
+import { networkTrafficByWorkspace } from "./network-traffic.js";
 import { join } from "node:path";
 import { McpClientSchema, type Config, type McpClientConfig } from "../config/config.js";
 import { AgentisoError, isAgentisoError } from "../core/errors.js";
@@ -47,6 +48,7 @@ export class DaemonFrontDoors {
       states: WORKSPACE_STATES,
       countByState: () => doors.ref?.countByState() ?? {},
       portForwardTraffic: () => doors.ref?.engine?.ports.trafficByWorkspace() ?? [],
+      networkTraffic: () => networkTrafficByWorkspace(doors.ref?.engine),
     });
     return (doors.ref = new DaemonFrontDoors(config, logger, metrics));
   }

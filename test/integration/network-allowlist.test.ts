@@ -58,7 +58,7 @@ describe("network allowlist: names through agentiso's DNS gate, nothing else", {
       "private.fake.test": lan.address,
     };
     dns = await startFakeDns(internet, records);
-    cli = new CliHarness();
+    cli = new CliHarness({ AGENTISO_METRICS_LISTEN: "127.0.0.1:0" });
     await cli.ok(["init", "--pool-size", "8G"]);
     writeFileSync(join(cli.home, "config.toml"), `[net]\nupstreamDns = "${dns.upstream}"\n`);
     const created = await cli.json<{ network: string; allowlist: { allow: string[] } }>(["ws", "create", "--name", "al", "--network", "allowlist", ...allow.flatMap((a) => ["--allow", a])]);
@@ -97,16 +97,25 @@ describe("network allowlist: names through agentiso's DNS gate, nothing else", {
   });
 
   test("private and link-local addresses are refused fast, even behind an allowed name; the host too", async () => {
-    for (const target of ["http://private.fake.test:8080/", lan.url, "http://169.254.169.254/", `http://${internet.hostAddress}:8080/`, "http://10.0.2.2:8080/"]) {
-      const started = performance.now();
-      const run = await cli.run(["ws", "exec", "al", "--", "sh", "-c", `curl -sS --max-time 5 -o /dev/null -w '%{time_total}' ${target}`]);
-      assert.equal(run.code, 7, `${target}: ${run.stderr}`);
-      assert.ok(Number(run.stdout) < 1, `${target} took ${run.stdout} s in curl (${Math.round(performance.now() - started)} ms with the CLI)`);
+    const targets = ["http://private.fake.test:8080/", lan.url, "http://169.254.169.254/", `http://${internet.hostAddress}:8080/`, "http://10.0.2.2:8080/"];
+    // one exec for all: each target's curl exit code and seconds
+    const script = targets.map((t) => `curl -sS --max-time 5 -o /dev/null -w '%{time_total}' ${t} 2>/dev/null; echo " $?"`).join("; ");
+    const lines = (await cli.ok(["ws", "exec", "al", "--", "sh", "-c", script])).trim().split("\n");
+    for (const [index, target] of targets.entries()) {
+      const [seconds, code] = lines[index]!.split(" ");
+      assert.equal(code, "7", `${target}: ${lines[index]}`); // refused, not timed out (28)
+      assert.ok(Number(seconds) < 1, `${target} took ${seconds} s`);
     }
     const counted = await policy("al");
     assert.ok(counted.traffic && counted.traffic.allowedConnections >= 3, JSON.stringify(counted.traffic));
     assert.ok(counted.traffic.refusedConnections >= 7, JSON.stringify(counted.traffic));
     assert.ok(counted.traffic.namesAnswered >= 4 && counted.traffic.namesRefused >= 1, JSON.stringify(counted.traffic));
+    const { metrics } = await cli.json<{ metrics: { host: string; port: number } }>(["daemon", "status"]);
+    const text = await (await fetch(`http://${metrics.host}:${metrics.port}/metrics`)).text();
+    const value = (pattern: string) => Number(new RegExp(`^${pattern} (\\d+)$`, "m").exec(text)?.[1]);
+    assert.equal(value('agentiso_network_connections_total\\{workspace="al",verdict="allowed"\\}'), counted.traffic.allowedConnections, text);
+    assert.ok(value('agentiso_network_connections_total\\{workspace="al",verdict="refused"\\}') >= 7);
+    assert.ok(value('agentiso_network_dns_answers_total\\{workspace="al",verdict="refused"\\}') >= 1);
   });
 
   test("a fork inherits the policy; workspaces do not reach each other", async () => {
@@ -137,16 +146,13 @@ describe("network allowlist: names through agentiso's DNS gate, nothing else", {
     assert.deepEqual((await policy("al")).allow, []);
   });
 
+  // (every kind of bad entry: test/unit/net-allowlist.test.ts; here one of each place that checks)
   test("bad entries are refused naming the entry, and the policy stays as it was", async () => {
     await cli.ok(["ws", "network", "al", "allowlist", "--allow", "pkgs.fake.test"]);
     const cases: Array<[string[], RegExp]> = [
       [["--allow", "bad_name!"], /"bad_name!" is not a DNS name/],
-      [["--allow", "*.com"], /wildcard over a top-level domain/],
-      [["--allow", "pkgs.fake.test:99999"], /port outside 1-65535/],
       [["--allow", "10.0.0.0/8"], /private, local or reserved range.*\[net\] allow/],
-      [["--allow", "169.254.169.254"], /private, local or reserved/],
       [["--allow", "pkgs.fake.test", "--deny", "x.fake.test:443"], /deny entry "x.fake.test:443" has a port/],
-      [["--allow", ""], /needs at least one allow entry/],
     ];
     for (const [flags, message] of cases) {
       const run = await cli.run(["ws", "network", "al", "allowlist", ...flags]);

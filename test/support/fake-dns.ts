@@ -35,7 +35,7 @@ export interface FakeDns {
 
 // Starts the server inside `internet`'s namespace on its server address; records: name → IPv4.
 export async function startFakeDns(internet: FakeInternet, records: Record<string, string>): Promise<FakeDns> {
-  const server: ChildProcess = spawn("ip", ["netns", "exec", internet.netns, process.execPath, "-e", DNS_SOURCE, internet.address, JSON.stringify(records)], { stdio: ["ignore", "pipe", "inherit"] });
+  const server: ChildProcess = spawn("nsenter", [`--net=/run/netns/${internet.netns}`, "--", process.execPath, "-e", DNS_SOURCE, internet.address, JSON.stringify(records)], { stdio: ["ignore", "pipe", "inherit"] });
   const asked: string[] = [];
   await new Promise<void>((resolve, reject) => {
     let pending = "";

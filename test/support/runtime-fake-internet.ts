@@ -86,7 +86,10 @@ export async function startFakeInternet(options: FakeInternetOptions = {}): Prom
     await runCommand(["ip", "-batch", "-"], { input: hostBatch.join("\n") + "\n" });
     await runCommand(["ip", "-n", netns, "-batch", "-"], { input: nsBatch.join("\n") + "\n" });
     const source = options.serverSource ?? SERVER_SOURCE;
-    server = spawn("ip", ["netns", "exec", netns, process.execPath, "-e", source, address, ...(options.serverArgs ?? [])], { stdio: ["ignore", "pipe", "inherit"] });
+    // nsenter, not `ip netns exec`: that makes a mount namespace holding a copy of every mount
+    // of the moment (a btrfs pool of a test running beside this one), which then cannot be
+    // unmounted for as long as this server runs
+    server = spawn("nsenter", [`--net=/run/netns/${netns}`, "--", process.execPath, "-e", source, address, ...(options.serverArgs ?? [])], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve, reject) => {
       server!.stdout!.once("data", () => resolve());
       server!.once("exit", (code) => reject(new Error(`fake internet server exited with ${code}`)));
