@@ -36,11 +36,14 @@ export interface DnsGateStats {
 /** Answered addresses are admitted for the record's TTL within these bounds: a short TTL must outlive the connect that follows it. */
 export const ADMIT_TTL_SECONDS = { min: 30, max: 3600 } as const;
 const MAX_TCP_QUERY_BYTES = 4096;
+const MAX_ADMITTED_REMEMBERED = 4096;
 
 interface Attached {
   policy: NetworkPolicy;
   sockets: GateSockets;
   stats: DnsGateStats;
+  /** address|ports → when its set element expires (ms): an answer admitted for more than half its TTL yet is not written again. */
+  admitted: Map<string, number>;
 }
 
 export class DnsGate {
@@ -51,9 +54,13 @@ export class DnsGate {
   // Starts answering in the namespace with `policy`, or switches the policy of one already served.
   async attach(netnsName: string, policy: NetworkPolicy): Promise<void> {
     const served = this.attached.get(netnsName);
-    if (served) return void (served.policy = policy);
+    if (served) {
+      served.policy = policy;
+      served.admitted.clear(); // the table was loaded again: its sets are empty
+      return;
+    }
     const sockets = await openGateSockets(netnsName);
-    const entry: Attached = { policy, sockets, stats: { answered: 0, refused: 0 } };
+    const entry: Attached = { policy, sockets, stats: { answered: 0, refused: 0 }, admitted: new Map() };
     this.attached.set(netnsName, entry);
     sockets.udp.on("message", (query, from) => void this.answerUdp(netnsName, query, from));
     sockets.udp.on("error", (err) => this.options.logger.warn("DNS gate socket error", { netns: netnsName, err }));
@@ -126,7 +133,10 @@ export class DnsGate {
       const reply = await this.askUpstream(query);
       const ports = verdict.anyPort ? [] : verdict.ports;
       const addresses = answerAddresses(reply).map((a) => ({ ...a, ports, ttlSeconds: boundTtl(a.ttlSeconds) }));
-      if (addresses.length > 0) await this.options.admit(netnsName, addresses);
+      const fresh = addresses.filter((a) => (entry.admitted.get(`${a.address}|${ports.join(",")}`) ?? 0) < Date.now() + (a.ttlSeconds * 1000) / 2);
+      if (fresh.length > 0) await this.options.admit(netnsName, fresh);
+      for (const a of fresh) entry.admitted.set(`${a.address}|${ports.join(",")}`, Date.now() + a.ttlSeconds * 1000);
+      if (entry.admitted.size > MAX_ADMITTED_REMEMBERED) entry.admitted.clear(); // only a shortcut: forgetting costs one nft run each
       entry.stats.answered++;
       return reply;
     } catch (err) {
