@@ -67,9 +67,11 @@ export class DnsGate {
     sockets.tcp.on("connection", (socket) => this.serveTcp(netnsName, socket));
   }
 
-  // Stops answering (the namespace's resolver address goes too). Idempotent.
+  // Stops answering (the namespace's resolver address goes too). Idempotent; nothing to do (no
+  // process spawned: egress starts pay nothing) for a namespace this daemon does not serve.
   async detach(netnsName: string): Promise<void> {
     const entry = this.attached.get(netnsName);
+    if (!entry) return;
     this.attached.delete(netnsName);
     await closeGateSockets(netnsName, entry?.sockets);
   }
