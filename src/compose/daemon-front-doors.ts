@@ -3,6 +3,7 @@
 // and the admission of calls (rate limits per client by cost; quotas of the host, clients, sessions). Created
 // before the engine (its events feed the metrics), started after it.
 import { createHash, timingSafeEqual } from "node:crypto";
+import { networkTrafficByWorkspace } from "./network-traffic.js";
 import { join } from "node:path";
 import { McpClientSchema, type Config, type McpClientConfig } from "../config/config.js";
 import { AgentisoError, isAgentisoError } from "../core/errors.js";
@@ -50,6 +51,7 @@ export class DaemonFrontDoors {
       countByState: () => doors.ref?.countByState() ?? {},
       portForwardTraffic: () => doors.ref?.engine?.ports.trafficByWorkspace() ?? [],
       warmPools: () => doors.ref?.engine?.pool?.stats() ?? [],
+      networkTraffic: () => networkTrafficByWorkspace(doors.ref?.engine),
     });
     return (doors.ref = new DaemonFrontDoors(config, logger, metrics));
   }
@@ -95,6 +97,7 @@ export class DaemonFrontDoors {
       providerUrls: this.config.model,
       caps: this.config.caps,
       sessionPublicPorts: this.config.net.sessionPublicPorts,
+      netExceptions: this.config.net.allow,
       imageAvailable: (name) => library.get(name).then(() => true, (err: unknown) => (isAgentisoError(err, "NOT_FOUND") ? false : Promise.reject(err))),
       opencodeBinary: hostOpencodeBinary(),
       lifecycleDefaults: this.config.lifecycle,

@@ -20,6 +20,7 @@ import { ImageLibrary } from "../images/image-library.js";
 import { ContainerRuntime } from "../runtimes/container/container-runtime.js";
 import { toHostname } from "../runtimes/container/hostname.js";
 import { WorkspaceNetwork } from "../net/workspace-network.js";
+import { upstreamDns } from "../net/upstream-dns.js";
 import type { GuestEndpoint } from "../runtimes/workspace-runtime.js";
 import { VmRuntime } from "../runtimes/vm/vm-runtime.js";
 import { ensureGuestBootFiles, type GuestBootFiles } from "../images/vm-boot/index.js";
@@ -166,7 +167,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
   const storage = createStorage(config, tag, logger);
   const idShift = config.runtime.uidShiftBase;
   const opencode = hostOpencodeBinary();
-  const network = new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net });
+  const network = new WorkspaceNetwork({ logger: logger.child({ component: "network" }), policy: config.net, upstreamDns: () => upstreamDns(config.net.upstreamDns) });
   const container = new ContainerRuntime({
     ...(existsSync(opencode) && { sharedTools: { opencode } }),
     stateDir: config.home,

@@ -149,6 +149,11 @@ export const ConfigSchema = z
       .object({
         deny: z.array(Cidr).default([]).describe('More ranges egress may not reach, e.g. ["203.0.113.0/24"]'),
         allow: z.array(Cidr).default([]).describe('Exceptions to the default denies, e.g. an internal mirror ["10.1.2.3/32"]; never the host itself'),
+        upstreamDns: z
+          .string()
+          .regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:.]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/, "an IP address with an optional port, e.g. 1.1.1.1 or 127.0.0.53:53")
+          .optional()
+          .describe("Where the allowlist's DNS gate asks (an IP, optional :port); default the host's first nameserver in /etc/resolv.conf"),
         // What workspaces trust and go through on the way out (src/compose/workspace-trust.ts)
         trustHostCas: z.boolean().default(true).describe("Workspaces trust the host's extra CA certificates (/usr/local/share/ca-certificates), e.g. a TLS-inspecting gateway's"),
         caFiles: z.array(z.string().startsWith("/")).default([]).describe("More PEM files of CA certificates workspaces trust"),

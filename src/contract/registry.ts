@@ -7,6 +7,7 @@ import { gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitStatus } from "./
 import { workspaceMerge } from "./merge-contract.js";
 import { workspaceLifecycle, workspacePause, workspaceResume } from "./lifecycle-contracts.js";
 import { orchestrate } from "./orchestrate-contract.js";
+import { networkPolicy } from "./network-contracts.js";
 import { portForward } from "./port-contracts.js";
 import { workspacePrepare } from "./prepare-contract.js";
 import { snapshot, workspaceBatchFork, workspaceFork } from "./snapshot-contracts.js";
@@ -35,6 +36,7 @@ export const contracts = {
   workspacePool,
   workspaceLogs,
   workspaceNetwork,
+  networkPolicy,
   workspaceAdopt,
   portForward,
   workspacePause,

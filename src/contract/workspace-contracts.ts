@@ -2,7 +2,7 @@
 // pause, resume and lifecycle limits in lifecycle-contracts.ts.
 import { z } from "zod";
 import { defineContract } from "./contract.js";
-import { LifecycleArgs, NetworkModeSchema, ResourceArgs, WorkspaceName, WorkspaceRef } from "./common-schemas.js";
+import { LifecycleArgs, ResourceArgs, WorkspaceName, WorkspaceRef } from "./common-schemas.js";
 import { PortForwardSchema, SnapshotSchema, WorkspaceSchema } from "./result-schemas.js";
 
 const Ref = z.object({ workspace: WorkspaceRef }).strict();
@@ -73,7 +73,7 @@ const PoolSchema = z.object({
   cpus: z.number(),
   pidsLimit: z.number(),
   diskBytes: z.number(),
-  network: z.enum(["none", "egress"]),
+  network: z.enum(["none", "egress", "allowlist"]),
   size: z.number().describe("How many it keeps ready"),
   ready: z.number().describe("Ready to hand out now"),
   starting: z.number().describe("Being started to refill it"),
@@ -134,10 +134,10 @@ export const workspaceLogs = defineContract({
 export const workspaceNetwork = defineContract({
   name: "workspace_network",
   title: "Switch a workspace's network",
-  description: "Switch a workspace's network: none (loopback only) or egress (outbound internet; the host stays unreachable).",
+  description: "Switch a workspace's network: none (loopback only) or egress (outbound internet; the host stays unreachable). For an allowlist of hosts use network_policy.",
   category: "other",
   hints: { idempotent: true },
-  input: z.object({ workspace: WorkspaceRef, mode: NetworkModeSchema }).strict(),
+  input: z.object({ workspace: WorkspaceRef, mode: z.enum(["none", "egress"]).describe("none: loopback only; egress: outbound internet through user-mode NAT, host services stay unreachable") }).strict(),
   output: WorkspaceSchema,
 });
 

@@ -3,7 +3,7 @@
 // Whatever an untrusted caller names as a destination for the daemon is checked against these.
 import { BlockList, isIP } from "node:net";
 
-const NON_PUBLIC_V4: Array<[string, number]> = [
+export const NON_PUBLIC_V4: ReadonlyArray<[string, number]> = [
   ["0.0.0.0", 8], // "this network"
   ["10.0.0.0", 8], // RFC 1918
   ["100.64.0.0", 10], // CGNAT
@@ -20,7 +20,7 @@ const NON_PUBLIC_V4: Array<[string, number]> = [
   ["240.0.0.0", 4], // reserved, broadcast
 ];
 
-const NON_PUBLIC_V6: Array<[string, number]> = [
+export const NON_PUBLIC_V6: ReadonlyArray<[string, number]> = [
   ["::", 128], // unspecified
   ["::1", 128], // loopback
   ["64:ff9b::", 96], // NAT64: reaches IPv4 behind the gateway

@@ -1,8 +1,9 @@
 // Getting a repository into a workspace. A URL is cloned by git inside the workspace, which
-// gets outbound network (egress) for the clone only. A host path is packed with `git bundle`
-// on the host, streamed in through the agent and cloned from the bundle: the workspace never
-// sees the host's filesystem and the checkout is clean. Which host repos a caller may name is
-// its HostPaths': any for the host's root (CLI, control API), for an MCP session only a
+// gets outbound network (egress) for the clone only (an allowlist workspace keeps its
+// allowlist: the URL's host must be on it). A host path is packed with `git bundle` on the
+// host, streamed in through the agent and cloned from the bundle: the workspace never sees
+// the host's filesystem and the checkout is clean. Which host repos a caller may name is its
+// HostPaths': any for the host's root (CLI, control API), for an MCP session only a
 // self-contained one inside its own transfer directory (no `.git` file, symlink or alternates
 // leading elsewhere: host-git.ts).
 import { createReadStream } from "node:fs";
@@ -57,11 +58,12 @@ async function hostRepoFor(paths: HostPaths, path: string): Promise<HostRepo> {
   return openHostRepo(resolved, { ...(paths.root !== undefined && { confinedTo: paths.root }) });
 }
 
-// Runs fn with the workspace switched to egress when needed, and switches it back after.
+// Runs fn with the workspace switched to egress when needed (it has no network), and switches
+// it back after. An allowlist is kept: the clone's host must be on it, nothing else opens.
 async function withEgress<T>(deps: Pick<WorkspaceDeps, "engine">, record: WorkspaceRecord, needed: boolean, fn: () => Promise<T>): Promise<T> {
   const workspaces = deps.engine.workspaces;
   const current = workspaces.get(record.id).network;
-  if (!needed || current === "egress") return fn();
+  if (!needed || current !== "none") return fn();
   await workspaces.setNetwork(record.id, "egress");
   try {
     return await fn();

@@ -3,7 +3,8 @@
 // workspace_prepare operation and the orchestrator both build their goldens here.
 import { isAgentisoError } from "../core/errors.js";
 import type { CreateWorkspaceOptions } from "../engine/workspace-service.js";
-import type { WorkspaceRecord } from "../engine/workspace-record.js";
+import { networkPolicyOf, type WorkspaceRecord } from "../engine/workspace-record.js";
+import type { NetworkPolicy } from "../core/network-allowlist.js";
 import type { GuestClient } from "../guest/guest-client.js";
 import { runChecked } from "../guest/run-checked.js";
 import type { NetworkMode } from "../runtimes/workspace-runtime.js";
@@ -20,8 +21,8 @@ export interface GoldenRecipe {
   dest: string;
   setup: readonly string[];
   setupTimeoutMs: number;
-  /** Outbound network (egress) while setup commands run. */
-  setupNetwork: boolean;
+  /** Network while setup commands run: true for egress, or a whole policy (e.g. an allowlist of registries). */
+  setupNetwork: boolean | NetworkPolicy;
   snapshot: string;
   /** Save the machine's memory with the snapshot where the runtime can (VMs): forks then resume instead of booting. */
   snapshotMemory?: boolean;
@@ -102,9 +103,10 @@ async function leaveEgress(deps: WorkspaceDeps, record: WorkspaceRecord, after: 
 async function runSetup(deps: WorkspaceDeps, record: WorkspaceRecord, guest: GuestClient, recipe: GoldenRecipe): Promise<void> {
   if (recipe.setup.length === 0) return;
   const workspaces = deps.engine.workspaces;
-  const before = workspaces.get(record.id).network;
-  const switched = recipe.setupNetwork && before !== "egress";
-  if (switched) await workspaces.setNetwork(record.id, "egress");
+  const before = networkPolicyOf(workspaces.get(record.id));
+  const during: NetworkPolicy | undefined = recipe.setupNetwork === true ? { mode: "egress", allow: [], deny: [] } : recipe.setupNetwork || undefined;
+  const switched = during !== undefined && JSON.stringify(during) !== JSON.stringify(before);
+  if (switched) await workspaces.setNetwork(record.id, during);
   try {
     for (const [index, command] of recipe.setup.entries()) {
       await runChecked(guest, { shell: command }, {

@@ -53,4 +53,9 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE workspaces ADD COLUMN last_active_at TEXT;`,
   // 4: memory snapshots (memory-snapshots.ts): the saved machine's size and resources, as JSON
   `ALTER TABLE snapshots ADD COLUMN memory TEXT;`,
+  // 5: the allow and deny entries of a workspace in network mode allowlist (JSON arrays of
+  // canonical entries, core/network-allowlist.ts); NULL in the other modes, so existing rows
+  // keep their mode as they are
+  `ALTER TABLE workspaces ADD COLUMN network_allow TEXT;
+   ALTER TABLE workspaces ADD COLUMN network_deny TEXT;`,
 ];

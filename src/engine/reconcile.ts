@@ -7,7 +7,7 @@ import type { Logger } from "../core/logger.js";
 import { TEMPLATE_VOLUME_PREFIX } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import type { StateDb } from "./state-db.js";
-import type { WorkspaceRecord } from "./workspace-record.js";
+import { networkPolicyOf, type WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceService } from "./workspace-service.js";
 
 export interface ReconcileReport {
@@ -123,6 +123,10 @@ async function reconcileOne<G extends GuestLink>(
         // the runtime knows: a pause cut off before it was recorded, or a paused one thawed behind our back
         const paused = (await runtime.isPaused?.(record.id).catch(() => undefined)) ?? record.state === "paused";
         db.updateWorkspace(record.id, { state: paused ? "paused" : "running", pid: instance.pid });
+        // an allowlist's DNS gate lived in the previous daemon: until it is back, names resolve nowhere
+        if (record.network === "allowlist") {
+          await runtime.setNetwork(record.id, record.network, networkPolicyOf(record)).catch((err: unknown) => logger.warn("reconcile: allowlist not applied again", { workspace: record.id, err }));
+        }
         report.adopted.push(record.name);
       } else {
         await svc.runtimeOf(record).stop(record.id, { timeoutMs: 1000 }).catch(() => {});

@@ -2,36 +2,13 @@
 // never block the writer; every multi-row change in a transaction.
 import Database from "better-sqlite3";
 import { AgentisoError } from "../core/errors.js";
-import { withIdleDeadline, type ExpireAction, type WorkspaceLifecycle } from "./lifecycle.js";
+import type { WorkspaceLifecycle } from "./lifecycle.js";
 import { MIGRATIONS } from "./migrations.js";
 import type { PortForwardRecord, SnapshotMemory, SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceState } from "./workspace-state.js";
+import type { NetworkPolicy } from "../core/network-allowlist.js";
+import { allowlistColumns, lifecycleColumns, toRecord, type WorkspaceRow } from "./workspace-rows.js";
 
-interface WorkspaceRow {
-  id: string;
-  name: string;
-  state: string;
-  image: string;
-  runtime: string;
-  network: string;
-  memory_mib: number;
-  cpus: number;
-  pids_limit: number;
-  disk_bytes: number;
-  forked_from_id: string | null;
-  forked_from_name: string | null;
-  forked_from_snapshot: string | null;
-  owner: string | null;
-  pid: number | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  ttl_at: string | null;
-  ttl_action: string | null;
-  idle_timeout_s: number | null;
-  idle_action: string | null;
-  last_active_at: string | null;
-}
 
 export class StateDb {
   private readonly db: Database.Database;
@@ -67,14 +44,15 @@ export class StateDb {
         .prepare(
           `INSERT INTO workspaces (id, name, state, image, runtime, network, memory_mib, cpus, pids_limit, disk_bytes,
              forked_from_id, forked_from_name, forked_from_snapshot, owner, pid, error, created_at, updated_at,
-             ttl_at, ttl_action, idle_timeout_s, idle_action, last_active_at)
+             ttl_at, ttl_action, idle_timeout_s, idle_action, last_active_at, network_allow, network_deny)
            VALUES (@id, @name, @state, @image, @runtime, @network, @memoryMiB, @cpus, @pidsLimit, @diskBytes,
              @forkedFromId, @forkedFromName, @forkedFromSnapshot, @owner, @pid, @error, @createdAt, @updatedAt,
-             @ttlAt, @ttlAction, @idleTimeoutS, @idleAction, @createdAt)`,
+             @ttlAt, @ttlAction, @idleTimeoutS, @idleAction, @createdAt, @networkAllow, @networkDeny)`,
         )
         .run({
           ...record,
           ...lifecycleColumns(record.lifecycle),
+          ...allowlistColumns(record.allowlist),
           forkedFromId: record.forkedFrom?.workspaceId ?? null,
           forkedFromName: record.forkedFrom?.workspace ?? null,
           forkedFromSnapshot: record.forkedFrom?.snapshot ?? null,
@@ -90,11 +68,19 @@ export class StateDb {
     }
   }
 
-  updateWorkspace(id: string, changes: Partial<Pick<WorkspaceRecord, "state" | "network" | "pid" | "error" | "owner" | "name">>): void {
+  /** Replaces the network mode and its allowlist (none unless the mode is allowlist). */
+  setNetwork(id: string, policy: NetworkPolicy): void {
+    const allowlist = policy.mode === "allowlist" ? { allow: policy.allow, deny: policy.deny } : undefined;
+    this.db
+      .prepare("UPDATE workspaces SET network = @network, network_allow = @networkAllow, network_deny = @networkDeny, updated_at = @updatedAt WHERE id = @id")
+      .run({ id, network: policy.mode, ...allowlistColumns(allowlist), updatedAt: new Date().toISOString() });
+  }
+
+  updateWorkspace(id: string, changes: Partial<Pick<WorkspaceRecord, "state" | "pid" | "error" | "owner" | "name">>): void {
     const columns: string[] = ["updated_at = @updatedAt"];
     const values: Record<string, unknown> = { id, updatedAt: new Date().toISOString() };
     for (const [key, value] of Object.entries(changes)) {
-      const column = ["pid", "error", "owner", "state", "network", "name"].includes(key) ? key : undefined;
+      const column = ["pid", "error", "owner", "state", "name"].includes(key) ? key : undefined;
       if (!column) continue;
       columns.push(`${column} = @${key}`);
       values[key] = value ?? null;
@@ -239,48 +225,4 @@ export class StateDb {
   deleteBase(name: string): void {
     this.db.prepare("DELETE FROM bases WHERE name = ?").run(name);
   }
-}
-
-function toRecord(row: WorkspaceRow): WorkspaceRecord {
-  const record: WorkspaceRecord = {
-    id: row.id,
-    name: row.name,
-    state: row.state as WorkspaceState,
-    image: row.image,
-    runtime: row.runtime as WorkspaceRecord["runtime"],
-    network: row.network as WorkspaceRecord["network"],
-    memoryMiB: row.memory_mib,
-    cpus: row.cpus,
-    pidsLimit: row.pids_limit,
-    diskBytes: row.disk_bytes,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  if (row.forked_from_id && row.forked_from_snapshot) {
-    record.forkedFrom = { workspace: row.forked_from_name ?? row.forked_from_id, workspaceId: row.forked_from_id, snapshot: row.forked_from_snapshot };
-  }
-  if (row.owner) record.owner = row.owner;
-  if (row.pid) record.pid = row.pid;
-  if (row.error) record.error = row.error;
-  const lifecycle = lifecycleOfRow(row);
-  if (lifecycle) record.lifecycle = withIdleDeadline(lifecycle, record.state, Date.parse(row.last_active_at ?? row.created_at));
-  return record;
-}
-
-function lifecycleOfRow(row: WorkspaceRow): WorkspaceLifecycle | undefined {
-  const lifecycle: WorkspaceLifecycle = {};
-  if (row.ttl_at && row.ttl_action) lifecycle.ttl = { action: row.ttl_action as ExpireAction, at: row.ttl_at };
-  if (row.idle_timeout_s && row.idle_action) {
-    lifecycle.idle = { action: row.idle_action as ExpireAction, timeoutSeconds: row.idle_timeout_s, lastActivityAt: row.last_active_at ?? row.created_at };
-  }
-  return lifecycle.ttl || lifecycle.idle ? lifecycle : undefined;
-}
-
-function lifecycleColumns(lifecycle: WorkspaceLifecycle | undefined) {
-  return {
-    ttlAt: lifecycle?.ttl?.at ?? null,
-    ttlAction: lifecycle?.ttl?.action ?? null,
-    idleTimeoutS: lifecycle?.idle?.timeoutSeconds ?? null,
-    idleAction: lifecycle?.idle?.action ?? null,
-  };
 }

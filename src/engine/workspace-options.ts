@@ -4,7 +4,9 @@ import { randomBytes } from "node:crypto";
 import { assertValidName } from "../core/names.js";
 import type { NetworkMode, RuntimeKind, WorkspaceResources } from "../runtimes/workspace-runtime.js";
 import { lifecycleOf, type LifecycleLimits } from "./lifecycle.js";
-import type { WorkspaceRecord } from "./workspace-record.js";
+import { networkPolicyOf, type WorkspaceRecord } from "./workspace-record.js";
+import { AgentisoError } from "../core/errors.js";
+import { normalizePolicy, type NetworkPolicy } from "../core/network-allowlist.js";
 
 export interface WorkspaceDefaults {
   image: string;
@@ -25,6 +27,8 @@ export interface CreateWorkspaceOptions {
   diskBytes?: number;
   pidsLimit?: number;
   network?: NetworkMode;
+  /** With network allowlist: its entries (validated here); a fork asking for no mode inherits its origin's. */
+  allowlist?: { allow: readonly string[]; deny?: readonly string[] };
   owner?: string;
   /** Its ttl and idle timeout; none when absent (a fork inherits none from its origin). */
   lifecycle?: LifecycleLimits;
@@ -36,13 +40,14 @@ export function newWorkspaceRecord(options: CreateWorkspaceOptions, defaults: Wo
   const id = randomBytes(4).toString("hex");
   const name = options.name === undefined ? `ws-${id}` : assertValidName(options.name, "workspace name");
   const now = new Date().toISOString();
+  const policy = policyOfOptions(options, defaults, template);
   const record: WorkspaceRecord = {
     id,
     name,
     state: "creating",
     image: options.image ?? template?.image ?? defaults.image,
     runtime: options.runtime ?? template?.runtime ?? defaults.runtime,
-    network: options.network ?? template?.network ?? defaults.network,
+    network: policy.mode,
     memoryMiB: options.memoryMiB ?? template?.memoryMiB ?? defaults.memoryMiB,
     cpus: options.cpus ?? template?.cpus ?? defaults.cpus,
     pidsLimit: options.pidsLimit ?? template?.pidsLimit ?? defaults.pidsLimit,
@@ -50,11 +55,19 @@ export function newWorkspaceRecord(options: CreateWorkspaceOptions, defaults: Wo
     createdAt: now,
     updatedAt: now,
   };
+  if (policy.mode === "allowlist") record.allowlist = { allow: policy.allow, deny: policy.deny };
   if (forkedFrom) record.forkedFrom = forkedFrom;
   if (options.owner) record.owner = options.owner;
   const lifecycle = lifecycleOf(options.lifecycle, Date.parse(now));
   if (lifecycle) record.lifecycle = lifecycle;
   return record;
+}
+
+// The asked mode with its entries, else the template's whole policy (a fork inherits it), else the default mode.
+function policyOfOptions(options: CreateWorkspaceOptions, defaults: WorkspaceDefaults, template?: WorkspaceRecord): NetworkPolicy {
+  if (options.network !== undefined) return normalizePolicy({ mode: options.network, ...options.allowlist });
+  if (options.allowlist !== undefined) throw new AgentisoError("INVALID_INPUT", "allow and deny entries need network mode allowlist");
+  return template ? networkPolicyOf(template) : normalizePolicy({ mode: defaults.network });
 }
 
 // The limits a runtime starts the record's workspace with.

@@ -1,6 +1,7 @@
 // What the engine knows about a workspace: the row in SQLite and the object every front door
 // returns (CLI --json, MCP, control API).
-import type { NetworkMode, RuntimeKind } from "../runtimes/workspace-runtime.js";
+import { normalizePolicy } from "../core/network-allowlist.js";
+import type { NetworkMode, NetworkPolicy, RuntimeKind } from "../runtimes/workspace-runtime.js";
 import type { WorkspaceLifecycle } from "./lifecycle.js";
 import type { WorkspaceState } from "./workspace-state.js";
 
@@ -11,6 +12,8 @@ export interface WorkspaceRecord {
   image: string;
   runtime: RuntimeKind;
   network: NetworkMode;
+  /** With network allowlist: what it may reach and the exceptions (canonical entries). */
+  allowlist?: NetworkAllowlist;
   memoryMiB: number;
   cpus: number;
   pidsLimit: number;
@@ -27,6 +30,22 @@ export interface WorkspaceRecord {
   lifecycle?: WorkspaceLifecycle;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface NetworkAllowlist {
+  allow: string[];
+  deny: string[];
+}
+
+// The record's whole network policy, as the runtime applies it.
+export function networkPolicyOf(record: Pick<WorkspaceRecord, "network" | "allowlist">): NetworkPolicy {
+  return { mode: record.network, allow: record.allowlist?.allow ?? [], deny: record.allowlist?.deny ?? [] };
+}
+
+// A validated policy from a bare mode (none, egress) or a whole policy (WorkspaceService.setNetwork
+// applies it live to a running workspace and stores it either way).
+export function asNetworkPolicy(wanted: NetworkMode | NetworkPolicy): NetworkPolicy {
+  return normalizePolicy(typeof wanted === "string" ? { mode: wanted } : wanted);
 }
 
 export interface SnapshotRecord {

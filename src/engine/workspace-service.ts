@@ -4,7 +4,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../core/errors.js";
-import type { NetworkMode, RuntimeInstance, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
+import type { NetworkMode, NetworkPolicy, RuntimeInstance, WorkspaceRuntime } from "../runtimes/workspace-runtime.js";
 import { ActivityTracker } from "./activity-tracker.js";
 import { BootTemplates } from "./boot-templates.js";
 import type { EngineDeps, GuestLink } from "./engine-deps.js";
@@ -14,7 +14,7 @@ import { KeyedLock } from "../core/keyed-lock.js";
 import { memoryDirOf } from "./memory-paths.js";
 import type { StateDb } from "./state-db.js";
 import { newWorkspaceRecord, resourcesOf, type CreateWorkspaceOptions, type WorkspaceDefaults } from "./workspace-options.js";
-import type { WorkspaceRecord } from "./workspace-record.js";
+import { asNetworkPolicy, networkPolicyOf, type WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceLifecycle } from "./workspace-lifecycle.js";
 import { assertNotPaused, assertRunning, assertTransition, type WorkspaceState } from "./workspace-state.js";
 export type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
@@ -127,13 +127,13 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     });
   }
 
-  async setNetwork(idOrName: string, mode: NetworkMode): Promise<WorkspaceRecord> {
-    const record = this.get(idOrName);
+  async setNetwork(idOrName: string, wanted: NetworkMode | NetworkPolicy): Promise<WorkspaceRecord> {
+    const [policy, record] = [asNetworkPolicy(wanted), this.get(idOrName)];
     return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       assertNotPaused(current.name, current.state);
-      if (current.state === "running") await this.runtimeOf(current).setNetwork(current.id, mode);
-      this.db.updateWorkspace(current.id, { network: mode });
+      if (current.state === "running") await this.runtimeOf(current).setNetwork(current.id, policy.mode, policy);
+      this.db.setNetwork(current.id, policy);
       return this.get(current.id);
     });
   }
@@ -229,7 +229,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
         hostname: record.name,
         rootfs: await this.deps.storage.rootfs(record.id),
         resources: resourcesOf(record),
-        network: record.network,
+        network: record.network, networkPolicy: networkPolicyOf(record),
         runDir: this.runDir(record.id),
         ...(fromTemplate && { fromTemplate }),
       });

@@ -1,8 +1,9 @@
 // The daemon's Prometheus metrics, on a registry of its own (never prom-client's global one,
 // so tests and embedders can run several). Labels are bounded sets only — state, runtime,
 // operation name, error code, exec outcome — never a workspace id or a session. The one
-// exception, port-forward traffic, is labelled with the workspace's name: read at each scrape,
-// it has series only for live workspaces that forward a port, and they go with the workspace.
+// exceptions, port-forward and network-policy traffic, are labelled with the workspace's name:
+// read at each scrape, they have series only for live workspaces that forward a port or have
+// a network, and they go with the workspace.
 import type { Counter, Histogram, Registry } from "prom-client";
 import { registerPoolMetrics, type WarmPoolStat } from "./pool-metrics.js";
 
@@ -17,6 +18,8 @@ export interface MetricsOptions {
   portForwardTraffic?: () => PortForwardTraffic[];
   /** Per warm pool: its size, what is ready, hits and misses (read at scrape time). */
   warmPools?: () => WarmPoolStat[];
+  /** Per workspace with a network: what its policy admitted and refused, and its DNS gate's answers (read at scrape). */
+  networkTraffic?: () => Promise<NetworkTrafficRow[]>;
   /** Process metrics (cpu, memory, event loop, fds); default true. */
   processMetrics?: boolean;
 }
@@ -26,6 +29,16 @@ export interface PortForwardTraffic {
   bytesToWorkspace: number;
   bytesFromWorkspace: number;
   openConnections: number;
+}
+
+export interface NetworkTrafficRow {
+  workspace: string;
+  /** New connections admitted by an allowlist, and connections or packets refused, since the policy was last applied. */
+  allowed: number;
+  refused: number;
+  /** Names the allowlist's DNS gate answered and refused. */
+  namesAnswered: number;
+  namesRefused: number;
 }
 
 /** What an operation did, as the control API and the MCP servers report it. */
@@ -107,6 +120,7 @@ export class AgentisoMetrics {
       },
     });
     registerPoolMetrics(prom, this.registry, () => options.warmPools?.() ?? []);
+    this.networkMetrics(prom, options);
     this.bootSeconds = new Histogram({ name: "agentiso_boot_duration_seconds", help: "Time from start request to a ready guest agent", labelNames: ["runtime"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers });
     this.forkSeconds = new Histogram({ name: "agentiso_fork_duration_seconds", help: "Time to fork one workspace from a snapshot (until it runs)", buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
     this.thrashKillsTotal = new Counter({ name: "agentiso_thrash_kills_total", help: "Processes killed for thrashing at their workspace's memory limit (the kernel would not OOM-kill them)", labelNames: ["runtime"], registers });
@@ -124,6 +138,38 @@ export class AgentisoMetrics {
       // Gauges named *_total fail `promtool check metrics`; the same values exist without the suffix.
       for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
     }
+  }
+
+  // Connections and DNS names per workspace: one read of every namespace per scrape, shared by both.
+  private networkMetrics(prom: PromClient, options: MetricsOptions): void {
+    let rows: Promise<NetworkTrafficRow[]> | undefined;
+    const read = () => (rows ??= (options.networkTraffic?.() ?? Promise.resolve([])).finally(() => setImmediate(() => (rows = undefined))));
+    new prom.Counter({
+      name: "agentiso_network_connections_total",
+      help: "Connections of a workspace by verdict: allowed (admitted by its allowlist) or refused (by any rule), since its policy was last applied",
+      labelNames: ["workspace", "verdict"],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await read()) {
+          this.inc({ workspace: row.workspace, verdict: "allowed" }, row.allowed);
+          this.inc({ workspace: row.workspace, verdict: "refused" }, row.refused);
+        }
+      },
+    });
+    new prom.Counter({
+      name: "agentiso_network_dns_answers_total",
+      help: "Names a workspace asked agentiso's DNS gate (allowlist mode) by verdict: answered or refused",
+      labelNames: ["workspace", "verdict"],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await read()) {
+          this.inc({ workspace: row.workspace, verdict: "answered" }, row.namesAnswered);
+          this.inc({ workspace: row.workspace, verdict: "refused" }, row.namesRefused);
+        }
+      },
+    });
   }
 
   // Observers for the engine's events hooks (EngineDeps.events).

@@ -80,17 +80,17 @@ export function removeEgressRuleset(): string {
 }
 
 // TCP gets a reset (ECONNREFUSED at once), everything else ICMP admin-prohibited; one counter for both.
-function reject(match: string | undefined, counter: string): string[] {
+export function reject(match: string | undefined, counter: string): string[] {
   if (!match) return [];
   return [`${match} meta l4proto tcp counter name ${counter} reject with tcp reset`, `${match} counter name ${counter} reject with icmpx type admin-prohibited`];
 }
 
 // `ip daddr { a, b }`, or undefined for no ranges (nft refuses an empty anonymous set).
-function daddrIn(family: "ip" | "ip6", ranges: readonly string[]): string | undefined {
+export function daddrIn(family: "ip" | "ip6", ranges: readonly string[]): string | undefined {
   return ranges.length === 0 ? undefined : `${family} daddr { ${ranges.join(", ")} }`;
 }
 
 // Splits CIDRs (already validated by core/cidr.ts) into IPv4 and IPv6.
-function byFamily(cidrs: readonly string[]): [string[], string[]] {
+export function byFamily(cidrs: readonly string[]): [string[], string[]] {
   return [cidrs.filter((c) => !c.includes(":")), cidrs.filter((c) => c.includes(":"))];
 }

@@ -24,6 +24,8 @@ export interface OperationServices {
   imageAvailable?(name: string): Promise<boolean>;
   /** MCP sessions may forward ports on non-loopback host addresses (config net.sessionPublicPorts); default false. */
   sessionPublicPorts?: boolean;
+  /** The operator's exceptions to the always-denied ranges (config net.allow): the only private CIDRs an allowlist may name. */
+  netExceptions?: readonly string[];
   /** The host's pinned opencode binary (npm package opencode-linux-x64): orchestrate layers it into goldens that need it. */
   opencodeBinary?: string;
   /** Limits of new workspaces nobody gave limits to ([lifecycle]): mcp for calls with a session, cli without; none when unset. */

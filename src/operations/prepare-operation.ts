@@ -24,7 +24,7 @@ async function prepare(ctx: OperationContext, input: PrepareInput): Promise<Prep
       ...(input.name !== undefined && { name: input.name }),
       image: input.image ?? (await defaultImage(ctx)),
       ...(input.runtime !== undefined && { runtime: input.runtime }),
-      ...resourceOptions(input),
+      ...resourceOptions(input, ctx),
       lifecycle: lifecycleLimits(ctx, input),
     },
     ...(source !== undefined && { source }),

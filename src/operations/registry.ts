@@ -10,6 +10,7 @@ import * as execOperations from "./exec-operations.js";
 import * as fileOperations from "./file-operations.js";
 import * as gitOperations from "./git-operations.js";
 import * as mergeOperation from "./merge-operation.js";
+import * as networkOperations from "./network-operations.js";
 import * as lifecycleOperations from "./lifecycle-operations.js";
 import * as orchestrateOperation from "./orchestrate-operation.js";
 import * as portOperations from "./port-operations.js";
@@ -18,7 +19,7 @@ import * as shellOperation from "./shell-operation.js";
 import * as snapshotOperations from "./snapshot-operations.js";
 import * as workspaceOperations from "./workspace-operations.js";
 
-const MODULES = [workspaceOperations, lifecycleOperations, portOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, mergeOperation, orchestrateOperation, shellOperation];
+const MODULES = [workspaceOperations, lifecycleOperations, networkOperations, portOperations, execOperations, fileOperations, snapshotOperations, prepareOperation, gitOperations, mergeOperation, orchestrateOperation, shellOperation];
 
 const implemented = new Map(
   MODULES.flatMap((module) => Object.values(module) as unknown[])

@@ -1,15 +1,29 @@
 // The resource arguments of create and fork operations, as the engine takes them and as the
 // quotas count them.
-import type { WorkspaceDemand } from "./operation.js";
+import { assertPublicEntries, type NetworkMode } from "../core/network-allowlist.js";
+import type { OperationContext, WorkspaceDemand } from "./operation.js";
 
-// Sizes arrive in bytes; the engine keeps memory in MiB.
-export function resourceOptions(input: { memory?: number; cpus?: number; disk?: number; pidsLimit?: number; network?: "none" | "egress" }) {
+interface ResourceInput {
+  memory?: number;
+  cpus?: number;
+  disk?: number;
+  pidsLimit?: number;
+  network?: NetworkMode;
+  allow?: string[];
+  deny?: string[];
+}
+
+// Sizes arrive in bytes; the engine keeps memory in MiB. Allow entries alone mean mode allowlist.
+export function resourceOptions(input: ResourceInput, ctx: OperationContext) {
+  const network = input.network ?? (input.allow !== undefined ? "allowlist" : undefined);
+  if (input.allow) assertPublicEntries(input.allow, ctx.services.netExceptions ?? []);
   return {
     ...(input.memory !== undefined && { memoryMiB: Math.ceil(input.memory / (1024 * 1024)) }),
     ...(input.cpus !== undefined && { cpus: input.cpus }),
     ...(input.disk !== undefined && { diskBytes: input.disk }),
     ...(input.pidsLimit !== undefined && { pidsLimit: input.pidsLimit }),
-    ...(input.network !== undefined && { network: input.network }),
+    ...(network !== undefined && { network }),
+    ...((input.allow !== undefined || input.deny !== undefined) && { allowlist: { allow: input.allow ?? [], deny: input.deny ?? [] } }),
   };
 }
 

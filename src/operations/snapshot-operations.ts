@@ -35,7 +35,7 @@ export const workspaceFork = defineOperation(contracts.workspaceFork, {
       ...(input.count !== undefined && { count: input.count }),
       ...(input.name !== undefined && { name: input.name }),
       ...(input.namePrefix !== undefined && { namePrefix: input.namePrefix }),
-      ...resourceOptions(input),
+      ...resourceOptions(input, ctx),
       ...(ctx.session !== undefined && { owner: ctx.session }),
       lifecycle: lifecycleLimits(ctx, input),
       signal: ctx.signal,

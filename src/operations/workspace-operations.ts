@@ -16,7 +16,7 @@ export const workspaceCreate = defineOperation(contracts.workspaceCreate, {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.image !== undefined && { image: input.image }),
       ...(input.runtime !== undefined && { runtime: input.runtime }),
-      ...resourceOptions(input),
+      ...resourceOptions(input, ctx),
       ...(ctx.session !== undefined && { owner: ctx.session }),
       lifecycle: lifecycleLimits(ctx, input),
       signal: ctx.signal,

@@ -128,7 +128,7 @@ async function goldenFor(engine: Engine<GuestClient>, plan: Plan, options: Orche
     dest: GOLDEN_REPO_DIR,
     setup: plan.golden.setup,
     setupTimeoutMs: GOLDEN_SETUP_TIMEOUT_MS,
-    setupNetwork: plan.golden.network === "egress",
+    setupNetwork: plan.golden.network,
     snapshot: plan.golden.snapshot,
     // VM workers resume the golden's saved machine (a memory snapshot) instead of each booting
     snapshotMemory: true,
@@ -164,6 +164,7 @@ function runContext(
     stallTimeoutMs: stallTimeoutMs(plan),
     memoryMiB: Math.ceil(parseSizeBytes(plan.run.memory) / 1024 ** 2),
     cpus: workerCpus(plan),
+    network: plan.run.network,
     workerPrefix: `w${id}`,
     caps: options.caps ?? CAP_DEFAULTS,
     keepWorkers: options.keepWorkers ?? plan.run.keep_workers,

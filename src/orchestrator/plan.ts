@@ -7,8 +7,24 @@ import { z } from "zod";
 import { AgentisoError } from "../core/errors.js";
 import { readBoundedFile } from "../core/host-paths.js";
 import { parseDurationMs } from "../config/size.js";
+import { normalizePolicy } from "../core/network-allowlist.js";
 
 export const TaskName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "task names use a-z 0-9 _ . - (they name patches and branches)");
+
+// A workspace's network policy: "none", "egress", or {mode, allow, deny} (core/network-allowlist.ts)
+const PlanNetwork = z
+  .union([
+    z.enum(["none", "egress"]),
+    z.object({ mode: z.enum(["none", "egress", "allowlist"]), allow: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) }).strict(),
+  ])
+  .transform((value, ctx) => {
+    try {
+      return normalizePolicy(typeof value === "string" ? { mode: value } : value);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const GoldenSchema = z
   .object({
@@ -16,7 +32,7 @@ const GoldenSchema = z
     runtime: z.enum(["container", "vm"]).optional().describe("container or vm (QEMU microVM) for the golden workspace and every worker; default from config"),
     repo: z.string().optional().describe("git URL or host path of the repository to clone into /workspace"),
     setup: z.array(z.string()).default([]).describe("shell commands run in /workspace, in order (install dependencies)"),
-    network: z.enum(["none", "egress"]).default("egress").describe("network while cloning and running setup"),
+    network: PlanNetwork.default({ mode: "egress", allow: [], deny: [] }).describe('network while running setup: "egress", "none" or {mode = "allowlist", allow = ["registry.npmjs.org"]}'),
     workspace: z.string().optional().describe("reuse this existing workspace instead of building one"),
     snapshot: z.string().default("golden").describe("snapshot that workers fork from"),
     keep: z.boolean().default(false).describe("keep the golden workspace after the run (to reuse it next time with golden.workspace)"),
@@ -44,6 +60,7 @@ const RunSchema = z
     memory: z.string().default("1G").describe("memory per worker (opencode needs about 1 GiB)"),
     cpus: z.number().positive().max(1024).optional().describe("CPU limit per worker in cores; default: all of the host's (a 1-core cap makes opencode ~40% slower)"),
     keep_workers: z.boolean().default(false),
+    network: PlanNetwork.default({ mode: "none", allow: [], deny: [] }).describe('each worker\'s network policy (like golden.network); workers reach the model through the keyless proxy over the agent tunnel whatever it is'),
     stall_timeout: z.union([z.string(), z.number()]).optional().describe('a task whose opencode prints no event this long is stopped as stalled; default "5m"'),
     // verification (docs/orchestrate.md "Verification")
     verify: z.array(z.string().min(1)).default([]).describe("shell commands run in the task's workdir after opencode finishes; all must exit 0 for the task to succeed"),
@@ -74,9 +91,9 @@ const TaskSchema = z
 
 export const PlanSchema = z
   .object({
-    golden: GoldenSchema.default({ image: "opencode", setup: [], network: "egress", snapshot: "golden", keep: false }),
+    golden: GoldenSchema.default({ image: "opencode", setup: [], network: { mode: "egress", allow: [], deny: [] }, snapshot: "golden", keep: false }),
     model: ModelSchema.default({ provider: "stub", model: "stub-model", key_mode: "proxy" }),
-    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false, verify: [], verify_retries: 0, verify_timeout: "10m", resolve: "skip" }),
+    run: RunSchema.default({ max_parallel: 4, timeout: "10m", merge: "none", memory: "1G", keep_workers: false, network: { mode: "none", allow: [], deny: [] }, verify: [], verify_retries: 0, verify_timeout: "10m", resolve: "skip" }),
     review: ReviewSchema.optional().describe('merge = "integrate": a reviewer agent reads the integrated diff and writes review.md'),
     task: z.array(TaskSchema).min(1, "a plan needs at least one [[task]]"),
   })

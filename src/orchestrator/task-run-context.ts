@@ -2,6 +2,7 @@
 // run's settings and services, built once by the orchestrator. Its own module so the steps
 // (worker-prep.ts, task-runner.ts) depend on it and not on each other.
 import type { Logger } from "../core/logger.js";
+import type { NetworkPolicy } from "../core/network-allowlist.js";
 import type { GoldenWorkspace } from "../domain/golden-workspace.js";
 import type { Engine } from "../engine/engine.js";
 import type { GuestClient } from "../guest/guest-client.js";
@@ -23,6 +24,8 @@ export interface TaskRunContext {
   stallTimeoutMs: number;
   memoryMiB: number;
   cpus: number;
+  /** Each worker's network policy ([run] network; default none). */
+  network: NetworkPolicy;
   workerPrefix: string;
   keepWorkers: boolean;
   owner?: string;

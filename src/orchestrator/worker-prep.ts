@@ -52,7 +52,8 @@ export async function prepareWorker(ctx: TaskRunContext, task: PlanTask): Promis
       name,
       memoryMiB: ctx.memoryMiB,
       cpus: ctx.cpus,
-      network: "none",
+      network: ctx.network.mode,
+      ...(ctx.network.mode === "allowlist" && { allowlist: { allow: ctx.network.allow, deny: ctx.network.deny } }),
       ...(ctx.owner !== undefined && { owner: ctx.owner }),
       signal: ctx.signal,
     });

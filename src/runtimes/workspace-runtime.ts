@@ -1,10 +1,12 @@
 // The contract every runtime fulfils: `container` (runc, user namespace, cgroups) and `vm`
 // (QEMU microvm). Both run the same guest agent and expose it the same way: a unix socket
 // on the host that carries the agent protocol (docs/protocol.md). The engine sees only this.
+import type { NetworkMode, NetworkPolicy } from "../core/network-allowlist.js";
 import type { RootfsHandle } from "../storage/storage-driver.js";
+import type { NetworkTraffic } from "../net/workspace-network.js";
 
+export type { NetworkMode, NetworkPolicy, NetworkTraffic };
 export type RuntimeKind = "container" | "vm";
-export type NetworkMode = "none" | "egress";
 
 export interface WorkspaceResources {
   memoryMiB: number;
@@ -36,6 +38,8 @@ export interface RuntimeStartSpec {
   rootfs: RootfsHandle;
   resources: WorkspaceResources;
   network: NetworkMode;
+  /** The whole policy (its allow and deny lists) when network is allowlist. */
+  networkPolicy?: NetworkPolicy;
   /** Host directory owned by the runtime for this workspace (sockets, logs, pid files). */
   runDir: string;
   /** Resume a saved, booted machine instead of booting (runtimes with captureTemplate only). */
@@ -98,8 +102,11 @@ export interface WorkspaceRuntime {
    */
   readonly egressChosenAtStart?: boolean;
 
-  /** Switch a running workspace between loopback-only and NATed egress. */
-  setNetwork(workspaceId: string, mode: NetworkMode): Promise<void>;
+  /** Switch a running workspace between loopback-only, NATed egress and an allowlist (policy given for allowlist). */
+  setNetwork(workspaceId: string, mode: NetworkMode, policy?: NetworkPolicy): Promise<void>;
+
+  /** Optional: what the network policy counted (admitted and refused connections, DNS names), undefined without a network. */
+  networkTraffic?(workspaceId: string): Promise<NetworkTraffic | undefined>;
 
   /** Console/agent log tail for `workspace logs`. */
   logs(workspaceId: string, options?: { maxBytes?: number }): Promise<string>;

@@ -34,7 +34,8 @@ process.on("SIGTERM", () => process.exit(0));
 
 export const TINY_PACKAGE_GREETING = "hello over TLS";
 
-export async function startFakeTlsSite(): Promise<FakeTlsSite> {
+// names: DNS names the certificate is for too (beside the address), for tests that reach it by name.
+export async function startFakeTlsSite(options: { names?: string[] } = {}): Promise<FakeTlsSite> {
   const dir = mkdtempSync("/tmp/ais-tls-");
   const root = join(dir, "www");
   let internet: FakeInternet | undefined;
@@ -42,7 +43,7 @@ export async function startFakeTlsSite(): Promise<FakeTlsSite> {
     // the address is chosen by startFakeInternet; the certificate needs it first: pick the subnet here
     const subnet = `198.${18 + Math.floor(Math.random() * 2)}.${Math.floor(Math.random() * 256)}`;
     const address = `${subnet}.1`;
-    await makeCertificates(dir, address);
+    await makeCertificates(dir, address, options.names ?? []);
     const url = `https://${address}:8443/`;
     await addRegistry(root, url);
     await addGitRepository(root);
@@ -56,11 +57,11 @@ export async function startFakeTlsSite(): Promise<FakeTlsSite> {
   }
 }
 
-async function makeCertificates(dir: string, address: string): Promise<void> {
+async function makeCertificates(dir: string, address: string, names: readonly string[]): Promise<void> {
   const openssl = (...args: string[]) => runCommand(["openssl", ...args], { cwd: dir });
   await openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=agentiso test gateway CA");
   await openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${address}`);
-  writeFileSync(join(dir, "san.ext"), `subjectAltName=IP:${address}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(join(dir, "san.ext"), `subjectAltName=${[`IP:${address}`, ...names.map((name) => `DNS:${name}`)].join(",")}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
   await openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext");
 }
 

@@ -23,6 +23,10 @@ export interface FakeInternet {
   url: string;
   /** The host's own address on the veth (a host address: egress must NOT reach it). */
   hostAddress: string;
+  /** Its network namespace (fake-dns.ts runs a server there). */
+  netns: string;
+  /** More addresses of the namespace (extraAddresses), .2, .3, ...: the server answers on them too when it listens on 0.0.0.0. */
+  extraAddresses: string[];
   close(): Promise<void>;
 }
 
@@ -54,6 +58,8 @@ export interface FakeInternetOptions {
   /** Node source of the server inside (default: HTTP hello on :8080); gets the address, then serverArgs, and must print one line once it listens. */
   serverSource?: string;
   serverArgs?: string[];
+  /** How many more addresses the namespace gets (.2 and up); default none. */
+  extraAddresses?: number;
 }
 
 // Creates the namespace, veth pair, addresses and server; close() removes all of it.
@@ -75,7 +81,8 @@ export async function startFakeInternet(options: FakeInternetOptions = {}): Prom
   try {
     await runCommand(["ip", "netns", "add", netns]);
     const hostBatch = [`link add ${hostIf} type veth peer name ${nsIf} netns ${netns}`, `addr add ${hostAddress}/24 dev ${hostIf}`, `link set ${hostIf} up`];
-    const nsBatch = [`addr add ${address}/24 dev ${nsIf}`, `link set ${nsIf} up`, "link set lo up"];
+    const extraAddresses = Array.from({ length: options.extraAddresses ?? 0 }, (_, i) => `${subnet}.${i + 2}`);
+    const nsBatch = [`addr add ${address}/24 dev ${nsIf}`, ...extraAddresses.map((extra) => `addr add ${extra}/24 dev ${nsIf}`), `link set ${nsIf} up`, "link set lo up"];
     await runCommand(["ip", "-batch", "-"], { input: hostBatch.join("\n") + "\n" });
     await runCommand(["ip", "-n", netns, "-batch", "-"], { input: nsBatch.join("\n") + "\n" });
     const source = options.serverSource ?? SERVER_SOURCE;
@@ -88,7 +95,7 @@ export async function startFakeInternet(options: FakeInternetOptions = {}): Prom
       server!.once("exit", (code) => reject(new Error(`fake internet server exited with ${code}`)));
     });
     server.removeAllListeners("exit");
-    return { address, url: `http://${address}:8080/`, hostAddress, close };
+    return { address, url: `http://${address}:8080/`, hostAddress, netns, extraAddresses, close };
   } catch (err) {
     await close();
     throw err;

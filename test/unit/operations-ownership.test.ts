@@ -37,6 +37,7 @@ const CASES: Record<string, ((ref: string) => Record<string, unknown>) | null> =
   workspace_info: (ref) => ({ workspace: ref }),
   workspace_logs: (ref) => ({ workspace: ref }),
   workspace_network: (ref) => ({ workspace: ref, mode: "egress" }),
+  network_policy: (ref) => ({ workspace: ref, allow: ["registry.npmjs.org"] }),
   workspace_adopt: (ref) => ({ workspace: ref }),
   port_forward: (ref) => ({ workspace: ref, action: "add", guestPort: 3000 }),
   workspace_pause: (ref) => ({ workspace: ref }),

@@ -8,14 +8,16 @@ import type { Contracts } from "../../contract/registry.js";
 import { numberValue, requirePositionals, stringValue } from "../command.js";
 import { workspaceTable } from "../format.js";
 import { LIFECYCLE_OPTIONS, LIFECYCLE_USAGE, lifecycleFlags } from "../lifecycle-flags.js";
+import { NETWORK_OPTIONS, NETWORK_USAGE, networkFlags } from "../network-flags.js";
 import { EXEC_OPTIONS, streamExec, type HotCommand } from "./exec-command.js";
 import { HOT_OPERATIONS } from "./hot-operations.js";
 
 export const forkCommand: HotCommand = {
   name: "fork",
-  usage: `fork WS --snapshot NAME [--count N] [--name-prefix P] [--name N] ${LIFECYCLE_USAGE} [--json] [-- CMD [ARGS...]]`,
-  summary: "fork workspaces from a snapshot (copy-on-write); with -- CMD, run CMD in the one new fork (exec's flags apply; exit code: the command's)",
-  options: { snapshot: { type: "string" }, count: { type: "string" }, "name-prefix": { type: "string" }, name: { type: "string" }, ...LIFECYCLE_OPTIONS, ...EXEC_OPTIONS },
+  usage: `fork WS --snapshot NAME [--count N] [--name-prefix P] [--name N] ${NETWORK_USAGE} ${LIFECYCLE_USAGE} [--json] [-- CMD [ARGS...]]`,
+  summary:
+    "fork workspaces from a snapshot (copy-on-write); a fork has its origin's network policy unless given one; with -- CMD, run CMD in the one new fork (exec's flags apply; exit code: the command's)",
+  options: { snapshot: { type: "string" }, count: { type: "string" }, "name-prefix": { type: "string" }, name: { type: "string" }, ...NETWORK_OPTIONS, ...LIFECYCLE_OPTIONS, ...EXEC_OPTIONS },
   async run(ctx, values, positionals) {
     const [workspace, ...argv] = requirePositionals(this, positionals, 1);
     const count = numberValue(values, "count");
@@ -28,6 +30,7 @@ export const forkCommand: HotCommand = {
       count,
       namePrefix: stringValue(values, "name-prefix"),
       name: stringValue(values, "name"),
+      ...networkFlags(values),
       ...lifecycleFlags(values),
     });
     const forks = await (await ctx.daemon()).call<OutputOf<Contracts["workspaceFork"]>>(HOT_OPERATIONS.workspaceFork, input);

@@ -6,11 +6,12 @@ import { workspaceTable } from "../format.js";
 import { runOperation } from "../cli-context.js";
 import { contracts } from "../../contract/registry.js";
 import { outputBytesOf } from "../../contract/output-event.js";
+import { listFlag, NETWORK_OPTIONS, NETWORK_USAGE, networkFlags } from "../network-flags.js";
 import { LIFECYCLE_OPTIONS, LIFECYCLE_USAGE, lifecycleFlags, lifecycleLines } from "../lifecycle-flags.js";
 
 export const createCommand: CliCommand = {
   name: "create",
-  usage: `create [--image base] [--name N] [--memory 512M] [--cpus 1] [--disk 4G] [--network none|egress] [--runtime container|vm] ${LIFECYCLE_USAGE} [--json]`,
+  usage: `create [--image base] [--name N] [--memory 512M] [--cpus 1] [--disk 4G] ${NETWORK_USAGE} [--runtime container|vm] ${LIFECYCLE_USAGE} [--json]`,
   summary: "create and start a workspace",
   options: {
     image: { type: "string" },
@@ -18,7 +19,7 @@ export const createCommand: CliCommand = {
     memory: { type: "string" },
     cpus: { type: "string" },
     disk: { type: "string" },
-    network: { type: "string" },
+    ...NETWORK_OPTIONS,
     runtime: { type: "string" },
     "pids-limit": { type: "string" },
     ...LIFECYCLE_OPTIONS,
@@ -30,7 +31,7 @@ export const createCommand: CliCommand = {
       memory: stringValue(values, "memory"),
       cpus: numberValue(values, "cpus"),
       disk: stringValue(values, "disk"),
-      network: stringValue(values, "network"),
+      ...networkFlags(values),
       runtime: stringValue(values, "runtime"),
       pidsLimit: numberValue(values, "pids-limit"),
       ...lifecycleFlags(values),
@@ -146,13 +147,25 @@ export const destroyCommand: CliCommand = {
 
 export const networkCommand: CliCommand = {
   name: "network",
-  usage: "network WS none|egress [--json]",
-  summary: "switch a workspace's network mode",
+  usage: "network WS [none|egress|allowlist --allow HOST[:PORT]|CIDR... [--deny HOST|CIDR]... [--ports 443,80]] [--json]",
+  summary: "show or switch a workspace's network policy (live); with no mode, show it and its counters",
+  options: { allow: NETWORK_OPTIONS.allow, deny: NETWORK_OPTIONS.deny, ports: { type: "string" } },
   async run(ctx, values, positionals) {
-    const [workspace, mode] = requirePositionals(this, positionals, 2);
-    const ws = await runOperation(ctx, contracts.workspaceNetwork, { workspace, mode });
-    if (values.json) ctx.json(ws);
-    else ctx.out(`${ws.name} network ${ws.network}\n`);
+    const [workspace, mode] = requirePositionals(this, positionals, 1);
+    const ports = listFlag(values, "ports")?.map(Number);
+    const { allow, deny } = networkFlags(values);
+    const input = { workspace, ...(mode !== undefined && { mode }), ...(allow && { allow }), ...(deny && { deny }), ...(ports && { ports }) };
+    const policy = await runOperation(ctx, contracts.networkPolicy, input);
+    if (values.json) ctx.json(policy);
+    else ctx.out(networkLines(policy));
     return 0;
   },
 };
+
+function networkLines(policy: { workspace: string; network: string; allow: string[]; deny: string[]; traffic?: Record<string, number> }): string {
+  const lines = [`${policy.workspace} network ${policy.network}`];
+  if (policy.allow.length > 0) lines.push(`allow ${policy.allow.join(" ")}`);
+  if (policy.deny.length > 0) lines.push(`deny ${policy.deny.join(" ")}`);
+  if (policy.traffic) lines.push(Object.entries(policy.traffic).map(([key, value]) => `${key} ${value}`).join("  "));
+  return lines.join("\n") + "\n";
+}

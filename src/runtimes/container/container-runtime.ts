@@ -1,9 +1,7 @@
-// The `container` WorkspaceRuntime: runc does the isolation (user namespace, cgroups, seccomp,
-// namespaces; see oci-spec.ts), tini is PID 1, the guest agent listens on a unix socket in a
-// directory bind-mounted from the run dir, and src/net switches the network mode live.
-// Every host resource is named tag.name("ws", id): runc id, cgroup, network namespace. A thrash
-// guard watches each running workspace's memory cgroup (thrash-guard.ts). Pause freezes the
-// cgroup through runc (v1 freezer or v2 cgroup.freeze): no CPU, memory kept.
+// The `container` WorkspaceRuntime: runc isolates (user namespace, cgroups, seccomp; oci-spec.ts),
+// tini is PID 1, the guest agent listens on a unix socket in a directory bind-mounted from the
+// run dir, src/net switches the network live. Host resources are named tag.name("ws", id); a
+// thrash guard watches each memory cgroup; pause freezes the cgroup through runc (memory kept).
 import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
@@ -14,10 +12,10 @@ import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
 import { withDeadline } from "../../core/deadline.js";
 import { attachNetns, deleteNetns, listNetns, netnsPath } from "../../net/netns.js";
-import { WorkspaceNetwork } from "../../net/workspace-network.js";
-import type { NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
+import { WorkspaceNetwork, type NetworkTraffic } from "../../net/workspace-network.js";
+import type { NetworkMode, NetworkPolicy, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
 import { listCgroups, removeCgroup } from "../host-cgroups.js";
-import { buildWorkspaceSpec, type IdMapping } from "./oci-spec.js";
+import { buildWorkspaceSpec, type HardLimits, type IdMapping } from "./oci-spec.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
 import { HostNodePicker, type HostNode } from "./host-node-picker.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
@@ -30,7 +28,6 @@ import { waitForSocket } from "./wait-for-socket.js";
 import { noteThrashKill } from "./thrash-note.js";
 import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
 import { ioWeightSupported, readHardLimits } from "./host-limits.js";
-import type { HardLimits } from "./oci-spec.js";
 import { DEFAULT_THRASH_POLICY } from "./thrash-detector.js";
 
 export interface ContainerRuntimeOptions {
@@ -143,7 +140,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     if (attachError) await exitedAtStart(attachError);
     if (!(await isRunning(pid))) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
     // The agent (Node) takes a few tens of ms to listen: configure the network meanwhile.
-    const network = spec.network === "none" ? undefined : this.network.setMode(name, spec.network, paths.slirpLog).catch(exitedAtStart);
+    const network = spec.network === "none" ? undefined : this.network.setMode(name, spec.networkPolicy ?? spec.network, paths.slirpLog).catch(exitedAtStart);
     await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
     await linkEndpoint(paths, this.idMapping.hostId);
     this.runDirs.set(spec.workspaceId, spec.runDir);
@@ -212,13 +209,15 @@ export class ContainerRuntime implements WorkspaceRuntime {
     return (await this.runc.state(this.resourceName(workspaceId)))?.status === "paused";
   }
 
-  // Switches a running workspace between loopback-only and filtered NAT egress.
-  async setNetwork(workspaceId: string, mode: NetworkMode): Promise<void> {
+  // Switches a running workspace between loopback-only, filtered NAT egress and an allowlist.
+  async setNetwork(workspaceId: string, mode: NetworkMode, policy?: NetworkPolicy): Promise<void> {
     const name = this.resourceName(workspaceId);
     const state = await this.runc.state(name);
-    if (!state || state.status !== "running") throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} is not running: start it first`);
-    await this.network.setMode(name, mode, runDirPaths(state.bundle).slirpLog);
+    if (!state || (state.status !== "running" && state.status !== "paused")) throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} is not running: start it first`);
+    await this.network.setMode(name, policy ?? mode, runDirPaths(state.bundle).slirpLog);
   }
+
+  networkTraffic = (workspaceId: string): Promise<NetworkTraffic | undefined> => this.network.traffic(this.resourceName(workspaceId));
 
   // The tail of the agent's stdout/stderr (tini's console), kept in the run dir across restarts.
   async logs(workspaceId: string, options: { maxBytes?: number } = {}): Promise<string> {

@@ -13,8 +13,8 @@
 import { AgentisoError } from "../../core/errors.js";
 import { SLIRP } from "../../net/egress-rules.js";
 import { createNetns, deleteNetns, listNetns, netnsExists, netnsPath } from "../../net/netns.js";
-import type { WorkspaceNetwork } from "../../net/workspace-network.js";
-import type { NetworkMode } from "../workspace-runtime.js";
+import type { NetworkTraffic, WorkspaceNetwork } from "../../net/workspace-network.js";
+import type { NetworkMode, NetworkPolicy } from "../workspace-runtime.js";
 
 export class VmNetwork {
   constructor(private readonly network: WorkspaceNetwork) {}
@@ -26,22 +26,27 @@ export class VmNetwork {
 
   // Before QEMU starts: for egress the namespace, its table and slirp4netns (table first: never
   // unfiltered). Returns the argv prefix that starts QEMU inside the namespace ([] for none).
-  async prepare(name: string, mode: NetworkMode, slirpLogPath: string): Promise<string[]> {
+  async prepare(name: string, mode: NetworkMode, slirpLogPath: string, policy?: NetworkPolicy): Promise<string[]> {
     if (mode === "none") return [];
     await createNetns(name);
-    await this.network.setMode(name, mode, slirpLogPath);
+    await this.network.setMode(name, policy ?? mode, slirpLogPath);
     return ["nsenter", `--net=${netnsPath(name)}`, "--"];
   }
 
   // Switches a running VM; refused when it has no network device to switch (see the top of this file).
-  async switch(workspaceId: string, name: string, mode: NetworkMode, slirpLogPath: string): Promise<void> {
-    if (await netnsExists(name)) return this.network.setMode(name, mode, slirpLogPath);
+  async switch(workspaceId: string, name: string, mode: NetworkMode, slirpLogPath: string, policy?: NetworkPolicy): Promise<void> {
+    if (await netnsExists(name)) return this.network.setMode(name, policy ?? mode, slirpLogPath);
     if (mode === "none") return;
     throw new AgentisoError(
       "INVALID_STATE",
       `vm workspace ${workspaceId} was started with network none, so it has no network device, and a running microVM cannot get one (no hot-plug on virtio-mmio): ` +
         `stop it, set the mode, and start it again — the mode of a stopped vm workspace applies at its next start`,
     );
+  }
+
+  // What the namespace's table and resolver counted (undefined without a network).
+  traffic(name: string): Promise<NetworkTraffic | undefined> {
+    return this.network.traffic(name);
   }
 
   // After QEMU is gone: slirp4netns and the namespace. Idempotent.

@@ -15,9 +15,9 @@ import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
 import { withDeadline } from "../../core/deadline.js";
-import { WorkspaceNetwork } from "../../net/workspace-network.js";
+import { WorkspaceNetwork, type NetworkTraffic } from "../../net/workspace-network.js";
 import { listCgroups, removeCgroup } from "../host-cgroups.js";
-import type { MemorySaveSteps, NetworkMode, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
+import type { MemorySaveSteps, NetworkMode, NetworkPolicy, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
 import type { AccelSetting } from "./accel.js";
 import { restoreMemorySnapshot, saveMemorySnapshot } from "./memory-snapshot.js";
 import { saveRunningVm } from "./vm-memory-save.js";
@@ -185,10 +185,14 @@ export class VmRuntime implements WorkspaceRuntime {
   }
 
   // Live only for a VM started in egress (vm-network.ts: no hot-plug on microvm).
-  async setNetwork(workspaceId: string, mode: NetworkMode): Promise<void> {
+  async setNetwork(workspaceId: string, mode: NetworkMode, policy?: NetworkPolicy): Promise<void> {
     const runDir = await this.runDirOf(workspaceId);
     if (!runDir || (await this.pidsOf(this.resourceName(workspaceId), runDir)).length === 0) throw new AgentisoError("INVALID_STATE", `vm workspace ${workspaceId} is not running: start it first`);
-    await this.net.switch(workspaceId, this.resourceName(workspaceId), mode, vmPaths(runDir).slirpLog);
+    await this.net.switch(workspaceId, this.resourceName(workspaceId), mode, vmPaths(runDir).slirpLog, policy);
+  }
+
+  networkTraffic(workspaceId: string): Promise<NetworkTraffic | undefined> {
+    return this.net.traffic(this.resourceName(workspaceId));
   }
 
   // The tail of the serial console: kernel messages, agentiso-init lines, the agent's log.
@@ -249,7 +253,7 @@ export class VmRuntime implements WorkspaceRuntime {
     const name = this.resourceName(spec.workspaceId);
     const [boot, accel] = await Promise.all([this.boot.guestBootFiles(), this.boot.resolvedAccel()]);
     const launch = await launchSpecFor(spec, paths, { name, boot, accel, resolver: this.net.resolver, ...(this.options.runAs && { runAs: this.options.runAs }) });
-    const inNamespace = await this.net.prepare(name, spec.network, paths.slirpLog);
+    const inNamespace = await this.net.prepare(name, spec.network, paths.slirpLog, spec.networkPolicy);
     const argv = [...inNamespace, ...buildQemuArgv(launch, this.qemuBinary), "-S"];
     await writeFile(paths.launchFile, JSON.stringify(argv, null, 1));
     const cgroupProcs = await createVmCgroup(name, launch.memoryMiB, spec.resources, accel);
