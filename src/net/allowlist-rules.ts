@@ -9,7 +9,7 @@
 // namespace's loopback (dns-gate-sockets.ts): the packets never leave the namespace.
 // Pure: the caller supplies host addresses, the operator's policy and the workspace's.
 import { parseAllowEntry, type NetworkPolicy } from "../core/network-allowlist.js";
-import { byFamily, daddrIn, DEFAULT_DENIED_V4, DEFAULT_DENIED_V6, EGRESS_COUNTERS, EGRESS_TABLE, reject, SLIRP, type EgressPolicy, type HostAddresses } from "./egress-rules.js";
+import { byFamily, daddrIn, DEFAULT_DENIED_V4, DEFAULT_DENIED_V6, EGRESS_COUNTERS, EGRESS_TABLE, reject, SLIRP, tableScript, type EgressPolicy, type HostAddresses } from "./egress-rules.js";
 
 /** Counters of this mode beyond egress's: new connections admitted, and refused for not being allowed. */
 export const ALLOWLIST_COUNTERS = { allowed: "allowed", unlisted: "refused_unlisted" } as const;
@@ -52,19 +52,8 @@ export function allowlistRuleset(host: HostAddresses, operator: EgressPolicy, po
     [ALLOWLIST_SETS.v6, "ipv6_addr"],
     [ALLOWLIST_SETS.v6Port, "ipv6_addr . inet_service"],
   ];
-  return [
-    `add table inet ${EGRESS_TABLE}`,
-    `delete table inet ${EGRESS_TABLE}`,
-    `table inet ${EGRESS_TABLE} {`,
-    ...[...Object.values(EGRESS_COUNTERS), ...Object.values(ALLOWLIST_COUNTERS)].map((name) => `  counter ${name} {}`),
-    ...sets.map(([name, type]) => `  set ${name} { type ${type}; flags timeout; }`),
-    "  chain output {",
-    "    type filter hook output priority 0; policy accept;",
-    ...rules.map((rule) => `    ${rule}`),
-    "  }",
-    "}",
-    "",
-  ].join("\n");
+  const counters = [...Object.values(EGRESS_COUNTERS), ...Object.values(ALLOWLIST_COUNTERS)].map((name) => `counter ${name} {}`);
+  return tableScript([...counters, ...sets.map(([name, type]) => `set ${name} { type ${type}; flags timeout; }`)], rules);
 }
 
 /** An address the gate answered, admitted for ttlSeconds on `ports` (empty: every port). */

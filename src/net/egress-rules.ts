@@ -59,12 +59,17 @@ export function egressRuleset(host: HostAddresses, policy: EgressPolicy = {}): s
     ...reject(daddrIn("ip", [...DEFAULT_DENIED_V4, ...extraV4]), EGRESS_COUNTERS.denied),
     ...reject(daddrIn("ip6", [...DEFAULT_DENIED_V6, ...extraV6]), EGRESS_COUNTERS.denied),
   ];
+  return tableScript(Object.values(EGRESS_COUNTERS).map((name) => `counter ${name} {}`), rules);
+}
+
+// The namespace's one table with its declarations (counters, sets) and output chain, loaded
+// afresh: add + delete makes the load idempotent (the delete never fails, the table starts empty).
+export function tableScript(declarations: readonly string[], rules: readonly string[]): string {
   return [
-    // add + delete makes the load idempotent: the delete never fails, the table starts empty
     `add table inet ${EGRESS_TABLE}`,
     `delete table inet ${EGRESS_TABLE}`,
     `table inet ${EGRESS_TABLE} {`,
-    ...Object.values(EGRESS_COUNTERS).map((name) => `  counter ${name} {}`),
+    ...declarations.map((declaration) => `  ${declaration}`),
     "  chain output {",
     "    type filter hook output priority 0; policy accept;",
     ...rules.map((rule) => `    ${rule}`),
