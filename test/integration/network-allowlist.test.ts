@@ -128,7 +128,8 @@ describe("network allowlist: names through agentiso's DNS gate, nothing else", {
     assert.equal((await curl("al2", "http://other.fake.test:8080/")).code, 6);
     // al2 serves; al has no route to it but through the host, which is refused
     await cli.ok(["ws", "exec", "al2", "--", "sh", "-c", `node -e 'require("http").createServer((q, s) => s.end("al2")).listen(8123)' >/dev/null 2>&1 &`]);
-    assert.equal((await curl("al2", "http://127.0.0.1:8123/")).stdout, "al2");
+    // the exec returns before node listens: retry while the port refuses
+    assert.equal((await curl("al2", "--retry-connrefused --retry 50 --retry-delay 0 --retry-max-time 20 http://127.0.0.1:8123/")).stdout, "al2");
     for (const target of ["10.0.2.2:8123", `${internet.hostAddress}:8123`]) assert.equal((await curl("al", `http://${target}/`)).code, 7, target);
     await cli.ok(["ws", "destroy", "al2"]);
   });
