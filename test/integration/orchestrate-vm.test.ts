@@ -88,6 +88,7 @@ describe("agentiso orchestrate on the vm runtime", { skip, timeout: 1_800_000 },
     const log = readFileSync(join(cli.home, "daemon.log"), "utf8");
     assert.match(log, /"msg":"memory snapshot saved"/);
     assert.doesNotMatch(log, /"msg":"memory snapshot not resumed/);
-    assert.equal((log.match(/"msg":"workspace vm started".*"fromTemplate":true/g) ?? []).length >= 3, true, "the golden (from a template) and both workers resumed saved machines");
+    // (the golden itself boots cold twice: with its network device for setup, then without it)
+    assert.equal((log.match(/"msg":"workspace vm started".*"fromTemplate":true/g) ?? []).length, 2, "both workers resumed the golden's saved machine");
   });
 });
