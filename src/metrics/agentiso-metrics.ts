@@ -144,31 +144,27 @@ export class AgentisoMetrics {
   private networkMetrics(prom: PromClient, options: MetricsOptions): void {
     let rows: Promise<NetworkTrafficRow[]> | undefined;
     const read = () => (rows ??= (options.networkTraffic?.() ?? Promise.resolve([])).finally(() => setImmediate(() => (rows = undefined))));
-    new prom.Counter({
-      name: "agentiso_network_connections_total",
-      help: "Connections of a workspace by verdict: allowed (admitted by its allowlist) or refused (by any rule), since its policy was last applied",
-      labelNames: ["workspace", "verdict"],
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const row of await read()) {
-          this.inc({ workspace: row.workspace, verdict: "allowed" }, row.allowed);
-          this.inc({ workspace: row.workspace, verdict: "refused" }, row.refused);
-        }
-      },
-    });
-    new prom.Counter({
-      name: "agentiso_network_dns_answers_total",
-      help: "Names a workspace asked agentiso's DNS gate (allowlist mode) by verdict: answered or refused",
-      labelNames: ["workspace", "verdict"],
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const row of await read()) {
-          this.inc({ workspace: row.workspace, verdict: "answered" }, row.namesAnswered);
-          this.inc({ workspace: row.workspace, verdict: "refused" }, row.namesRefused);
-        }
-      },
+    const perVerdict = (name: string, help: string, counts: Record<string, (row: NetworkTrafficRow) => number>) =>
+      new prom.Counter({
+        name,
+        help,
+        labelNames: ["workspace", "verdict"],
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const row of await read()) {
+            for (const [verdict, count] of Object.entries(counts)) this.inc({ workspace: row.workspace, verdict }, count(row));
+          }
+        },
+      });
+    perVerdict(
+      "agentiso_network_connections_total",
+      "Connections of a workspace by verdict: allowed (admitted by its allowlist) or refused (by any rule), since its policy was last applied",
+      { allowed: (row) => row.allowed, refused: (row) => row.refused },
+    );
+    perVerdict("agentiso_network_dns_answers_total", "Names a workspace asked agentiso's DNS gate (allowlist mode) by verdict: answered or refused", {
+      answered: (row) => row.namesAnswered,
+      refused: (row) => row.namesRefused,
     });
   }
 
