@@ -37,6 +37,10 @@ export interface DnsGateStats {
 export const ADMIT_TTL_SECONDS = { min: 30, max: 3600 } as const;
 const MAX_TCP_QUERY_BYTES = 4096;
 const MAX_ADMITTED_REMEMBERED = 4096;
+// A workspace that floods allowed names must not make the daemon (host root) hold a socket per
+// query: past this many upstream queries in flight for one namespace, a query is refused at once.
+const MAX_QUERIES_IN_FLIGHT = 64;
+const MAX_TCP_CONNECTIONS = 16;
 
 interface Attached {
   policy: NetworkPolicy;
@@ -44,6 +48,8 @@ interface Attached {
   stats: DnsGateStats;
   /** address|ports → when its set element expires (ms): an answer admitted for more than half its TTL yet is not written again. */
   admitted: Map<string, number>;
+  /** Upstream queries under way (bounded by MAX_QUERIES_IN_FLIGHT). */
+  inFlight: number;
 }
 
 export class DnsGate {
@@ -60,7 +66,8 @@ export class DnsGate {
       return;
     }
     const sockets = await openGateSockets(netnsName);
-    const entry: Attached = { policy, sockets, stats: { answered: 0, refused: 0 }, admitted: new Map() };
+    const entry: Attached = { policy, sockets, stats: { answered: 0, refused: 0 }, admitted: new Map(), inFlight: 0 };
+    sockets.tcp.maxConnections = MAX_TCP_CONNECTIONS;
     this.attached.set(netnsName, entry);
     sockets.udp.on("message", (query, from) => void this.answerUdp(netnsName, query, from));
     sockets.udp.on("error", (err) => this.options.logger.warn("DNS gate socket error", { netns: netnsName, err }));
@@ -131,6 +138,8 @@ export class DnsGate {
       this.options.logger.debug("DNS gate refused a name", { netns: netnsName, name: question.name });
       return refusal(query, question, DNS_RCODE.NXDOMAIN);
     }
+    if (entry.inFlight >= MAX_QUERIES_IN_FLIGHT) return refusal(query, question, DNS_RCODE.SERVFAIL);
+    entry.inFlight++;
     try {
       const reply = await this.askUpstream(query);
       const ports = verdict.anyPort ? [] : verdict.ports;
@@ -144,6 +153,8 @@ export class DnsGate {
     } catch (err) {
       this.options.logger.warn("DNS gate could not answer", { netns: netnsName, name: question.name, err });
       return refusal(query, question as DnsQuestion, DNS_RCODE.SERVFAIL);
+    } finally {
+      entry.inFlight--;
     }
   }
 
