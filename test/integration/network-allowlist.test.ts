@@ -3,9 +3,11 @@
 // (a DNS server on its fake internet, `[net] upstreamDns`) and admits only what it answered;
 // every other address is refused at once. One workspace (and one fork of it) for the file.
 // Every address a workspace is sent to is the test's own, or refused before a packet leaves.
+// A flood of queries at the gate is bounded per namespace (dns-gate.ts): tried from inside the
+// workspace's namespace against an upstream that never answers one allowed name.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
@@ -13,6 +15,9 @@ import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { privateSubnet, startFakeInternet, type FakeInternet } from "../support/runtime-fake-internet.js";
 import { startFakeDns, type FakeDns } from "../support/fake-dns.js";
 import { startFakeTlsSite, type FakeTlsSite } from "../support/fake-tls-site.js";
+import { floodUdp, probeTcpBound } from "../support/dns-flood.js";
+import { resourceTagFor } from "../../src/core/resource-tag.js";
+import { SLIRP } from "../../src/net/egress-rules.js";
 
 const skip = requires(isRoot(), hasCommand("runc"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"), hasCommand("slirp4netns"), hasCommand("nft"), hasCommand("openssl"));
 
@@ -36,6 +41,9 @@ describe("network allowlist: names through agentiso's DNS gate, nothing else", {
   let site: FakeTlsSite;
   let dns: FakeDns;
   let cli: CliHarness;
+  let alId: string;
+  // allowed (by the wildcard), and the upstream never answers it
+  const HANG = "hang.mirror.fake.test";
   const allow = ["pkgs.fake.test", "*.mirror.fake.test", "tls.fake.test:8443", "private.fake.test"];
   // curl in the workspace: its exit code (6 cannot resolve, 7 refused, 28 timed out), output and time
   const curl = async (ws: string, args: string) => {
@@ -57,13 +65,14 @@ describe("network allowlist: names through agentiso's DNS gate, nothing else", {
       "tls.fake.test": site.internet.address,
       "private.fake.test": lan.address,
     };
-    dns = await startFakeDns(internet, records);
+    dns = await startFakeDns(internet, records, { silent: [HANG] });
     cli = new CliHarness({ AGENTISO_METRICS_LISTEN: "127.0.0.1:0" });
     await cli.ok(["init", "--pool-size", "8G"]);
     writeFileSync(join(cli.home, "config.toml"), `[net]\nupstreamDns = "${dns.upstream}"\n`);
-    const created = await cli.json<{ network: string; allowlist: { allow: string[] } }>(["ws", "create", "--name", "al", "--network", "allowlist", ...allow.flatMap((a) => ["--allow", a])]);
+    const created = await cli.json<{ id: string; network: string; allowlist: { allow: string[] } }>(["ws", "create", "--name", "al", "--network", "allowlist", ...allow.flatMap((a) => ["--allow", a])]);
     assert.equal(created.network, "allowlist");
     assert.deepEqual(created.allowlist.allow, allow);
+    alId = created.id;
   });
   after(async () => {
     await cli?.[Symbol.asyncDispose]();
@@ -116,6 +125,41 @@ describe("network allowlist: names through agentiso's DNS gate, nothing else", {
     assert.equal(value('agentiso_network_connections_total\\{workspace="al",verdict="allowed"\\}'), counted.traffic.allowedConnections, text);
     assert.ok(value('agentiso_network_connections_total\\{workspace="al",verdict="refused"\\}') >= 7);
     assert.ok(value('agentiso_network_dns_answers_total\\{workspace="al",verdict="refused"\\}') >= 1);
+  });
+
+  test("a flood of allowed names is bounded: past 64 upstream queries in flight the gate answers SERVFAIL at once and holds no more sockets", async () => {
+    const netns = resourceTagFor(cli.home).name("ws", alId);
+    const daemonFds = () => readdirSync(`/proc/${cli.daemonPid()}/fd`).length;
+    const fdsBefore = daemonFds();
+    let fdsDuring = 0;
+    // 200 queries the upstream never answers, then one for a name it answers: all while the 64 wait
+    const names = [...Array.from({ length: 200 }, () => HANG), "pkgs.fake.test"];
+    const replies = await floodUdp(netns, SLIRP.dns, names, { timeoutMs: 10_000, onSent: () => void (fdsDuring = daemonFds()) });
+    const fdsAfter = daemonFds();
+    const fast = replies.filter((r) => r.ms < 1000);
+    const slow = replies.filter((r) => r.ms >= 1000);
+    const range = (rs: typeof replies) => `${Math.min(...rs.map((r) => r.ms)).toFixed(0)}-${Math.max(...rs.map((r) => r.ms)).toFixed(0)} ms`;
+    console.log(`DNS flood: ${fast.length} answered at once (${range(fast)}), ${slow.length} after the upstream timeout (${range(slow)}); daemon fds ${fdsBefore} before, ${fdsDuring} during, ${fdsAfter} after`);
+    assert.ok(fdsDuring - fdsBefore <= 64 + 8, `the daemon held ${fdsDuring - fdsBefore} more fds during the flood`);
+    assert.ok(fdsAfter - fdsBefore <= 4, `the daemon kept ${fdsAfter - fdsBefore} more fds after the flood`);
+    assert.equal(replies.length, names.length, "every query was answered");
+    assert.deepEqual([...new Set(replies.map((r) => r.rcode))], [2], "all SERVFAIL"); // 2 = SERVFAIL
+    assert.equal(slow.length, 64, "as many waited for the upstream as the bound lets in flight");
+    assert.ok(slow.every((r) => r.name === HANG && r.ms > 3000), "the ones in flight waited for the gate's upstream timeout");
+    assert.equal(fast.length, names.length - 64);
+    assert.ok(fast.some((r) => r.name === "pkgs.fake.test"), "a normal name is refused too while the namespace's queries are in flight");
+    assert.equal(dns.asked.filter((name) => name === HANG).length, 64, "the upstream saw only the queries in flight");
+    // once the flood is over, an allowed name resolves again
+    assert.equal((await curl("al", "http://pkgs.fake.test:8080/")).stdout, "hello pkgs.fake.test:8080\n");
+  });
+
+  test("the gate takes 16 DNS-over-TCP connections per namespace: the 17th is closed at once, unanswered; one more fits once one closes", async () => {
+    const tcp = await probeTcpBound(resourceTagFor(cli.home).name("ws", alId), SLIRP.dns, 16, "other.fake.test");
+    console.log(`DNS over TCP: the 17th connection ${tcp.extraClosedMs === null ? "was not closed" : `closed in ${tcp.extraClosedMs.toFixed(0)} ms`}, its query ${tcp.extraRcode === null ? "unanswered" : `answered (${tcp.extraRcode})`}`);
+    assert.equal(tcp.extraRcode, null, `the 17th connection was answered: ${JSON.stringify(tcp)}`);
+    assert.ok(tcp.extraClosedMs !== null && tcp.extraClosedMs < 1000, JSON.stringify(tcp));
+    assert.equal(tcp.lastHeldRcode, 3, `the 16th was not served: ${JSON.stringify(tcp)}`); // NXDOMAIN: an unlisted name
+    assert.equal(tcp.freedRcode, 3, `a connection after one closed was not served: ${JSON.stringify(tcp)}`);
   });
 
   test("a fork inherits the policy; workspaces do not reach each other", async () => {

@@ -1,19 +1,21 @@
 // A DNS server of the test's own on its fake internet (runtime-fake-internet.ts): it answers A
 // records for the names it is given (TTL 60), NXDOMAIN for any other, and prints each name it
-// is asked, so a test can prove which names reached the upstream at all. It listens on UDP 53
+// is asked, so a test can prove which names reached the upstream at all; a name it is told to
+// keep silent about it never answers (an upstream that hangs). It listens on UDP 53
 // of an address inside the fake internet's namespace: what `[net] upstreamDns` points at.
 import { spawn, type ChildProcess } from "node:child_process";
 import type { FakeInternet } from "./runtime-fake-internet.js";
 
 const DNS_SOURCE = `
 const dgram = require("node:dgram");
-const [address, records] = [process.argv[1], JSON.parse(process.argv[2])];
+const [address, records, silent] = [process.argv[1], JSON.parse(process.argv[2]), new Set(JSON.parse(process.argv[3]))];
 const socket = dgram.createSocket("udp4");
 socket.on("message", (query, from) => {
   let offset = 12; const labels = [];
   while (query[offset]) { labels.push(query.toString("latin1", offset + 1, offset + 1 + query[offset])); offset += query[offset] + 1; }
   const end = offset + 5; const name = labels.join(".").toLowerCase(); const type = query.readUInt16BE(offset + 1);
   process.stdout.write("asked " + name + "\\n");
+  if (silent.has(name)) return;
   const found = records[name];
   const header = Buffer.from(query.subarray(0, 12));
   header.writeUInt16BE(0x8180 | (found ? 0 : 3), 2);
@@ -33,9 +35,11 @@ export interface FakeDns {
   close(): Promise<void>;
 }
 
-// Starts the server inside `internet`'s namespace on its server address; records: name → IPv4.
-export async function startFakeDns(internet: FakeInternet, records: Record<string, string>): Promise<FakeDns> {
-  const server: ChildProcess = spawn("nsenter", [`--net=/run/netns/${internet.netns}`, "--", process.execPath, "-e", DNS_SOURCE, internet.address, JSON.stringify(records)], { stdio: ["ignore", "pipe", "inherit"] });
+// Starts the server inside `internet`'s namespace on its server address; records: name → IPv4;
+// silent: names asked but never answered.
+export async function startFakeDns(internet: FakeInternet, records: Record<string, string>, options: { silent?: string[] } = {}): Promise<FakeDns> {
+  const argv = [`--net=/run/netns/${internet.netns}`, "--", process.execPath, "-e", DNS_SOURCE, internet.address, JSON.stringify(records), JSON.stringify(options.silent ?? [])];
+  const server: ChildProcess = spawn("nsenter", argv, { stdio: ["ignore", "pipe", "inherit"] });
   const asked: string[] = [];
   await new Promise<void>((resolve, reject) => {
     let pending = "";
