@@ -39,11 +39,12 @@ export async function runDaemon(config: Config, logger: Logger, options: DaemonO
 async function startServing(config: Config, logger: Logger): Promise<{ stopped: Promise<void> }> {
   // MCP over HTTP, /metrics and rate limits (daemon-front-doors.ts); its events feed the metrics.
   const doors = await DaemonFrontDoors.create(config, logger);
-  const { engine, report: reconciled } = await openEngine(config, logger, { events: doors.events });
+  const opened = await openEngine(config, logger, { events: doors.events });
+  const { engine, report: reconciled } = opened;
   logger.info("engine opened", { home: config.home, ...reconciled });
   const services: OperationServices = doors.servicesFor(engine);
   await doors.start(engine, services).catch(async (err: unknown) => {
-    await engine.close();
+    await opened.close();
     throw err;
   });
   let stopping: Promise<void> | undefined;
@@ -59,7 +60,7 @@ async function startServing(config: Config, logger: Logger): Promise<{ stopped: 
       server?.closeIdleConnections();
       await doors.close(); // ends MCP streams, which would hold the server open
       await closed;
-      await engine.close();
+      await opened.close();
     })());
   const shutdownRoute: RouteHandler = (req, res) => {
     if (req.method !== "POST" || req.url !== "/v1/shutdown") return false;
@@ -75,7 +76,7 @@ async function startServing(config: Config, logger: Logger): Promise<{ stopped: 
     health: () => ({ pid: process.pid, home: config.home, workspaces: engine.workspaces.list().length, uptimeSeconds: Math.round(process.uptime()), ...doors.health() }),
   }).catch(async (err: unknown) => {
     await doors.close();
-    await engine.close();
+    await opened.close();
     throw err;
   });
   ref.server = server;

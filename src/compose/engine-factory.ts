@@ -160,8 +160,15 @@ export interface OpenEngineOptions {
   events?: EngineEvents;
 }
 
+export interface OpenedEngine {
+  engine: Engine<GuestClient>;
+  report: ReconcileReport;
+  /** Closes the engine, then the DNS gate's sockets (held by the daemon for allowlist workspaces: open, they keep its process alive). */
+  close(): Promise<void>;
+}
+
 // Builds every driver from the config and opens (and reconciles) the engine of config.home.
-export async function openEngine(config: Config, logger: Logger, options: OpenEngineOptions = {}): Promise<{ engine: Engine<GuestClient>; report: ReconcileReport }> {
+export async function openEngine(config: Config, logger: Logger, options: OpenEngineOptions = {}): Promise<OpenedEngine> {
   const tag = resourceTagFor(config.home);
   ensureStateDir(config.home, { workspaceGid: config.runtime.uidShiftBase });
   const storage = createStorage(config, tag, logger);
@@ -205,5 +212,14 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     pidsLimit: config.defaults.pidsLimit,
     network: config.defaults.network,
   };
-  return Engine.open(deps, defaults);
+  // reconcile may have opened the gate again for adopted allowlist workspaces
+  const { engine, report } = await Engine.open(deps, defaults).catch(async (err: unknown) => {
+    await network.close();
+    throw err;
+  });
+  const close = async () => {
+    await engine.close();
+    await network.close();
+  };
+  return { engine, report, close };
 }
