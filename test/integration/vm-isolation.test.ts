@@ -4,15 +4,20 @@
 // attempt must fail. A third VM, `c`, runs in egress mode: its QEMU sits in a network namespace
 // shaped like an egress container's (slirp4netns, the same nftables table), so it reaches the
 // test's fake internet and is refused the host, private and link-local ranges, other workspaces
-// and foreign resolvers, as a container is (network.test.ts). Three boots for the file: a and b
-// from one memory template, c cold (templates hold no network device).
+// and foreign resolvers, as a container is (network.test.ts). Then c is switched live to
+// allowlist: names resolve only through the daemon's DNS gate, which asks a DNS server of the
+// test's own (`[net] upstreamDns`), and only their addresses are reached, as a container's
+// (network-allowlist.test.ts). Three boots for the file: a and b from one memory template, c
+// cold (templates hold no network device).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { hostAddresses } from "../../src/net/host-addresses.js";
 import { EGRESS_COUNTERS, EGRESS_TABLE } from "../../src/net/egress-rules.js";
+import { ALLOWLIST_COUNTERS } from "../../src/net/allowlist-rules.js";
 import { findSlirp } from "../../src/net/slirp.js";
 import { netnsPath, runInNetns } from "../../src/net/netns.js";
 import { existsSync } from "node:fs";
@@ -23,8 +28,18 @@ import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { privateSubnet, startFakeInternet, startHostServer, type FakeInternet, type HostServer } from "../support/runtime-fake-internet.js";
+import { startFakeDns, type FakeDns } from "../support/fake-dns.js";
+import { startFakeTlsSite, type FakeTlsSite } from "../support/fake-tls-site.js";
 
-const skip = requires(isRoot(), hasCommand("qemu-system-x86_64"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"), hasCommand("slirp4netns"), hasCommand("nft"));
+const skip = requires(isRoot(), hasCommand("qemu-system-x86_64"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"), hasCommand("slirp4netns"), hasCommand("nft"), hasCommand("openssl"));
+
+// The fake internet's server on every address of its namespace: the extra address (.2) is
+// what an unlisted name points at, so the allowlist's refusal of it is not just nothing listening.
+const SERVER_ON_EVERY_ADDRESS = `
+require("node:http").createServer((req, res) => res.end("hello from the fake internet\\n")).listen(8080, "0.0.0.0", () => process.stdout.write("ready\\n"));
+process.on("SIGTERM", () => process.exit(0));
+`;
+const ALLOW = ["pkgs.fake.test", "tls.fake.test:8443", "private.fake.test"];
 
 describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
   let cli: CliHarness;
@@ -35,6 +50,8 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
   let secretPath: string;
   let internet: FakeInternet;
   let lan: FakeInternet;
+  let site: FakeTlsSite;
+  let dns: FakeDns;
   let egressNetns: string;
   let egressId: string;
   /** The host's addresses when c's filter was loaded: one added later (another test's veth) is covered only at c's next mode switch (docs/security.md §7). */
@@ -48,8 +65,13 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
     loopbackServer = await startHostServer("127.0.0.1");
     anyServer = await startHostServer("0.0.0.0");
     hostSleeper = spawn("sleep", ["600", secret], { stdio: "ignore" });
-    internet = await startFakeInternet();
+    internet = await startFakeInternet({ serverSource: SERVER_ON_EVERY_ADDRESS, extraAddresses: 1 });
     lan = await startFakeInternet({ subnet: await privateSubnet() });
+    site = await startFakeTlsSite({ names: ["tls.fake.test"] });
+    const records = { "pkgs.fake.test": internet.address, "other.fake.test": internet.extraAddresses[0]!, "tls.fake.test": site.internet.address, "private.fake.test": lan.address };
+    dns = await startFakeDns(internet, records);
+    // read once, when the daemon starts (the first command below starts it)
+    await writeFile(join(cli.home, "config.toml"), `[net]\nupstreamDns = "${dns.upstream}"\n`);
     await cli.ok(["ws", "create", "--name", "a"]);
     await cli.ok(["ws", "create", "--name", "b"]);
     hostTargets = [internet.hostAddress, "10.0.2.2", "10.0.3.2", ...hostAddresses().v4];
@@ -60,6 +82,8 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
     egressNetns = resourceTagFor(cli.home).name("ws", c.id);
   });
   after(async () => {
+    await dns?.close();
+    await site?.close();
     await lan?.close();
     await internet?.close();
     hostSleeper?.kill("SIGKILL");
@@ -124,6 +148,11 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
   let bServing: Promise<unknown> | undefined;
   const serveInB = () =>
     (bServing ??= sh("b", `node -e 'require("http").createServer((q, s) => s.end("B")).listen(8081, () => require("fs").writeFileSync("/tmp/${marker}", ""))' >/dev/null 2>&1 & until [ -e /tmp/${marker} ]; do sleep 0.05; done`));
+  // b's server forwarded to a host port (once: a second forward of the same port is a CONFLICT)
+  let bForward: Promise<number> | undefined;
+  const forwardOfB = () => (bForward ??= serveInB().then(async () => (await cli.json<{ hostPort: number }>(["ws", "port", "b", "8081"])).hostPort));
+  // where c might reach b: its port forwarded on the host, through every alias of the host, and a container's slirp address
+  const bTargets = (hostPort: number) => [`http://127.0.0.1:${hostPort}/`, `http://10.0.3.2:${hostPort}/`, `http://10.0.2.2:${hostPort}/`, `http://${internet.hostAddress}:${hostPort}/`, "http://10.0.2.100:8081/"];
 
   test("another vm workspace is unreachable and invisible", async () => {
     await serveInB();
@@ -137,6 +166,15 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
     const newline = result.stdout.indexOf("\n");
     const [seconds, code] = result.stdout.slice(0, newline).split(" ").map(Number);
     return { code: code!, seconds: seconds!, body: result.stdout.slice(newline + 1), stderr: result.stderr };
+  };
+  // many curls from c in one exec (an exec costs most of a second under TCG): each url's exit code and seconds
+  const curlsFromC = async (urls: string[]) => {
+    const script = urls.map((url) => `curl -sS -o /dev/null -w '%{time_total}' --max-time 5 ${url} 2>/dev/null; echo " $?"`).join("; ");
+    const lines = (await sh("c", script)).stdout.trim().split("\n");
+    return urls.map((url, index) => {
+      const [seconds, code] = (lines[index] ?? "").split(" ").map(Number);
+      return { url, code: code!, seconds: seconds! };
+    });
   };
   const qemuPidOfC = async () => Number((await readFile(`${cli.home}/run/${egressId}/qemu.pid`, "utf8")).trim());
   const refusals = async (): Promise<Record<string, number>> => {
@@ -182,10 +220,9 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
   });
 
   test("egress does not reach another workspace: not its port forwarded on the host, not a container's slirp address", async () => {
-    await serveInB();
-    const forward = await cli.json<{ hostPort: number }>(["ws", "port", "b", "8081"]);
-    assert.equal((await runCommand(["curl", "-sS", "--max-time", "5", `http://127.0.0.1:${forward.hostPort}/`])).stdout, "B", "b answers the host");
-    for (const url of [`http://127.0.0.1:${forward.hostPort}/`, `http://10.0.3.2:${forward.hostPort}/`, `http://10.0.2.2:${forward.hostPort}/`, "http://10.0.2.100:8081/"]) {
+    const hostPort = await forwardOfB();
+    assert.equal((await runCommand(["curl", "-sS", "--max-time", "5", `http://127.0.0.1:${hostPort}/`])).stdout, "B", "b answers the host");
+    for (const url of bTargets(hostPort)) {
       const got = await curlFromC(url);
       assert.notEqual(got.code, 0, `${url} reached b: ${got.body}`);
     }
@@ -212,9 +249,62 @@ describe("isolation of a vm workspace", { skip, timeout: 900_000 }, () => {
     assert.equal((await cli.json<Array<{ name: string; network: string }>>(["ws", "ls"])).find((w) => w.name === "a")?.network, "none", "the refused mode was not recorded");
   });
 
-  test("a daemon restart adopts an egress vm with its network; QEMU killed behind the daemon's back leaves no namespace or slirp", async () => {
+  const namesOfC = async () => (await cli.json<{ traffic: { namesAnswered: number; namesRefused: number } }>(["ws", "network", "c"])).traffic;
+
+  test("a running vm switched live from egress to allowlist: an allowed name over HTTP and HTTPS (SNI) through the DNS gate; an unlisted name does not resolve and its address is refused at once", async () => {
+    await cli.ok(["ws", "network", "c", "allowlist", ...ALLOW.flatMap((entry) => ["--allow", entry])]);
+    const http = await curlFromC("http://pkgs.fake.test:8080/");
+    assert.equal(http.code, 0, http.stderr);
+    assert.equal(http.body, "hello from the fake internet\n");
+    // the guest's resolver (10.0.2.3, asked by QEMU from the namespace) is the daemon's gate, which asked our upstream
+    assert.ok(dns.asked.includes("pkgs.fake.test"), `upstream asked: ${dns.asked.join(", ")}`);
+    assert.ok((await namesOfC()).namesAnswered >= 1);
+    await cli.ok(["ws", "cp", site.caFile, "c:/tmp/ca.crt"]);
+    const https = await curlFromC("--cacert /tmp/ca.crt https://tls.fake.test:8443/tls-dep/index.json");
+    assert.equal(https.code, 0, https.stderr);
+    assert.match(https.body, /"tls-dep"/);
+
+    const byName = await curlFromC("http://other.fake.test:8080/");
+    assert.equal(byName.code, 6, `resolved an unlisted name: ${byName.body}${byName.stderr}`); // could not resolve host
+    assert.ok(!dns.asked.includes("other.fake.test"), "the gate asked the upstream for an unlisted name");
+    assert.ok((await namesOfC()).namesRefused >= 1);
+    const unlisted = internet.extraAddresses[0]!;
+    const before = (await refusals())[ALLOWLIST_COUNTERS.unlisted]!;
+    const direct = await curlFromC(`http://${unlisted}:8080/`);
+    assert.equal(direct.code, 7, `${unlisted}: ${direct.body}${direct.stderr}`); // refused, not timed out (28)
+    assert.ok(direct.seconds < 1, `${unlisted} took ${direct.seconds} s to be refused`);
+    assert.ok((await refusals())[ALLOWLIST_COUNTERS.unlisted]! > before, "not refused by the allowlist table");
+    console.log(`allowlist vm: ${unlisted} (unlisted name's address) refused in ${(direct.seconds * 1000).toFixed(0)} ms`);
+    // a port the name was not allowed on
+    assert.equal((await curlFromC(`http://${site.internet.address}:8080/`)).code, 7);
+    // control: the unlisted address answers the host
+    assert.equal((await runCommand(["curl", "-sS", "--max-time", "5", `http://${unlisted}:8080/`])).stdout, "hello from the fake internet\n");
+  });
+
+  test("allowlist refuses a private host (even behind an allowed name) and link-local at once (< 1 s); the host and another workspace too", async () => {
+    const hostPort = await forwardOfB();
+    const fast = ["http://private.fake.test:8080/", lan.url, "http://169.254.169.254/", "http://100.64.0.1/"];
+    const before = await refusals();
+    for (const got of await curlsFromC(fast)) {
+      console.log(`allowlist vm: ${got.url} refused (curl ${got.code}) in ${(got.seconds * 1000).toFixed(0)} ms`);
+      assert.equal(got.code, 7, got.url); // refused, not timed out (28)
+      assert.ok(got.seconds < 1, `${got.url} took ${got.seconds} s to be refused`);
+    }
+    assert.ok((await refusals())[EGRESS_COUNTERS.denied]! >= before[EGRESS_COUNTERS.denied]! + fast.length, "not all refused by the table's private-range rule");
+    assert.ok(dns.asked.includes("private.fake.test"), "the allowed name was answered (and its private address refused)");
+    for (const got of await curlsFromC([...hostTargets.map((address) => `http://${address}:${anyServer.port}/`), ...bTargets(hostPort)])) {
+      console.log(`allowlist vm: ${got.url} refused (curl ${got.code}) in ${(got.seconds * 1000).toFixed(0)} ms`);
+      assert.ok(Number.isInteger(got.code) && got.code !== 0, `${got.url} reached (curl ${got.code})`);
+      assert.ok(got.seconds < 1, `${got.url}: ${got.seconds} s`);
+    }
+    assert.equal((await runCommand(["curl", "-sS", "--max-time", "5", `http://127.0.0.1:${hostPort}/`])).stdout, "B", "b answers the host");
+  });
+
+  test("a daemon restart adopts an allowlist vm with its network (the DNS gate opened again); QEMU killed behind the daemon's back leaves no namespace or slirp", async () => {
     await cli.ok(["daemon", "stop"]);
-    assert.equal((await curlFromC(internet.url)).body, "hello from the fake internet\n", "adopted with egress working");
+    const adopted = await curlFromC("http://pkgs.fake.test:8080/");
+    assert.equal(adopted.body, "hello from the fake internet\n", `adopted without a working allowlist: ${adopted.stderr}`);
+    assert.equal((await curlFromC("http://other.fake.test:8080/")).code, 6);
     const pid = await qemuPidOfC();
     await cli.ok(["daemon", "stop"]);
     process.kill(pid, "SIGKILL");
