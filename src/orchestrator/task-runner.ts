@@ -9,6 +9,7 @@ import { totalTokens, zeroUsage } from "../llm/token-usage.js";
 import { describeEvent, OpencodeEventParser } from "./opencode/parse-events.js";
 import { judgeOpencodeRun, type OpencodeRunResult } from "./opencode/run-outcome.js";
 import { continuedArgv } from "./opencode/opencode-command.js";
+import { outputThroughFile } from "./opencode/output-through-file.js";
 import { collectChanges, type CollectedChanges } from "../domain/collect-changes.js";
 import type { PlanTask } from "./plan.js";
 import type { TaskRunContext, VerifySettings } from "./task-run-context.js";
@@ -134,7 +135,7 @@ export async function streamOpencode(ctx: TaskRunContext, task: PlanTask, prepar
   const started = performance.now();
   // the latest tool call or text, passed on with progress at most every LAST_EVENT_EVERY_MS (live views)
   let [last, sent, sentAt]: [string | undefined, string | undefined, number] = [undefined, undefined, 0];
-  const stream = guest.execStream({ argv, env: command.env, cwd: task.workdir, commandTimeoutMs: ctx.timeoutMs }, { signal: AbortSignal.any([ctx.signal, watchdog.signal]) });
+  const stream = guest.execStream({ argv: outputThroughFile(argv, command.runDir), env: command.env, cwd: task.workdir, commandTimeoutMs: ctx.timeoutMs }, { signal: AbortSignal.any([ctx.signal, watchdog.signal]) });
   try {
     for await (const chunk of stream) {
       if (chunk.fd !== 1) {

@@ -1,6 +1,6 @@
 // One workspace cannot exhaust the root daemon (issue 11, finding 5), through the public
-// surface: a plan whose tasks flood opencode's stdout with `yes` (the model's reply; the
-// /proc/PID/fd/1 route is tried and fails) and hand back a 3 GB patch (the worker's own `git` is the
+// surface: a plan whose tasks flood opencode's stdout with `yes` (through /proc/PID/fd/1, or
+// else the model's 12 MB reply) and hand back a 3 GB patch (the worker's own `git` is the
 // workspace's to replace), then MCP file_transfer and `ws cp` of a 100 TiB sparse file and of
 // a link to /dev/zero. Each is refused with TOO_LARGE, the other task still succeeds, nothing
 // partial is left in the transfer dir, and the daemon's peak RSS stays under 300 MiB.
@@ -30,9 +30,10 @@ function bashTask(name: string, command: string) {
   };
 }
 
-// Workspace code aiming at opencode's stdout: measured, the agent gives opencode a socket (libuv's
-// stdio "pipe" is a socketpair), which /proc/PID/fd/1 cannot open (ENXIO). The bytes still come
-// from the worker through the model's reply (model responses are untrusted): `yes`, 12 MB of it.
+// Workspace code aiming at opencode's stdout. opencode writes to a file that the worker streams
+// (output-through-file.ts), so /proc/PID/fd/1 opens and `yes` floods it; before that file,
+// it was the agent's socket and the open failed (ENXIO), and the bytes came through the
+// model's reply (model responses are untrusted): 12 MB of `y`. Either way the cap must hold.
 const FLOOD_STDOUT = "exec yes > /proc/$(pgrep -o -x opencode)/fd/1";
 const FLOOD_REPLY = "y".repeat(12_000_000);
 
@@ -75,7 +76,7 @@ describe("bytes a workspace produces are capped", { skip, timeout: 1_800_000 }, 
     assert.equal(run.code, 1, run.stderr);
     const report = JSON.parse(readFileSync(join(results, "report.json"), "utf8")) as Report;
     const byName = Object.fromEntries(report.tasks.map((t) => [t.name, t]));
-    const events = (task: string) => (existsSync(join(results, `${task}.events.ndjson`)) ? readFileSync(join(results, `${task}.events.ndjson`), "utf8").split("\n").filter((l) => l.includes("tool_use")).join("\n").slice(0, 3000) : "");
+    const events = (task: string) => (existsSync(join(results, `${task}.events.ndjson`)) ? readFileSync(join(results, `${task}.events.ndjson`), "utf8").split("\n").map((l) => l.slice(0, 600)).join("\n").slice(0, 6000) : "");
     assert.equal(byName["flood"]!.status, "error", `${byName["flood"]!.reason}\n${events("flood")}`);
     assert.match(byName["flood"]!.reason, /^TOO_LARGE: opencode's output in task flood is too large: \d+ bytes or more, over the cap of 8388608 bytes \(the cap is \[caps\] agentOutputBytes/);
     assert.equal(byName["bigpatch"]!.status, "error", events("bigpatch"));

@@ -23,6 +23,8 @@ export interface OpencodeCommandInput {
 
 export interface OpencodeCommand {
   argv: string[];
+  /** The run's own directory (input.runDir). */
+  runDir: string;
   env: Record<string, string>;
   /** Create these directories, then write these files, before running argv. */
   dirs: string[];
@@ -48,6 +50,7 @@ export function buildOpencodeCommand(input: OpencodeCommandInput): OpencodeComma
   return {
     // "--": a prompt starting with "-" must not be read as a flag
     argv: [input.binary ?? "opencode", "run", "--format", "json", "--", input.prompt],
+    runDir: input.runDir,
     env,
     dirs: [dir("home"), dir("data"), dir("cache"), dir("state"), posix.join(pluginDir, "node_modules")],
     files: [{ path: posix.join(pluginDir, "package-lock.json"), content: pluginLockfile() }],

@@ -64,7 +64,7 @@ function classify(run: ParsedOpencodeRun, facts: RunFacts): [OpencodeRunStatus, 
   if (facts.stalledForMs !== undefined) return ["stalled", `opencode printed no event for ${Math.round(facts.stalledForMs / 1000)} s and was stopped (after ${run.steps} steps)`];
   if (run.events.length === 0 && facts.exitCode !== 0) {
     const how = facts.exitCode === null ? "was killed" : `exited with ${facts.exitCode}`;
-    return ["error", `opencode ${how} before printing any event${facts.stderrTail ? `: ${facts.stderrTail.trim().slice(-500)}` : ""}`];
+    return ["error", `opencode ${how} before printing any event${stderrSuffix(facts)}`];
   }
   const error = run.errors[0];
   if (error) {
@@ -73,11 +73,11 @@ function classify(run: ParsedOpencodeRun, facts: RunFacts): [OpencodeRunStatus, 
   }
   // Killed from outside (OOM, a person, a dying worker): the run did not fail, it was stopped.
   if (facts.exitCode === null) return ["error", `opencode was killed${facts.signal ? ` by ${facts.signal}` : ""} after ${run.steps} steps`];
-  if (facts.exitCode !== 0) return ["failed", `opencode exited with ${facts.exitCode}`];
+  if (facts.exitCode !== 0) return ["failed", `opencode exited with ${facts.exitCode}${stderrSuffix(facts)}`];
   const rejected = run.toolCalls.filter((call) => call.status === "error" && PERMISSION_REJECTED.test(call.error ?? ""));
   if (rejected.length) return ["failed", `permission rejected for ${names(rejected.map((c) => c.tool))}: a headless run cannot ask, allow or deny it in the config`];
   if (run.steps === 0) return ["failed", "no model step ran"];
-  if (run.lastStepReason !== "stop") return ["failed", `the run ended without a final answer (last step: ${run.lastStepReason ?? "unfinished"})`];
+  if (run.lastStepReason !== "stop") return ["failed", `the run ended without a final answer (last step: ${run.lastStepReason ?? "unfinished"})${stderrSuffix(facts)}`];
   return judgeToolProblems(run, facts);
 }
 
@@ -92,6 +92,12 @@ function judgeToolProblems(run: ParsedOpencodeRun, facts: RunFacts): [OpencodeRu
     return ["failed", `${failed.length} tool call(s) failed (${names(failed.map((c) => c.tool))}) and nothing changed`];
   }
   return ["succeeded", ""];
+}
+
+// What opencode said on stderr last, for reasons its events do not explain.
+function stderrSuffix(facts: RunFacts): string {
+  const tail = facts.stderrTail?.trim().slice(-500);
+  return tail ? `: ${tail}` : "";
 }
 
 function names(list: string[]): string {
