@@ -50,6 +50,8 @@ interface Attached {
   admitted: Map<string, number>;
   /** Upstream queries under way (bounded by MAX_QUERIES_IN_FLIGHT). */
   inFlight: number;
+  /** Open TCP connections: ended with the gate, or a closing server would wait up to their idle timeout. */
+  connections: Set<Socket>;
 }
 
 export class DnsGate {
@@ -66,12 +68,16 @@ export class DnsGate {
       return;
     }
     const sockets = await openGateSockets(netnsName);
-    const entry: Attached = { policy, sockets, stats: { answered: 0, refused: 0 }, admitted: new Map(), inFlight: 0 };
+    const entry: Attached = { policy, sockets, stats: { answered: 0, refused: 0 }, admitted: new Map(), inFlight: 0, connections: new Set() };
     sockets.tcp.maxConnections = MAX_TCP_CONNECTIONS;
     this.attached.set(netnsName, entry);
     sockets.udp.on("message", (query, from) => void this.answerUdp(netnsName, query, from));
     sockets.udp.on("error", (err) => this.options.logger.warn("DNS gate socket error", { netns: netnsName, err }));
-    sockets.tcp.on("connection", (socket) => this.serveTcp(netnsName, socket));
+    sockets.tcp.on("connection", (socket) => {
+      entry.connections.add(socket);
+      socket.on("close", () => entry.connections.delete(socket));
+      this.serveTcp(netnsName, socket);
+    });
   }
 
   // Stops answering (the namespace's resolver address goes too). Idempotent; nothing to do (no
@@ -80,7 +86,8 @@ export class DnsGate {
     const entry = this.attached.get(netnsName);
     if (!entry) return;
     this.attached.delete(netnsName);
-    await closeGateSockets(netnsName, entry?.sockets);
+    for (const socket of entry.connections) socket.destroy();
+    await closeGateSockets(netnsName, entry.sockets);
   }
 
   isAttached(netnsName: string): boolean {
@@ -96,6 +103,7 @@ export class DnsGate {
     for (const entry of this.attached.values()) {
       entry.sockets.udp.close();
       entry.sockets.tcp.close();
+      for (const socket of entry.connections) socket.destroy();
     }
     this.attached.clear();
   }
@@ -174,6 +182,9 @@ export class DnsGate {
       socket.on("message", (reply) => {
         if (reply.length >= 2 && reply.readUInt16BE(0) === query.readUInt16BE(0)) done(undefined, reply);
       });
+      // a query under way must not hold a stopping daemon up to its timeout
+      socket.unref();
+      timer.unref();
       socket.send(query, port, host);
     });
   }

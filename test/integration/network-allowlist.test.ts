@@ -15,7 +15,7 @@ import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { privateSubnet, startFakeInternet, type FakeInternet } from "../support/runtime-fake-internet.js";
 import { startFakeDns, type FakeDns } from "../support/fake-dns.js";
 import { startFakeTlsSite, type FakeTlsSite } from "../support/fake-tls-site.js";
-import { floodUdp, probeTcpBound } from "../support/dns-flood.js";
+import { floodUdp, probeTcpBound, whileHoldingTcpConnection } from "../support/dns-flood.js";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { SLIRP } from "../../src/net/egress-rules.js";
 
@@ -179,7 +179,10 @@ describe("network allowlist: names through agentiso's DNS gate, nothing else", {
   });
 
   test("the policy switches live: egress, another allowlist, none", async () => {
-    await cli.ok(["ws", "network", "al", "egress"]);
+    // a client holding a DNS-over-TCP connection open does not hold the switch (or a daemon stop) up
+    const held = await whileHoldingTcpConnection(resourceTagFor(cli.home).name("ws", alId), SLIRP.dns, () => cli.ok(["ws", "network", "al", "egress"]));
+    console.log(`switch to egress with a DNS connection held open: ${held.ms.toFixed(0)} ms`);
+    assert.ok(held.ms < 5000, `the switch waited for the held connection: ${held.ms.toFixed(0)} ms`);
     assert.equal((await curl("al", `http://${internet.extraAddresses[0]}:8080/`)).code, 0);
     await cli.ok(["ws", "network", "al", "allowlist", "--allow", "other.fake.test", "--ports", "8080"]);
     const switched = await policy("al");

@@ -121,3 +121,22 @@ export async function floodUdp(netns: string, server: string, names: string[], o
 export async function probeTcpBound(netns: string, server: string, held: number, name: string): Promise<TcpBound> {
   return JSON.parse(await runInside(netns, TCP_CONNECTIONS, [server, String(held), name])) as TcpBound;
 }
+
+// Holds one idle TCP connection to server:53 from inside the namespace while `during` runs;
+// returns how long `during` took. The connection's process ends afterwards, whatever happened.
+export async function whileHoldingTcpConnection<T>(netns: string, server: string, during: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const source = `const s = require("node:net").connect(53, process.argv[1], () => process.stdout.write("connected\\n")); s.on("error", () => {}); setTimeout(() => {}, 60000);`;
+  const child = spawn("nsenter", [`--net=${netnsPath(netns)}`, "--", process.execPath, "-e", source, server], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("connected") && resolve());
+      child.once("error", reject);
+      child.once("close", (code) => reject(new Error(`the connection's process exited ${code} before connecting`)));
+    });
+    const started = performance.now();
+    const result = await during();
+    return { result, ms: performance.now() - started };
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
