@@ -16,7 +16,7 @@ import { assertValidName } from "../core/names.js";
 import type { GuestLink } from "./engine-deps.js";
 import type { LifecycleLimits } from "./lifecycle.js";
 import { PoolFiller, type FillTarget } from "./pool-filler.js";
-import { forkOptionsOf, forkSpecOf, poolKeyOf, poolSpecOf, recordSpecOf, type ForkSource, type PoolForkOptions, type PoolSpec, type WarmPoolSettings } from "./pool-key.js";
+import { forkOptionsOf, forkSpecOf, poolKeyOf, poolSpecOf, recordSpecOf, type PoolForkOptions, type PoolSpec, type WarmPoolSettings } from "./pool-key.js";
 import type { CreateWorkspaceOptions, WorkspaceDefaults } from "./workspace-options.js";
 import type { WorkspaceRecord } from "./workspace-record.js";
 import type { WorkspaceState } from "./workspace-state.js";
@@ -151,7 +151,10 @@ export class WarmPool<G extends GuestLink> {
   async dropForks(workspaceId: string, snapshot?: string): Promise<void> {
     const matches = (f: { workspaceId: string; snapshot: string } | undefined) => f?.workspaceId === workspaceId && (snapshot === undefined || f.snapshot === snapshot);
     const dropped = [...this.pools.values()].filter((p) => matches(p.spec.forkOf));
-    for (const pool of dropped) (this.pools.delete(pool.key), pool.dropped.abort());
+    for (const pool of dropped) {
+      this.pools.delete(pool.key);
+      pool.dropped.abort();
+    }
     await Promise.allSettled(dropped.flatMap((p) => [...p.fills]));
     const pooled = this.workspaces.list({ owner: POOL_OWNER }).filter((w) => matches(w.forkedFrom));
     await Promise.allSettled(pooled.map((w) => this.retiring.get(w.id) ?? this.retire(w.id, "its snapshot or origin changes")));
@@ -249,7 +252,7 @@ export class WarmPool<G extends GuestLink> {
       const count = pool ? (kept.get(pool.key) ?? 0) : Infinity;
       const usable = record.state === "running" && pool !== undefined && count < pool.size && (await this.connects(record.id));
       if (usable) kept.set(pool.key, count + 1);
-      else this.retire(record.id, "left by a previous daemon and not wanted now");
+      else void this.retire(record.id, "left by a previous daemon and not wanted now");
     }
   }
 
@@ -265,7 +268,7 @@ export class WarmPool<G extends GuestLink> {
       for (const record of this.ready(pool).filter((w) => now - Date.parse(w.createdAt) >= pool.idleTimeoutMs!)) {
         pool.dormant = true;
         pool.reaped++;
-        this.retire(record.id, "idle");
+        void this.retire(record.id, "idle");
       }
     }
   }
