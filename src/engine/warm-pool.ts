@@ -167,12 +167,19 @@ export class WarmPool<G extends GuestLink> {
     // synchronous from the pick to the assignment (and the row changes only while still pooled): one caller per workspace
     const ready = this.ready(pool);
     const taken: WorkspaceRecord[] = [];
-    for (const name of valid) {
-      const pooled = ready.find((w) => !taken.includes(w) && this.workspaces.assign(w.id, { name: name ?? w.name, owner: to.owner, lifecycle: to.lifecycle }));
-      if (!pooled) break;
-      taken.push(pooled);
+    try {
+      for (const name of valid) {
+        const pooled = ready.find((w) => !taken.includes(w) && this.workspaces.assign(w.id, { name: name ?? w.name, owner: to.owner, lifecycle: to.lifecycle }));
+        if (!pooled) break;
+        taken.push(pooled);
+      }
+    } catch (err) {
+      // a name taken (the assignment failed, that one stays pooled): the ones given to this call already go, as a failed fork's would
+      await Promise.allSettled(taken.map((w) => this.workspaces.destroy(w.id)));
+      throw err;
+    } finally {
+      this.filler.kick();
     }
-    this.filler.kick();
     pool.hits += taken.length;
     pool.misses += valid.length - taken.length;
     if (taken.length === 0) return [];

@@ -114,6 +114,16 @@ describe("warm forks", () => {
       assert.deepEqual([forkPool(engine), pooled(engine)], [undefined, []]);
     }));
 
+  test("a fork of 2 whose second name is taken fails whole: the first one taken goes, the other stays pooled", () =>
+    withForkPool(async (engine) => {
+      await golden(engine);
+      await engine.snapshots.fork("origin", { snapshot: "golden", name: "w-2" });
+      await until(() => forkPool(engine)?.ready === 2);
+      await assert.rejects(engine.snapshots.fork("origin", { snapshot: "golden", count: 2, namePrefix: "w" }), /w-2/);
+      assert.deepEqual(engine.workspaces.list().map((w) => w.name).sort(), ["origin", "w-2"]);
+      assert.ok(pooled(engine).length >= 1, "the one whose name was taken is still pooled");
+    }));
+
   test("a fork that inherits an allowlist resolves to a key with its entries; asking another mode is another key", () => {
     const origin = { id: "o1", name: "o", image: "base", runtime: "container", network: "allowlist", allowlist: { allow: ["example.com"], deny: [] }, memoryMiB: 512, cpus: 1, pidsLimit: 256, diskBytes: 1 << 30 } as unknown as WorkspaceRecord;
     const inherited = poolKeyOf(forkSpecOf(origin, "s", {}));
