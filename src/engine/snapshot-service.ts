@@ -127,6 +127,7 @@ export class SnapshotService<G extends GuestLink> {
     await this.deps.storage.deleteSnapshot(record.id, snapshot);
     this.db.deleteSnapshot(record.id, snapshot);
     await this.memory.remove(record.id, snapshot);
+    await this.pool?.dropForks(record.id, snapshot); // one a fork begun meanwhile pooled: a new snapshot of this name must not get it
   }
 
   // Forks `count` workspaces from a snapshot in parallel. All-or-nothing: if one fails, the

@@ -106,7 +106,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
     await this.pool?.dropForks(record.id); // its pooled forks go first
     await this.lock.run([record.id], async () => {
       const current = this.get(record.id);
-      const forks = this.db.forksOf(current.id);
+      const forks = this.db.forksOf(current.id).filter((f) => f.owner !== POOL_OWNER);
       if (forks.length > 0) {
         throw new AgentisoError("CONFLICT", `workspace ${current.name} has forks (${forks.map((f) => f.name).join(", ")}): destroy them first`, {
           details: { forks: forks.map((f) => f.name) },
@@ -126,6 +126,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       this.db.deleteWorkspace(current.id);
       this.deps.events?.stateChanged?.();
     });
+    await this.pool?.dropForks(record.id); // one a fork begun meanwhile pooled
   }
 
   async setNetwork(idOrName: string, wanted: NetworkMode | NetworkPolicy): Promise<WorkspaceRecord> {

@@ -2,12 +2,14 @@
 // a fork begins the pool of its snapshot; a fork of 3 then takes the 2 ready ones (hits) and
 // forks 1 fresh; each has the snapshot's files, its own name as hostname and the lineage of a
 // fork, and its writes stay its own; deleting the snapshot while the pool is full destroys the
-// pooled forks first and leaves nothing of them; destroying the origin works.
+// pooled forks first and leaves nothing of them; destroying the origin works; a daemon killed
+// with -9 leaves pooled forks that the next one destroys.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
+import { isRunningSync } from "../../src/core/process-state.js";
 import { CliHarness } from "../support/cli-harness.js";
 import { ensureImage } from "../support/base-image.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
@@ -72,11 +74,24 @@ describe("warm forks of containers", { skip: requires(isRoot(), hasCommand("runc
     assert.match(await cli.ok(["ws", "ls"]), /w-1 .*origin@golden/, "FORKED FROM as for a fresh fork");
   });
 
-  test("deleting the snapshot while its pool is full destroys the pooled forks first and leaves nothing of them; destroying the origin works", async () => {
+  test("after kill -9 of the daemon the next one destroys the pooled forks", async () => {
     await untilForkPool(cli, "origin", "golden", (p) => p.ready === 2, "refilled");
+    const pid = cli.daemonPid()!;
+    process.kill(pid, "SIGKILL");
+    while (isRunningSync(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await forkPoolOf(cli, "origin", "golden"), undefined, "a fork pool begins again at the next fork"); // starts the next daemon
+    for (const deadline = Date.now() + 30_000; (await pooledIds()).length > 0; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      if (Date.now() > deadline) throw new Error(`pooled forks left: ${(await pooledIds()).join(" ")}`);
+    }
+  });
+
+  test("deleting the snapshot while its pool is full destroys the pooled forks first and leaves nothing of them; destroying the origin works", async () => {
+    for (const w of ["first", "w-1", "w-2", "w-3"]) await cli.ok(["ws", "destroy", w]);
+    await cli.ok(["ws", "fork", "origin", "--snapshot", "golden", "--name", "first"]);
+    await untilForkPool(cli, "origin", "golden", (p) => p.ready === 2, "filled");
+    await cli.ok(["ws", "destroy", "first"]);
     const pooled = await pooledIds();
     assert.equal(pooled.length, 2);
-    for (const w of ["first", "w-1", "w-2", "w-3"]) await cli.ok(["ws", "destroy", w]);
     await cli.ok(["ws", "snapshot-rm", "origin", "golden"]);
     assert.equal(await forkPoolOf(cli, "origin", "golden"), undefined, "the pool is dropped");
     const poolMount = readFileSync("/proc/mounts", "utf8").split("\n").find((line) => line.split(" ")[1]?.startsWith(cli.home))!.split(" ")[1]!;
