@@ -3,7 +3,8 @@
 // none, a private storage root torn down after), a workspace/container holding the same
 // prepared files, CLI against CLI, each step paired (agentiso then podman, alternating) in
 // one process. Ratios are agentiso's time over podman's: below 1 agentiso is faster; the goal
-// of issue 15 is ≤ 0.8 for every row. Skipped without podman (apt-get install podman).
+// of issue 15 is ≤ 0.8 for every row. The warm-fork row runs on a second daemon with
+// [pool] forksPerSnapshot = 2. Skipped without podman (apt-get install podman).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -89,6 +90,8 @@ const part: BenchPart = {
       },
     );
 
+    await warmForkRow(podman, pair);
+
     report("| step | agentiso p50 | podman p50 | ratio | goal ≤ 0.8x |");
     report("|---|---|---|---|---|");
     for (const row of rows) {
@@ -100,6 +103,34 @@ const part: BenchPart = {
     report(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   },
 };
+
+type Pair = (step: string, count: number, ours: (i: number) => Promise<unknown>, theirs: (i: number) => Promise<unknown>, after?: (i: number) => Promise<unknown>) => Promise<void>;
+
+// A fork served from a warm pool of forks ([pool] forksPerSnapshot = 2), each sample with the
+// pool full again. A daemon of its own: on the first one every fork row above would be warm too.
+async function warmForkRow(podman: Podman, pair: Pair): Promise<void> {
+  await using rig = await startDaemonRig({}, { configToml: "[pool]\nforksPerSnapshot = 2\n" });
+  const cli = async (args: string[]) => expectOk(await rig.cli(args), `agentiso ${args.join(" ")}`);
+  const full = async () => {
+    const deadline = Date.now() + 120_000;
+    const ready = async () => (await rig.api.call<{ pools: Array<{ ready: number; forkOf?: unknown }> }>("workspace_pool", {})).pools.find((p) => p.forkOf)?.ready ?? 0;
+    while ((await ready()) < 2) {
+      if (Date.now() > deadline) throw new Error("the fork pool did not fill in 2 minutes");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  await cli(["ws", "create", "--name", "golden"]);
+  await cli(["ws", "exec", "golden", "--", "sh", "-c", PREPARE]);
+  await cli(["ws", "snapshot", "golden", "s0"]);
+  await cli(["ws", "fork", "golden", "--snapshot", "s0", "--name", "first"]); // begins the pool
+  await full();
+  await pair(
+    "fork one worker from a warm pool (forksPerSnapshot=2) vs podman run -d", SAMPLES,
+    (i) => cli(["ws", "fork", "golden", "--snapshot", "s0", "--count", "1", "--name-prefix", `warm${i}`]),
+    (i) => podman.ok(["run", "-d", ...podman.runFlags, "--name", `warm${i}`, "s0", "sleep", "infinity"]),
+    async (i) => (await Promise.all([cli(["ws", "rm", `warm${i}-1`]), podman.ok(["rm", "-f", "-t", "0", `warm${i}`])]), await full()),
+  );
+}
 
 // Memory of each of the 20 idle forks (cgroup v1 total_rss, the engine bench's measure) on both sides.
 async function idleMemory(rig: DaemonRig, podman: Podman, prefix: string): Promise<Row> {

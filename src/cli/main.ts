@@ -45,7 +45,8 @@ Configuration: $AGENTISO_HOME/config.toml, overridden by the environment:
   [lifecycle.mcp] / [lifecycle.cli] in config.toml: the ttl and idle timeout of new workspaces
     that name none (MCP sessions: 24h → destroy, 2h idle → stop; the CLI: none)
   [[pool.entries]] in config.toml: workspaces kept started per image and limits, handed out by
-    workspace create (docs/runtime-container.md "Warm pool")
+    workspace create; [pool] forksPerSnapshot = N: N forks kept started per snapshot forked
+    from, handed out by workspace fork (docs/runtime-container.md "Warm pool")
 
 ${EXIT_CODES_HELP}
 `;

@@ -8,7 +8,7 @@ export function warmPoolSettings(config: Config): WarmPoolSettings {
   const entries = config.pool.entries.map(entrySettings);
   if (config.vm.warmPool > 0) entries.push({ size: config.vm.warmPool, runtime: "vm" });
   const idle = config.pool.idleTimeout;
-  return { entries, idleTimeoutMs: idle === null ? null : idle * 1000, fillConcurrency: config.pool.fillConcurrency };
+  return { entries, idleTimeoutMs: idle === null ? null : idle * 1000, fillConcurrency: config.pool.fillConcurrency, forksPerSnapshot: config.pool.forksPerSnapshot };
 }
 
 function entrySettings(entry: PoolEntryConfig): PoolEntrySettings {

@@ -74,11 +74,16 @@ const PoolSchema = z.object({
   pidsLimit: z.number(),
   diskBytes: z.number(),
   network: z.enum(["none", "egress", "allowlist"]),
+  allowlist: z.object({ allow: z.array(z.string()), deny: z.array(z.string()) }).optional().describe("A fork pool's inherited allowlist"),
+  forkOf: z
+    .object({ workspace: z.string(), workspaceId: z.string(), snapshot: z.string() })
+    .optional()
+    .describe("A fork pool's ([pool] forksPerSnapshot): the snapshot its workspaces are forked from (workspace: the origin's name when the pool began)"),
   size: z.number().describe("How many it keeps ready"),
   ready: z.number().describe("Ready to hand out now"),
   starting: z.number().describe("Being started to refill it"),
-  hits: z.number().describe("Creates served from it since the daemon started"),
-  misses: z.number().describe("Creates of its settings that found none ready (started cold)"),
+  hits: z.number().describe("Creates (forks, for a fork pool) served from it since the daemon started"),
+  misses: z.number().describe("Creates (forks) of its settings that found none ready (started cold)"),
   reaped: z.number().describe("Destroyed unclaimed after the idle timeout"),
   dormant: z.boolean().describe("Emptied for idleness: refills at the next create of its settings"),
 });
@@ -86,7 +91,8 @@ const PoolSchema = z.object({
 export const workspacePool = defineContract({
   name: "workspace_pool",
   title: "Show the warm pool",
-  description: "The warm pool: workspaces started ahead of demand, per image and limits ([[pool.entries]] and vm.warmPool in config.toml); a workspace_create with the same settings gets one at once.",
+  description:
+    "The warm pool: workspaces started ahead of demand, per image and limits ([[pool.entries]] and vm.warmPool in config.toml), and forks per snapshot and limits ([pool] forksPerSnapshot, begun by a fork); a workspace_create or workspace_fork with the same settings gets one at once.",
   category: "other",
   hints: LOOKS,
   input: z.object({}).strict(),

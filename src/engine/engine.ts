@@ -74,10 +74,11 @@ export class Engine<G extends GuestLink = GuestLink> {
   // Starts keeping the configured workspaces ready (after reconcile adopted what a previous daemon pooled).
   private startPool(): void {
     if (!this.deps.warmPool) return;
-    const pool = new WarmPool(poolWorkspaces(this.workspaces, this.db, this.deps), this.deps.warmPool, this.defaults, this.deps.logger.child({ component: "warm-pool" }));
+    const pool = new WarmPool(poolWorkspaces(this.workspaces, this.snapshots, this.db, this.deps), this.deps.warmPool, this.defaults, this.deps.logger.child({ component: "warm-pool" }));
     if (pool.empty) return;
     this.pool = pool;
     this.workspaces.usePool(pool);
+    this.snapshots.usePool(pool);
     pool.start();
   }
 

@@ -5,13 +5,15 @@ import type { EngineDeps, GuestLink } from "./engine-deps.js";
 import { lifecycleOf } from "./lifecycle.js";
 import type { StateDb } from "./state-db.js";
 import { POOL_OWNER, type PoolWorkspaces } from "./warm-pool.js";
+import type { SnapshotService } from "./snapshot-service.js";
 import type { WorkspaceService } from "./workspace-service.js";
 
-export function poolWorkspaces<G extends GuestLink>(svc: WorkspaceService<G>, db: StateDb, deps: EngineDeps<G>): PoolWorkspaces<G> {
+export function poolWorkspaces<G extends GuestLink>(svc: WorkspaceService<G>, snapshots: SnapshotService<G>, db: StateDb, deps: EngineDeps<G>): PoolWorkspaces<G> {
   return {
     get: (id) => svc.get(id),
     list: (filter) => svc.list(filter),
     create: (options) => svc.create(options),
+    fork: (originId, options) => snapshots.fork(originId, options),
     guest: (id, signal) => svc.guest(id, signal),
     destroy: (id) => svc.destroy(id),
     async warmUp(id, signal) {

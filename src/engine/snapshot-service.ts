@@ -11,6 +11,7 @@ import { MemorySnapshots } from "./memory-snapshots.js";
 import type { StateDb } from "./state-db.js";
 import type { SnapshotRecord, WorkspaceRecord } from "./workspace-record.js";
 import type { CreateWorkspaceOptions } from "./workspace-options.js";
+import { POOL_OWNER, type WarmPool } from "./warm-pool.js";
 import type { WorkspaceService } from "./workspace-service.js";
 
 export interface SnapshotView extends Omit<SnapshotRecord, "memory"> {
@@ -36,6 +37,7 @@ export interface SnapshotOptions {
 export class SnapshotService<G extends GuestLink> {
   private readonly lock = new KeyedLock();
   private readonly memory: MemorySnapshots<G>;
+  private pool: Pick<WarmPool<G>, "claimForks" | "dropForks"> | undefined;
 
   constructor(
     private readonly workspaces: WorkspaceService<G>,
@@ -43,6 +45,11 @@ export class SnapshotService<G extends GuestLink> {
     private readonly deps: EngineDeps<G>,
   ) {
     this.memory = new MemorySnapshots(workspaces, deps);
+  }
+
+  /** Lets `pool` serve forks from its fork pools (engine.ts builds it after reconcile). */
+  usePool(pool: Pick<WarmPool<G>, "claimForks" | "dropForks">): void {
+    this.pool = pool;
   }
 
   // Whether snapshots of this workspace can hold its memory (its runtime can save a machine).
@@ -87,7 +94,7 @@ export class SnapshotService<G extends GuestLink> {
 
   list(idOrName: string): SnapshotView[] {
     const record = this.workspaces.get(idOrName);
-    return this.db.listSnapshots(record.id).map((s) => view(record, s, this.db.forksOf(record.id, s.name).map((f) => f.name)));
+    return this.db.listSnapshots(record.id).map((s) => view(record, s, this.forksOf(record.id, s.name).map((f) => f.name)));
   }
 
   // Rolls the workspace back; a running workspace is stopped and started around the restore
@@ -96,6 +103,7 @@ export class SnapshotService<G extends GuestLink> {
     const record = this.workspaces.get(idOrName);
     const row = this.requireSnapshot(record, snapshot);
     const wasRunning = record.state === "running" || record.state === "paused"; // a paused one comes back running
+    await this.pool?.dropForks(record.id); // zfs rolls back only a snapshot without clones
     if (wasRunning) await this.workspaces.stop(record.id);
     await this.deps.storage.restore(record.id, snapshot);
     if (!this.deps.storage.capabilities.restoreKeepsLaterSnapshots) await this.forgetVanishedSnapshots(record.id);
@@ -109,7 +117,8 @@ export class SnapshotService<G extends GuestLink> {
   private async deleteLocked(idOrName: string, snapshot: string): Promise<void> {
     const record = this.workspaces.get(idOrName);
     this.requireSnapshot(record, snapshot);
-    const forks = this.db.forksOf(record.id, snapshot);
+    await this.pool?.dropForks(record.id, snapshot);
+    const forks = this.forksOf(record.id, snapshot);
     if (forks.length > 0) {
       throw new AgentisoError("CONFLICT", `snapshot ${snapshot} of ${record.name} has forks (${forks.map((f) => f.name).join(", ")}): destroy them first`, {
         details: { forks: forks.map((f) => f.name) },
@@ -118,6 +127,7 @@ export class SnapshotService<G extends GuestLink> {
     await this.deps.storage.deleteSnapshot(record.id, snapshot);
     this.db.deleteSnapshot(record.id, snapshot);
     await this.memory.remove(record.id, snapshot);
+    await this.pool?.dropForks(record.id, snapshot); // one a fork begun meanwhile pooled: a new snapshot of this name must not get it
   }
 
   // Forks `count` workspaces from a snapshot in parallel. All-or-nothing: if one fails, the
@@ -131,7 +141,9 @@ export class SnapshotService<G extends GuestLink> {
     }
     if (options.namePrefix !== undefined) assertValidName(options.namePrefix, "name prefix");
     const names = Array.from({ length: count }, (_, i) => forkName(options, i, count));
-    const results = await Promise.allSettled(names.map((name) => this.forkOne(origin, snapshot, options, name)));
+    const pooled = (await this.pool?.claimForks(origin, options, names)) ?? [];
+    const fresh = names.slice(pooled.length).map((name) => this.forkOne(origin, snapshot, options, name));
+    const results = [...pooled.map((w) => ({ status: "fulfilled" as const, value: w })), ...(await Promise.allSettled(fresh))];
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     const created = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     if (failure) {
@@ -150,12 +162,17 @@ export class SnapshotService<G extends GuestLink> {
     try {
       await this.deps.storage.forkWorkspace(record.id, { from: origin.id, snapshot: options.snapshot, ...this.workspaces.quotaFor(record), signal: options.signal });
       const running = await this.workspaces.boot(record, await this.memory.resumable(origin, snapshot, record));
-      this.deps.events?.workspaceForked?.({ durationMs: performance.now() - started });
+      if (options.owner !== POOL_OWNER) this.deps.events?.workspaceForked?.({ durationMs: performance.now() - started });
       return running;
     } catch (err) {
       await this.workspaces.discard(record);
       throw err;
     }
+  }
+
+  // The workspaces forked from this snapshot, not counting pooled forks (dropped before it changes).
+  private forksOf(workspaceId: string, snapshot: string): WorkspaceRecord[] {
+    return this.db.forksOf(workspaceId, snapshot).filter((f) => f.owner !== POOL_OWNER);
   }
 
   // zfs rollback destroys the snapshots taken after the one restored: drop their rows too.

@@ -64,7 +64,7 @@ export function newWorkspaceRecord(options: CreateWorkspaceOptions, defaults: Wo
 }
 
 // The asked mode with its entries, else the template's whole policy (a fork inherits it), else the default mode.
-function policyOfOptions(options: CreateWorkspaceOptions, defaults: WorkspaceDefaults, template?: WorkspaceRecord): NetworkPolicy {
+export function policyOfOptions(options: CreateWorkspaceOptions, defaults: Pick<WorkspaceDefaults, "network">, template?: WorkspaceRecord): NetworkPolicy {
   if (options.network !== undefined) return normalizePolicy({ mode: options.network, ...options.allowlist });
   if (options.allowlist !== undefined) throw new AgentisoError("INVALID_INPUT", "allow and deny entries need network mode allowlist");
   return template ? networkPolicyOf(template) : normalizePolicy({ mode: defaults.network });

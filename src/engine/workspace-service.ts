@@ -27,7 +27,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   /** The connected agents (one per workspace); a memory snapshot detaches one while it saves. */
   readonly guests: GuestLinks<G>;
   private readonly templates: BootTemplates | undefined;
-  private pool: Pick<WarmPool<G>, "claim"> | undefined;
+  private pool: Pick<WarmPool<G>, "claim" | "dropForks"> | undefined;
   private lifecycle: WorkspaceLifecycle | undefined;
 
   constructor(
@@ -103,9 +103,10 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   // Stops (if needed) and deletes a workspace with its volume and snapshots.
   async destroy(idOrName: string): Promise<void> {
     const record = this.get(idOrName);
+    await this.pool?.dropForks(record.id); // its pooled forks go first
     await this.lock.run([record.id], async () => {
       const current = this.get(record.id);
-      const forks = this.db.forksOf(current.id);
+      const forks = this.db.forksOf(current.id).filter((f) => f.owner !== POOL_OWNER);
       if (forks.length > 0) {
         throw new AgentisoError("CONFLICT", `workspace ${current.name} has forks (${forks.map((f) => f.name).join(", ")}): destroy them first`, {
           details: { forks: forks.map((f) => f.name) },
@@ -125,10 +126,12 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       this.db.deleteWorkspace(current.id);
       this.deps.events?.stateChanged?.();
     });
+    await this.pool?.dropForks(record.id); // one a fork begun meanwhile pooled
   }
 
   async setNetwork(idOrName: string, wanted: NetworkMode | NetworkPolicy): Promise<WorkspaceRecord> {
     const [policy, record] = [asNetworkPolicy(wanted), this.get(idOrName)];
+    await this.pool?.dropForks(record.id); // forks inherit the policy: pooled ones would keep the old one
     return this.lock.run([record.id], async () => {
       const current = this.get(record.id);
       assertNotPaused(current.name, current.state);
@@ -167,7 +170,7 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
   }
 
   /** Lets `pool` serve the creates that match it (engine.ts builds it after reconcile). */
-  usePool(pool: Pick<WarmPool<G>, "claim">): void {
+  usePool(pool: Pick<WarmPool<G>, "claim" | "dropForks">): void {
     this.pool = pool;
   }
 

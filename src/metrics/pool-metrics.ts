@@ -1,6 +1,7 @@
-// The warm pool's metrics, one series per configured pool (a bounded set: the operator's
-// [[pool.entries]]), labelled with its key ("opencode container memory=2Gi cpus=2 ..."): how
-// many it keeps, how many are ready now, and how creates of its key were served.
+// The warm pool's metrics, one series per pool (the operator's [[pool.entries]], and the fork
+// pools of [pool] forksPerSnapshot while they exist: a dropped one's series end), labelled with
+// its key ("opencode container memory=2Gi cpus=2 ..."): how many it keeps, how many are ready
+// now, and how creates (forks) of its key were served.
 import type { Registry } from "prom-client";
 
 type PromClient = typeof import("prom-client");
@@ -39,7 +40,7 @@ export function registerPoolMetrics(prom: PromClient, registry: Registry, read: 
   });
   new prom.Counter({
     name: "agentiso_warm_pool_creates_total",
-    help: "workspace_create calls whose settings match a pool, by result (hit: served from the pool; miss: none was ready, started cold)",
+    help: "workspace_create calls (workspace_fork forks, for a fork pool) whose settings match a pool, by result (hit: served from the pool; miss: none was ready, started cold)",
     labelNames: ["pool", "result"],
     registers,
     collect() {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { isRunningSync } from "../../src/core/process-state.js";
 import { CliHarness } from "./cli-harness.js";
 import { ensureImage } from "./base-image.js";
+import { FORK_POOL_CONFIG, forkPoolOf, untilForkPool } from "./warm-fork-pool.js";
 
 export interface WorkspaceContractOptions {
   runtime: "container" | "vm";
@@ -26,6 +27,8 @@ export interface WorkspaceContractOptions {
   snapshotMemory?: boolean;
   /** Serve "alpha" (256M, 1 cpu) from a warm pool of one: the contract then runs on a pooled workspace. */
   pooled?: boolean;
+  /** Make "alpha" a warm fork (of "seed", [pool] forksPerSnapshot = 2): the contract then runs on one, and every fork it makes is pooled. */
+  warmFork?: boolean;
 }
 
 const ALPHA_POOL = '[[pool.entries]]\nsize = 1\nmemory = "256M"\ncpus = 1\n';
@@ -54,6 +57,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       await ensureImage("base");
       cli = new CliHarness({ AGENTISO_RUNTIME: options.runtime, ...options.env });
       if (options.pooled) writeFileSync(join(cli.home, "config.toml"), ALPHA_POOL, { mode: 0o600 });
+      if (options.warmFork) writeFileSync(join(cli.home, "config.toml"), FORK_POOL_CONFIG, { mode: 0o600 });
     });
     after(async () => {
       rmSync(scratch, { recursive: true, force: true });
@@ -79,7 +83,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
 
     test("create prints the workspace as JSON and ls/info find it by name and id", async () => {
       if (options.pooled) await waitForPool(cli);
-      const ws = await cli.json<Ws & { runtime: string }>(["workspace", "create", "--name", "alpha", "--memory", "256M", "--cpus", "1"]);
+      const ws = options.warmFork ? await warmForkAlpha(cli) : await cli.json<Ws & { runtime: string }>(["workspace", "create", "--name", "alpha", "--memory", "256M", "--cpus", "1"]);
       assert.equal(ws.name, "alpha");
       assert.equal(ws.runtime, options.runtime);
       assert.equal(ws.state, "running");
@@ -260,6 +264,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
 
     test("destroy removes the workspace", async () => {
       await cli.ok(["ws", "destroy", "alpha"]);
+      if (options.warmFork) for (const seed of ["seed-1", "seed"]) await cli.ok(["ws", "destroy", seed]);
       assert.deepEqual(await cli.json(["ws", "ls"]), []);
     });
   });
@@ -275,4 +280,16 @@ async function waitForPool(cli: CliHarness): Promise<void> {
     if (Date.now() > deadline) throw new Error("the warm pool did not fill in 2 minutes");
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+// "alpha" forked from a warm pool of forks of seed@base (256M, 1 cpu), begun by a fresh fork.
+async function warmForkAlpha(cli: CliHarness): Promise<Ws & { runtime: string }> {
+  await cli.ok(["ws", "create", "--name", "seed", "--memory", "256M", "--cpus", "1"]);
+  await cli.ok(["ws", "snapshot", "seed", "base"]);
+  await cli.ok(["ws", "fork", "seed", "--snapshot", "base", "--name", "seed-1"]);
+  await untilForkPool(cli, "seed", "base", (p) => p.ready === 2, "filled");
+  const [alpha] = await cli.json<Array<Ws & { runtime: string }>>(["ws", "fork", "seed", "--snapshot", "base", "--name", "alpha"]);
+  assert.equal((await forkPoolOf(cli, "seed", "base"))?.hits, 1, "alpha came from the fork pool");
+  assert.deepEqual({ workspace: alpha!.forkedFrom?.workspace, snapshot: alpha!.forkedFrom?.snapshot }, { workspace: "seed", snapshot: "base" });
+  return alpha!;
 }
