@@ -37,12 +37,13 @@ test("the thrash guard acts after 5 s by default; 0 turns it off; a negative tim
 
 test("[[pool.entries]] become the engine's pools: sizes parsed, keys left out for the defaults, [vm] warmPool one more entry", async () => {
   const { warmPoolSettings } = await import("../../src/compose/warm-pool-settings.js");
-  const toml = '[vm]\nwarmPool = 1\n[pool]\nidleTimeout = "30m"\n[[pool.entries]]\nimage = "opencode"\nsize = 4\nmemory = "2G"\ncpus = 2\nnetwork = "egress"\nidleTimeout = "none"\n[[pool.entries]]\nsize = 2\n';
+  const toml = '[vm]\nwarmPool = 1\n[pool]\nidleTimeout = "30m"\nforksPerSnapshot = 2\n[[pool.entries]]\nimage = "opencode"\nsize = 4\nmemory = "2G"\ncpus = 2\nnetwork = "egress"\nidleTimeout = "none"\n[[pool.entries]]\nsize = 2\n';
   withHome(toml, (home) => {
     assert.deepEqual(warmPoolSettings(loadConfig({ env: { AGENTISO_HOME: home } })), {
       entries: [{ size: 4, image: "opencode", memoryMiB: 2048, cpus: 2, network: "egress", idleTimeoutMs: null }, { size: 2 }, { size: 1, runtime: "vm" }],
       idleTimeoutMs: 1_800_000,
       fillConcurrency: 1,
+      forksPerSnapshot: 2,
     });
   });
   withHome("[[pool.entries]]\nsize = 2\nmemory = 512\nbogus = 1\n", (home) => assert.throws(() => loadConfig({ env: { AGENTISO_HOME: home } }), /pool\.entries\.0/));
