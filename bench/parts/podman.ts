@@ -130,6 +130,18 @@ async function warmForkRow(podman: Podman, pair: Pair): Promise<void> {
     (i) => podman.ok(["run", "-d", ...podman.runFlags, "--name", `warm${i}`, "s0", "sleep", "infinity"]),
     async (i) => (await Promise.all([cli(["ws", "rm", `warm${i}-1`]), podman.ok(["rm", "-f", "-t", "0", `warm${i}`])]), await full()),
   );
+  await pair(
+    "fork + first exec from a warm pool (two CLI calls each)", SAMPLES,
+    async (i) => (await cli(["ws", "fork", "golden", "--snapshot", "s0", "--count", "1", "--name-prefix", `wx${i}`]), await cli(["ws", "exec", `wx${i}-1`, "--", "true"])),
+    async (i) => (await podman.ok(["run", "-d", ...podman.runFlags, "--name", `wx${i}`, "s0", "sleep", "infinity"]), await podman.ok(["exec", `wx${i}`, "true"])),
+    async (i) => (await Promise.all([cli(["ws", "rm", `wx${i}-1`]), podman.ok(["rm", "-f", "-t", "0", `wx${i}`])]), await full()),
+  );
+  await pair(
+    "fork + first exec from a warm pool, one CLI call (ws fork -- true vs run -d + exec)", SAMPLES,
+    (i) => cli(["ws", "fork", "golden", "--snapshot", "s0", "--name", `wo${i}`, "--", "true"]),
+    async (i) => (await podman.ok(["run", "-d", ...podman.runFlags, "--name", `wo${i}`, "s0", "sleep", "infinity"]), await podman.ok(["exec", `wo${i}`, "true"])),
+    async (i) => (await Promise.all([cli(["ws", "rm", `wo${i}`]), podman.ok(["rm", "-f", "-t", "0", `wo${i}`])]), await full()),
+  );
 }
 
 // Memory of each of the 20 idle forks (cgroup v1 total_rss, the engine bench's measure) on both sides.

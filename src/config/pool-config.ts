@@ -25,7 +25,7 @@ export const PoolConfigSchema = z
   .object({
     entries: z.array(PoolEntrySchema).max(32).default([]).describe("[[pool.entries]]: what to keep warm, one table per set of settings"),
     idleTimeout: DurationSetting.default(null).describe('A pooled workspace nobody claimed for this long is destroyed and not replaced until a create asks for its settings again, e.g. "30m"; "none" = kept'),
-    forksPerSnapshot: z.number().int().min(0).max(16).default(0).describe("After a fork of a container's snapshot, forks of it kept started and ready for the next fork with the same limits (0 = forks are not pooled)"),
+    forksPerSnapshot: z.number().int().min(0).max(64).default(0).describe("After a fork of a container's snapshot, forks of it kept started and ready for the next fork with the same limits (0 = forks are not pooled)"),
     fillConcurrency: z.number().int().min(1).max(8).default(1).describe("Pooled workspaces started at once while refilling (refills also wait while callers' creates and forks run)"),
   })
   .strict()
