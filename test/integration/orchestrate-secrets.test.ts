@@ -17,6 +17,9 @@ import { orchestrateFixture, taskToml } from "../support/orchestrate-fixture.js"
 import { waitForOpencode } from "../support/orchestrate-watch.js";
 
 const skip = requires(isRoot(), hasCommand("runc"), hasCommand("mkfs.btrfs"), hasCommand("mmdebstrap"));
+// In env mode the processes of opencode's run hold the key: its output wrapper (sh and tail,
+// output-through-file.ts), opencode, and what opencode spawns. Never the agent, runc or the daemon.
+const OPENCODE_RUN_PROCESSES = ["sh", "tail", "opencode", "bash"];
 
 // Files under `dirs` written since `since` that contain `needle` (older files cannot hold it).
 // The pool's loop file is left out: its content is the mounted pool, searched file by file, and
@@ -86,8 +89,8 @@ ${taskToml("secret")}
   const done = new Promise<string>((resolve) => child.on("close", (code) => resolve(`exit ${code}: ${stderr}`)));
   const worker = await waitForOpencode(cli, "secret", done);
   await check(cli, worker.name, key);
-  // while the task runs: only the CLI holds the keys (and, in env mode, opencode in the worker)
-  const inWorker = keyMode === "env" ? ["opencode", "bash", "sh"] : [];
+  // while the task runs: only the CLI holds the keys (and, in env mode, opencode's run in the worker: its output wrapper sh and tail, opencode, what it spawns)
+  const inWorker = keyMode === "env" ? OPENCODE_RUN_PROCESSES : [];
   const holders = hostEnvironsHolding([key, ...Object.values(otherKeys)]).filter((p) => p.pid !== child.pid);
   assert.deepEqual(holders.filter((p) => !inWorker.includes(p.comm)), [], "no host process but the CLI (the daemon, runc, the agent...) has a key in its environment");
   assert.deepEqual(hostEnvironsHolding(Object.values(otherKeys)).map((p) => p.pid), [child.pid], "keys the plan does not name stay in the CLI");
@@ -116,7 +119,7 @@ describe("the LLM key", { skip, timeout: 900_000 }, () => {
       const envs = await environmentsInside(cli, worker);
       const holders = envs.filter((p) => p.env.includes(key)).map((p) => p.comm);
       assert.ok(holders.includes("opencode"), "opencode got the key from set_env");
-      assert.ok(holders.every((comm) => comm === "opencode" || comm === "bash" || comm === "sh"), `only opencode (and what it spawns) holds it: ${holders.join(", ")}`);
+      assert.ok(holders.every((comm) => OPENCODE_RUN_PROCESSES.includes(comm)), `only opencode's run holds it: ${holders.join(", ")}`);
     });
   });
 });
