@@ -103,3 +103,13 @@ test("describeEvent gives one line for a tool call, text or error, nothing for s
   assert.equal(describeEvent({ type: "step_finish", part: {} }), undefined);
   assert.equal(describeEvent({ type: "text", part: { text: "x".repeat(500) } })!.length, 160);
 });
+
+test("a flood of lines that are not events (yes, broken objects) is counted, and parsing them leaves the stack trace limit as it was", () => {
+  const parser = new OpencodeEventParser();
+  const limit = Error.stackTraceLimit;
+  parser.push("y\n".repeat(1000) + "{x}\n".repeat(1000) + '{"type":"step_finish","part":{"reason":"stop"}}\n' + "[1]\n");
+  const run = parser.end();
+  assert.equal(run.unparsedLines, 2001);
+  assert.equal(run.steps, 1);
+  assert.equal(Error.stackTraceLimit, limit);
+});
