@@ -7,16 +7,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.js";
-import type { EngineDeps, GuestLink } from "../../src/engine/engine-deps.js";
+import type { GuestLink } from "../../src/engine/engine-deps.js";
 import { GuestLinks } from "../../src/engine/guest-links.js";
 import { memoryPathOf } from "../../src/engine/memory-paths.js";
 import { quotaRefusal, resumeRefusal } from "../../src/engine/memory-snapshots.js";
 import type { WorkspaceRecord } from "../../src/engine/workspace-record.js";
 import { isAgentisoError } from "../../src/core/errors.js";
-import { silentLogger } from "../../src/core/logger.js";
-import { resourceTagFor } from "../../src/core/resource-tag.js";
 import type { MemorySaveSteps, RuntimeInstance, RuntimeStartSpec } from "../../src/runtimes/workspace-runtime.js";
 import { FakeStorage } from "../support/fake-storage.js";
+import { fakeEngineDeps } from "../support/fake-engine-deps.js";
 import { FakeRuntime, noTunnels } from "../support/fake-runtime.js";
 
 const DEFAULTS = { image: "base", runtime: "container" as const, memoryMiB: 512, cpus: 1, diskBytes: 4 * 2 ** 30, pidsLimit: 256, network: "none" as const };
@@ -58,21 +57,9 @@ async function withEngine(fn: (rig: Rig) => Promise<void>, withSaving = true): P
   const runtime = new SavingRuntime();
   const rig = { storage, runtime, stateDir, clockSyncs: 0 } as Rig;
   if (!withSaving) (runtime as { saveMemory?: unknown }).saveMemory = undefined;
-  const deps: EngineDeps<GuestLink> = {
-    stateDir,
-    tag: resourceTagFor(stateDir),
-    logger: silentLogger,
-    storage,
-    runtimes: { container: runtime },
-    images: { ensureBase: async (image) => (await storage.importBase(image)).name },
-    guests: {
-      connect: async () => ({ close: async () => {} }),
-      syncDisk: async () => {},
-      setHostname: async () => {},
-      openTunnel: noTunnels,
-      syncClock: async () => void rig.clockSyncs++,
-    },
-  };
+  const deps = fakeEngineDeps(stateDir, storage, runtime, {
+    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {}, openTunnel: noTunnels, syncClock: async () => void rig.clockSyncs++ },
+  });
   rig.engine = (await Engine.open(deps, DEFAULTS)).engine;
   try {
     await fn(rig);
@@ -184,15 +171,7 @@ describe("memory snapshots in the engine", () => {
       mkdirSync(join(stateDir, "memory", "gone"), { recursive: true });
       writeFileSync(join(stateDir, "memory", "gone", "x.bin"), "stray");
       const storage = new FakeStorage();
-      const deps: EngineDeps<GuestLink> = {
-        stateDir,
-        tag: resourceTagFor(stateDir),
-        logger: silentLogger,
-        storage,
-        runtimes: { container: new SavingRuntime() },
-        images: { ensureBase: async (image) => (await storage.importBase(image)).name },
-        guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {}, openTunnel: noTunnels },
-      };
+      const deps = fakeEngineDeps(stateDir, storage, new SavingRuntime());
       const { engine } = await Engine.open(deps, DEFAULTS);
       await engine.close();
       assert.equal(existsSync(join(stateDir, "memory", "gone")), false);

@@ -10,10 +10,8 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.js";
-import type { EngineDeps, GuestLink } from "../../src/engine/engine-deps.js";
 import type { GuestClient } from "../../src/guest/guest-client.js";
 import { silentLogger } from "../../src/core/logger.js";
-import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { isAgentisoError } from "../../src/core/errors.js";
 import { MAX_PORT_FORWARDS } from "../../src/core/limits.js";
 import { parseInput } from "../../src/contract/contract.js";
@@ -21,17 +19,11 @@ import type { OperationContext } from "../../src/operations/operation.js";
 import { OPERATIONS } from "../../src/operations/registry.js";
 import { FakeStorage } from "../support/fake-storage.js";
 import { FakeRuntime } from "../support/fake-runtime.js";
+import { ENGINE_TEST_DEFAULTS, fakeEngineDeps } from "../support/fake-engine-deps.js";
 
-const DEFAULTS = { image: "base", runtime: "container" as const, memoryMiB: 512, cpus: 1, diskBytes: 1 << 30, pidsLimit: 256, network: "none" as const };
 
-function makeDeps(stateDir: string, storage: FakeStorage, runtime: FakeRuntime): EngineDeps<GuestLink> {
-  return {
-    stateDir,
-    tag: resourceTagFor(stateDir),
-    logger: silentLogger,
-    storage,
-    runtimes: { container: runtime },
-    images: { ensureBase: async (image) => (await storage.importBase(image)).name },
+function makeDeps(stateDir: string, storage: FakeStorage, runtime: FakeRuntime) {
+  return fakeEngineDeps(stateDir, storage, runtime, {
     guests: {
       connect: async () => ({ close: async () => {} }),
       syncDisk: async () => {},
@@ -43,7 +35,7 @@ function makeDeps(stateDir: string, storage: FakeStorage, runtime: FakeRuntime):
         return socket;
       },
     },
-  };
+  });
 }
 
 interface Rig {
@@ -56,10 +48,10 @@ async function withEngine(fn: (rig: Rig) => Promise<void>): Promise<void> {
   const storage = new FakeStorage();
   const runtime = new FakeRuntime();
   const rig: Rig = {
-    engine: (await Engine.open(makeDeps(stateDir, storage, runtime), DEFAULTS)).engine,
+    engine: (await Engine.open(makeDeps(stateDir, storage, runtime), ENGINE_TEST_DEFAULTS)).engine,
     async reopen() {
       await rig.engine.close();
-      rig.engine = (await Engine.open(makeDeps(stateDir, storage, runtime), DEFAULTS)).engine;
+      rig.engine = (await Engine.open(makeDeps(stateDir, storage, runtime), ENGINE_TEST_DEFAULTS)).engine;
       return rig.engine;
     },
   };

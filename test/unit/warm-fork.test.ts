@@ -8,31 +8,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.js";
-import type { EngineDeps, GuestLink } from "../../src/engine/engine-deps.js";
 import { POOL_OWNER } from "../../src/engine/warm-pool.js";
 import { forkSpecOf, poolKeyOf } from "../../src/engine/pool-key.js";
 import type { WorkspaceRecord } from "../../src/engine/workspace-record.js";
-import { silentLogger } from "../../src/core/logger.js";
-import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { FakeStorage } from "../support/fake-storage.js";
-import { FakeRuntime, noTunnels } from "../support/fake-runtime.js";
-
-const DEFAULTS = { image: "base", runtime: "container" as const, memoryMiB: 512, cpus: 1, diskBytes: 1 << 30, pidsLimit: 256, network: "none" as const };
+import { FakeRuntime } from "../support/fake-runtime.js";
+import { ENGINE_TEST_DEFAULTS, fakeEngineDeps } from "../support/fake-engine-deps.js";
 
 async function withForkPool(fn: (engine: Engine) => Promise<void>): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), "agentiso-warm-fork-"));
   const storage = new FakeStorage();
-  const deps: EngineDeps<GuestLink> = {
-    stateDir,
-    tag: resourceTagFor(stateDir),
-    logger: silentLogger,
-    storage,
-    runtimes: { container: new FakeRuntime() },
-    images: { ensureBase: async (image) => (storage.bases.has(image) ? image : (await storage.importBase(image)).name) },
-    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {}, openTunnel: noTunnels },
-    warmPool: { entries: [], forksPerSnapshot: 2 },
-  };
-  const { engine } = await Engine.open(deps, DEFAULTS);
+  const deps = fakeEngineDeps(stateDir, storage, new FakeRuntime(), { warmPool: { entries: [], forksPerSnapshot: 2 } });
+  const { engine } = await Engine.open(deps, ENGINE_TEST_DEFAULTS);
   try {
     await fn(engine);
   } finally {

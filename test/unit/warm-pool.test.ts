@@ -7,15 +7,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.js";
-import type { EngineDeps, GuestLink } from "../../src/engine/engine-deps.js";
 import { POOL_OWNER, type WarmPoolSettings } from "../../src/engine/warm-pool.js";
 import { PoolFiller, type FillTarget } from "../../src/engine/pool-filler.js";
 import { silentLogger } from "../../src/core/logger.js";
-import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { FakeStorage } from "../support/fake-storage.js";
-import { FakeRuntime, noTunnels } from "../support/fake-runtime.js";
+import { FakeRuntime } from "../support/fake-runtime.js";
+import { ENGINE_TEST_DEFAULTS, fakeEngineDeps } from "../support/fake-engine-deps.js";
 
-const DEFAULTS = { image: "base", runtime: "container" as const, memoryMiB: 512, cpus: 1, diskBytes: 1 << 30, pidsLimit: 256, network: "none" as const };
 const BIG = { image: "opencode", memoryMiB: 2048, cpus: 2, network: "egress" as const };
 
 // A fake container runtime that renames running instances from outside, as runc's does.
@@ -32,24 +30,15 @@ interface Rig {
   runtime: RenamingRuntime;
 }
 
-function makeDeps(stateDir: string, storage: FakeStorage, runtime: RenamingRuntime, warmPool?: WarmPoolSettings): EngineDeps<GuestLink> {
-  return {
-    stateDir,
-    tag: resourceTagFor(stateDir),
-    logger: silentLogger,
-    storage,
-    runtimes: { container: runtime },
-    images: { ensureBase: async (image) => (storage.bases.has(image) ? image : (await storage.importBase(image)).name) },
-    guests: { connect: async () => ({ close: async () => {} }), syncDisk: async () => {}, setHostname: async () => {}, openTunnel: noTunnels },
-    ...(warmPool && { warmPool }),
-  };
+function makeDeps(stateDir: string, storage: FakeStorage, runtime: RenamingRuntime, warmPool?: WarmPoolSettings) {
+  return fakeEngineDeps(stateDir, storage, runtime, warmPool && { warmPool });
 }
 
 async function withPool(warmPool: WarmPoolSettings, fn: (rig: Rig) => Promise<void>): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), "agentiso-warm-pool-"));
   const storage = new FakeStorage();
   const runtime = new RenamingRuntime();
-  const { engine } = await Engine.open(makeDeps(stateDir, storage, runtime, warmPool), DEFAULTS);
+  const { engine } = await Engine.open(makeDeps(stateDir, storage, runtime, warmPool), ENGINE_TEST_DEFAULTS);
   try {
     await fn({ engine, storage, runtime });
   } finally {
@@ -152,14 +141,14 @@ describe("warm pool", () => {
     const storage = new FakeStorage();
     const runtime = new RenamingRuntime();
     try {
-      const first = await Engine.open(makeDeps(stateDir, storage, runtime), DEFAULTS);
+      const first = await Engine.open(makeDeps(stateDir, storage, runtime), ENGINE_TEST_DEFAULTS);
       // what a killed daemon's pool left: two of the default key, one of a key no longer configured, one dead
       const left = [];
       for (const options of [{}, {}, { memoryMiB: 64 }, {}]) left.push(await first.engine.workspaces.create({ ...options, owner: POOL_OWNER }));
       runtime.crash(left[3]!.id);
       await first.engine.close();
 
-      const second = await Engine.open(makeDeps(stateDir, storage, runtime, { entries: [{ size: 1 }] }), DEFAULTS);
+      const second = await Engine.open(makeDeps(stateDir, storage, runtime, { entries: [{ size: 1 }] }), ENGINE_TEST_DEFAULTS);
       try {
         // the rows go before the runtime's stops end: wait for both
         await until(() => second.engine.workspaces.list({ owner: POOL_OWNER }).length === 1 && runtime.instances.size === 1);
@@ -179,7 +168,7 @@ describe("warm pool", () => {
     const storage = new FakeStorage();
     const runtime = new RenamingRuntime();
     try {
-      const { engine } = await Engine.open(makeDeps(stateDir, storage, runtime, { entries: [{ size: 2 }] }), DEFAULTS);
+      const { engine } = await Engine.open(makeDeps(stateDir, storage, runtime, { entries: [{ size: 2 }] }), ENGINE_TEST_DEFAULTS);
       await until(() => stats(engine).ready === 2);
       const mine = await engine.workspaces.create({ name: "mine" });
       await engine.close(); // while the refill runs
