@@ -4,7 +4,6 @@
 // when the daemon already answers: their input goes unchecked to the daemon, which checks it
 // with the same contract (so errors read the same). Anything else (another command, --help, no
 // daemon: it must be started) returns undefined and entry.ts loads the full CLI (main.ts).
-import { connect } from "node:net";
 import { ApiClient } from "../api/api-client.js";
 import { controlSocketPath, DEFAULT_HOME } from "../config/paths.js";
 import { toAgentisoError } from "../core/errors.js";
@@ -17,6 +16,7 @@ import { EXIT_CODES } from "./exit-codes.js";
 import { globalFlags } from "./global-flags.js";
 import { execCommand, type HotCommand } from "./commands/exec-command.js";
 import { forkCommand } from "./commands/fork-command.js";
+import { socketAccepts } from "../core/socket-accepts.js";
 
 const HOT_COMMANDS: readonly HotCommand[] = [execCommand, forkCommand];
 
@@ -28,7 +28,7 @@ export async function runFastPath(argv: readonly string[], env: NodeJS.ProcessEn
   const command = HOT_COMMANDS.find((c) => c.name === name);
   if (!command || args.includes("--help") || args.includes("-h")) return undefined;
   const socketPath = controlSocketPath({ home: home ?? env.AGENTISO_HOME ?? DEFAULT_HOME });
-  if (!(await accepts(socketPath))) return undefined;
+  if (!(await socketAccepts(socketPath))) return undefined; // no daemon: the full CLI starts one
   try {
     const { values, positionals } = parseCommandArgs(command as CliCommand, args);
     return await command.run(fastIo(new ApiClient({ socketPath })), values, positionals);
@@ -49,16 +49,4 @@ function fastIo(client: ApiClient): CliIo {
     write: (stream, bytes) => writeDrained(stream === "stdout" ? process.stdout : process.stderr, bytes),
     json: (value) => process.stdout.write(JSON.stringify(value, null, 2) + "\n"),
   };
-}
-
-// Whether something listens on the control socket (no daemon: the full CLI starts one).
-function accepts(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

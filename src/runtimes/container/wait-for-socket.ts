@@ -4,9 +4,9 @@
 // watched (inotify): the agent's bind and its chmod after listen wake the check at once, so
 // readiness costs no polling latency; a slow tick remains in case an event is missed.
 import { watch, type FSWatcher } from "node:fs";
-import { connect } from "node:net";
 import { dirname } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
+import { socketAccepts } from "../../core/socket-accepts.js";
 
 /** Fallback tick: how often the socket and the workspace are checked without any event. */
 const TICK_MS = 25;
@@ -17,7 +17,7 @@ export async function waitForSocket(path: string, isAlive: () => Promise<boolean
   const watcher = watchDir(dirname(path), () => wake.fire());
   try {
     while (true) {
-      if (await canConnect(path)) return;
+      if (await socketAccepts(path)) return;
       if (!(await isAlive())) throw new AgentisoError("GUEST_UNREACHABLE", `the workspace exited before its agent listened on ${path}`);
       try {
         await wake.next(TICK_MS, signal);
@@ -69,15 +69,4 @@ class Wakeup {
       this.resolve = () => (done(), resolve());
     });
   }
-}
-
-function canConnect(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(path);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
