@@ -133,7 +133,7 @@ export class WarmPool<G extends GuestLink> {
   async claim(options: CreateWorkspaceOptions): Promise<WorkspaceRecord | undefined> {
     if (this.closed || options.owner === POOL_OWNER) return undefined;
     const { network, allowlist } = options; // allowlist entries: no image pool has any
-    const pool = allowlist || network === "allowlist" ? undefined : this.pools.get(poolKeyOf(poolSpecOf({ ...options, network }, this.defaults)));
+    const pool = allowlist || network === "allowlist" ? undefined : this.pools.get(poolKeyOf(poolSpecOf(options, this.defaults)));
     if (!pool) return undefined;
     return (await this.take(pool, [options.name], { owner: options.owner, lifecycle: options.lifecycle }, options.signal))[0];
   }
@@ -175,7 +175,7 @@ export class WarmPool<G extends GuestLink> {
       }
     } catch (err) {
       // a name taken (the assignment failed, that one stays pooled): the ones given to this call already go, as a failed fork's would
-      await Promise.allSettled(taken.map((w) => this.workspaces.destroy(w.id)));
+      await this.discard(taken);
       throw err;
     } finally {
       this.filler.kick();
@@ -187,7 +187,7 @@ export class WarmPool<G extends GuestLink> {
     const rehosted = await Promise.allSettled(taken.map((w) => this.rehost(w, signal)));
     const failure = rehosted.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) {
-      await Promise.allSettled(taken.map((w) => this.workspaces.destroy(w.id)));
+      await this.discard(taken);
       throw failure.reason;
     }
     for (const w of taken) this.logger.info("workspace taken from the warm pool", { workspace: w.id, pool: pool.key });
@@ -246,7 +246,12 @@ export class WarmPool<G extends GuestLink> {
     await this.workspaces.warmUp(record.id, signal); // connected, configured and warm before anyone asks
   }
 
-  // A handed-out workspace answers to its new name inside; one that cannot is destroyed.
+  // All or none: workspaces handed to one call that failed go, as a failed fork's would.
+  private async discard(taken: WorkspaceRecord[]): Promise<void> {
+    await Promise.allSettled(taken.map((w) => this.workspaces.destroy(w.id)));
+  }
+
+  // A handed-out workspace answers to its new name inside (take() discards all if one cannot).
   private async rehost(pooled: WorkspaceRecord, signal: AbortSignal | undefined): Promise<void> {
     const claimed = this.workspaces.get(pooled.id);
     if (claimed.name !== pooled.name) await this.workspaces.rehost(claimed, signal);
