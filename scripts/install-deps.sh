@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  runc tini bubblewrap uidmap            # container runtime, init for PID 1, unprivileged helpers
+  crun runc tini bubblewrap uidmap       # OCI runtimes (crun preferred), init for PID 1, unprivileged helpers
   btrfs-progs zfs-fuse                   # copy-on-write storage backends
   mmdebstrap zstd xz-utils               # image builds and rootfs tarball import
   slirp4netns nftables iproute2          # workspace networking
@@ -27,6 +27,11 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# crun refuses a hybrid cgroup host whose cgroup2 tree holds a controller (agentiso then falls
+# back to the slower runc; docs/runtime-container.md "Which OCI runtime"). Such a controller
+# that nothing uses in cgroup2 is mounted as a v1 hierarchy, as systemd's hybrid layout has it.
+./scripts/cgroup-hybrid-controllers.sh
 
 # The microVM guest kernel is fetched with `apt-get download` at first use: it needs apt lists.
 if ! apt-cache show --no-all-versions linux-image-cloud-amd64 >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-// Warm pool benchmark (runc + btrfs, through the daemon): workspace_create served from a pool of
+// Warm pool benchmark (crun/runc + btrfs, through the daemon): workspace_create served from a pool of
 // started containers until its first exec returns, unnamed (the pooled ws-<id> name is kept) and
 // named (the host renames the container: one nsenter), against a cold create of the same image
 // with other limits (no pool of that key), paired in the same loop so load hits all three alike.
@@ -29,7 +29,7 @@ interface PoolView {
 }
 
 const part: BenchPart = {
-  name: "warm pool (runc + btrfs, through the daemon): create → first exec, warm fork → first exec",
+  name: "warm pool (crun/runc + btrfs, through the daemon): create → first exec, warm fork → first exec",
   async unavailable() {
     return process.getuid?.() === 0 ? undefined : "needs root";
   },

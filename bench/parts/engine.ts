@@ -1,4 +1,4 @@
-// Engine benchmark (runc + btrfs loop pool, through the daemon): create-to-ready, fork-to-first-
+// Engine benchmark (crun/runc + btrfs loop pool, through the daemon): create-to-ready, fork-to-first-
 // exec for 1 and for 20 concurrent forks (1 also against a daemon running the agent on the
 // image's node, the baseline), exec round trip through the API and the CLI against
 // spawning `true` on the host, idle memory per workspace (agent + init, from its cgroup), and the
@@ -23,7 +23,7 @@ interface Ws {
 }
 
 const part: BenchPart = {
-  name: "engine (runc + btrfs, through the daemon)",
+  name: "engine (crun/runc + btrfs, through the daemon)",
   async unavailable() {
     return process.getuid?.() === 0 ? undefined : "needs root";
   },
@@ -52,7 +52,7 @@ const part: BenchPart = {
     const singleP50 = percentile(single, 50);
     report(`fork to first exec through the API (1): p50 ${ms(singleP50)}  p95 ${ms(percentile(single, 95))}   goal p50 ≤ ${FORK_EXEC_GOAL_MS} ms ${mark(singleP50 <= FORK_EXEC_GOAL_MS)}`);
     // CPU, unlike latency, does not depend on what else the machine runs; 20 forks on 2 cores need 10x this
-    report(`CPU per fork to first exec: daemon + its tools ${ms(cpu.host / 8)} (btrfs, runc, ip)   goal ≤ ${FORK_CPU_GOAL_MS} ms ${mark(cpu.host / 8 <= FORK_CPU_GOAL_MS)};  workspace ${ms(cpu.workspace / 8)} (runc init, tini, agent)`);
+    report(`CPU per fork to first exec: daemon + its tools ${ms(cpu.host / 8)} (btrfs, crun/runc, ip)   goal ≤ ${FORK_CPU_GOAL_MS} ms ${mark(cpu.host / 8 <= FORK_CPU_GOAL_MS)};  workspace ${ms(cpu.workspace / 8)} (OCI runtime init, tini, agent)`);
 
     const burstStart = performance.now();
     const burst = await Promise.all(Array.from({ length: 20 }, forkAndExec));
@@ -108,7 +108,7 @@ async function daemonPidOf(rig: DaemonRig): Promise<number> {
   return (JSON.parse(status.stdout) as { pid: number }).pid;
 }
 
-// CPU the daemon used plus that of its children it has reaped (btrfs, runc, ip), from /proc (10 ms ticks).
+// CPU the daemon used plus that of its children it has reaped (btrfs, crun/runc, ip), from /proc (10 ms ticks).
 function processTreeCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ").map(Number);
   return (fields[11]! + fields[12]! + fields[13]! + fields[14]!) * 10;

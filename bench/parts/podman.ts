@@ -1,6 +1,7 @@
 // agentiso against podman, what a person would otherwise run parallel agent sandboxes in, on
-// the same work: the base image's Debian rootfs imported into podman (overlay + runc, network
-// none, a private storage root torn down after), a workspace/container holding the same
+// the same work: the base image's Debian rootfs imported into podman (overlay, the same OCI
+// runtime agentiso chose — crun, or runc where crun cannot run — network none, a private storage
+// root torn down after), a workspace/container holding the same
 // prepared files, CLI against CLI, each step paired (agentiso then podman, alternating) in
 // one process. Ratios are agentiso's time over podman's: below 1 agentiso is faster; the goal
 // of issue 15 is ≤ 0.8 for every row. The warm-fork row runs on a second daemon with
@@ -14,6 +15,7 @@ import { startDaemonRig, type DaemonRig } from "../daemon-rig.js";
 import { ms, percentile } from "../stats.js";
 import { ensureBaseImage } from "../../test/support/base-image.js";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
+import { chooseOciRuntime } from "../../src/runtimes/container/oci-runtime-choice.js";
 
 const PREPARED_MIB = Number(process.env.AGENTISO_BENCH_PREPARED_MIB ?? 392);
 // 1 MiB files in directories of 49: a dependency tree's bulk without its millions of tiny files
@@ -36,7 +38,9 @@ const part: BenchPart = {
   async run(report) {
     const load = loadavg().map((l) => l.toFixed(2)).join(" ");
     await using rig = await startDaemonRig();
-    await using podman = await startPodman();
+    // podman on Debian installs crun first too (Depends: crun | runc): both sides get the same one
+    const oci = await chooseOciRuntime("auto");
+    await using podman = await startPodman(oci.name);
     const cli = async (args: string[]) => expectOk(await rig.cli(args), `agentiso ${args.join(" ")}`);
     const { rootfsDir } = await ensureBaseImage();
     await podman.importRootfs(rootfsDir, "base");
@@ -44,7 +48,7 @@ const part: BenchPart = {
     await cli(["ws", "exec", "golden", "--", "sh", "-c", PREPARE]);
     await podman.ok(["run", "-d", ...podman.runFlags, "--name", "golden", "base", "sleep", "infinity"]);
     await podman.ok(["exec", "golden", "sh", "-c", PREPARE]);
-    report(`prepared content: ${PREPARED_MIB} MiB of files in each; load average at start ${load}`);
+    report(`prepared content: ${PREPARED_MIB} MiB of files in each; OCI runtime of both: ${oci.version}; load average at start ${load}`);
 
     const rows: Row[] = [];
     const pair = async (step: string, count: number, ours: (i: number) => Promise<unknown>, theirs: (i: number) => Promise<unknown>, after?: (i: number) => Promise<unknown>) => {
@@ -173,12 +177,12 @@ interface Podman extends AsyncDisposable {
 }
 
 // podman with a storage root of its own (nothing of the host's /var/lib/containers is touched).
-async function startPodman(): Promise<Podman> {
+async function startPodman(ociRuntime: string): Promise<Podman> {
   const dir = mkdtempSync("/tmp/ais-bench-podman-");
-  const global = ["--root", join(dir, "root"), "--runroot", join(dir, "run"), "--runtime", "runc", "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs", "--events-backend", "file"];
+  const global = ["--root", join(dir, "root"), "--runroot", join(dir, "run"), "--runtime", ociRuntime, "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs", "--events-backend", "file"];
   const ok = async (args: string[]) => expectOk(await run(["podman", ...global, ...args]), `podman ${args.join(" ")}`);
   return {
-    // this host's hard rlimits are below podman's defaults, which runc then cannot set
+    // this host's hard rlimits are below podman's defaults, which the OCI runtime then cannot set
     runFlags: ["--network", "none", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"],
     ok,
     async importRootfs(rootfsDir, name) {

@@ -38,6 +38,7 @@ Global options:
 Configuration: $AGENTISO_HOME/config.toml, overridden by the environment:
   AGENTISO_RUNTIME=container|vm   runtime of new workspaces ([runtime] default)
   AGENTISO_AGENT_NODE=host|image  node the agent runs on in containers ([runtime] agentNode)
+  AGENTISO_OCI_RUNTIME=auto|crun|runc  OCI runtime of containers ([runtime] oci; auto: crun if usable)
   AGENTISO_VM_ACCEL=auto|kvm|tcg  microVM accelerator ([vm] accel; auto: KVM if usable)
   AGENTISO_VM_TEMPLATES=false     boot every microVM cold ([vm] templates)
   AGENTISO_VM_WARM_POOL=N         keep N booted microVMs for workspace create ([vm] warmPool)

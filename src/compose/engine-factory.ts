@@ -183,6 +183,7 @@ export async function openEngine(config: Config, logger: Logger, options: OpenEn
     // the daemon's own binary: its version is known, so the agent's startup snapshot can be checked against it
     ...(config.runtime.agentNode === "host" && { hostNodePath: process.execPath }),
     thrashKillMs: config.runtime.thrashKillMs,
+    ociRuntime: config.runtime.oci,
     consoleLogBytes: config.caps.consoleLogBytes,
     onThrashKill: () => options.events?.thrashKill?.({ runtime: "container" }),
     uidShift: { hostId: idShift, size: config.runtime.uidShiftSize },

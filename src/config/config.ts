@@ -86,11 +86,15 @@ export const ConfigSchema = z
           .min(0)
           .default(5000)
           .describe("Container workspaces: SIGKILL the largest process of a workspace that has thrashed at its memory limit (>= 20 major page faults/s) this long; 0 = never (the kernel's OOM killer acts only when nothing is left to reclaim)"),
+        oci: z
+          .enum(["auto", "crun", "runc"])
+          .default("auto")
+          .describe("Container workspaces: the OCI runtime that starts them. auto: crun when it is installed and can drive this host's cgroups (a container starts ~3x faster, for less CPU, than with runc), else runc. Env AGENTISO_OCI_RUNTIME."),
         uidShiftBase: z.number().int().min(65536).default(100000),
         uidShiftSize: z.number().int().min(65536).default(65536),
       })
       .strict()
-      .default({ default: "container", agentNode: "host", thrashKillMs: 5000, uidShiftBase: 100000, uidShiftSize: 65536 }),
+      .default({ default: "container", agentNode: "host", thrashKillMs: 5000, oci: "auto", uidShiftBase: 100000, uidShiftSize: 65536 }),
     vm: z
       .object({
         accel: z.enum(["auto", "kvm", "tcg"]).default("auto").describe("auto: KVM when /dev/kvm is usable, else TCG (software emulation). Env AGENTISO_VM_ACCEL."),
@@ -242,6 +246,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.AGENTISO_ZFS_DATASET) set("storage", "zfsDataset", env.AGENTISO_ZFS_DATASET);
   if (env.AGENTISO_RUNTIME) set("runtime", "default", env.AGENTISO_RUNTIME);
   if (env.AGENTISO_AGENT_NODE) set("runtime", "agentNode", env.AGENTISO_AGENT_NODE);
+  if (env.AGENTISO_OCI_RUNTIME) set("runtime", "oci", env.AGENTISO_OCI_RUNTIME);
   if (env.AGENTISO_VM_ACCEL) set("vm", "accel", env.AGENTISO_VM_ACCEL);
   if (env.AGENTISO_VM_TEMPLATES) set("vm", "templates", env.AGENTISO_VM_TEMPLATES !== "false" && env.AGENTISO_VM_TEMPLATES !== "0");
   if (env.AGENTISO_VM_WARM_POOL) set("vm", "warmPool", Number(env.AGENTISO_VM_WARM_POOL));

@@ -1,5 +1,6 @@
-// Escape attempts as root inside a workspace, in both network modes. Every one must fail,
-// and where the target is on the host, the host must be unchanged afterwards.
+// Escape attempts as root inside a workspace, in both network modes and under each OCI runtime
+// this host can use (crun, runc). Every one must fail, and where the target is on the host, the
+// host must be unchanged afterwards.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,6 +12,7 @@ import { hostAddresses } from "../../src/net/host-addresses.js";
 import { cgroupHierarchies } from "../../src/runtimes/host-cgroups.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { RuntimeHarness, type StartedWorkspace } from "../support/runtime-harness.js";
+import { ociRuntimesToTest } from "../support/oci-runtimes.js";
 import { startHostServer, type HostServer } from "../support/runtime-fake-internet.js";
 
 const skip = requires(hasCommand("runc"), hasCommand("slirp4netns"), hasCommand("nft"), hasCommand("mmdebstrap"), isRoot());
@@ -18,8 +20,8 @@ const skip = requires(hasCommand("runc"), hasCommand("slirp4netns"), hasCommand(
 // x86-64 syscall numbers, called directly with perl so no libc wrapper or missing tool hides the result.
 const SYSCALLS_X64: Record<string, number> = { bpf: 321, keyctl: 250, add_key: 248, kexec_load: 246, init_module: 175, open_by_handle_at: 304, ptrace: 101, mount: 165, setns: 308 };
 
-for (const mode of ["none", "egress"] as const) {
-  describe(`isolation of a workspace in network mode ${mode}`, { skip }, () => {
+for (const [oci, mode] of (await ociRuntimesToTest()).flatMap((o) => (["none", "egress"] as const).map((m) => [o, m] as const))) {
+  describe(`isolation of a workspace in network mode ${mode} under ${oci.name}`, { skip: skip || oci.skip }, () => {
     let harness: RuntimeHarness;
     let a: StartedWorkspace;
     let b: StartedWorkspace;
@@ -31,7 +33,7 @@ for (const mode of ["none", "egress"] as const) {
     let secretPath: string;
 
     before(async () => {
-      harness = await RuntimeHarness.create();
+      harness = await RuntimeHarness.create({ ociRuntime: oci.name });
       secretPath = `${harness.stateDir}/${secret}`;
       await writeFile(secretPath, secret);
       loopbackServer = await startHostServer("127.0.0.1");

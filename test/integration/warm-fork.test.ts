@@ -6,11 +6,12 @@
 // with -9 leaves pooled forks that the next one destroys.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { isRunningSync } from "../../src/core/process-state.js";
 import { CliHarness } from "../support/cli-harness.js";
+import { ociContainerExists, ociContainerNames } from "../support/oci-runtimes.js";
 import { ensureImage } from "../support/base-image.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { FORK_POOL_CONFIG, forkPoolOf, untilForkPool } from "../support/warm-fork-pool.js";
@@ -26,10 +27,10 @@ describe("warm forks of containers", { skip: requires(isRoot(), hasCommand("runc
   let origin: Ws;
   const sh = (ws: string, script: string) => cli.ok(["ws", "exec", ws, "--", "sh", "-c", script]);
   const tag = () => resourceTagFor(cli.home);
-  // ids of this daemon's containers (its runc state dirs) that `ws ls` does not list: the pooled ones
+  // ids of this daemon's containers (its OCI runtimes' state dirs) that `ws ls` does not list: the pooled ones
   const pooledIds = async () => {
     const listed = new Set((await cli.json<Ws[]>(["ws", "ls"])).map((w) => w.id));
-    return readdirSync(join(cli.home, "runc")).map((name) => name.slice(tag().name("ws", "").length)).filter((id) => !listed.has(id));
+    return ociContainerNames(cli.home).map((name) => name.slice(tag().name("ws", "").length)).filter((id) => !listed.has(id));
   };
 
   before(async () => {
@@ -98,7 +99,7 @@ describe("warm forks of containers", { skip: requires(isRoot(), hasCommand("runc
     for (const id of pooled) {
       const name = tag().name("ws", id);
       const left = [
-        ...(existsSync(join(cli.home, "runc", name)) ? [`runc container ${name}`] : []),
+        ...(ociContainerExists(cli.home, name) ? [`OCI container ${name}`] : []),
         ...(existsSync(join(poolMount, tag().prefix, "workspaces", id)) ? [`volume ${id}`] : []),
         ...readFileSync("/proc/mounts", "utf8").split("\n").filter((line) => line.includes(id)).map((line) => `mount ${line.split(" ")[1]}`),
       ];

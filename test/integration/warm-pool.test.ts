@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
 import { isRunningSync } from "../../src/core/process-state.js";
 import { CliHarness } from "../support/cli-harness.js";
+import { ociContainerExists, ociContainerNames } from "../support/oci-runtimes.js";
 import { ensureImage } from "../support/base-image.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 
@@ -55,8 +56,8 @@ describe("warm pool of containers", { skip: requires(isRoot(), hasCommand("runc"
     }
   };
   const tag = () => resourceTagFor(cli.home);
-  // ids of this daemon's containers (its runc state dirs), pooled or not
-  const containerIds = () => readdirSync(join(cli.home, "runc")).map((name) => name.slice(tag().name("ws", "").length));
+  // ids of this daemon's containers (its OCI runtimes' state dirs), pooled or not
+  const containerIds = () => ociContainerNames(cli.home).map((name) => name.slice(tag().name("ws", "").length));
   const pooledIds = async () => {
     const listed = new Set((await cli.json<Ws[]>(["ws", "ls"])).map((w) => w.id));
     return containerIds().filter((id) => !listed.has(id));
@@ -131,7 +132,7 @@ describe("warm pool of containers", { skip: requires(isRoot(), hasCommand("runc"
       const name = tag().name("ws", id);
       const left = [
         ...readdirSync("/sys/fs/cgroup").filter((controller) => existsSync(`/sys/fs/cgroup/${controller}/${name}`)).map((c) => `cgroup ${c}/${name}`),
-        ...(existsSync(join(cli.home, "runc", name)) ? [`runc container ${name}`] : []),
+        ...(ociContainerExists(cli.home, name) ? [`OCI container ${name}`] : []),
         ...(existsSync(join(cli.home, "run", id)) ? [`run dir ${id}`] : []),
         ...(existsSync(join(poolMount, tag().prefix, "workspaces", id)) ? [`volume ${id}`] : []),
         ...(existsSync(`/run/netns/${name}`) ? [`netns ${name}`] : []),

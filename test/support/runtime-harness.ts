@@ -1,6 +1,6 @@
 // A ContainerRuntime over a fresh state dir for one test file, with helpers to start
 // workspaces on overlay rootfs and a leak check that names whatever was left behind:
-// runc containers, cgroups, network namespaces, slirp4netns processes, mounts.
+// OCI containers, cgroups, network namespaces, slirp4netns processes, mounts.
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -11,6 +11,7 @@ import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { resourceTagFor, type ResourceTag } from "../../src/core/resource-tag.js";
 import { findSlirp } from "../../src/net/slirp.js";
 import { ContainerRuntime } from "../../src/runtimes/container/container-runtime.js";
+import type { OciRuntimePreference } from "../../src/runtimes/container/oci-runtime-choice.js";
 import type { NetworkMode, RuntimeInstance, WorkspaceResources } from "../../src/runtimes/workspace-runtime.js";
 import { mountsUnder, overlayRootfs, type TestRootfs } from "./runtime-rootfs.js";
 
@@ -33,22 +34,27 @@ export class RuntimeHarness {
   private readonly rootfs = new Map<string, TestRootfs>();
   private readonly clients = new Map<string, GuestClient>();
 
-  private constructor(readonly stateDir: string) {
+  private constructor(
+    readonly stateDir: string,
+    private readonly ociRuntime: OciRuntimePreference,
+    private readonly hostNodePath: string | undefined,
+  ) {
     this.tag = resourceTagFor(stateDir);
     this.runtime = this.restarted();
   }
 
   // A harness with its own short state dir (unix socket paths must stay under 108 bytes).
-  static async create(): Promise<RuntimeHarness> {
+  // hostNodePath: run the agent on that node (the daemon's default) instead of the image's.
+  static async create(options: { ociRuntime?: OciRuntimePreference; hostNodePath?: string } = {}): Promise<RuntimeHarness> {
     const stateDir = await mkdtemp("/tmp/aisrt-");
     // the workspace's root (uid 100000 on the host) must be able to traverse to its rootfs
     await chmod(stateDir, 0o755);
-    return new RuntimeHarness(stateDir);
+    return new RuntimeHarness(stateDir, options.ociRuntime ?? "auto", options.hostNodePath);
   }
 
-  // A runtime object over the same state dir, as after a daemon restart.
-  restarted(): ContainerRuntime {
-    return new ContainerRuntime({ stateDir: this.stateDir, tag: this.tag, agentBundlePath: AGENT_BUNDLE, logger: createLogger({ level: "warn" }) });
+  // A runtime object over the same state dir, as after a daemon restart (with another OCI runtime chosen, if given).
+  restarted(ociRuntime = this.ociRuntime): ContainerRuntime {
+    return new ContainerRuntime({ stateDir: this.stateDir, tag: this.tag, agentBundlePath: AGENT_BUNDLE, ociRuntime, ...(this.hostNodePath && { hostNodePath: this.hostNodePath }), logger: createLogger({ level: "warn" }) });
   }
 
   // The agent client of a started workspace (one per workspace, closed when it stops).

@@ -76,7 +76,7 @@ async function allChecks(config: Config, logger: Logger): Promise<PrerequisiteCh
     /* reported by the bundle check below */
   }
   const hostNode = config.runtime.agentNode === "host" ? { hostNodePath: process.execPath } : {};
-  const container = await checkContainerPrerequisites({ runcPath: "runc", tiniPath: "/usr/bin/tini-static", agentBundlePath: bundle, ...hostNode });
+  const container = await checkContainerPrerequisites({ ociRuntime: config.runtime.oci, tiniPath: "/usr/bin/tini-static", agentBundlePath: bundle, ...hostNode });
   const tools = await Promise.all([
     tool("btrfs-progs", ["mkfs.btrfs", "--version"], "apt-get install btrfs-progs"),
     tool("mmdebstrap", ["mmdebstrap", "--version"], "apt-get install mmdebstrap"),

@@ -1,7 +1,8 @@
-// The `container` WorkspaceRuntime: runc isolates (user namespace, cgroups, seccomp; oci-spec.ts),
+// The `container` WorkspaceRuntime: an OCI runtime (crun or runc; oci-runtimes.ts) isolates (user
+// namespace, cgroups, seccomp; oci-spec.ts),
 // tini is PID 1, the guest agent listens on a unix socket in a directory bind-mounted from the
 // run dir, src/net switches the network live. Host resources are named tag.name("ws", id); a
-// thrash guard watches each memory cgroup; pause freezes the cgroup through runc (memory kept).
+// thrash guard watches each memory cgroup; pause freezes the cgroup through the OCI runtime (memory kept).
 import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
@@ -19,7 +20,9 @@ import { buildWorkspaceSpec, type HardLimits, type IdMapping } from "./oci-spec.
 import { checkContainerPrerequisites } from "./prerequisites.js";
 import { HostNodePicker, type HostNode } from "./host-node-picker.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
-import { Runc } from "./runc.js";
+import type { OciCli, RuncState } from "./oci-cli.js";
+import { OciRuntimes } from "./oci-runtimes.js";
+import type { OciRuntimePreference } from "./oci-runtime-choice.js";
 import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
 import { assertContainerRootfs } from "./rootfs-checks.js";
 import { setLiveHostname, toHostname } from "./hostname.js";
@@ -47,7 +50,8 @@ export interface ContainerRuntimeOptions {
   /** Root inside maps to base..base+size-1 on the host; the rootfs must be chowned to match. */
   uidShift?: IdMapping;
   tiniPath?: string;
-  runcPath?: string;
+  /** Which OCI runtime starts containers (oci-runtime-choice.ts); default "auto": crun where it can, else runc. */
+  ociRuntime?: OciRuntimePreference;
   logger: Logger;
   /** Readiness deadline of start(); default 30 s (Node takes 0.1-0.5 s to start inside). */
   startTimeoutMs?: number;
@@ -71,7 +75,7 @@ const DEFAULT_CONSOLE_LOG_BYTES = 8 * 1024 * 1024;
 export class ContainerRuntime implements WorkspaceRuntime {
   readonly kind = "container" as const;
   readonly guestCachesWrites = false;
-  private readonly runc: Runc;
+  private readonly oci: OciRuntimes;
   private readonly network: WorkspaceNetwork;
   private readonly idMapping: IdMapping;
   private readonly runDirs = new Map<string, string>();
@@ -82,7 +86,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private readonly consoles: LogRotation;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
-    this.runc = new Runc(join(options.stateDir, "runc"), options.runcPath);
+    this.oci = new OciRuntimes(options.stateDir, options.ociRuntime ?? "auto", options.logger);
     this.hostNodes = new HostNodePicker({ hostNodePath: options.hostNodePath, agentBundlePath: options.agentBundlePath, libsDir: join(options.stateDir, "host-node") });
     const thrashKillMs = options.thrashKillMs ?? DEFAULT_THRASH_POLICY.windowMs;
     if (thrashKillMs > 0) {
@@ -94,14 +98,14 @@ export class ContainerRuntime implements WorkspaceRuntime {
     this.consoles = new LogRotation({ maxBytes: options.consoleLogBytes ?? DEFAULT_CONSOLE_LOG_BYTES, keep: 1 }, options.logger);
   }
 
-  // runc id, cgroup name and network namespace name of a workspace (one tagged name for all three).
+  // OCI container id, cgroup name and network namespace name of a workspace (one tagged name for all three).
   resourceName(workspaceId: string): string {
     return this.options.tag.name("ws", assertValidName(workspaceId, "workspace id"));
   }
 
   check(): Promise<PrerequisiteCheck[]> {
     const hostNode = this.options.hostNodePath === undefined ? {} : { hostNodePath: this.options.hostNodePath };
-    return checkContainerPrerequisites({ runcPath: this.options.runcPath ?? "runc", tiniPath: this.tiniPath, agentBundlePath: this.options.agentBundlePath, ...hostNode });
+    return checkContainerPrerequisites({ ociRuntime: this.options.ociRuntime ?? "auto", tiniPath: this.tiniPath, agentBundlePath: this.options.agentBundlePath, ...hostNode });
   }
 
   // Boots the container and resolves once the agent's socket accepts connections; on any failure everything it created is removed.
@@ -125,13 +129,14 @@ export class ContainerRuntime implements WorkspaceRuntime {
     }
   }
 
-  // One attempt: bundle, `runc run`, network naming and agent readiness overlapped, endpoint link.
+  // One attempt: bundle, `<oci runtime> run`, network naming and agent readiness overlapped, endpoint link.
   private async boot(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined, signal: AbortSignal): Promise<RuntimeInstance> {
     const started = performance.now();
     const paths = await this.writeBundle(spec, name, hostNode);
-    // runc's shell names the network namespace too (one spawn); the agent starts meanwhile
-    const { pid, attachError } = await this.runc.runDetached(name, paths.bundle, paths.consoleLog, { signal, netnsName: name });
-    const runcMs = performance.now() - started;
+    // the runtime's shell names the network namespace too (one spawn); the agent starts meanwhile
+    const oci = await this.oci.forNew();
+    const { pid, attachError } = await oci.runDetached(name, paths.bundle, paths.consoleLog, { signal, netnsName: name });
+    const ociMs = performance.now() - started;
     // an init that dies at once (a host node that cannot run here) also fails the netns attach: say so
     const exitedAtStart = async (err: unknown): Promise<never> => {
       if (await isRunning(pid)) throw err;
@@ -146,26 +151,26 @@ export class ContainerRuntime implements WorkspaceRuntime {
     this.runDirs.set(spec.workspaceId, spec.runDir);
     this.consoles.guard(paths.consoleLog);
     await this.thrashGuard?.watch(spec.workspaceId, name, pid);
-    const timings = { runcMs: Math.round(runcMs), readyMs: Math.round(performance.now() - started) };
+    const timings = { oci: oci.name, ociMs: Math.round(ociMs), readyMs: Math.round(performance.now() - started) };
     this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, snapshot: hostNode?.snapshot !== undefined, ...timings });
     return this.instance(spec.workspaceId, pid, spec.runDir);
   }
 
   // SIGTERM to init (tini forwards it; a paused container is thawed first: frozen processes take no signal), then KILL
-  // after timeoutMs; then frees runc state, slirp, netns and cgroups.
+  // after timeoutMs; then frees the OCI runtime's state, slirp, netns and cgroups.
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
     const name = this.resourceName(workspaceId);
     this.thrashGuard?.unwatch(workspaceId);
     const runDir = this.runDirs.get(workspaceId);
     if (runDir) this.consoles.unguard(runDirPaths(runDir).consoleLog);
-    const state = await this.runc.state(name);
-    if (state?.status === "paused") await this.runc.resume(name).catch((err: unknown) => this.options.logger.warn("could not resume a paused workspace before stopping it", { workspace: workspaceId, err }));
-    if (state && (await isRunning(state.pid))) {
+    const { oci, state } = await this.container(name);
+    if (oci && state?.status === "paused") await oci.resume(name).catch((err: unknown) => this.options.logger.warn("could not resume a paused workspace before stopping it", { workspace: workspaceId, err }));
+    if (oci && state && (await isRunning(state.pid))) {
       const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-      const graceful = timeoutMs > 0 && (await this.runc.kill(name, "TERM")) && (await waitForExit(state.pid, timeoutMs));
-      if (!graceful) await this.runc.kill(name, "KILL", { all: true });
+      const graceful = timeoutMs > 0 && (await oci.kill(name, "TERM")) && (await waitForExit(state.pid, timeoutMs));
+      if (!graceful) await oci.kill(name, "KILL", { all: true });
     }
-    if (state) await this.runc.delete(name);
+    if (oci) await oci.delete(name);
     await this.network.teardown(name);
     await deleteNetns(name);
     const left = await removeCgroup(name);
@@ -176,7 +181,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // Finds a container this engine started before a restart; names its network namespace again if the name was lost.
   async adopt(workspaceId: string, runDir: string): Promise<RuntimeInstance | undefined> {
     const name = this.resourceName(workspaceId);
-    const state = await this.runc.state(name);
+    const { state } = await this.container(name);
     if (!state || (state.status !== "running" && state.status !== "paused") || !(await isRunning(state.pid))) return undefined;
     // without the host-side link made at start there is no trustworthy endpoint: let reconcile stop it
     const endpointOk = await assertEndpoint(runDirPaths(runDir).endpoint, this.idMapping.hostId).then(() => true, () => false);
@@ -197,22 +202,24 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   async pause(workspaceId: string): Promise<void> {
-    await this.runc.pause(this.resourceName(workspaceId));
+    const { name, oci } = await this.held(workspaceId);
+    await oci.pause(name);
   }
 
   async resume(workspaceId: string): Promise<{ clockStopped: boolean }> {
-    await this.runc.resume(this.resourceName(workspaceId));
+    const { name, oci } = await this.held(workspaceId);
+    await oci.resume(name);
     return { clockStopped: false }; // the host's clock: it never stood still
   }
 
   async isPaused(workspaceId: string): Promise<boolean> {
-    return (await this.runc.state(this.resourceName(workspaceId)))?.status === "paused";
+    return (await this.container(this.resourceName(workspaceId))).state?.status === "paused";
   }
 
   // Switches a running workspace between loopback-only, filtered NAT egress and an allowlist.
   async setNetwork(workspaceId: string, mode: NetworkMode, policy?: NetworkPolicy): Promise<void> {
     const name = this.resourceName(workspaceId);
-    const state = await this.runc.state(name);
+    const { state } = await this.container(name);
     if (!state || (state.status !== "running" && state.status !== "paused")) throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} is not running: start it first`);
     await this.network.setMode(name, policy ?? mode, runDirPaths(state.bundle).slirpLog);
   }
@@ -225,22 +232,38 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   async logFile(workspaceId: string): Promise<string> {
-    const runDir = this.runDirs.get(workspaceId) ?? (await this.runc.state(this.resourceName(workspaceId)))?.bundle;
+    const runDir = this.runDirs.get(workspaceId) ?? (await this.container(this.resourceName(workspaceId))).state?.bundle;
     if (!runDir) throw new AgentisoError("NOT_FOUND", `no logs for workspace ${workspaceId}: it was not started by this engine`);
     return runDirPaths(runDir).consoleLog;
   }
 
-  // Workspace ids with any resource under this engine's tag: runc containers, network namespaces, cgroups.
+  // Workspace ids with any resource under this engine's tag: OCI containers, network namespaces, cgroups.
   async listInstances(): Promise<string[]> {
     const prefix = this.options.tag.name("ws", "");
     const owns = (n: string) => n.startsWith(prefix) && n.length > prefix.length;
-    const names = [...(await this.runc.list()).filter(owns), ...(await listNetns(owns)), ...(await listCgroups(owns))];
+    const names = [...(await this.oci.list()).filter(owns), ...(await listNetns(owns)), ...(await listCgroups(owns))];
     return [...new Set(names.map((n) => n.slice(prefix.length)))].sort();
   }
 
-  // Runs a command as root inside via `runc exec` (diagnostics and tests; the engine talks to the agent).
-  exec(workspaceId: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
-    return this.runc.exec(this.resourceName(workspaceId), argv, options);
+  // Runs a command as root inside via `<oci runtime> exec` (diagnostics and tests; the engine talks to the agent).
+  async exec(workspaceId: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
+    const { name, oci } = await this.held(workspaceId);
+    return oci.exec(name, argv, options);
+  }
+
+  // The OCI runtime that holds a container, and its state; neither when no runtime knows it.
+  private async container(name: string): Promise<{ oci?: OciCli; state?: RuncState }> {
+    const oci = await this.oci.holding(name);
+    const state = await oci?.state(name);
+    return oci && state ? { oci, state } : {};
+  }
+
+  // The runtime holding the container of a workspace that must exist.
+  private async held(workspaceId: string): Promise<{ name: string; oci: OciCli }> {
+    const name = this.resourceName(workspaceId);
+    const { oci } = await this.container(name);
+    if (!oci) throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} has no container: start it first`);
+    return { name, oci };
   }
 
   private onThrashKill(kill: ThrashKill): void {
@@ -292,7 +315,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
 
   private async assertStartable(spec: RuntimeStartSpec, name: string): Promise<void> {
     await assertContainerRootfs(spec.rootfs, this.idMapping.hostId);
-    const existing = await this.runc.state(name);
+    const { state: existing } = await this.container(name);
     if (existing?.status === "running" || existing?.status === "paused") throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
     if (existing) await this.stop(spec.workspaceId, { timeoutMs: 0 });
   }

@@ -5,9 +5,10 @@ import { runCommand } from "../../core/run-command.js";
 import type { PrerequisiteCheck } from "../workspace-runtime.js";
 import { cgroupHierarchies } from "../host-cgroups.js";
 import { findAgentSnapshot, nodeIdentity } from "./agent-snapshot.js";
+import { chooseOciRuntime, type OciRuntimePreference } from "./oci-runtime-choice.js";
 
 export interface PrerequisiteInput {
-  runcPath: string;
+  ociRuntime: OciRuntimePreference;
   tiniPath: string;
   agentBundlePath: string;
   /** The host node the agent runs on ([runtime] agentNode = "host"); unset: the image's node. */
@@ -18,7 +19,7 @@ export interface PrerequisiteInput {
 export async function checkContainerPrerequisites(input: PrerequisiteInput): Promise<PrerequisiteCheck[]> {
   const apt = (pkg: string) => `apt-get install ${pkg}`;
   return Promise.all([
-    commandCheck("runc", [input.runcPath, "--version"], apt("runc")),
+    ociRuntime(input.ociRuntime),
     fileCheck("tini-static", input.tiniPath, apt("tini")),
     fileCheck("guest agent bundle", input.agentBundlePath, "npm run build"),
     commandCheck("slirp4netns", ["slirp4netns", "--version"], apt("slirp4netns")),
@@ -28,7 +29,7 @@ export async function checkContainerPrerequisites(input: PrerequisiteInput): Pro
     agentNode(input),
     userNamespaces(),
     cgroupControllers(),
-    { name: "root", ok: process.getuid?.() === 0, detail: "runc, cgroups and netns need root", fix: "run the agentiso daemon as root" },
+    { name: "root", ok: process.getuid?.() === 0, detail: "OCI runtimes, cgroups and netns need root", fix: "run the agentiso daemon as root" },
   ]);
 }
 
@@ -44,6 +45,17 @@ async function commandCheck(name: string, argv: string[], fix: string): Promise<
 async function fileCheck(name: string, path: string, fix: string): Promise<PrerequisiteCheck> {
   const ok = await access(path, constants.R_OK).then(() => true, () => false);
   return { name, ok, detail: ok ? path : `${path} is missing`, ...(ok ? {} : { fix }) };
+}
+
+// Which OCI runtime starts containers and why; failing when the one asked for cannot.
+async function ociRuntime(preference: OciRuntimePreference): Promise<PrerequisiteCheck> {
+  const name = "OCI runtime";
+  try {
+    const choice = await chooseOciRuntime(preference);
+    return { name, ok: true, detail: `${choice.version} (${choice.reason})` };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message, fix: preference === "runc" ? "apt-get install runc" : "apt-get install crun runc" };
+  }
 }
 
 // Informational: which node starts the agent, and whether the startup snapshot fits it (a start ~2x faster).

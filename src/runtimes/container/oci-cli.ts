@@ -1,5 +1,6 @@
-// A thin wrapper over the runc CLI with its state under the engine's state dir
-// (`runc --root <stateDir>/runc`), so `list` shows this engine's containers and no one else's.
+// A thin wrapper over an OCI runtime's CLI: runc, or crun, which takes the same commands and
+// flags. Its state is under the engine's state dir (`--root <stateDir>/<runtime>`), so `list`
+// shows this engine's containers and no one else's.
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
@@ -16,18 +17,22 @@ export interface RuncState {
   annotations?: Record<string, string>;
 }
 
-const NOT_FOUND = /does not exist|not found|container .* is not exist/i;
+export type OciRuntimeName = "runc" | "crun";
 
-// Each method is one runc invocation; "no such container" is an answer (undefined/false), not an error.
-export class Runc {
+// runc says "does not exist"; crun cannot open the container's status file
+const NOT_FOUND = /does not exist|not found|container .* is not exist|No such file or directory/i;
+
+// Each method is one invocation of the runtime; "no such container" is an answer (undefined/false), not an error.
+export class OciCli {
   constructor(
+    readonly name: OciRuntimeName,
     private readonly root: string,
-    private readonly binary = "runc",
+    private readonly binary: string = name,
   ) {}
 
-  // Starts the container detached; init's stdout/stderr go to logPath (runc hands its own stdio to init).
-  // Returns init's host pid (from --pid-file: one `runc state` spawn fewer on the start path).
-  // With netnsName, the same shell then names the network namespace runc made (`ip netns
+  // Starts the container detached; init's stdout/stderr go to logPath (the runtime hands its own stdio to init).
+  // Returns init's host pid (from --pid-file: one `state` spawn fewer on the start path).
+  // With netnsName, the same shell then names the network namespace the runtime made (`ip netns
   // attach`): one spawn of the daemon per start instead of two. A failed attach is returned, not
   // thrown: the caller tells "init died at once" (a host node that cannot run here) from the rest.
   async runDetached(id: string, bundle: string, logPath: string, options: { signal?: AbortSignal; netnsName?: string } = {}): Promise<{ pid: number; attachError?: AgentisoError }> {
@@ -40,21 +45,21 @@ export class Runc {
     const started = result.stdout.startsWith("started");
     if (!started) {
       const tail = await readTail(logPath);
-      throw new AgentisoError("BACKEND_FAILED", `runc could not start workspace container ${id}: ${tail}`, { details: { id, exitCode: result.exitCode } });
+      throw new AgentisoError("BACKEND_FAILED", `${this.name} could not start workspace container ${id}: ${tail}`, { details: { id, exitCode: result.exitCode } });
     }
     const pid = Number.parseInt(await readFile(pidFile, "utf8"), 10);
     if (result.exitCode === 0) return { pid };
     return { pid, attachError: commandFailed(["ip", "netns", "attach", netns, String(pid)], result) };
   }
 
-  // The container's state, or undefined when runc does not know it.
+  // The container's state, or undefined when the runtime does not know it.
   async state(id: string): Promise<RuncState | undefined> {
-    // runc keeps each container's state in <root>/<id>/: without it there is nothing to ask (one Go spawn fewer per start)
+    // the runtime keeps each container's state in <root>/<id>/: without it there is nothing to ask (one spawn fewer per start)
     if (!(await this.knows(id))) return undefined;
     const result = await runCommand([this.binary, "--root", this.root, "state", id], { check: false, timeoutMs: 10_000 });
     if (result.exitCode !== 0) {
       if (NOT_FOUND.test(result.stderr)) return undefined;
-      throw new AgentisoError("BACKEND_FAILED", `runc state ${id} failed: ${result.stderr.trim()}`);
+      throw new AgentisoError("BACKEND_FAILED", `${this.name} state ${id} failed: ${result.stderr.trim()}`);
     }
     return JSON.parse(result.stdout) as RuncState;
   }
@@ -69,30 +74,31 @@ export class Runc {
   // Freezes every process of the container (the cgroup freezer: v1 freezer.state or v2 cgroup.freeze); status becomes "paused".
   async pause(id: string): Promise<void> {
     const result = await runCommand([this.binary, "--root", this.root, "pause", id], { check: false, timeoutMs: 30_000 });
-    if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `runc pause ${id} failed: ${result.stderr.trim()}`, { details: { id } });
+    if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `${this.name} pause ${id} failed: ${result.stderr.trim()}`, { details: { id } });
   }
 
   // Thaws a paused container.
   async resume(id: string): Promise<void> {
     const result = await runCommand([this.binary, "--root", this.root, "resume", id], { check: false, timeoutMs: 30_000 });
-    if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `runc resume ${id} failed: ${result.stderr.trim()}`, { details: { id } });
+    if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `${this.name} resume ${id} failed: ${result.stderr.trim()}`, { details: { id } });
   }
 
-  // Removes the container (killing it if needed); a container runc does not know is already gone.
+  // Removes the container (killing it if needed); a container the runtime does not know is already gone.
   async delete(id: string): Promise<void> {
     const result = await runCommand([this.binary, "--root", this.root, "delete", "--force", id], { check: false, timeoutMs: 30_000 });
     if (result.exitCode !== 0 && !NOT_FOUND.test(result.stderr)) {
-      throw new AgentisoError("BACKEND_FAILED", `runc delete ${id} failed: ${result.stderr.trim()}`, { details: { id } });
+      throw new AgentisoError("BACKEND_FAILED", `${this.name} delete ${id} failed: ${result.stderr.trim()}`, { details: { id } });
     }
   }
 
-  // Whether runc has state for id, read from its root directory instead of spawning runc.
+  // Whether the runtime has state for id, read from its root directory instead of spawning it.
   async knows(id: string): Promise<boolean> {
     return access(join(this.root, id)).then(() => true, () => false);
   }
 
-  // Ids of every container under this root, in any status.
+  // Ids of every container under this root, in any status (none, without a spawn, before the first start).
   async list(): Promise<string[]> {
+    if (!(await access(this.root).then(() => true, () => false))) return [];
     const result = await runCommand([this.binary, "--root", this.root, "list", "--format", "json"], { timeoutMs: 10_000 });
     const parsed = JSON.parse(result.stdout || "null") as Array<{ id: string }> | null;
     return (parsed ?? []).map((c) => c.id);
