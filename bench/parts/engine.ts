@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
 import type { BenchPart } from "../index.js";
 import { ms, percentile, ratio, sample } from "../stats.js";
 import { startDaemonRig, type DaemonRig } from "../daemon-rig.js";
@@ -15,6 +16,8 @@ import { resourceTagFor } from "../../src/core/resource-tag.js";
 const FORK_EXEC_GOAL_MS = 80;
 const BURST_GOAL_MS = 1000;
 const FORK_CPU_GOAL_MS = 40;
+/** Forks in the single-fork sample (and the CPU figures); /proc's CPU ticks are 10 ms, so enough of them to average. */
+const SEQUENTIAL_FORKS = 12;
 const mark = (met: boolean) => (met ? "✔" : "✗");
 
 interface Ws {
@@ -41,18 +44,27 @@ const part: BenchPart = {
     const single: number[] = [];
     const cpu = { host: 0, workspace: 0 };
     const daemonPid = await daemonPidOf(rig);
-    for (let i = 0; i < 8; i++) {
-      const before = processTreeCpuMs(daemonPid);
+    // Forks one after another, as an orchestrator makes its workers, destroyed after the lot: a
+    // destroy's own work (its tools, the kernel freeing the subvolume, GC) is counted apart from a
+    // fork's instead of running on into the next fork's window.
+    const forks: Ws[] = [];
+    const cpuBefore = processTreeCpuMs(daemonPid);
+    for (let i = 0; i < SEQUENTIAL_FORKS; i++) {
       const { fork, ms: took } = await forkAndExec();
-      cpu.host += processTreeCpuMs(daemonPid) - before;
-      cpu.workspace += workspaceCpuMs(rig, fork.id);
+      forks.push(fork);
       single.push(took);
-      await rig.api.call("workspace_destroy", { workspace: fork.id });
     }
+    cpu.host = processTreeCpuMs(daemonPid) - cpuBefore;
+    for (const fork of forks) cpu.workspace += workspaceCpuMs(rig, fork.id);
+    const destroyBefore = processTreeCpuMs(daemonPid);
+    for (const fork of forks) await rig.api.call("workspace_destroy", { workspace: fork.id });
+    await delay(1000); // what a destroy leaves running (qgroup cleanup retries) is its cost too
+    const destroyCpu = processTreeCpuMs(daemonPid) - destroyBefore;
     const singleP50 = percentile(single, 50);
     report(`fork to first exec through the API (1): p50 ${ms(singleP50)}  p95 ${ms(percentile(single, 95))}   goal p50 ≤ ${FORK_EXEC_GOAL_MS} ms ${mark(singleP50 <= FORK_EXEC_GOAL_MS)}`);
     // CPU, unlike latency, does not depend on what else the machine runs; 20 forks on 2 cores need 10x this
-    report(`CPU per fork to first exec: daemon + its tools ${ms(cpu.host / 8)} (btrfs, crun/runc, ip)   goal ≤ ${FORK_CPU_GOAL_MS} ms ${mark(cpu.host / 8 <= FORK_CPU_GOAL_MS)};  workspace ${ms(cpu.workspace / 8)} (OCI runtime init, tini, agent)`);
+    const perFork = cpu.host / SEQUENTIAL_FORKS;
+    report(`CPU per fork to first exec: daemon + its tools ${ms(perFork)} (btrfs, crun/runc, ip)   goal ≤ ${FORK_CPU_GOAL_MS} ms ${mark(perFork <= FORK_CPU_GOAL_MS)};  workspace ${ms(cpu.workspace / SEQUENTIAL_FORKS)} (OCI runtime init, tini, agent);  per destroy: daemon + its tools ${ms(destroyCpu / SEQUENTIAL_FORKS)}`);
 
     const burstStart = performance.now();
     const burst = await Promise.all(Array.from({ length: 20 }, forkAndExec));

@@ -64,7 +64,10 @@ for (const oci of ociRuntimes) {
         assert.match(init!, /^\/\.agentiso\/tini -s -- \/usr\/bin\/node \/\.agentiso\/agent\.cjs/);
         assert.ok(Number(count) < 10, `saw ${count} processes`);
         const name = harness.runtime.resourceName(ws.id);
+        assert.ok(!existsSync(`/run/netns/${name}`), "a workspace without a network gets its namespace named only when it needs one");
+        await harness.runtime.setNetwork(ws.id, "egress");
         assert.ok(existsSync(`/run/netns/${name}`));
+        assert.match((await harness.sh(ws.id, "ls /sys/class/net")).stdout, /\btap0\b/, "egress came up in the workspace's own namespace");
         await harness.stop(ws.id);
         assert.deepEqual(await harness.leftovers(), []);
         for (const hierarchy of await cgroupHierarchies()) assert.ok(!existsSync(`${hierarchy}/${name}`), `${hierarchy}/${name} left`);

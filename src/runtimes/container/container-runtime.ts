@@ -133,9 +133,11 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private async boot(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined, signal: AbortSignal): Promise<RuntimeInstance> {
     const started = performance.now();
     const paths = await this.writeBundle(spec, name, hostNode);
-    // the runtime's shell names the network namespace too (one spawn); the agent starts meanwhile
+    // the runtime's shell names the network namespace too (one spawn); the agent starts meanwhile.
+    // A workspace without a network gets the name when it first needs one (setNetwork): one `ip` fewer per start.
     const oci = await this.oci.forNew();
-    const { pid, attachError } = await oci.runDetached(name, paths.bundle, paths.consoleLog, { signal, netnsName: name });
+    const netnsName = spec.network === "none" ? undefined : name;
+    const { pid, attachError } = await oci.runDetached(name, paths.bundle, paths.consoleLog, { signal, ...(netnsName && { netnsName }) });
     const ociMs = performance.now() - started;
     // an init that dies at once (a host node that cannot run here) also fails the netns attach: say so
     const exitedAtStart = async (err: unknown): Promise<never> => {
@@ -171,8 +173,11 @@ export class ContainerRuntime implements WorkspaceRuntime {
       if (!graceful) await oci.kill(name, "KILL", { all: true });
     }
     if (oci) await oci.delete(name);
-    await this.network.teardown(name);
-    await deleteNetns(name);
+    // slirp4netns and the DNS gate reach a namespace by its name: one never named had neither (no /proc scan, no spawn)
+    if (await this.netnsNamed(name)) {
+      await this.network.teardown(name);
+      await deleteNetns(name);
+    }
     const left = await removeCgroup(name);
     if (left.length > 0) throw new AgentisoError("BACKEND_FAILED", `cgroups of workspace ${workspaceId} could not be removed: ${left.join(", ")}`);
     this.options.logger.info("workspace container stopped", { workspace: workspaceId });
@@ -189,8 +194,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
       this.options.logger.warn("running workspace has no agent endpoint; not adopted", { workspace: workspaceId });
       return undefined;
     }
-    const named = await stat(netnsPath(name)).then(() => true, () => false);
-    if (!named) await attachNetns(name, state.pid);
+    await this.nameNetns(name, state.pid);
     this.runDirs.set(workspaceId, runDir);
     this.consoles.guard(runDirPaths(runDir).consoleLog);
     await this.thrashGuard?.watch(workspaceId, name, state.pid);
@@ -221,6 +225,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const name = this.resourceName(workspaceId);
     const { state } = await this.container(name);
     if (!state || (state.status !== "running" && state.status !== "paused")) throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} is not running: start it first`);
+    await this.nameNetns(name, state.pid);
     await this.network.setMode(name, policy ?? mode, runDirPaths(state.bundle).slirpLog);
   }
 
@@ -249,6 +254,16 @@ export class ContainerRuntime implements WorkspaceRuntime {
   async exec(workspaceId: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
     const { name, oci } = await this.held(workspaceId);
     return oci.exec(name, argv, options);
+  }
+
+  // Names the workspace's network namespace (made by the OCI runtime) after init's, unless it has its name:
+  // a workspace started without a network, or one whose name a host change lost.
+  private async nameNetns(name: string, pid: number): Promise<void> {
+    if (!(await this.netnsNamed(name))) await attachNetns(name, pid);
+  }
+
+  private netnsNamed(name: string): Promise<boolean> {
+    return stat(netnsPath(name)).then(() => true, () => false);
   }
 
   // The OCI runtime that holds a container, and its state; neither when no runtime knows it.
