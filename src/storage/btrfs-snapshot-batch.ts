@@ -35,8 +35,9 @@ interface Pending extends SnapshotRequest {
 
 // Each request: six positional words (ro|rw, qgroup or "-", create|-, source, target, limit
 // bytes or "-"); one background subshell each prints "<index> <exit code> <stderr on one line>"
-// (one short write: lines never interleave). With a qgroup to create, it is created first (a
-// failure skips the snapshot), through the target's parent folder: the ioctl's transaction is
+// (one short write: lines never interleave; a silent success skips the `tr` pipeline and its two
+// processes). With a qgroup to create, it is created first (a failure skips the snapshot),
+// through the target's parent folder: the ioctl's transaction is
 // charged to the subvolume of the path it is given, which must not be one at its limit (the
 // source may be). Its limit, if any, is set while the snapshot is made; either failing fails it.
 const SCRIPT = `n=0
@@ -48,7 +49,8 @@ while [ $# -ge 6 ]; do
            btrfs subvolume snapshot $r $i "$4" "$5" >/dev/null; s=$?
            if [ -n "$l" ]; then wait "$l" || exit; fi
            exit $s; } 2>&1); rc=$?
-   printf '%s %s %s\\n' "$n" "$rc" "$(printf %s "$out" | tr '\\n' ' ')") &
+   if [ -z "$out" ]; then printf '%s %s\\n' "$n" "$rc"
+   else printf '%s %s %s\\n' "$n" "$rc" "$(printf %s "$out" | tr '\\n' ' ')"; fi) &
   shift 6; n=$((n+1))
 done
 wait`;
