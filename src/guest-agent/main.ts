@@ -10,6 +10,7 @@ import { KernelHelper } from "./kernel-helper.js";
 import { GuestAgent } from "./guest-agent.js";
 import { listenDevice, listenUnix, listenVsock, type Listener } from "./listeners.js";
 import { WireError } from "./wire-error.js";
+import { warmMessageSchemas } from "./schema-warmup.js";
 
 const USAGE = "usage: agentiso-guest --listen unix:/path.sock | --device /dev/vportNpM | --vsock PORT [--quiet]";
 
@@ -77,6 +78,9 @@ function run(): void {
 }
 
 // Built into a startup snapshot (scripts/build.mjs) every module above is loaded already and
-// main runs when the snapshot is deserialized: no parse, no schema construction at start.
-if (startupSnapshot?.isBuildingSnapshot()) startupSnapshot.setDeserializeMainFunction(run);
-else run();
+// main runs when the snapshot is deserialized: no parse, no schema construction at start, and
+// the message parsers compiled (schema-warmup.ts).
+if (startupSnapshot?.isBuildingSnapshot()) {
+  warmMessageSchemas();
+  startupSnapshot.setDeserializeMainFunction(run);
+} else run();
