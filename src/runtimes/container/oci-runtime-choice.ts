@@ -13,7 +13,7 @@ export interface OciRuntimeChoice {
   name: OciRuntimeName;
   /** The binary's first `--version` line. */
   version: string;
-  /** Why this one: shown by `agentiso setup` and logged at daemon start. */
+  /** Why this one: shown by `agentiso check` and logged at daemon start. */
   reason: string;
 }
 
