@@ -5,11 +5,13 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { hostAddresses } from "../../src/net/host-addresses.js";
 import { cgroupHierarchies } from "../../src/runtimes/host-cgroups.js";
+import { runDirPaths } from "../../src/runtimes/container/run-dir.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { RuntimeHarness, type StartedWorkspace } from "../support/runtime-harness.js";
 import { ociRuntimesToTest } from "../support/oci-runtimes.js";
@@ -116,6 +118,20 @@ for (const [oci, mode] of (await ociRuntimesToTest()).flatMap((o) => (["none", "
       for (const [cap, bit] of [["CAP_DAC_READ_SEARCH", 2n], ["CAP_NET_ADMIN", 12n], ["CAP_SYS_MODULE", 16n], ["CAP_SYS_PTRACE", 19n], ["CAP_SYS_ADMIN", 21n], ["CAP_MKNOD", 27n]] as const) {
         assert.equal((capEff >> bit) & 1n, 0n, `${cap} is effective inside`);
       }
+    });
+
+    test("init's stdio gives the workspace no host file: the console log cannot be reopened for writing, stdin is a pipe, /dev/null stays root's", async () => {
+      const log = runDirPaths(a.runDir).consoleLog;
+      const before = statSync(log);
+      assert.equal(before.uid, 0, "the console log is host root's (crun hands init's stdio to the container's root; the runtime takes it back)");
+      const write = await harness.sh(a.id, "echo planted > /proc/1/fd/1; echo planted >> /proc/1/fd/2");
+      assert.notEqual(write.exitCode, 0);
+      assert.match(write.stderr, /Permission denied/);
+      assert.doesNotMatch(readFileSync(log, "utf8"), /planted/);
+      // init's stdin must not be a host file either: crun would hand it to the workspace's root
+      const devNull = statSync("/dev/null");
+      assert.deepEqual([devNull.uid, devNull.gid, devNull.mode & 0o777], [0, 0, 0o666], "the host's /dev/null is still root's, mode 666");
+      assert.equal((await harness.sh(a.id, "stat -L -c %F /proc/1/fd/0")).stdout.trim(), "fifo", "init's stdin is an empty pipe");
     });
 
     test("servers on the host's 127.0.0.1 and on its other addresses are unreachable", async () => {

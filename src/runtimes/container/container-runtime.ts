@@ -3,7 +3,7 @@
 // tini is PID 1, the guest agent listens on a unix socket in a directory bind-mounted from the
 // run dir, src/net switches the network live. Host resources are named tag.name("ws", id); a
 // thrash guard watches each memory cgroup; pause freezes the cgroup through the OCI runtime (memory kept).
-import { stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { readTail } from "../../core/read-tail.js";
@@ -16,21 +16,20 @@ import { attachNetns, deleteNetns, listNetns, netnsPath } from "../../net/netns.
 import { WorkspaceNetwork, type NetworkTraffic } from "../../net/workspace-network.js";
 import type { NetworkMode, NetworkPolicy, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
 import { listCgroups, removeCgroup } from "../host-cgroups.js";
-import { buildWorkspaceSpec, type HardLimits, type IdMapping } from "./oci-spec.js";
+import type { IdMapping } from "./oci-spec.js";
+import { BundleWriter } from "./container-bundle.js";
 import { checkContainerPrerequisites } from "./prerequisites.js";
 import { HostNodePicker, type HostNode } from "./host-node-picker.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
-import type { OciCli, RuncState } from "./oci-cli.js";
+import type { OciCli } from "./oci-cli.js";
 import { OciRuntimes } from "./oci-runtimes.js";
 import type { OciRuntimePreference } from "./oci-runtime-choice.js";
-import { assertEndpoint, linkEndpoint, prepareRunDir, runDirPaths, type RunDirPaths } from "./run-dir.js";
+import { assertEndpoint, linkEndpoint, runDirPaths } from "./run-dir.js";
 import { assertContainerRootfs } from "./rootfs-checks.js";
 import { setLiveHostname, toHostname } from "./hostname.js";
-import { buildSeccompProfile } from "./seccomp-profile.js";
 import { waitForSocket } from "./wait-for-socket.js";
 import { noteThrashKill } from "./thrash-note.js";
 import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
-import { ioWeightSupported, readHardLimits } from "./host-limits.js";
 import { DEFAULT_THRASH_POLICY } from "./thrash-detector.js";
 
 export interface ContainerRuntimeOptions {
@@ -67,8 +66,6 @@ export interface ContainerRuntimeOptions {
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
-/** cgroup IO weight of every workspace where the host's scheduler weighs IO (10-1000; host processes have 100-500). */
-const WORKSPACE_IO_WEIGHT = 50;
 const DEFAULT_CONSOLE_LOG_BYTES = 8 * 1024 * 1024;
 
 // One per engine (state dir); safe to construct again after a restart and adopt what runs.
@@ -80,10 +77,9 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private readonly idMapping: IdMapping;
   private readonly runDirs = new Map<string, string>();
   private readonly hostNodes: HostNodePicker;
-  /** The daemon's hard rlimits and whether IO can be weighed: read once, they do not change. */
-  private hostLimits: Promise<{ hard: HardLimits; ioWeight: boolean }> | undefined;
   private readonly thrashGuard: ThrashGuard | undefined;
   private readonly consoles: LogRotation;
+  private readonly bundles: BundleWriter;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.oci = new OciRuntimes(options.stateDir, options.ociRuntime ?? "auto", options.logger);
@@ -95,6 +91,13 @@ export class ContainerRuntime implements WorkspaceRuntime {
     }
     this.network = options.network ?? new WorkspaceNetwork({ logger: options.logger });
     this.idMapping = options.uidShift ?? { hostId: 100_000, size: 65_536 };
+    this.bundles = new BundleWriter({
+      idMapping: this.idMapping,
+      tiniPath: this.tiniPath,
+      agentBundlePath: options.agentBundlePath,
+      nodePathInGuest: options.nodePathInGuest ?? "/usr/bin/node",
+      ...(options.sharedTools && { sharedTools: options.sharedTools }),
+    });
     this.consoles = new LogRotation({ maxBytes: options.consoleLogBytes ?? DEFAULT_CONSOLE_LOG_BYTES, keep: 1 }, options.logger);
   }
 
@@ -132,7 +135,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // One attempt: bundle, `<oci runtime> run`, network naming and agent readiness overlapped, endpoint link.
   private async boot(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined, signal: AbortSignal): Promise<RuntimeInstance> {
     const started = performance.now();
-    const paths = await this.writeBundle(spec, name, hostNode);
+    const paths = await this.bundles.write(spec, name, hostNode);
     // the runtime's shell names the network namespace too (one spawn); the agent starts meanwhile.
     // A workspace without a network gets the name when it first needs one (setNetwork): one `ip` fewer per start.
     const oci = await this.oci.forNew();
@@ -165,7 +168,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     this.thrashGuard?.unwatch(workspaceId);
     const runDir = this.runDirs.get(workspaceId);
     if (runDir) this.consoles.unguard(runDirPaths(runDir).consoleLog);
-    const { oci, state } = await this.container(name);
+    const { oci, state } = await this.oci.container(name);
     if (oci && state?.status === "paused") await oci.resume(name).catch((err: unknown) => this.options.logger.warn("could not resume a paused workspace before stopping it", { workspace: workspaceId, err }));
     if (oci && state && (await isRunning(state.pid))) {
       const timeoutMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
@@ -186,7 +189,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // Finds a container this engine started before a restart; names its network namespace again if the name was lost.
   async adopt(workspaceId: string, runDir: string): Promise<RuntimeInstance | undefined> {
     const name = this.resourceName(workspaceId);
-    const { state } = await this.container(name);
+    const { state } = await this.oci.container(name);
     if (!state || (state.status !== "running" && state.status !== "paused") || !(await isRunning(state.pid))) return undefined;
     // without the host-side link made at start there is no trustworthy endpoint: let reconcile stop it
     const endpointOk = await assertEndpoint(runDirPaths(runDir).endpoint, this.idMapping.hostId).then(() => true, () => false);
@@ -217,13 +220,13 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   async isPaused(workspaceId: string): Promise<boolean> {
-    return (await this.container(this.resourceName(workspaceId))).state?.status === "paused";
+    return (await this.oci.container(this.resourceName(workspaceId))).state?.status === "paused";
   }
 
   // Switches a running workspace between loopback-only, filtered NAT egress and an allowlist.
   async setNetwork(workspaceId: string, mode: NetworkMode, policy?: NetworkPolicy): Promise<void> {
     const name = this.resourceName(workspaceId);
-    const { state } = await this.container(name);
+    const { state } = await this.oci.container(name);
     if (!state || (state.status !== "running" && state.status !== "paused")) throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} is not running: start it first`);
     await this.nameNetns(name, state.pid);
     await this.network.setMode(name, policy ?? mode, runDirPaths(state.bundle).slirpLog);
@@ -237,7 +240,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   }
 
   async logFile(workspaceId: string): Promise<string> {
-    const runDir = this.runDirs.get(workspaceId) ?? (await this.container(this.resourceName(workspaceId))).state?.bundle;
+    const runDir = this.runDirs.get(workspaceId) ?? (await this.oci.container(this.resourceName(workspaceId))).state?.bundle;
     if (!runDir) throw new AgentisoError("NOT_FOUND", `no logs for workspace ${workspaceId}: it was not started by this engine`);
     return runDirPaths(runDir).consoleLog;
   }
@@ -266,17 +269,10 @@ export class ContainerRuntime implements WorkspaceRuntime {
     return stat(netnsPath(name)).then(() => true, () => false);
   }
 
-  // The OCI runtime that holds a container, and its state; neither when no runtime knows it.
-  private async container(name: string): Promise<{ oci?: OciCli; state?: RuncState }> {
-    const oci = await this.oci.holding(name);
-    const state = await oci?.state(name);
-    return oci && state ? { oci, state } : {};
-  }
-
   // The runtime holding the container of a workspace that must exist.
   private async held(workspaceId: string): Promise<{ name: string; oci: OciCli }> {
     const name = this.resourceName(workspaceId);
-    const { oci } = await this.container(name);
+    const { oci } = await this.oci.container(name);
     if (!oci) throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} has no container: start it first`);
     return { name, oci };
   }
@@ -285,39 +281,6 @@ export class ContainerRuntime implements WorkspaceRuntime {
     this.options.onThrashKill?.(kill);
     const runDir = this.runDirs.get(kill.workspaceId);
     if (runDir) void noteThrashKill(runDirPaths(runDir).consoleLog, kill);
-  }
-
-  // Prepares the run dir and writes the OCI config.json into it (the run dir is the bundle).
-  private async writeBundle(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined): Promise<RunDirPaths> {
-    const paths = await prepareRunDir(spec.runDir, toHostname(spec.hostname), this.idMapping.hostId);
-    this.hostLimits ??= Promise.all([readHardLimits(), ioWeightSupported()]).then(([hard, ioWeight]) => ({ hard, ioWeight }));
-    const host = await this.hostLimits;
-    const config = buildWorkspaceSpec(
-      {
-        rootfsPath: spec.rootfs.path,
-        hostname: toHostname(spec.hostname),
-        resources: spec.resources,
-        cgroupsPath: `/${name}`,
-        idMapping: this.idMapping,
-        tiniPath: this.tiniPath,
-        agentBundlePath: this.options.agentBundlePath,
-        ...(this.options.sharedTools && { sharedTools: this.options.sharedTools }),
-        agentRunDir: paths.agentDir,
-        nodePathInGuest: this.options.nodePathInGuest ?? "/usr/bin/node",
-        ...(hostNode && { hostNodePath: hostNode.path }),
-        ...(hostNode?.snapshot !== undefined && { agentSnapshotPath: hostNode.snapshot }),
-        ...(hostNode?.libs !== undefined && { hostNodeLibs: hostNode.libs }),
-        hostsFile: paths.hosts,
-        resolvConfFile: paths.resolvConf,
-        annotations: { "dev.agentiso.workspace": spec.workspaceId },
-        hostHardLimits: host.hard,
-        // below every process outside (CFQ's default weight is 500, BFQ's 100): under IO contention the host wins
-        ...(host.ioWeight && { blkioWeight: WORKSPACE_IO_WEIGHT }),
-      },
-      buildSeccompProfile(),
-    );
-    await writeFile(paths.config, JSON.stringify(config, null, 1));
-    return paths;
   }
 
   private get tiniPath(): string {
@@ -330,7 +293,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
 
   private async assertStartable(spec: RuntimeStartSpec, name: string): Promise<void> {
     await assertContainerRootfs(spec.rootfs, this.idMapping.hostId);
-    const { state: existing } = await this.container(name);
+    const { state: existing } = await this.oci.container(name);
     if (existing?.status === "running" || existing?.status === "paused") throw new AgentisoError("CONFLICT", `workspace ${spec.workspaceId} is already running`);
     if (existing) await this.stop(spec.workspaceId, { timeoutMs: 0 });
   }

@@ -1,7 +1,7 @@
 // A thin wrapper over an OCI runtime's CLI: runc, or crun, which takes the same commands and
 // flags. Its state is under the engine's state dir (`--root <stateDir>/<runtime>`), so `list`
 // shows this engine's containers and no one else's.
-import { access, readFile } from "node:fs/promises";
+import { access, chown, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { assertValidName } from "../../core/names.js";
@@ -36,8 +36,11 @@ export class OciCli {
   // attach`): one spawn of the daemon per start instead of two. A failed attach is returned, not
   // thrown: the caller tells "init died at once" (a host node that cannot run here) from the rest.
   async runDetached(id: string, bundle: string, logPath: string, options: { signal?: AbortSignal; netnsName?: string } = {}): Promise<{ pid: number; attachError?: AgentisoError }> {
-    // Through sh so init inherits a file, not runCommand's pipes (which would stay open until the workspace stops).
-    const script = 'log="$1"; pidfile="$2"; ns="$3"; shift 3; "$@" </dev/null >>"$log" 2>&1 || exit; echo started; [ -z "$ns" ] || exec ip netns attach "$ns" "$(cat "$pidfile")"';
+    // Through sh so init inherits a file, not runCommand's pipes (which would stay open until the
+    // workspace stops). Its stdin is an empty pipe, never the host's /dev/null: crun fchowns init's
+    // stdio to the container's root, and a workspace owning the host's /dev/null could chmod it
+    // through /proc/1/fd/0 for every process on the host.
+    const script = 'log="$1"; pidfile="$2"; ns="$3"; shift 3; : | "$@" >>"$log" 2>&1 || exit; echo started; [ -z "$ns" ] || exec ip netns attach "$ns" "$(cat "$pidfile")"';
     const pidFile = join(bundle, "init.pid");
     const netns = options.netnsName === undefined ? "" : assertValidName(options.netnsName, "network namespace name");
     const argv = [this.binary, "--root", this.root, "run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id];
@@ -47,6 +50,11 @@ export class OciCli {
       const tail = await readTail(logPath);
       throw new AgentisoError("BACKEND_FAILED", `${this.name} could not start workspace container ${id}: ${tail}`, { details: { id, exitCode: result.exitCode } });
     }
+    // crun fchowns init's stdio to the container's root (runc leaves it alone): the console log would
+    // then be the workspace's to reopen through /proc/1/fd/1 and write at will. It goes back to
+    // the daemon before the agent is asked anything, so before any workspace code runs; the
+    // agent and tini keep the descriptors they hold.
+    await chown(logPath, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
     const pid = Number.parseInt(await readFile(pidFile, "utf8"), 10);
     if (result.exitCode === 0) return { pid };
     return { pid, attachError: commandFailed(["ip", "netns", "attach", netns, String(pid)], result) };

@@ -4,7 +4,7 @@
 // installed meanwhile, a config change) still stops, pauses and adopts what the last one started.
 import { join } from "node:path";
 import type { Logger } from "../../core/logger.js";
-import { OciCli, type OciRuntimeName } from "./oci-cli.js";
+import { OciCli, type OciRuntimeName, type RuncState } from "./oci-cli.js";
 import { chooseOciRuntime, type OciRuntimeChoice, type OciRuntimePreference } from "./oci-runtime-choice.js";
 
 const NAMES: readonly OciRuntimeName[] = ["crun", "runc"];
@@ -46,6 +46,13 @@ export class OciRuntimes {
   async holding(id: string): Promise<OciCli | undefined> {
     for (const name of NAMES) if (await this.clis[name].knows(id)) return this.clis[name];
     return undefined;
+  }
+
+  // The runtime that holds a container, and its state; neither when no runtime knows it.
+  async container(id: string): Promise<{ oci?: OciCli; state?: RuncState }> {
+    const oci = await this.holding(id);
+    const state = await oci?.state(id);
+    return oci && state ? { oci, state } : {};
   }
 
   // Container ids under either state root.
