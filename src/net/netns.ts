@@ -32,7 +32,6 @@ export async function netnsExists(name: string): Promise<boolean> {
 
 // Removes the name; the namespace itself disappears with its last process. Idempotent.
 export async function deleteNetns(name: string): Promise<void> {
-  if (!(await stat(netnsPath(name)).then(() => true, () => false))) return; // never named (or gone): no spawn
   const result = await runCommand(["ip", "netns", "delete", assertValidName(name, "network namespace name")], { check: false, timeoutMs: 10_000 });
   if (result.exitCode !== 0 && !/No such file|not exist/i.test(result.stderr)) throw commandFailed(["ip", "netns", "delete", name], result);
 }

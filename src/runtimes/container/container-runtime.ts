@@ -3,7 +3,6 @@
 // tini is PID 1, the guest agent listens on a unix socket in a directory bind-mounted from the
 // run dir, src/net switches the network live. Host resources are named tag.name("ws", id); a
 // thrash guard watches each memory cgroup; pause freezes the cgroup through the OCI runtime (memory kept).
-import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { readTail } from "../../core/read-tail.js";
@@ -12,7 +11,7 @@ import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
 import type { ResourceTag } from "../../core/resource-tag.js";
 import { withDeadline } from "../../core/deadline.js";
-import { attachNetns, deleteNetns, listNetns, netnsPath } from "../../net/netns.js";
+import { attachNetns, deleteNetns, listNetns, netnsExists } from "../../net/netns.js";
 import { WorkspaceNetwork, type NetworkTraffic } from "../../net/workspace-network.js";
 import type { NetworkMode, NetworkPolicy, PrerequisiteCheck, RuntimeInstance, RuntimeStartSpec, WorkspaceRuntime } from "../workspace-runtime.js";
 import { listCgroups, removeCgroup } from "../host-cgroups.js";
@@ -177,7 +176,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     }
     if (oci) await oci.delete(name);
     // slirp4netns and the DNS gate reach a namespace by its name: one never named had neither (no /proc scan, no spawn)
-    if (await this.netnsNamed(name)) {
+    if (await netnsExists(name)) {
       await this.network.teardown(name);
       await deleteNetns(name);
     }
@@ -262,17 +261,13 @@ export class ContainerRuntime implements WorkspaceRuntime {
   // Names the workspace's network namespace (made by the OCI runtime) after init's, unless it has its name:
   // a workspace started without a network, or one whose name a host change lost.
   private async nameNetns(name: string, pid: number): Promise<void> {
-    if (!(await this.netnsNamed(name))) await attachNetns(name, pid);
+    if (!(await netnsExists(name))) await attachNetns(name, pid);
   }
 
-  private netnsNamed(name: string): Promise<boolean> {
-    return stat(netnsPath(name)).then(() => true, () => false);
-  }
-
-  // The runtime holding the container of a workspace that must exist.
+  // The runtime holding the container of a workspace that must exist (no `state` spawn: the command itself says what is wrong).
   private async held(workspaceId: string): Promise<{ name: string; oci: OciCli }> {
     const name = this.resourceName(workspaceId);
-    const { oci } = await this.oci.container(name);
+    const oci = await this.oci.holding(name);
     if (!oci) throw new AgentisoError("INVALID_STATE", `workspace ${workspaceId} has no container: start it first`);
     return { name, oci };
   }

@@ -4,6 +4,7 @@
 import { access, chown, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
+import { readTail } from "../../core/read-tail.js";
 import { assertValidName } from "../../core/names.js";
 import { commandFailed, runCommand } from "../../core/run-command.js";
 
@@ -27,7 +28,6 @@ export class OciCli {
   constructor(
     readonly name: OciRuntimeName,
     private readonly root: string,
-    private readonly binary: string = name,
   ) {}
 
   // Starts the container detached; init's stdout/stderr go to logPath (the runtime hands its own stdio to init).
@@ -43,11 +43,11 @@ export class OciCli {
     const script = 'log="$1"; pidfile="$2"; ns="$3"; shift 3; : | "$@" >>"$log" 2>&1 || exit; echo started; [ -z "$ns" ] || exec ip netns attach "$ns" "$(cat "$pidfile")"';
     const pidFile = join(bundle, "init.pid");
     const netns = options.netnsName === undefined ? "" : assertValidName(options.netnsName, "network namespace name");
-    const argv = [this.binary, "--root", this.root, "run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id];
+    const argv = [this.name, "--root", this.root, "run", "--detach", "--pid-file", pidFile, "--bundle", bundle, id];
     const result = await runCommand(["sh", "-c", script, "sh", logPath, pidFile, netns, ...argv], { signal: options.signal, timeoutMs: 30_000, check: false });
     const started = result.stdout.startsWith("started");
     if (!started) {
-      const tail = await readTail(logPath);
+      const tail = (await readTail(logPath, 2000)).trim();
       throw new AgentisoError("BACKEND_FAILED", `${this.name} could not start workspace container ${id}: ${tail}`, { details: { id, exitCode: result.exitCode } });
     }
     // crun fchowns init's stdio to the container's root (runc leaves it alone): the console log would
@@ -64,7 +64,7 @@ export class OciCli {
   async state(id: string): Promise<RuncState | undefined> {
     // the runtime keeps each container's state in <root>/<id>/: without it there is nothing to ask (one spawn fewer per start)
     if (!(await this.knows(id))) return undefined;
-    const result = await runCommand([this.binary, "--root", this.root, "state", id], { check: false, timeoutMs: 10_000 });
+    const result = await runCommand([this.name, "--root", this.root, "state", id], { check: false, timeoutMs: 10_000 });
     if (result.exitCode !== 0) {
       if (NOT_FOUND.test(result.stderr)) return undefined;
       throw new AgentisoError("BACKEND_FAILED", `${this.name} state ${id} failed: ${result.stderr.trim()}`);
@@ -74,26 +74,26 @@ export class OciCli {
 
   // Sends a signal to init (all: every process of the container). Returns false when nothing was running.
   async kill(id: string, signal: "TERM" | "KILL", options: { all?: boolean } = {}): Promise<boolean> {
-    const argv = [this.binary, "--root", this.root, "kill", ...(options.all ? ["--all"] : []), id, signal];
+    const argv = [this.name, "--root", this.root, "kill", ...(options.all ? ["--all"] : []), id, signal];
     const result = await runCommand(argv, { check: false, timeoutMs: 10_000 });
     return result.exitCode === 0;
   }
 
   // Freezes every process of the container (the cgroup freezer: v1 freezer.state or v2 cgroup.freeze); status becomes "paused".
   async pause(id: string): Promise<void> {
-    const result = await runCommand([this.binary, "--root", this.root, "pause", id], { check: false, timeoutMs: 30_000 });
+    const result = await runCommand([this.name, "--root", this.root, "pause", id], { check: false, timeoutMs: 30_000 });
     if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `${this.name} pause ${id} failed: ${result.stderr.trim()}`, { details: { id } });
   }
 
   // Thaws a paused container.
   async resume(id: string): Promise<void> {
-    const result = await runCommand([this.binary, "--root", this.root, "resume", id], { check: false, timeoutMs: 30_000 });
+    const result = await runCommand([this.name, "--root", this.root, "resume", id], { check: false, timeoutMs: 30_000 });
     if (result.exitCode !== 0) throw new AgentisoError("BACKEND_FAILED", `${this.name} resume ${id} failed: ${result.stderr.trim()}`, { details: { id } });
   }
 
   // Removes the container (killing it if needed); a container the runtime does not know is already gone.
   async delete(id: string): Promise<void> {
-    const result = await runCommand([this.binary, "--root", this.root, "delete", "--force", id], { check: false, timeoutMs: 30_000 });
+    const result = await runCommand([this.name, "--root", this.root, "delete", "--force", id], { check: false, timeoutMs: 30_000 });
     if (result.exitCode !== 0 && !NOT_FOUND.test(result.stderr)) {
       throw new AgentisoError("BACKEND_FAILED", `${this.name} delete ${id} failed: ${result.stderr.trim()}`, { details: { id } });
     }
@@ -107,18 +107,13 @@ export class OciCli {
   // Ids of every container under this root, in any status (none, without a spawn, before the first start).
   async list(): Promise<string[]> {
     if (!(await access(this.root).then(() => true, () => false))) return [];
-    const result = await runCommand([this.binary, "--root", this.root, "list", "--format", "json"], { timeoutMs: 10_000 });
+    const result = await runCommand([this.name, "--root", this.root, "list", "--format", "json"], { timeoutMs: 10_000 });
     const parsed = JSON.parse(result.stdout || "null") as Array<{ id: string }> | null;
     return (parsed ?? []).map((c) => c.id);
   }
 
   // Runs a command in the running container (tests and diagnostics; the engine uses the agent).
   exec(id: string, argv: readonly string[], options: { timeoutMs?: number; input?: string } = {}) {
-    return runCommand([this.binary, "--root", this.root, "exec", id, ...argv], { check: false, timeoutMs: options.timeoutMs ?? 60_000, input: options.input });
+    return runCommand([this.name, "--root", this.root, "exec", id, ...argv], { check: false, timeoutMs: options.timeoutMs ?? 60_000, input: options.input });
   }
-}
-
-async function readTail(path: string, maxBytes = 2000): Promise<string> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  return text.slice(-maxBytes).trim();
 }

@@ -17,9 +17,8 @@ export class OciRuntimes {
     stateDir: string,
     private readonly preference: OciRuntimePreference,
     private readonly logger: Logger,
-    binaries: Partial<Record<OciRuntimeName, string>> = {},
   ) {
-    this.clis = { crun: new OciCli("crun", join(stateDir, "crun"), binaries.crun), runc: new OciCli("runc", join(stateDir, "runc"), binaries.runc) };
+    this.clis = { crun: new OciCli("crun", join(stateDir, "crun")), runc: new OciCli("runc", join(stateDir, "runc")) };
   }
 
   // Decided once, at the first start (a failed decision is tried again at the next).
