@@ -24,7 +24,8 @@ export async function startDaemonRig(extraEnv: NodeJS.ProcessEnv = {}, options: 
   const env = { ...process.env, AGENTISO_HOME: home, AGENTISO_IMAGE_CACHE: BENCH_IMAGE_CACHE, ...extraEnv };
   const cli = (args: string[], onStderrLine?: (line: string) => void) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+      // the launcher itself, as a user's shell runs it (bin/agentiso.js: sh, then node)
+      const child = spawn(CLI, args, { env, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

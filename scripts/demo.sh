@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-agentiso() { node bin/agentiso.js "$@"; }
+agentiso() { bin/agentiso.js "$@"; }
 
 agentiso init
 agentiso image build opencode

@@ -16,16 +16,16 @@ const CLI = resolve(import.meta.dirname, "../../bin/agentiso.js");
 const ROUNDS = 15;
 const TARGET_MS = 300;
 
-function runToExit(args: string[]): Promise<void> {
+function runToExit(command: string, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { stdio: "ignore" });
+    const child = spawn(command, args, { stdio: "ignore" });
     child.once("error", reject);
     child.once("close", () => resolvePromise());
   });
 }
 
 async function serveToToolsList(home: string): Promise<number> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, "serve"], env: { ...process.env, AGENTISO_HOME: home } as Record<string, string>, stderr: "ignore" });
+  const transport = new StdioClientTransport({ command: CLI, args: ["serve"], env: { ...process.env, AGENTISO_HOME: home } as Record<string, string>, stderr: "ignore" });
   const client = new Client({ name: "bench", version: "1" });
   await client.connect(transport);
   const { tools } = await client.listTools();
@@ -41,8 +41,8 @@ const part: BenchPart = {
     try {
       let tools = 0;
       const serve = await sample(ROUNDS, async () => (tools = await serveToToolsList(home)));
-      const bareNode = await sample(ROUNDS, () => runToExit(["-e", ""]));
-      const version = await sample(ROUNDS, () => runToExit([CLI, "--version"]));
+      const bareNode = await sample(ROUNDS, () => runToExit(process.execPath, ["-e", ""]));
+      const version = await sample(ROUNDS, () => runToExit(CLI, ["--version"]));
       const p50 = percentile(serve, 50);
       report(`serve → tools/list (${tools} tools): p50 ${ms(p50)}, p95 ${ms(percentile(serve, 95))}, max ${ms(Math.max(...serve))}  (target < ${TARGET_MS} ms: ${percentile(serve, 95) < TARGET_MS ? "met" : "MISSED"})`);
       report(`baseline node -e "": p50 ${ms(percentile(bareNode, 50))}; agentiso --version: p50 ${ms(percentile(version, 50))} (serve = ${ratio(p50, percentile(version, 50))} of the CLI's load)`);

@@ -2,6 +2,9 @@
 // daemon take the fast path (fast-path.ts: no contracts, no config schema loaded); everything
 // else loads the full CLI (main.ts) first.
 import { runFastPath } from "./fast-path.js";
+import { restoreDeferredNodeEnv } from "./deferred-node-env.js";
+
+restoreDeferredNodeEnv(process.env);
 
 const argv = process.argv.slice(2);
 const code = await runFastPath(argv, process.env);

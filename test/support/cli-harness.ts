@@ -30,7 +30,8 @@ export class CliHarness implements AsyncDisposable {
   // Runs `agentiso ARGS`; never throws on a non-zero exit (the test asserts the code).
   run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: this.env, stdio: ["pipe", "pipe", "pipe"] });
+      // the launcher itself, as a user's shell runs it (bin/agentiso.js: sh, then node)
+      const child = spawn(CLI, args, { env: this.env, stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);

@@ -31,6 +31,8 @@ export interface WorkspaceContractOptions {
   warmFork?: boolean;
 }
 
+/** Extra CA certificates the CLI's user set (any PEM file will do; Debian's bundle is one). */
+const EXTRA_CA_CERTS = "/etc/ssl/certs/ca-certificates.crt";
 const ALPHA_POOL = '[[pool.entries]]\nsize = 1\nmemory = "256M"\ncpus = 1\n';
 
 interface Ws {
@@ -55,7 +57,7 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
 
     before(async () => {
       await ensureImage("base");
-      cli = new CliHarness({ AGENTISO_RUNTIME: options.runtime, ...options.env });
+      cli = new CliHarness({ AGENTISO_RUNTIME: options.runtime, NODE_EXTRA_CA_CERTS: EXTRA_CA_CERTS, ...options.env });
       if (options.pooled) writeFileSync(join(cli.home, "config.toml"), ALPHA_POOL, { mode: 0o600 });
       if (options.warmFork) writeFileSync(join(cli.home, "config.toml"), FORK_POOL_CONFIG, { mode: 0o600 });
     });
@@ -252,6 +254,9 @@ export function describeWorkspaceContract(options: WorkspaceContractOptions): vo
       assert.equal((await cli.run(["daemon", "status"])).code, 3);
       assert.equal((await cli.json<Ws>(["ws", "info", "alpha"])).state, "running", "the workspace outlived the daemon and was adopted");
       assert.notEqual((await cli.json<{ pid: number }>(["daemon", "status"])).pid, status.pid);
+      // started by a CLI that node ran without them (bin/agentiso.js): the daemon still trusts the operator's CAs
+      const environ = readFileSync(`/proc/${cli.daemonPid()}/environ`, "latin1").split("\0");
+      assert.deepEqual(environ.filter((entry) => /^(NODE_EXTRA_CA_CERTS|AGENTISO_DEFERRED)/.test(entry)), [`NODE_EXTRA_CA_CERTS=${EXTRA_CA_CERTS}`]);
     });
 
     test("after kill -9 of the daemon the running workspace is adopted: listed running, exec works", async () => {
