@@ -8,6 +8,8 @@ export class GuestLinks<G extends GuestLink> {
   private readonly links = new Map<string, Promise<G>>();
   /** Endpoints of workspaces this engine booted: the first exec need not ask the runtime. */
   private readonly endpoints = new Map<string, GuestEndpoint>();
+  /** Of those, the ones whose agent may not listen yet (RuntimeInstance.ready): a connect waits for it. */
+  private readonly readiness = new Map<string, Promise<unknown>>();
   /** The links that connected, readable without waiting (activity). */
   private readonly connected = new Map<string, G>();
   /** Workspaces whose agent nobody may connect to now (whileDetached); a connect waits for the gate. */
@@ -15,9 +17,12 @@ export class GuestLinks<G extends GuestLink> {
 
   constructor(private readonly connector: GuestConnector<G>) {}
 
-  // Keeps the endpoint a start returned, for the first connect.
-  remember(id: string, endpoint: GuestEndpoint): void {
+  // Keeps the endpoint a start returned, for the first connect; `ready` settles once it listens or never will.
+  remember(id: string, endpoint: GuestEndpoint, ready?: Promise<unknown>): void {
     this.endpoints.set(id, endpoint);
+    if (!ready) return;
+    this.readiness.set(id, ready);
+    ready.then(() => this.readiness.get(id) === ready && this.readiness.delete(id), () => undefined);
   }
 
   // The workspace's connection; without a remembered endpoint `adopt` asks the runtime for one.
@@ -27,17 +32,28 @@ export class GuestLinks<G extends GuestLink> {
     if (!link) {
       const endpoint = this.endpoints.get(workspace.id) ?? (await adopt());
       if (!endpoint) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${workspace.name} is not running any more (see \`agentiso workspace logs ${workspace.name}\`)`);
-      link = this.connector.connect(endpoint, { workspace: workspace.name, signal });
+      const ready = this.readiness.get(workspace.id);
+      link = ready ? this.afterReady(workspace, ready).then(() => this.connector.connect(endpoint, { workspace: workspace.name, signal })) : this.connector.connect(endpoint, { workspace: workspace.name, signal });
       this.links.set(workspace.id, link);
       link.then((g) => this.links.get(workspace.id) === link && this.connected.set(workspace.id, g), () => this.links.delete(workspace.id));
     }
     return link;
   }
 
+  // Resolves once the workspace's agent listens; its start's failure, said as the workspace's.
+  private async afterReady(workspace: { name: string }, ready: Promise<unknown>): Promise<void> {
+    try {
+      await ready;
+    } catch (err) {
+      throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${workspace.name} did not start: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   // Forgets the workspace's endpoint and connection, closing the connection if there is one.
   async drop(id: string): Promise<void> {
     const link = this.links.get(id);
     this.endpoints.delete(id);
+    this.readiness.delete(id);
     this.links.delete(id);
     this.connected.delete(id);
     if (link) await link.then((g) => g.close()).catch(() => {});

@@ -241,14 +241,31 @@ export class WorkspaceService<G extends GuestLink = GuestLink> {
       this.deps.events?.stateChanged?.();
       throw err;
     }
-    this.guests.remember(record.id, instance.endpoint);
+    this.guests.remember(record.id, instance.endpoint, instance.ready);
     if (instance.endpoint.configure) await this.connectOrFail(record, instance);
     else void this.connectGuest(record).catch(() => undefined); // hello while the caller hears back: its first exec finds it done
     this.db.updateWorkspace(record.id, { state: "running", pid: instance.pid, error: undefined });
-    this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
+    if (instance.ready) void this.whenReady(record, instance, instance.ready, started);
+    else this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
     this.deps.events?.stateChanged?.();
     await this.lifecycle?.running(record.id);
     return this.get(record.id);
+  }
+
+  // A start that returned before its agent listened: the start metric once it does (a new init
+  // pid if it fell back to the guest's node); failed, with the reason, if it never will.
+  private async whenReady(record: WorkspaceRecord, instance: RuntimeInstance, ready: Promise<{ pid: number }>, started: number): Promise<void> {
+    try {
+      const { pid } = await ready;
+      this.deps.events?.workspaceStarted?.({ runtime: record.runtime, durationMs: performance.now() - started });
+      if (pid !== instance.pid && this.db.getWorkspace(record.id)?.pid === instance.pid) this.db.updateWorkspace(record.id, { pid });
+    } catch (err) {
+      const current = this.db.getWorkspace(record.id);
+      if (current?.state !== "running" || current.pid !== instance.pid) return; // stopped or destroyed meanwhile: nothing failed
+      this.deps.logger.warn("workspace agent never listened", { workspace: record.id, err: (err as Error).message });
+      this.db.updateWorkspace(record.id, { state: "failed", error: (err as Error).message });
+      this.deps.events?.stateChanged?.();
+    }
   }
 
   // A guest that must be told something at start (a VM's hostname, clock, entropy) is only

@@ -60,6 +60,14 @@ export interface RuntimeInstance {
   /** Host pid of the workspace's init (container) or QEMU process. */
   pid: number;
   endpoint: GuestEndpoint;
+  /**
+   * Set when start() returned before the agent listens (a container: it returns once its init
+   * runs, as `podman run -d` does, and the agent's node start overlaps the caller's next step).
+   * Resolves once the endpoint accepts connections, with the pid of the init that answered (a
+   * start that fell back to the guest's node has a new one); rejects when it never will — the
+   * runtime has then removed what it started. Unset: start() resolved with the agent ready.
+   */
+  ready?: Promise<{ pid: number }>;
 }
 
 export interface PrerequisiteCheck {
@@ -83,9 +91,10 @@ export interface WorkspaceRuntime {
   readonly guestCachesWrites: boolean;
 
   /**
-   * Boots the workspace and resolves once the guest agent is ready: for a socket transport,
+   * Boots the workspace and resolves once the guest agent is ready — for a socket transport,
    * when the endpoint accepts connections; for a single-stream transport, once the agent has
-   * opened its port. The engine's guest client then performs the version handshake itself.
+   * opened its port — or, with RuntimeInstance.ready, once the workspace runs. The engine's
+   * guest client then performs the version handshake itself.
    */
   start(spec: RuntimeStartSpec): Promise<RuntimeInstance>;
 

@@ -32,7 +32,7 @@ describe("container runtime with the host's node", { skip }, () => {
     let rootfs: TestRootfs | undefined;
     try {
       rootfs = await overlayRootfs(join(harness.stateDir, "rootfs", id));
-      await runtime.start({ workspaceId: id, hostname: id, rootfs: rootfs.handle, resources: SMALL, network: "none", runDir: harness.runDir(id) });
+      await (await runtime.start({ workspaceId: id, hostname: id, rootfs: rootfs.handle, resources: SMALL, network: "none", runDir: harness.runDir(id) })).ready;
       await fn(id);
     } finally {
       await harness.stop(id, { timeoutMs: 0 });

@@ -10,7 +10,7 @@ import { isAgentisoError } from "../../src/core/errors.js";
 import { connectUnix, GuestClient } from "../../src/guest/index.js";
 import { runCommand } from "../../src/core/run-command.js";
 import { cgroupHierarchies } from "../../src/runtimes/host-cgroups.js";
-import { waitForExit } from "../../src/core/process-state.js";
+import { isRunning, waitForExit } from "../../src/core/process-state.js";
 import { hasCommand, isRoot, requires } from "../support/prereq.js";
 import { RuntimeHarness } from "../support/runtime-harness.js";
 import { ociRuntimesToTest } from "../support/oci-runtimes.js";
@@ -75,6 +75,21 @@ for (const oci of ociRuntimes) {
       });
     });
 
+    test("start returns once the container runs and ready once its agent listens; a stop before that ends the wait, starting nothing again", async () => {
+      const ws = await harness.launch();
+      assert.ok(ws.instance.ready, "the start did not wait for the agent");
+      assert.ok(await isRunning(ws.instance.pid), "init runs when start returns");
+      assert.deepEqual(await ws.instance.ready, { pid: ws.instance.pid });
+      assert.equal(await hello(ws.instance.endpoint.path), "hello");
+      await harness.stop(ws.id, { timeoutMs: 0 });
+      // stopped before the wait could see the agent (no I/O ran between start's return and stop)
+      const early = await harness.launch();
+      await harness.stop(early.id, { timeoutMs: 0 });
+      await assert.rejects(early.instance.ready!, /was stopped before its agent listened/);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(await harness.leftovers(), [], "the failed wait did not start it again");
+    });
+
     test("files written inside land on the host under the shifted uid", async () => {
       await harness.with({}, async (ws) => {
         await harness.sh(ws.id, "echo x > /root/owned && chown 1000:1000 /root/owned && echo y > /root/rootfile");
@@ -91,7 +106,8 @@ for (const oci of ociRuntimes) {
         const restarted = harness.restarted(other);
         assert.deepEqual(await restarted.listInstances(), [ws.id]);
         const adopted = await restarted.adopt(ws.id, ws.runDir);
-        assert.deepEqual(adopted, ws.instance);
+        const { ready: _ready, ...started } = ws.instance;
+        assert.deepEqual(adopted, started, "the same instance, whose agent listens already");
         assert.equal(await hello(adopted!.endpoint.path), "hello");
         assert.match(await restarted.logs(ws.id), /agent ready/);
         await restarted.stop(ws.id);

@@ -8,6 +8,8 @@ export class FakeRuntime implements WorkspaceRuntime {
   readonly guestCachesWrites = false;
   readonly instances = new Map<string, RuntimeInstance & { network: NetworkMode; paused?: boolean }>();
   failNextStart = false;
+  /** Makes the next start return before its agent listens: its RuntimeInstance.ready. */
+  readyOfNextStart: ((pid: number) => Promise<{ pid: number }>) | undefined;
   private nextPid = 1000;
 
   async check() {
@@ -26,7 +28,9 @@ export class FakeRuntime implements WorkspaceRuntime {
       network: spec.network,
     };
     this.instances.set(spec.workspaceId, instance);
-    return instance;
+    const ready = this.readyOfNextStart?.(instance.pid);
+    this.readyOfNextStart = undefined;
+    return ready ? { ...instance, ready } : instance;
   }
   async stop(workspaceId: string): Promise<void> {
     this.instances.delete(workspaceId);

@@ -78,8 +78,15 @@ export class RuntimeHarness {
     return join(this.stateDir, "run", id);
   }
 
-  // Starts a workspace on a fresh overlay rootfs; the id gets a random suffix.
+  // Starts a workspace on a fresh overlay rootfs and waits for its agent; the id gets a random suffix.
   async start(options: { network?: NetworkMode; resources?: WorkspaceResources; name?: string } = {}): Promise<StartedWorkspace> {
+    const started = await this.launch(options);
+    await started.instance.ready;
+    return started;
+  }
+
+  // The same without waiting for the agent: start() resolved once the container runs.
+  async launch(options: { network?: NetworkMode; resources?: WorkspaceResources; name?: string } = {}): Promise<StartedWorkspace> {
     const id = `${options.name ?? "w"}-${randomBytes(3).toString("hex")}`;
     const rootfs = await overlayRootfs(join(this.stateDir, "rootfs", id));
     this.rootfs.set(id, rootfs);

@@ -8,7 +8,7 @@ import { Engine } from "../../src/engine/engine.js";
 import type { EngineDeps, GuestLink } from "../../src/engine/engine-deps.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { resourceTagFor } from "../../src/core/resource-tag.js";
-import { isAgentisoError } from "../../src/core/errors.js";
+import { AgentisoError, isAgentisoError } from "../../src/core/errors.js";
 import { FakeStorage } from "../support/fake-storage.js";
 import { FakeRuntime, noTunnels } from "../support/fake-runtime.js";
 
@@ -75,6 +75,30 @@ describe("engine", () => {
       assert.equal(engine.workspaces.list().length, 0);
       assert.equal(deps.storage.volumes.size, 0);
       assert.equal(deps.runtime.instances.size, 0);
+    }));
+
+  test("a start that returned before its agent listened: connects wait for it; one that never listens is failed, with why", () =>
+    withEngine(async (engine, deps) => {
+      let listen!: () => void;
+      deps.runtime.readyOfNextStart = (pid) => new Promise((resolve) => (listen = () => resolve({ pid })));
+      assert.equal((await engine.workspaces.create({ name: "slow" })).state, "running");
+      let connected = false;
+      const guest = engine.workspaces.guest("slow").then(() => (connected = true));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(connected, false, "no connection before the agent listens");
+      listen();
+      await guest;
+
+      let die!: () => void;
+      deps.runtime.readyOfNextStart = () => new Promise((_, reject) => (die = () => reject(new AgentisoError("GUEST_UNREACHABLE", "the workspace exited before its agent listened"))));
+      await engine.workspaces.create({ name: "dead" });
+      const waiting = engine.workspaces.guest("dead");
+      die();
+      await assert.rejects(waiting, /workspace dead did not start: the workspace exited before its agent listened/);
+      const record = engine.workspaces.get("dead");
+      assert.equal(record.state, "failed");
+      assert.match(record.error ?? "", /exited before its agent listened/);
+      await assert.rejects(engine.workspaces.guest("dead"), rejectsWith("INVALID_STATE"));
     }));
 
   test("stop then start goes through the valid states and exec-like access needs running", () =>

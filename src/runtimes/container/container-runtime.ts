@@ -7,9 +7,7 @@ import { join } from "node:path";
 import { AgentisoError } from "../../core/errors.js";
 import { readTail } from "../../core/read-tail.js";
 import { LogRotation } from "../../core/log-rotation.js";
-import type { Logger } from "../../core/logger.js";
 import { assertValidName } from "../../core/names.js";
-import type { ResourceTag } from "../../core/resource-tag.js";
 import { withDeadline } from "../../core/deadline.js";
 import { attachNetns, deleteNetns, listNetns, netnsExists } from "../../net/netns.js";
 import { WorkspaceNetwork, type NetworkTraffic } from "../../net/workspace-network.js";
@@ -22,47 +20,17 @@ import { HostNodePicker, type HostNode } from "./host-node-picker.js";
 import { isRunning, waitForExit } from "../../core/process-state.js";
 import type { OciCli } from "./oci-cli.js";
 import { OciRuntimes } from "./oci-runtimes.js";
-import type { OciRuntimePreference } from "./oci-runtime-choice.js";
-import { assertEndpoint, linkEndpoint, runDirPaths } from "./run-dir.js";
+import { assertEndpoint, runDirPaths } from "./run-dir.js";
 import { assertContainerRootfs } from "./rootfs-checks.js";
 import { setLiveHostname, toHostname } from "./hostname.js";
-import { waitForSocket } from "./wait-for-socket.js";
+import { launchContainer, type LaunchDeps, type Launched } from "./container-launch.js";
+import { PendingStarts } from "./pending-starts.js";
+import type { ContainerRuntimeOptions } from "./container-runtime-options.js";
+
+export type { ContainerRuntimeOptions } from "./container-runtime-options.js";
 import { noteThrashKill } from "./thrash-note.js";
 import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
 import { DEFAULT_THRASH_POLICY } from "./thrash-detector.js";
-
-export interface ContainerRuntimeOptions {
-  stateDir: string;
-  tag: ResourceTag;
-  /** dist/agentiso-guest.cjs: bind-mounted read-only and started by tini. */
-  agentBundlePath: string;
-  nodePathInGuest?: string;
-  /**
-   * A host node binary to run the agent with (shared read-only; see oci-spec.ts hostNodePath);
-   * a rootfs where it cannot run (musl, an old glibc) falls back to nodePathInGuest. Unset: the guest's node.
-   * The agent's code pages are then the host's, not charged to the workspace; measured: a node
-   * memory hog at a 96 MiB limit then thrashed on its own code pages (reclaim kept succeeding,
-   * so the kernel never OOM-killed it) for 10 min — the thrash guard (thrash-guard.ts) ends that.
-   */
-  hostNodePath?: string;
-  /** Root inside maps to base..base+size-1 on the host; the rootfs must be chowned to match. */
-  uidShift?: IdMapping;
-  tiniPath?: string;
-  /** Which OCI runtime starts containers (oci-runtime-choice.ts); default "auto": crun where it can, else runc. */
-  ociRuntime?: OciRuntimePreference;
-  logger: Logger;
-  /** Readiness deadline of start(); default 30 s (Node takes 0.1-0.5 s to start inside). */
-  startTimeoutMs?: number;
-  network?: WorkspaceNetwork;
-  /** Told after the thrash guard killed a process (the daemon counts it in its metrics). */
-  onThrashKill?: (kill: ThrashKill) => void;
-  /** How long a workspace may thrash at its memory limit before its largest process is killed (thrash-guard.ts); 0 = never. Default 5 s. */
-  thrashKillMs?: number;
-  /** Host executables every workspace sees read-only at /.agentiso/bin/<name>. */
-  sharedTools?: Record<string, string>;
-  /** console.log (tini's stdout, writable from inside through /proc/1/fd/1) rotates past this; default 8 MiB. */
-  consoleLogBytes?: number;
-}
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const DEFAULT_CONSOLE_LOG_BYTES = 8 * 1024 * 1024;
@@ -79,6 +47,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
   private readonly thrashGuard: ThrashGuard | undefined;
   private readonly consoles: LogRotation;
   private readonly bundles: BundleWriter;
+  private readonly starting = new PendingStarts();
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.oci = new OciRuntimes(options.stateDir, options.ociRuntime ?? "auto", options.logger);
@@ -110,59 +79,67 @@ export class ContainerRuntime implements WorkspaceRuntime {
     return checkContainerPrerequisites({ ociRuntime: this.options.ociRuntime ?? "auto", tiniPath: this.tiniPath, agentBundlePath: this.options.agentBundlePath, ...hostNode });
   }
 
-  // Boots the container and resolves once the agent's socket accepts connections; on any failure everything it created is removed.
+  // Starts the container and resolves once it runs; the instance's `ready` resolves once the
+  // agent listens (container-launch.ts). On any failure everything it created is removed.
   async start(spec: RuntimeStartSpec): Promise<RuntimeInstance> {
     const name = this.resourceName(spec.workspaceId);
     await this.assertStartable(spec, name);
-    const signal = withDeadline(this.options.startTimeoutMs ?? 30_000, spec.signal);
+    const pending = new AbortController();
+    const signal = AbortSignal.any([withDeadline(this.options.startTimeoutMs ?? 30_000, spec.signal), pending.signal]);
     const hostNode = await this.hostNodes.pick(spec.rootfs.path);
+    let launched: Launched;
     try {
-      return await this.boot(spec, name, hostNode, signal);
+      launched = await launchContainer(this.launchDeps, spec, name, hostNode, signal);
     } catch (err) {
-      this.runDirs.set(spec.workspaceId, spec.runDir);
-      await this.stop(spec.workspaceId, { timeoutMs: 0 }).catch((cleanupErr: unknown) =>
-        this.options.logger.error("cleanup after failed start failed", { workspace: spec.workspaceId, err: cleanupErr }),
-      );
-      if (!(hostNode && err instanceof AgentisoError && err.code === "GUEST_UNREACHABLE")) throw err;
-      // the host's node could not run on this rootfs (musl, an older glibc): the guest's own node then
-      this.options.logger.warn("agent did not start with the host's node; retrying with the guest's", { workspace: spec.workspaceId, console: await this.logs(spec.workspaceId, { maxBytes: 500 }) });
-      this.hostNodes.refuse(spec.rootfs.path);
+      await this.removeFailedStart(spec);
+      if (!(await this.fallBackToGuestNode(spec, hostNode, err))) throw err;
       return this.start(spec);
+    }
+    this.runDirs.set(spec.workspaceId, spec.runDir);
+    this.consoles.guard(launched.paths.consoleLog);
+    await this.thrashGuard?.watch(spec.workspaceId, name, launched.pid);
+    const ready = this.readiness(spec, launched, hostNode, pending);
+    this.starting.track(spec.workspaceId, pending, ready);
+    return { ...this.instance(spec.workspaceId, launched.pid, spec.runDir), ready };
+  }
+
+  // The agent's first listen; a failure removes the container (and a host node that could not
+  // run there is retried as the guest's), unless stop() is what ended the wait.
+  private async readiness(spec: RuntimeStartSpec, launched: Launched, hostNode: HostNode | undefined, pending: AbortController): Promise<{ pid: number }> {
+    const stopped = () => new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} was stopped before its agent listened`);
+    try {
+      await launched.untilReady();
+      return { pid: launched.pid };
+    } catch (err) {
+      if (pending.signal.aborted) throw stopped();
+      this.starting.forget(spec.workspaceId, pending); // the cleanup's stop() must not wait for this wait
+      await this.removeFailedStart(spec);
+      if (!(await this.fallBackToGuestNode(spec, hostNode, err))) throw err;
+      if (pending.signal.aborted) throw stopped();
+      const again = await this.start(spec);
+      return again.ready ?? { pid: again.pid };
+    } finally {
+      this.starting.forget(spec.workspaceId, pending);
     }
   }
 
-  // One attempt: bundle, `<oci runtime> run`, network naming and agent readiness overlapped, endpoint link.
-  private async boot(spec: RuntimeStartSpec, name: string, hostNode: HostNode | undefined, signal: AbortSignal): Promise<RuntimeInstance> {
-    const started = performance.now();
-    const paths = await this.bundles.write(spec, name, hostNode);
-    // the runtime's shell names the network namespace too (one spawn); the agent starts meanwhile.
-    // A workspace without a network gets the name when it first needs one (setNetwork): one `ip` fewer per start.
-    const oci = await this.oci.forNew();
-    const netnsName = spec.network === "none" ? undefined : name;
-    const { pid, attachError } = await oci.runDetached(name, paths.bundle, paths.consoleLog, { signal, ...(netnsName && { netnsName }) });
-    const ociMs = performance.now() - started;
-    // an init that dies at once (a host node that cannot run here) also fails the netns attach: say so
-    const exitedAtStart = async (err: unknown): Promise<never> => {
-      if (await isRunning(pid)) throw err;
-      throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
-    };
-    if (attachError) await exitedAtStart(attachError);
-    if (!(await isRunning(pid))) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} exited at start: ${await this.logs(spec.workspaceId)}`);
-    // The agent (Node) takes a few tens of ms to listen: configure the network meanwhile.
-    const network = spec.network === "none" ? undefined : this.network.setMode(name, spec.networkPolicy ?? spec.network, paths.slirpLog).catch(exitedAtStart);
-    await Promise.all([network, waitForSocket(paths.socket, () => isRunning(pid), signal)]);
-    await linkEndpoint(paths, this.idMapping.hostId);
+  private async removeFailedStart(spec: RuntimeStartSpec): Promise<void> {
     this.runDirs.set(spec.workspaceId, spec.runDir);
-    this.consoles.guard(paths.consoleLog);
-    await this.thrashGuard?.watch(spec.workspaceId, name, pid);
-    const timings = { oci: oci.name, ociMs: Math.round(ociMs), readyMs: Math.round(performance.now() - started) };
-    this.options.logger.info("workspace container started", { workspace: spec.workspaceId, pid, network: spec.network, hostNode: hostNode !== undefined, snapshot: hostNode?.snapshot !== undefined, ...timings });
-    return this.instance(spec.workspaceId, pid, spec.runDir);
+    await this.stop(spec.workspaceId, { timeoutMs: 0 }).catch((err: unknown) => this.options.logger.error("cleanup after failed start failed", { workspace: spec.workspaceId, err }));
+  }
+
+  // True when the host's node could not run on this rootfs (musl, an older glibc): the guest's own node then.
+  private async fallBackToGuestNode(spec: RuntimeStartSpec, hostNode: HostNode | undefined, err: unknown): Promise<boolean> {
+    if (!(hostNode && err instanceof AgentisoError && err.code === "GUEST_UNREACHABLE")) return false;
+    this.options.logger.warn("agent did not start with the host's node; retrying with the guest's", { workspace: spec.workspaceId, console: await this.logs(spec.workspaceId, { maxBytes: 500 }) });
+    this.hostNodes.refuse(spec.rootfs.path);
+    return true;
   }
 
   // SIGTERM to init (tini forwards it; a paused container is thawed first: frozen processes take no signal), then KILL
   // after timeoutMs; then frees the OCI runtime's state, slirp, netns and cgroups.
   async stop(workspaceId: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.starting.interrupt(workspaceId);
     const name = this.resourceName(workspaceId);
     this.thrashGuard?.unwatch(workspaceId);
     const runDir = this.runDirs.get(workspaceId);
@@ -280,6 +257,11 @@ export class ContainerRuntime implements WorkspaceRuntime {
 
   private get tiniPath(): string {
     return this.options.tiniPath ?? "/usr/bin/tini-static";
+  }
+
+  private get launchDeps(): LaunchDeps {
+    const { bundles, oci, network, options } = this;
+    return { bundles, oci, network, shiftedRoot: this.idMapping.hostId, logger: options.logger, logs: (id) => this.logs(id) };
   }
 
   private instance(workspaceId: string, pid: number, runDir: string): RuntimeInstance {
