@@ -161,8 +161,11 @@ export class SnapshotService<G extends GuestLink> {
     this.deps.logger.info("workspace fork started", { workspace: record.id, name: record.name, origin: origin.id, snapshot: options.snapshot });
     try {
       await this.deps.storage.forkWorkspace(record.id, { from: origin.id, snapshot: options.snapshot, ...this.workspaces.quotaFor(record), signal: options.signal });
+      const storageMs = performance.now() - started;
       const running = await this.workspaces.boot(record, await this.memory.resumable(origin, snapshot, record));
-      if (options.owner !== POOL_OWNER) this.deps.events?.workspaceForked?.({ durationMs: performance.now() - started });
+      const durationMs = performance.now() - started;
+      if (options.owner !== POOL_OWNER) this.deps.events?.workspaceForked?.({ durationMs });
+      this.deps.logger.info("workspace forked", { workspace: record.id, storageMs: Math.round(storageMs), totalMs: Math.round(durationMs) });
       return running;
     } catch (err) {
       await this.workspaces.discard(record);
