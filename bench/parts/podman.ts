@@ -104,6 +104,7 @@ const part: BenchPart = {
       const show = (v: number) => (isMemory ? `${v.toFixed(1)} MiB` : ms(v));
       report(`| ${row.step} | ${show(ours)} | ${show(theirs)} | ${(ours / theirs).toFixed(2)}x | ${ours / theirs <= 0.8 ? "✔" : "✗"} |`);
     }
+    report("both forks return once the container's init runs: podman's runs the command; agentiso's agent (node) starts in the background, and the first exec waits for it");
     report(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   },
 };
