@@ -109,6 +109,7 @@ export class ContainerRuntime implements WorkspaceRuntime {
     const stopped = () => new AgentisoError("GUEST_UNREACHABLE", `workspace ${spec.workspaceId} was stopped before its agent listened`);
     try {
       await launched.untilReady();
+      if (pending.signal.aborted) throw stopped(); // listened just as the stop began: the stop wins
       return { pid: launched.pid };
     } catch (err) {
       if (pending.signal.aborted) throw stopped();
