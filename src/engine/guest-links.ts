@@ -32,8 +32,9 @@ export class GuestLinks<G extends GuestLink> {
     if (!link) {
       const endpoint = this.endpoints.get(workspace.id) ?? (await adopt());
       if (!endpoint) throw new AgentisoError("GUEST_UNREACHABLE", `workspace ${workspace.name} is not running any more (see \`agentiso workspace logs ${workspace.name}\`)`);
+      const connect = () => this.connector.connect(endpoint, { workspace: workspace.name, signal });
       const ready = this.readiness.get(workspace.id);
-      link = ready ? this.afterReady(workspace, ready).then(() => this.connector.connect(endpoint, { workspace: workspace.name, signal })) : this.connector.connect(endpoint, { workspace: workspace.name, signal });
+      link = ready ? this.afterReady(workspace, ready).then(connect) : connect();
       this.links.set(workspace.id, link);
       link.then((g) => this.links.get(workspace.id) === link && this.connected.set(workspace.id, g), () => this.links.delete(workspace.id));
     }

@@ -26,11 +26,11 @@ import { setLiveHostname, toHostname } from "./hostname.js";
 import { launchContainer, type LaunchDeps, type Launched } from "./container-launch.js";
 import { PendingStarts } from "./pending-starts.js";
 import type { ContainerRuntimeOptions } from "./container-runtime-options.js";
-
-export type { ContainerRuntimeOptions } from "./container-runtime-options.js";
 import { noteThrashKill } from "./thrash-note.js";
 import { ThrashGuard, type ThrashKill } from "./thrash-guard.js";
 import { DEFAULT_THRASH_POLICY } from "./thrash-detector.js";
+
+export type { ContainerRuntimeOptions } from "./container-runtime-options.js";
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const DEFAULT_CONSOLE_LOG_BYTES = 8 * 1024 * 1024;
